@@ -1,0 +1,167 @@
+"""Reverse-mode backward: count dependencies, then run each node once all its gradients arrived.
+
+Gradients are raw arrays, except under ``create_graph`` where the same rules run on Tensors
+(through ``tensor_xp``) so that the gradients are themselves differentiable.
+"""
+from .node import Node
+from . import grad_mode
+from ..backend import namespace
+
+_FREED = ("Trying to backward through the graph a second time (or directly access saved tensors "
+          "after they have already been freed). Saved intermediate values of the graph are freed "
+          "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+          "backward through the graph a second time.")
+
+# Set by chainrule.tensor (the engine sits below the Tensor type in the layering).
+Tensor = None
+tensor_xp = None
+
+# Observers of the walk (chainrule.viz.explain); empty unless someone is watching.
+observers = []
+
+
+def sum_to(xp, g, shape):
+    """Reduce a broadcast gradient ``g`` back to ``shape`` (the one unbroadcast helper)."""
+    lead = g.ndim - len(shape)
+    if lead:
+        g = xp.sum(g, axis=tuple(range(lead)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if axes:
+        g = xp.sum(g, axis=axes, keepdims=True)
+    return g
+
+
+def _count_dependencies(roots):
+    deps = {}
+    stack = [n for n in roots if n is not None]
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for p in node.parents:
+            if type(p) is Node:
+                deps[p] = deps.get(p, 0) + 1
+                if p not in seen:
+                    seen.add(p)
+                    stack.append(p)
+    return deps
+
+
+def run_backward(tensors, grads, retain_graph=False, create_graph=False, capture=None):
+    """Propagate ``grads`` (arrays, or Tensors under create_graph) from ``tensors`` to the leaves.
+
+    Without ``capture`` the leaf gradients accumulate into ``.grad``. With ``capture`` (a list of
+    tensors, for autograd.grad) nothing is accumulated: the gradient reaching each captured tensor
+    is returned instead, in order (None where none arrived).
+    """
+    pending = {}     # node -> gradient of its output, summed over consumers
+    leaf_grads = {}  # leaf tensor -> summed gradient
+    roots = []
+    for t, g in zip(tensors, grads):
+        node = t._node
+        target = pending if node is not None else leaf_grads
+        key = node if node is not None else t
+        target[key] = target[key] + g if key in target else g
+        if node is not None:
+            roots.append(node)
+    captured_nodes = None
+    if capture is not None:
+        captured_nodes = {t._node: None for t in capture if t._node is not None}
+    deps = _count_dependencies(roots)
+    ready = [n for n in dict.fromkeys(roots) if n not in deps]
+
+    with grad_mode.set_grad_enabled(create_graph):
+        while ready:
+            node = ready.pop()
+            g = pending.pop(node)
+            if node.hooks is not None:
+                g = _run_hooks(node.hooks, g, create_graph)
+            if captured_nodes is not None and node in captured_nodes:
+                captured_nodes[node] = g
+            args = node.args
+            if args is None:
+                raise RuntimeError(_FREED)
+            if create_graph:
+                if node.op.once_differentiable:
+                    raise RuntimeError(f"{node.name()} is a fused op whose backward is not differentiable: "
+                                       "create_graph=True through it is not supported")
+                xp = tensor_xp
+                args = [_saved_tensor(a, p) for a, p in zip(args, node.parents)]
+                out = None if node.out is None else Tensor._make(node.out, node)
+                in_grads = node.op.backward(node, xp, g, out, *args)
+            else:
+                xp = node.xp
+                in_grads = node.op.backward(node, xp, g, node.out, *args)
+            if observers:
+                for obs in observers:
+                    obs(node, g, in_grads)
+            if not retain_graph:
+                node.args = None
+                node.out = None
+                node.saved = None
+            for p, ig in zip(node.parents, in_grads):
+                if p is None or ig is None:
+                    continue
+                if type(p) is Node:
+                    if ig.shape != p.shape:
+                        ig = sum_to(xp, ig, p.shape).reshape(p.shape)
+                    if ig.dtype != p.dtype:
+                        ig = ig.astype(p.dtype)
+                    if p in pending:
+                        pending[p] = pending[p] + ig
+                    else:
+                        pending[p] = ig
+                    left = deps[p] - 1
+                    deps[p] = left
+                    if not left:
+                        ready.append(p)
+                else:
+                    data = p.data
+                    if ig.shape != data.shape:
+                        ig = sum_to(xp, ig, data.shape).reshape(data.shape)
+                    if ig.dtype != data.dtype:
+                        ig = ig.astype(data.dtype)
+                    leaf_grads[p] = leaf_grads[p] + ig if p in leaf_grads else ig
+
+        if capture is not None:
+            return [leaf_grads.get(t) if t._node is None else captured_nodes.get(t._node)
+                    for t in capture]
+        given = set()
+        for leaf, g in leaf_grads.items():
+            if leaf._meta is not None and leaf._meta.get("hooks"):
+                g = _run_hooks(leaf._meta["hooks"], g, create_graph)
+            _accumulate(leaf, g, create_graph, given)
+    return None
+
+
+def _saved_tensor(array, parent):
+    """A saved input as a Tensor for create_graph: connected to the graph where it came from."""
+    if parent is None:
+        return Tensor._make(array) if hasattr(array, "shape") else array
+    if type(parent) is Node:
+        return Tensor._make(array, parent)
+    return parent  # the leaf itself
+
+
+def _run_hooks(hooks, g, create_graph):
+    for hook in hooks:
+        gt = g if create_graph else Tensor._make(g)
+        res = hook(gt)
+        if res is not None:
+            g = res if create_graph else res.data
+    return g
+
+
+def _accumulate(leaf, g, create_graph, given):
+    if create_graph:
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
+        return
+    if leaf.grad is None:
+        # Own the buffer: the same array may reach two leaves, or be a read-only broadcast view.
+        if type(g) is not type(leaf.data) or g.base is not None or id(g) in given:
+            g = namespace(leaf.data).array(g)
+        given.add(id(g))
+        leaf.grad = Tensor._make(g)
+    elif leaf.grad._node is not None:
+        leaf.grad = Tensor._make(leaf.grad.data + g)
+    else:
+        leaf.grad.data += g

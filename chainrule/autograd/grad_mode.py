@@ -1,0 +1,61 @@
+"""Grad mode: whether ops record the graph. Context managers that also work as decorators."""
+import functools
+
+
+class _State:
+    enabled = True
+
+
+state = _State()
+
+
+def is_grad_enabled():
+    return state.enabled
+
+
+class _GradMode:
+    mode = True
+
+    def __enter__(self):
+        self.prev = state.enabled
+        state.enabled = self.mode
+
+    def __exit__(self, *exc):
+        state.enabled = self.prev
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(_GradMode):
+    """Disable graph recording (context manager or decorator)."""
+    mode = False
+
+
+class enable_grad(_GradMode):
+    """Enable graph recording inside a no_grad region (context manager or decorator)."""
+    mode = True
+
+
+class set_grad_enabled(_GradMode):
+    def __init__(self, mode):
+        self.mode = bool(mode)
+        self.prev = state.enabled
+        state.enabled = self.mode  # like torch, takes effect on construction
+
+    def __enter__(self):
+        pass
+
+    def __call__(self, fn):
+        state.enabled = self.prev
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+        return wrapper

@@ -1,0 +1,85 @@
+"""The array namespace: NumPy for CPU tensors, CuPy for CUDA tensors.
+
+Ops never import numpy or cupy directly for computation: they call ``namespace(array)`` (or use
+the ``xp`` handed to them) and the helpers below, so one definition serves both devices.
+"""
+import numpy as np
+
+from .device import device, Device, parse_device
+from . import cuda_support
+
+__all__ = ["namespace", "NP", "ArrayNamespace", "device", "Device", "parse_device", "device_of",
+           "to_device", "cuda_support"]
+
+_ndarray = np.ndarray
+
+
+class ArrayNamespace:
+    """A NumPy-like module (numpy or cupy) plus the few helpers whose spelling differs.
+
+    Every public name of the module is copied onto the instance, so ``xp.exp`` costs one dict
+    lookup; ops call ``xp.scatter_add``/``xp.as_strided`` the same way on both devices.
+    """
+
+    def __init__(self, module, name):
+        self.__dict__.update({k: getattr(module, k) for k in dir(module) if not k.startswith("_")})
+        self.module = module
+        self.name = name
+
+    def __repr__(self):
+        return f"<array namespace {self.name}>"
+
+    def scatter_add(self, target, index, values):
+        """target[index] += values, accumulating repeated indices."""
+        if self.module is np:
+            np.add.at(target, index, values)
+        else:
+            cuda_support.scatter_add(target, index, values)
+
+    def as_strided(self, array, shape, strides):
+        """A read-only strided view (sliding windows for conv/pool)."""
+        if self.module is np:
+            return np.lib.stride_tricks.as_strided(array, shape, strides, writeable=False)
+        return self.module.lib.stride_tricks.as_strided(array, shape, strides)
+
+    def index_grad(self, shape, key, g, dtype, basic):
+        """The gradient of x[key]: zeros of ``shape`` with ``g`` added at ``key``."""
+        out = self.zeros(shape, dtype=dtype)
+        if basic:  # slices/ints only: no position repeats
+            out[key] = g
+        else:
+            self.scatter_add(out, key, g)
+        return out
+
+    def put_along_axis_grad(self, shape, index, g, axis):
+        """The gradient of take_along_axis(x, index, axis): g placed at index in zeros."""
+        out = self.zeros(shape, dtype=g.dtype)
+        self.put_along_axis(out, index, g, axis=axis)
+        return out
+
+
+NP = ArrayNamespace(np, "numpy")
+_cupy_ns = None
+
+
+def namespace(array):
+    """The namespace of an array: NP for NumPy arrays (and scalars), the CuPy one otherwise."""
+    if type(array) is _ndarray or isinstance(array, (np.generic, _ndarray, int, float, bool)):
+        return NP
+    global _cupy_ns
+    if _cupy_ns is None:
+        _cupy_ns = ArrayNamespace(cuda_support.cupy(), "cupy")
+    return _cupy_ns
+
+
+def device_of(array):
+    if type(array) is _ndarray:
+        return Device.CPU
+    return cuda_support.device_of(array)
+
+
+def to_device(array, dev):
+    """Move an array to ``dev`` (a Device); no copy when it is already there."""
+    if dev.type == "cpu":
+        return array if type(array) is _ndarray else cuda_support.to_host(array)
+    return cuda_support.to_cuda(array, dev.index)
