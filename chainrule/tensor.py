@@ -11,7 +11,7 @@ from . import dtypes as _dt
 from .autograd import engine as _engine
 from .autograd.grad_mode import state as _grad_state
 from .backend import namespace, device_of, to_device, parse_device, Device, NP, cuda_support
-from .ops import apply
+from .ops import apply, registry as _registry
 from .ops import elementwise as E, reduce as R, movement as M, linalg as L
 
 _ndarray = np.ndarray
@@ -1063,6 +1063,24 @@ def _as_tensor_operand(x, op):
 
 def _binary(op, a, b, name):
     """Apply a binary arithmetic op with torch's promotion and broadcasting errors."""
+    # fast path: float tensors of one dtype, or a float tensor and a Python number
+    if isinstance(a, Tensor):
+        da = a.data.dtype
+        fast = da.kind == "f" and (type(b) in _NUMBER or isinstance(b, Tensor) and b.data.dtype is da)
+    else:
+        fast = type(a) in _NUMBER and isinstance(b, Tensor) and b.data.dtype.kind == "f"
+    if fast:
+        try:
+            return apply(op, a, b)
+        except ValueError:
+            raise _broadcast_error(a, b, name) from None
+    return _binary_promoting(op, a, b, name)
+
+
+_NUMBER = (float, int)
+
+
+def _binary_promoting(op, a, b, name):
     if type(a) is Tensor and type(b) is Tensor:
         if a.data.dtype is not b.data.dtype:
             a, b = _promote(a, b, name)
@@ -1229,7 +1247,8 @@ def _root_grad(t, gradient, create_graph, op):
         if t.data.size != 1:
             raise RuntimeError(f"grad can be implicitly created only for scalar outputs (got shape "
                                f"{list(t.data.shape)})")
-        g = namespace(t.data).ones_like(t.data)
+        g = namespace(t.data).empty(t.data.shape, t.data.dtype)
+        g.fill(1)
         return Tensor._make(g) if create_graph else g
     if not isinstance(gradient, Tensor):
         gradient = tensor(gradient, dtype=t.dtype)
@@ -1588,4 +1607,6 @@ def _reduced(shape, axes):
 
 tensor_xp = _TensorNamespace()
 _engine.Tensor = Tensor
+_registry.Tensor = Tensor
+_registry.make = Tensor._make
 _engine.tensor_xp = tensor_xp

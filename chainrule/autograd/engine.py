@@ -58,10 +58,10 @@ def run_backward(tensors, grads, retain_graph=False, create_graph=False, capture
     roots = []
     for t, g in zip(tensors, grads):
         node = t._node
-        target = pending if node is not None else leaf_grads
-        key = node if node is not None else t
-        target[key] = target[key] + g if key in target else g
-        if node is not None:
+        if node is None:
+            leaf_grads[t] = leaf_grads[t] + g if t in leaf_grads else g
+        else:
+            pending[node] = pending[node] + g if node in pending else g
             roots.append(node)
     captured_nodes = None
     if capture is not None:
@@ -69,7 +69,11 @@ def run_backward(tensors, grads, retain_graph=False, create_graph=False, capture
     deps = _count_dependencies(roots)
     ready = [n for n in dict.fromkeys(roots) if n not in deps]
 
-    with grad_mode.set_grad_enabled(create_graph):
+    mode = grad_mode.state
+    prev_mode = mode.enabled
+    mode.enabled = create_graph
+    watchers = observers
+    try:
         while ready:
             node = ready.pop()
             g = pending.pop(node)
@@ -91,8 +95,8 @@ def run_backward(tensors, grads, retain_graph=False, create_graph=False, capture
             else:
                 xp = node.xp
                 in_grads = node.op.backward(node, xp, g, node.out, *args)
-            if observers:
-                for obs in observers:
+            if watchers:
+                for obs in watchers:
                     obs(node, g, in_grads)
             if not retain_graph:
                 node.args = None
@@ -130,6 +134,8 @@ def run_backward(tensors, grads, retain_graph=False, create_graph=False, capture
             if leaf._meta is not None and leaf._meta.get("hooks"):
                 g = _run_hooks(leaf._meta["hooks"], g, create_graph)
             _accumulate(leaf, g, create_graph, given)
+    finally:
+        mode.enabled = prev_mode
     return None
 
 

@@ -25,6 +25,12 @@ class ArrayNamespace:
         self.__dict__.update({k: getattr(module, k) for k in dir(module) if not k.startswith("_")})
         self.module = module
         self.name = name
+        self.sigmoid = _sigmoid_ufunc(module) or self._sigmoid
+
+    def _sigmoid(self, x):
+        """1 / (1 + e^-x) without overflow, for namespaces lacking a fused expit."""
+        e = self.exp(-self.abs(x))
+        return self.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
     def __repr__(self):
         return f"<array namespace {self.name}>"
@@ -56,6 +62,18 @@ class ArrayNamespace:
         out = self.zeros(shape, dtype=g.dtype)
         self.put_along_axis(out, index, g, axis=axis)
         return out
+
+
+def _sigmoid_ufunc(module):
+    """SciPy's expit (one fused, overflow-free pass) where available."""
+    try:
+        if module is np:
+            from scipy.special import expit
+        else:
+            from cupyx.scipy.special import expit
+        return expit
+    except ImportError:
+        return None
 
 
 NP = ArrayNamespace(np, "numpy")

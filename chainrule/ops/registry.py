@@ -19,6 +19,9 @@ from ..backend import namespace, device_of, NP
 
 OPS = {}
 _ndarray = np.ndarray
+# Set by chainrule.tensor (ops sit below the Tensor type in the layering).
+Tensor = None
+make = None
 
 
 class Op:
@@ -63,37 +66,41 @@ def _check_devices(op, arrays):
 
 def apply(op, *inputs, **params):
     """Run ``op`` on Tensors (or Python scalars) and return the output Tensor."""
-    from ..tensor import Tensor
-    make = Tensor._make
     arrays = []
-    parents = []
+    parents = []  # per input: producing Node, leaf Tensor needing grad, or None
+    needs = []
     record = False
     xp = None
     for t in inputs:
-        if type(t) is Tensor or isinstance(t, Tensor):
+        if isinstance(t, Tensor):
             a = t.data
             arrays.append(a)
             if xp is None:
                 xp = NP if type(a) is _ndarray else namespace(a)
             elif (type(a) is _ndarray) is not (xp is NP):
                 _check_devices(op, arrays)
-            if t._node is not None:
-                parents.append(t._node)
+            node = t._node
+            if node is not None:
+                parents.append(node)
+                needs.append(True)
                 record = True
             elif t._rg:
                 parents.append(t)
+                needs.append(True)
                 record = True
             else:
                 parents.append(None)
+                needs.append(False)
         else:
             arrays.append(t)
             parents.append(None)
+            needs.append(False)
     if xp is not NP and xp is not None and len(arrays) > 1:
         _check_devices(op, arrays)
     if record and _grad_state.enabled:
         node = Node(op, xp)
-        node.parents = tuple(parents)
-        node.needs = tuple(p is not None for p in parents)
+        node.parents = parents
+        node.needs = needs
         out = op.forward(node, xp, *arrays, **params)
         if type(out) is not _ndarray and xp is NP:
             out = np.asarray(out)
