@@ -32,16 +32,16 @@ def sum_to(xp, g, shape):
 
 
 def _count_dependencies(roots):
-    deps = {}
-    stack = [n for n in roots if n is not None]
-    seen = set(stack)
+    """node -> number of consumers inside the graph reachable from ``roots`` (roots start at 0)."""
+    deps = dict.fromkeys(roots, 0)
+    stack = list(deps)
     while stack:
-        node = stack.pop()
-        for p in node.parents:
+        for p in stack.pop().parents:
             if type(p) is Node:
-                deps[p] = deps.get(p, 0) + 1
-                if p not in seen:
-                    seen.add(p)
+                if p in deps:
+                    deps[p] += 1
+                else:
+                    deps[p] = 1
                     stack.append(p)
     return deps
 
@@ -67,7 +67,7 @@ def run_backward(tensors, grads, retain_graph=False, create_graph=False, capture
     if capture is not None:
         captured_nodes = {t._node: None for t in capture if t._node is not None}
     deps = _count_dependencies(roots)
-    ready = [n for n in dict.fromkeys(roots) if n not in deps]
+    ready = [n for n in dict.fromkeys(roots) if not deps[n]]
 
     mode = grad_mode.state
     prev_mode = mode.enabled
