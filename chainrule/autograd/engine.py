@@ -77,6 +77,9 @@ def run_backward(tensors, grads, retain_graph=False, create_graph=False, capture
         while ready:
             node = ready.pop()
             g = pending.pop(node)
+            if g is None:  # every consumer returned None for it: pass "no gradient" upstream
+                _release_parents(node, deps, pending, ready)
+                continue
             if node.hooks is not None:
                 g = _run_hooks(node.hooks, g, create_graph)
             if captured_nodes is not None and node in captured_nodes:
@@ -103,26 +106,25 @@ def run_backward(tensors, grads, retain_graph=False, create_graph=False, capture
                 node.out = None
                 node.saved = None
             for p, ig in zip(node.parents, in_grads):
-                if p is None or ig is None:
+                if p is None:
                     continue
                 if type(p) is Node:
-                    if ig.shape != p.shape:
-                        ig = sum_to(xp, ig, p.shape).reshape(p.shape)
-                    if ig.dtype != p.dtype:
-                        ig = ig.astype(p.dtype)
-                    if p in pending:
-                        pending[p] = pending[p] + ig
-                    else:
-                        pending[p] = ig
+                    if ig is not None:
+                        if ig.shape != p.shape:
+                            ig = sum_to(xp, ig, p.shape).reshape(p.shape)
+                        if ig.dtype is not p.dtype and ig.dtype != p.dtype:
+                            ig = ig.astype(p.dtype)
+                        pending[p] = pending[p] + ig if pending.get(p) is not None else ig
                     left = deps[p] - 1
                     deps[p] = left
                     if not left:
+                        pending.setdefault(p, None)
                         ready.append(p)
-                else:
+                elif ig is not None:
                     data = p.data
                     if ig.shape != data.shape:
                         ig = sum_to(xp, ig, data.shape).reshape(data.shape)
-                    if ig.dtype != data.dtype:
+                    if ig.dtype is not data.dtype and ig.dtype != data.dtype:
                         ig = ig.astype(data.dtype)
                     leaf_grads[p] = leaf_grads[p] + ig if p in leaf_grads else ig
 
@@ -137,6 +139,15 @@ def run_backward(tensors, grads, retain_graph=False, create_graph=False, capture
     finally:
         mode.enabled = prev_mode
     return None
+
+
+def _release_parents(node, deps, pending, ready):
+    for p in node.parents:
+        if type(p) is Node:
+            deps[p] -= 1
+            if not deps[p]:
+                pending.setdefault(p, None)
+                ready.append(p)
 
 
 def _saved_tensor(array, parent):
