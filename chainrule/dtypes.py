@@ -67,8 +67,8 @@ def to_dtype(d):
     """Accept a chainrule dtype, a NumPy dtype/type, a Python type or a name."""
     if type(d) is dtype:
         return d
-    if d is float:
-        return _default_float
+    if d is float:  # a Python float is a double, as in torch
+        return float64
     if d is int:
         return int64
     if d is bool:
@@ -85,6 +85,8 @@ def promote(a, b):
     """Result dtype of two chainrule dtypes of dimensioned tensors (torch.promote_types)."""
     if a is b:
         return a
+    if a._rank != b._rank:  # a higher category wins outright: float32 + int64 -> float32
+        return a if a._rank > b._rank else b
     return _BY_NP[np.promote_types(a.np, b.np)]
 
 

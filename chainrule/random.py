@@ -70,8 +70,8 @@ def permutation_array(n, device=None):
 
 
 def _creator(kind):
-    def create(*size, dtype=None, device=None, requires_grad=False):
-        shape = _size_args(size, kind)
+    def create(*shape, size=None, dtype=None, device=None, requires_grad=False):
+        shape = _size_args(shape if size is None else (size,), kind)
         d = _dt.to_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
         dev = parse_device(device)
         if dev is not None and dev.type == "cuda":
@@ -87,6 +87,8 @@ randn = _creator("randn")
 
 
 def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=False):
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     if size is None:

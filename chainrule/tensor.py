@@ -24,8 +24,9 @@ def _dims(dim, ndim, op):
         out = tuple(_dim(d, ndim, op) for d in dim)
         if len(set(out)) != len(out):
             raise RuntimeError(f"{op}: dim {tuple(dim)} appears multiple times in the list of dims")
-        return out
-    return (_dim(dim, ndim, op),)
+        return out if ndim else ()
+    d = _dim(dim, ndim, op)
+    return (d,) if ndim else ()  # a 0-dim tensor accepts dim 0 / -1 and has no axis to reduce
 
 
 def _dim(d, ndim, op):
@@ -62,6 +63,18 @@ class Size(tuple):
         for s in self:
             n *= s
         return n
+
+
+def _float_only(t, op):
+    """softmax-like ops refuse integer/bool input (as torch) instead of promoting it."""
+    if t.data.dtype.kind != "f":
+        raise NotImplementedError(f"{op}: not implemented for {t.dtype} tensors (pass dtype=chainrule.float32)")
+    return t
+
+
+def _no_bool_pair(a, b, op):
+    if a.data.dtype == np.bool_ and (isinstance(b, bool) or isinstance(b, Tensor) and b.data.dtype == np.bool_):
+        raise NotImplementedError(f"{op}: not implemented for two bool operands")
 
 
 def _float_needed(t, op):
@@ -259,6 +272,8 @@ class Tensor:
             dtype = _dt.to_dtype(dtype)
             if dtype.np != out.data.dtype:
                 out = apply(E.Cast, out, dtype=dtype.np)
+                if not dtype.is_floating_point:  # integer/bool results carry no gradient
+                    out = Tensor._make(out.data)
         if copy and out is self:
             out = self.clone()
         return out
@@ -385,7 +400,7 @@ class Tensor:
     def __invert__(self):
         if self.data.dtype.kind not in "iub":
             raise TypeError(f"~ (bitwise_not) is only supported for integer and bool tensors, got {self.dtype}")
-        return Tensor._make(~self.data)
+        return _plain(~self.data)
 
     def __and__(self, other):
         return _logical(self, other, "__and__")
@@ -400,9 +415,11 @@ class Tensor:
     __ror__ = __or__
 
     def __floordiv__(self, other):
+        _no_bool_pair(self, other, "floor_divide")
         return _compare(self, other, "__floordiv__", keep_dtype=True)
 
     def __mod__(self, other):
+        _no_bool_pair(self, other, "remainder")
         return _compare(self, other, "__mod__", keep_dtype=True)
 
     # comparisons: bool results, no gradient
@@ -451,13 +468,13 @@ class Tensor:
         return bool(namespace(self.data).allclose(self.data, other.data, rtol, atol, equal_nan))
 
     def isnan(self):
-        return Tensor._make(namespace(self.data).isnan(self.data))
+        return _plain(namespace(self.data).isnan(self.data))
 
     def isfinite(self):
-        return Tensor._make(namespace(self.data).isfinite(self.data))
+        return _plain(namespace(self.data).isfinite(self.data))
 
     def logical_not(self):
-        return Tensor._make(namespace(self.data).logical_not(self.data))
+        return _plain(namespace(self.data).logical_not(self.data))
 
     def add(self, other, alpha=1):
         return self + (other if alpha == 1 else other * alpha)
@@ -509,14 +526,16 @@ class Tensor:
 
     def abs(self):
         if self.data.dtype == np.bool_:
-            raise RuntimeError("abs: \"abs_cpu\" not implemented for 'Bool'")
+            raise NotImplementedError("abs: \"abs_cpu\" not implemented for 'Bool'")
         return apply(E.Abs, self)
 
     def sign(self):
-        return Tensor._make(namespace(self.data).sign(self.data))
+        if self.data.dtype == np.bool_:  # NumPy has no bool sign loop; sign(b) is b
+            return _plain(self.data.copy())
+        return _plain(namespace(self.data).sign(self.data))
 
     def square(self):
-        return self * self
+        return self * self if self.data.dtype != np.bool_ else self ** 2  # bool squares to int64
 
     def reciprocal(self):
         return 1 / self
@@ -525,11 +544,12 @@ class Tensor:
         if min is None and max is None:
             raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
         if isinstance(min, Tensor) or isinstance(max, Tensor):
+            # where, not maximum/minimum: at a tie the gradient goes to self, as in torch
             out = self
             if min is not None:
-                out = maximum(out, min)
+                out = where(out < min, min, out)
             if max is not None:
-                out = minimum(out, max)
+                out = where(out > max, max, out)
             return out
         t = self if (self.data.dtype.kind == "f" or not any(isinstance(v, float) for v in (min, max))) \
             else self.to(_dt.get_default_dtype())
@@ -551,7 +571,8 @@ class Tensor:
 
     # ---- reductions -----------------------------------------------------------------------
     def _axes(self, dim, op):
-        return None if dim is None else _dims(dim, self.data.ndim, op)
+        """None (all axes) for dim=None or an empty tuple/list, as torch's reductions."""
+        return None if dim is None or (isinstance(dim, (tuple, list)) and not dim) else _dims(dim, self.data.ndim, op)
 
     def sum(self, dim=None, keepdim=False, dtype=None):
         t = self if dtype is None else self.to(dtype)
@@ -577,7 +598,7 @@ class Tensor:
         return (centered * centered).sum(dim=axes, keepdim=keepdim) / max(n - correction, 0)
 
     def std(self, dim=None, unbiased=None, keepdim=False, correction=None):
-        return self.var(dim, unbiased, keepdim, correction).sqrt()
+        return apply(E.NormSqrt, self.var(dim, unbiased, keepdim, correction))
 
     def prod(self, dim=None, keepdim=False):
         t = self.to(_dt.int64) if self.data.dtype.kind in "biu" else self
@@ -586,18 +607,23 @@ class Tensor:
         return apply(R.Prod, t, axes=t._axes(dim, "prod"), keepdim=keepdim)
 
     def _extreme(self, dim, keepdim, minimum, op):
-        if self.data.size == 0:
-            raise IndexError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0. "
-                             "Specify the reduction dim with the 'dim' argument.")
         if dim is None:
+            if self.data.size == 0:
+                raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0. "
+                                   "Specify the reduction dim with the 'dim' argument.")
             return apply(R.Amax, self, axes=None, keepdim=False, minimum=minimum)
         if isinstance(dim, Tensor):  # max(a, b) spelled as a.max(b)
             return (minimum_ if minimum else maximum)(self, dim)
         axis = _dim(dim, self.data.ndim, op)
         xp = namespace(self.data)
+        if self.data.ndim == 0:
+            return _MinMax(apply(R.Amax, self, axes=(), keepdim=False, minimum=minimum),
+                           Tensor._make(xp.zeros((), dtype=np.int64)))
+        if self.data.shape[axis] == 0:
+            raise IndexError(f"{op}(): Expected reduction dim {dim} to have non-zero size.")
         values = apply(R.MaxDim, self, axis=axis, keepdim=keepdim, minimum=minimum)
         idx = (xp.argmin if minimum else xp.argmax)(self.data, axis=axis, keepdims=keepdim)
-        return _MinMax(values, Tensor._make(idx.astype(np.int64)))
+        return _MinMax(values, _plain(idx.astype(np.int64)))
 
     def max(self, dim=None, keepdim=False):
         return self._extreme(dim, keepdim, False, "max")
@@ -620,12 +646,14 @@ class Tensor:
         return self._arg(dim, keepdim, "argmin")
 
     def _arg(self, dim, keepdim, op):
+        if self.data.dtype == np.bool_:
+            raise RuntimeError(f"{op}(): does not support bool input")
         xp = namespace(self.data)
         if dim is None:
             idx = getattr(xp, op)(self.data)
             return Tensor._make(xp.asarray(idx, dtype=np.int64).reshape((1,) * self.data.ndim if keepdim else ()))
         axis = _dim(dim, self.data.ndim, op)
-        return Tensor._make(getattr(xp, op)(self.data, axis=axis, keepdims=keepdim).astype(np.int64))
+        return _plain(getattr(xp, op)(self.data, axis=axis, keepdims=keepdim).astype(np.int64))
 
     def all(self, dim=None, keepdim=False):
         xp = namespace(self.data)
@@ -640,16 +668,18 @@ class Tensor:
         return apply(R.LogSumExp, t, axes=_dims(dim, self.data.ndim, "logsumexp"), keepdim=keepdim)
 
     def softmax(self, dim, dtype=None):
-        t = _float_needed(self if dtype is None else self.to(dtype), "softmax")
+        t = _float_only(self if dtype is None else self.to(dtype), "softmax")
         return apply(R.Softmax, t, axis=_dim(dim, self.data.ndim, "softmax"))
 
     def log_softmax(self, dim, dtype=None):
-        t = _float_needed(self if dtype is None else self.to(dtype), "log_softmax")
+        t = _float_only(self if dtype is None else self.to(dtype), "log_softmax")
         return apply(R.LogSoftmax, t, axis=_dim(dim, self.data.ndim, "log_softmax"))
 
     def norm(self, p=2, dim=None, keepdim=False):
+        if self.data.dtype.kind != "f":
+            raise RuntimeError(f"norm: Expected a floating point tensor as input. Got {self.dtype}")
         if p == 2:
-            return (self * self).sum(dim, keepdim).sqrt()
+            return apply(E.NormSqrt, (self * self).sum(dim, keepdim))
         if p == 1:
             return self.abs().sum(dim, keepdim)
         if p == float("inf"):
@@ -808,6 +838,14 @@ class Tensor:
 
     def __getitem__(self, key):
         key, basic = _index_key(self, key)
+        if not basic and any(type(k) is int for k in key):
+            # torch applies integer indices first (as select), then the index arrays; NumPy would
+            # treat the ints as index arrays too and could move the broadcast dims to the front
+            ints_first = []
+            for k in key:
+                ints_first += [slice(None)] * (k.ndim if k.dtype == np.bool_ else 1) if hasattr(k, "dtype") else [k]
+            rest = tuple(k if hasattr(k, "dtype") or k is Ellipsis else slice(None) for k in key if type(k) is not int)
+            return apply(M.Index, apply(M.Index, self, key=tuple(ints_first), basic=True), key=rest, basic=False)
         return apply(M.Index, self, key=key, basic=basic)
 
     def __setitem__(self, key, value):
@@ -817,10 +855,19 @@ class Tensor:
         if isinstance(value, Tensor):
             _same_device(self, value, "index_put_")
         try:
-            self.data[key] = v
+            if _grad_state.enabled and (self._rg or isinstance(value, Tensor) and value._rg):
+                self._record_put(key, value)
+            else:
+                self.data[key] = v
         except ValueError:
             raise RuntimeError(f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be "
                                f"broadcast to indexing result of shape {list(self.data[key].shape)}") from None
+
+    def _record_put(self, key, value):
+        """A differentiable ``self[key] = value``: self becomes IndexPut(self, value) in the graph."""
+        if isinstance(value, Tensor) and value.data.dtype != self.data.dtype:
+            value = value.to(self.dtype)
+        self._inplace(apply(M.IndexPut, self, value, key=key), "index_put_")
 
     # ---- matrix ---------------------------------------------------------------------------
     def matmul(self, other):
@@ -875,6 +922,19 @@ class Tensor:
     def div_(self, other):
         return self._inplace(self / other, "div_")
 
+    # x += y is in place, as in torch (`with no_grad(): w -= lr * w.grad` updates the parameter)
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
     def pow_(self, other):
         return self._inplace(self ** other, "pow_")
 
@@ -894,6 +954,7 @@ class Tensor:
         return self._inplace(self.relu(), "relu_")
 
     def zero_(self):
+        _check_inplace(self, "zero_")
         return self.fill_(0)
 
     def fill_(self, value):
@@ -911,6 +972,9 @@ class Tensor:
         if b != self.data.shape:
             raise RuntimeError(f"copy_: the size of src {list(np.shape(src_data))} does not broadcast to "
                                f"self {list(self.data.shape)}")
+        if _grad_state.enabled and (self._node is not None or isinstance(src, Tensor) and src._rg):
+            self._record_put((Ellipsis,), src if isinstance(src, Tensor) else tensor(src_data))
+            return self
         xp = namespace(self.data)
         xp.copyto(self.data, to_device(src_data, self.device) if hasattr(src_data, "shape") else src_data,
                   casting="unsafe")
@@ -940,12 +1004,15 @@ class Tensor:
             else:
                 opts["precision"] = 4
                 opts["floatmode"] = "fixed"
+        elif kind == "b":  # torch pads True only when a False sets the column width
+            width = 4 if data.all() else 5
+            opts["formatter"] = {"bool": lambda v: f"{v!s:>{width}}"}
         body = np.array2string(data, **opts) if data.ndim else (
             repr(data.item()) if kind != "f" else np.array2string(data, **{k: v for k, v in opts.items() if k != "prefix"}))
         extras = []
         if type(self.data) is not _ndarray:
             extras.append(f"device='{self.device}'")
-        if data.size == 0:
+        if data.size == 0 and data.ndim != 1:
             extras.append(f"size={tuple(data.shape)}")
         if self.dtype not in (_dt.get_default_dtype(), _dt.int64, _dt.bool_) or (data.size == 0 and self.dtype is not _dt.get_default_dtype()):
             extras.append(f"dtype={self.dtype!r}")
@@ -965,6 +1032,11 @@ class Tensor:
 
 _new = object.__new__
 _dt._tensor_type = Tensor
+
+
+def _plain(result):
+    """A graph-free tensor from a raw array result (ufuncs on 0-d arrays return NumPy scalars)."""
+    return Tensor._make(result if not isinstance(result, np.generic) else np.asarray(result))
 
 
 class _MinMax(tuple):
@@ -1081,17 +1153,21 @@ _NUMBER = (float, int)
 
 
 def _binary_promoting(op, a, b, name):
+    if op is E.Pow and _is_bool(a) and _is_bool(b):
+        raise NotImplementedError("pow: \"pow\" not implemented for 'Bool' (both operands are bool)")
+    if op is E.Sub and (_is_bool(a) or _is_bool(b)):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+                           "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
     if type(a) is Tensor and type(b) is Tensor:
         if a.data.dtype is not b.data.dtype:
             a, b = _promote(a, b, name)
     else:
         a, b = _as_tensor_operand(a, name), _as_tensor_operand(b, name)
         a, b = _promote(a, b, name)
-    if op is E.Div and not _is_float(a) and not _is_float(b):
-        a = a.to(_dt.get_default_dtype()) if isinstance(a, Tensor) else float(a)
-    elif op is E.Sub and _is_bool(a) and _is_bool(b):
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the "
-                           "`^` or `logical_xor()` operator instead.")
+    if op is E.Div and not _is_float(a) and not _is_float(b):  # true division: int / int -> float
+        f = _dt.get_default_dtype()
+        a = a.to(f) if isinstance(a, Tensor) else float(a)
+        b = b.to(f) if isinstance(b, Tensor) else float(b)
     elif op is E.Pow and isinstance(b, int) and b < 0 and isinstance(a, Tensor) and a.data.dtype.kind in "iub":
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     try:
@@ -1129,7 +1205,7 @@ def _compare(a, b, method, keep_dtype=False):
     else:
         a_d, b_d = (_promote(a, b, method.strip("_"))[0].data if keep_dtype else a.data), b
     try:
-        return Tensor._make(getattr(a_d, method)(b_d))
+        return _plain(getattr(a_d, method)(b_d))
     except ValueError:
         raise _broadcast_error(a, b, method.strip("_")) from None
 
@@ -1140,7 +1216,7 @@ def _logical(a, b, method):
     if a.data.dtype.kind == "f" or getattr(bd, "dtype", np.dtype(int)).kind == "f" or isinstance(bd, float):
         raise RuntimeError(f"\"{method.strip('_')}\" not implemented for floating point tensors")
     try:
-        return Tensor._make(getattr(a.data, method)(bd))
+        return _plain(getattr(a.data, method)(bd))
     except ValueError:
         raise _broadcast_error(a, b, method.strip("_")) from None
 
@@ -1328,6 +1404,8 @@ def matmul(a, b):
     if a.data.dtype is not b.data.dtype:
         if a.data.dtype != b.data.dtype:
             raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a.dtype} != {b.dtype}")
+    if a.data.dtype == np.bool_:
+        raise NotImplementedError("matmul: not implemented for bool tensors")
     ka = a.data.shape[-1]
     kb = b.data.shape[-2] if b.data.ndim > 1 else b.data.shape[0]
     if ka != kb:
@@ -1395,7 +1473,7 @@ def where(condition, input=None, other=None):
 def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+        raise ValueError("cat(): expected a non-empty list of Tensors")
     for t in tensors:
         if not isinstance(t, Tensor):
             raise TypeError(f"cat(): expected a sequence of Tensors, but got {type(t).__name__}")
@@ -1433,8 +1511,8 @@ def stack(tensors, dim=0):
 
 
 def _make_array_fn(name):
-    def fn(*size, dtype=None, device=None, requires_grad=False):
-        shape = _size_args(size, name)
+    def fn(*shape, size=None, dtype=None, device=None, requires_grad=False):
+        shape = _size_args(shape if size is None else (size,), name)
         d = _dt.to_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
         arr = getattr(np, name)(shape, dtype=d.np)
         return _finish(arr, device, requires_grad)

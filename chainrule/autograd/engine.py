@@ -129,8 +129,13 @@ def run_backward(tensors, grads, retain_graph=False, create_graph=False, capture
                     leaf_grads[p] = leaf_grads[p] + ig if p in leaf_grads else ig
 
         if capture is not None:
-            return [leaf_grads.get(t) if t._node is None else captured_nodes.get(t._node)
-                    for t in capture]
+            found = []
+            for t in capture:
+                g = leaf_grads.get(t) if t._node is None else captured_nodes.get(t._node)
+                if t._node is None and g is not None and t._meta is not None and t._meta.get("hooks"):
+                    g = _run_hooks(t._meta["hooks"], g, create_graph)  # leaf hooks run for grad() too
+                found.append(g)
+            return found
         given = set()
         for leaf, g in leaf_grads.items():
             if leaf._meta is not None and leaf._meta.get("hooks"):
@@ -164,6 +169,9 @@ def _run_hooks(hooks, g, create_graph):
         gt = g if create_graph else Tensor._make(g)
         res = hook(gt)
         if res is not None:
+            if res.shape != gt.shape:
+                raise RuntimeError(f"hook '{getattr(hook, '__name__', hook)}' has changed the size of value: "
+                                   f"expected {list(gt.shape)}, got {list(res.shape)}")
             g = res if create_graph else res.data
     return g
 

@@ -3,6 +3,7 @@ from ..ops.registry import Op
 from .node import Node
 from . import engine
 from .grad_mode import no_grad, state as _grad_state
+from ..backend import namespace
 
 
 class FunctionCtx:
@@ -34,7 +35,7 @@ class _FunctionBackward(Op):
     @staticmethod
     def backward(ctx, xp, g, out):
         from ..tensor import Tensor
-        fn_cls, fctx, positions = ctx.saved
+        fn_cls, fctx, positions, shapes = ctx.saved
         graph_mode = isinstance(g, Tensor)
         grads = fn_cls.backward(fctx, g if graph_mode else Tensor._make(g))
         if not isinstance(grads, tuple):
@@ -48,8 +49,20 @@ class _FunctionBackward(Op):
             if gi is not None and not isinstance(gi, Tensor):
                 raise TypeError(f"function {fn_cls.__name__}Backward returned a gradient of type "
                                 f"{type(gi).__name__} for input {i}; expected a Tensor or None")
+            if gi is not None and gi.data.shape != shapes[i] and not _reduces_to(gi.data.shape, shapes[i]):
+                raise RuntimeError(f"function {fn_cls.__name__}Backward returned an invalid gradient at index "
+                                   f"{i} - got {list(gi.data.shape)} but expected shape compatible with "
+                                   f"{list(shapes[i])}")
             picked.append(gi if gi is None or graph_mode else gi.data)
         return picked
+
+
+def _reduces_to(grad_shape, shape):
+    """Whether a gradient of ``grad_shape`` is ``shape`` broadcast (the engine sums it back)."""
+    if len(grad_shape) < len(shape):
+        return False
+    tail = grad_shape[len(grad_shape) - len(shape):]
+    return all(n == m or n == 1 for n, m in zip(shape, tail))
 
 
 class Function:
@@ -77,11 +90,11 @@ class Function:
         if not (_grad_state.enabled and any(ctx.needs_input_grad)):
             return out
         positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
-        node = Node(_FunctionBackward, None)
+        node = Node(_FunctionBackward, namespace(out.data))  # the engine sums broadcast grads with it
         node.parents = tuple(args[i]._node if args[i]._node is not None else (args[i] if args[i]._rg else None)
                              for i in positions)
         node.needs = tuple(p is not None for p in node.parents)
-        node.saved = (cls, ctx, positions)
+        node.saved = (cls, ctx, positions, {i: args[i].data.shape for i in positions})
         node.shape, node.dtype = out.data.shape, out.data.dtype
         node.label = cls.__name__ + "Backward"
         return Tensor._make(out.data, node)
@@ -90,7 +103,6 @@ class Function:
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
     """The gradients of ``outputs`` with respect to ``inputs`` (nothing accumulates into .grad)."""
     from ..tensor import Tensor, _root_grad
-    from ..backend import namespace
     single_out = isinstance(outputs, Tensor)
     outputs = [outputs] if single_out else list(outputs)
     inputs_list = [inputs] if isinstance(inputs, Tensor) else list(inputs)

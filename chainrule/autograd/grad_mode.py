@@ -16,6 +16,10 @@ def is_grad_enabled():
 class _GradMode:
     mode = True
 
+    def __new__(cls, fn=None):
+        self = super().__new__(cls)
+        return self if fn is None else self(fn)  # @no_grad without parentheses, as torch allows
+
     def __enter__(self):
         self.prev = state.enabled
         state.enabled = self.mode
@@ -42,6 +46,9 @@ class enable_grad(_GradMode):
 
 
 class set_grad_enabled(_GradMode):
+    def __new__(cls, mode):
+        return object.__new__(cls)
+
     def __init__(self, mode):
         self.mode = bool(mode)
         self.prev = state.enabled

@@ -15,6 +15,11 @@ def _outputs(fn, inputs):
     return [out] if isinstance(out, Tensor) else [o for o in out if isinstance(o, Tensor)]
 
 
+def _output_copy(fn, inputs, oi):
+    """Output ``oi`` as a flat float64 copy (an output may be a view of the perturbed input)."""
+    return np.array(_outputs(fn, inputs)[oi].data, dtype=np.float64).ravel()
+
+
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     """Compare every analytic Jacobian entry d(output)/d(input) with (f(x+eps) - f(x-eps)) / 2eps.
 
@@ -44,15 +49,15 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
         for i in wrt:
             x = inputs[i].data
             numeric = np.zeros_like(analytic[i])
-            flat = x.reshape(-1)
             with no_grad():
-                for j in range(flat.size):
-                    orig = flat[j].item()
-                    flat[j] = orig + eps
-                    plus = np.asarray(_outputs(fn, inputs)[oi].data, dtype=np.float64).ravel()
-                    flat[j] = orig - eps
-                    minus = np.asarray(_outputs(fn, inputs)[oi].data, dtype=np.float64).ravel()
-                    flat[j] = orig
+                for j in range(x.size):
+                    at = np.unravel_index(j, x.shape)  # C order like the analytic rows, for any memory layout
+                    orig = x[at].item()
+                    x[at] = orig + eps
+                    plus = _output_copy(fn, inputs, oi)
+                    x[at] = orig - eps
+                    minus = _output_copy(fn, inputs, oi)
+                    x[at] = orig
                     numeric[:, j] = (plus - minus) / (2 * eps)
             err = np.abs(analytic[i] - numeric) - (atol + rtol * np.abs(numeric))
             if err.size and (err.max() > 0 or not np.isfinite(analytic[i]).all()):

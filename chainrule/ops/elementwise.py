@@ -179,6 +179,21 @@ class Sqrt(Op):
         return (g / (2 * out),)
 
 
+class NormSqrt(Op):
+    """out = sqrt(x) closing std/norm;  dx = g / (2 out), and 0 where out == 0 (torch's choice for a
+    zero std or norm, where plain sqrt would give inf * 0 = nan)"""
+    save_out = True
+
+    @staticmethod
+    def forward(ctx, xp, x):
+        return xp.sqrt(x)
+
+    @staticmethod
+    def backward(ctx, xp, g, out):
+        zero = out == 0
+        return (xp.where(zero, 0.0, g / (2 * xp.where(zero, 1.0, out))),)
+
+
 class Sin(Op):
     """out = sin x;  dx = g cos x"""
     save_args = True

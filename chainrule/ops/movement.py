@@ -70,6 +70,27 @@ class IndexGrad(Op):
         return (gg[ctx.saved],)
 
 
+class IndexPut(Op):
+    """out = x with out[key] = v (a recorded ``x[key] = v``);  dx = g with zeros at key,  dv = g[key]
+    (summed to v's shape by the engine)"""
+    @staticmethod
+    def forward(ctx, xp, x, v, key):
+        out = x.copy()
+        out[key] = v
+        if ctx.needs and ctx.needs[0]:
+            kept = xp.ones(x.shape, dtype=bool)
+            kept[key] = False
+            ctx.saved = (key, kept)
+        else:
+            ctx.saved = (key, None)
+        return out
+
+    @staticmethod
+    def backward(ctx, xp, g, out):
+        key, kept = ctx.saved
+        return (g * kept if ctx.needs[0] else None), (g[key] if ctx.needs[1] else None)
+
+
 class Cat(Op):
     """out = inputs joined along ``axis``;  d(input i) = g's slice of input i"""
     @staticmethod

@@ -63,14 +63,17 @@ class Prod(Op):
         zero = x == 0
         if not bool(zero.any()):
             return (g * out / x,)
-        # With zeros: the product of the others is prod(x with this entry set to 1) where this
-        # entry is the only zero of its slice, and 0 otherwise.
+        # With zeros, d out / d x_j = product of the other entries. ``nonzero`` is the product of a
+        # slice's non-zero entries; ``zsum`` (the sum of its zero entries) is 0 but is written
+        # into the rule so that under create_graph the second derivatives are right too.
         ones_at_zero = xp.where(zero, 1.0, x)
-        others = xp.prod(ones_at_zero, axis=axes, keepdims=True)
+        nonzero = xp.prod(ones_at_zero, axis=axes, keepdims=True)
         nzeros = xp.sum(zero, axis=axes, keepdims=True)
-        grad_others = xp.where(zero, xp.where(nzeros == 1, others, 0.0),
-                               xp.where(nzeros == 0, others / ones_at_zero, 0.0))
-        return (g * grad_others,)
+        zsum = xp.sum(xp.where(zero, x, 0.0), axis=axes, keepdims=True)
+        one, two = nzeros == 1, nzeros == 2
+        at_zero = xp.where(one, nonzero, xp.where(two, nonzero * (zsum - x), 0.0))
+        at_other = nonzero / ones_at_zero * xp.where(one, zsum, xp.where(nzeros == 0, 1.0, 0.0))
+        return (g * xp.where(zero, at_zero, at_other),)
 
 
 class Amax(Op):
