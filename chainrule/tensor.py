@@ -838,36 +838,32 @@ class Tensor:
 
     def __getitem__(self, key):
         key, basic = _index_key(self, key)
-        if not basic and any(type(k) is int for k in key):
-            # torch applies integer indices first (as select), then the index arrays; NumPy would
-            # treat the ints as index arrays too and could move the broadcast dims to the front
-            ints_first = []
-            for k in key:
-                ints_first += [slice(None)] * (k.ndim if k.dtype == np.bool_ else 1) if hasattr(k, "dtype") else [k]
-            rest = tuple(k if hasattr(k, "dtype") or k is Ellipsis else slice(None) for k in key if type(k) is not int)
-            return apply(M.Index, apply(M.Index, self, key=tuple(ints_first), basic=True), key=rest, basic=False)
+        keys = _torch_order(key, basic)
+        if len(keys) == 2:
+            return apply(M.Index, apply(M.Index, self, key=keys[0], basic=True), key=keys[1], basic=False)
         return apply(M.Index, self, key=key, basic=basic)
 
     def __setitem__(self, key, value):
         _check_inplace(self, "index_put_")
-        key, _ = _index_key(self, key)
+        key, basic = _index_key(self, key)
+        keys = _torch_order(key, basic)
         v = value.data if isinstance(value, Tensor) else value
         if isinstance(value, Tensor):
             _same_device(self, value, "index_put_")
         try:
             if _grad_state.enabled and (self._rg or isinstance(value, Tensor) and value._rg):
-                self._record_put(key, value)
+                self._record_put(keys, value)
             else:
-                self.data[key] = v
+                M._put(self.data, keys, v)
         except ValueError:
             raise RuntimeError(f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be "
                                f"broadcast to indexing result of shape {list(self.data[key].shape)}") from None
 
-    def _record_put(self, key, value):
-        """A differentiable ``self[key] = value``: self becomes IndexPut(self, value) in the graph."""
+    def _record_put(self, keys, value):
+        """A differentiable ``self[keys] = value``: self becomes IndexPut(self, value) in the graph."""
         if isinstance(value, Tensor) and value.data.dtype != self.data.dtype:
             value = value.to(self.dtype)
-        self._inplace(apply(M.IndexPut, self, value, key=key), "index_put_")
+        self._inplace(apply(M.IndexPut, self, value, keys=keys), "index_put_")
 
     # ---- matrix ---------------------------------------------------------------------------
     def matmul(self, other):
@@ -895,19 +891,20 @@ class Tensor:
     def _inplace(self, result, op):
         """Store ``result`` (a Tensor computed out of place) into self."""
         _check_inplace(self, op)
-        if _grad_state.enabled and result._node is not None:
-            # recorded in-place op: self becomes the new graph value (old arrays stay intact for
-            # the backward of ops that saved them)
-            self.data, self._node, self._rg = result.data, result._node, True
-            return self
         if result.data.dtype != self.data.dtype and not np.can_cast(result.data.dtype, self.data.dtype, "same_kind"):
             raise RuntimeError(f"{op}: result type {result.dtype.name.capitalize()} can't be cast to the "
                                f"desired output type {self.dtype.name.capitalize()}")
-        xp = namespace(self.data)
         if result.data.shape != self.data.shape:
             raise RuntimeError(f"{op}: output with shape {list(self.data.shape)} doesn't match the "
                                f"broadcast shape {list(result.data.shape)}")
-        xp.copyto(self.data, result.data, casting="unsafe")
+        if _grad_state.enabled and result._node is not None:
+            # recorded in-place op: self becomes the new graph value (old arrays stay intact for
+            # the backward of ops that saved them)
+            if result.data.dtype != self.data.dtype:
+                result = result.to(self.dtype)
+            self.data, self._node, self._rg = result.data, result._node, True
+            return self
+        namespace(self.data).copyto(self.data, result.data, casting="unsafe")
         return self
 
     def add_(self, other, alpha=1):
@@ -973,7 +970,7 @@ class Tensor:
             raise RuntimeError(f"copy_: the size of src {list(np.shape(src_data))} does not broadcast to "
                                f"self {list(self.data.shape)}")
         if _grad_state.enabled and (self._node is not None or isinstance(src, Tensor) and src._rg):
-            self._record_put((Ellipsis,), src if isinstance(src, Tensor) else tensor(src_data))
+            self._record_put(((Ellipsis,),), src if isinstance(src, Tensor) else tensor(src_data))
             return self
         xp = namespace(self.data)
         xp.copyto(self.data, to_device(src_data, self.device) if hasattr(src_data, "shape") else src_data,
@@ -1316,6 +1313,26 @@ def _index_key(t, key):
             arr = to_device(arr, t.device)
         out.append(arr)
     return tuple(out), basic
+
+
+def _torch_order(key, basic):
+    """(key,), or (ints and slices, index arrays) where a key mixes integers with index arrays.
+
+    torch applies integer indices first (as select), then the index arrays; NumPy would treat the
+    integers as index arrays too and could move the broadcast dims to the front.
+    """
+    if basic or not any(type(k) is int for k in key):
+        return (key,)
+    first, rest = [], []
+    for k in key:
+        if hasattr(k, "dtype"):  # an index array or mask: its dims stay for the second step
+            first += [slice(None)] * (k.ndim if k.dtype == np.bool_ else 1)
+            rest.append(k)
+        else:
+            first.append(k)
+            if type(k) is not int:
+                rest.append(k if k is Ellipsis else slice(None))
+    return tuple(first), tuple(rest)
 
 
 def _root_grad(t, gradient, create_graph, op):

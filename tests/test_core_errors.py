@@ -1,6 +1,5 @@
 """Bad input raises the exception type torch raises, with a message naming the op and the shapes,
 dtypes or values (never a bare NumPy error)."""
-import numpy as np
 import pytest
 import torch
 

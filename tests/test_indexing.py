@@ -173,3 +173,26 @@ def test_copy_from_tensor_requiring_grad_is_recorded():
         x.grad = None
         (w * x).sum().backward()
         assert x.grad.tolist() == [5.0, 5.0]
+
+
+@pytest.mark.parametrize("key,value_shape", [("[0, :, I]", (3, 2)), ("[I, :, 1]", (2, 3)), ("[:, I, 0]", (2, 2)),
+                                             ("[..., 1, I]", (2, 2)), ("[1, I, I]", (2,)), ("[I]", (2, 3, 4)),
+                                             ("[1, M]", None)])
+def test_setitem_mixed_keys_plain_and_recorded_match_torch(key, value_shape):
+    x0 = np.random.default_rng(2).standard_normal((2, 3, 4))
+    mask = x0[0] > 0
+    results = []
+    for lib in (cr, torch):
+        env = dict(I=lib.tensor([0, 1]), M=lib.tensor(mask))
+        shape = value_shape or (int(mask.sum()),)
+        v = lib.arange(float(np.prod(shape)), dtype=lib.float64).reshape(shape)
+        env.update(x=lib.tensor(x0), v=v)
+        exec(f"x{key} = v", env)
+        w = lib.tensor(x0, requires_grad=True)
+        vv = v.clone().requires_grad_()
+        env.update(y=w * 1, vv=vv)
+        exec(f"y{key} = vv * 2", env)
+        (env["y"] * lib.tensor(np.arange(24.0).reshape(2, 3, 4))).sum().backward()
+        results.append([env["x"], env["y"].detach(), w.grad, vv.grad])
+    for c, t in zip(*results):
+        assert_close(c, t)

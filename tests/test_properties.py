@@ -1,6 +1,5 @@
 """Property tests (hypothesis): random shapes, broadcasting pairs and dims against torch."""
 import numpy as np
-import pytest
 import torch
 from hypothesis import given, settings, strategies as st, HealthCheck
 from hypothesis.extra import numpy as hnp

@@ -305,3 +305,15 @@ def test_augmented_assignment_is_in_place_like_torch():
         y += w
         y.sum().backward()
         assert np.allclose(w.grad.numpy(), 5.0)
+
+
+def test_recorded_inplace_keeps_dtype_and_shape():
+    for lib in (cr, torch):
+        x = lib.ones(3, requires_grad=True)
+        y = x * 2
+        y.add_(lib.ones(3, dtype=lib.float64))
+        assert y.dtype == lib.float32
+        y.sum().backward()
+        assert x.grad.tolist() == [2.0, 2.0, 2.0]
+        with pytest.raises(RuntimeError, match=r"\[3\].*\[2, 3\]"):
+            (x * 2).add_(lib.ones(2, 3))

@@ -507,3 +507,81 @@ def test_fused_linear_op(x_shape, bias, dtype):
     arrays = [rnd(*x_shape), rnd(4, 3, seed=1)] + ([rnd(4, seed=2)] if bias else [])
     check(lambda *a: apply(linalg.Linear, *a) if isinstance(a[0], cr.Tensor) else torch.nn.functional.linear(*a),
           arrays, dtype)
+
+
+# ---- aliases and function forms (torch.exp(x), x.clip, x.mT, ...) ------------------------------
+def _lib(t):
+    return cr if isinstance(t, cr.Tensor) else torch
+
+
+ALIASES = {
+    "unflatten": lambda t: t.unflatten(2,(2, 2)),
+    "swapaxes": lambda t: t.swapaxes(0, 2),
+    "t": lambda t: t[0].t(),
+    "mT": lambda t: t.mT,
+    "view_as": lambda t: t.view_as(t.reshape(4, 6)),
+    "expand_as": lambda t: t[:, :1].expand_as(t),
+    "broadcast_to": lambda t: t[0].broadcast_to((5, 3, 4)),
+    "unbind": lambda t: t.unbind(1)[2],
+    "clip": lambda t: t.clip(-0.3, 0.3),
+    "clamp_min": lambda t: t.clamp_min(0.1),
+    "clamp_max": lambda t: t.clamp_max(0.1),
+    "amin_ties": lambda t: (t * 0).amin(1),
+    "amax_ties_tuple": lambda t: (t > 0).double().mul(t).amax((0, 2)),
+    "norm1": lambda t: t.norm(1),
+    "norm_inf": lambda t: t.norm(float('inf')),
+    "norm3": lambda t: t.norm(3),
+    "norm_dim": lambda t: t.norm(dim=1),
+    "norm_dim_keep": lambda t: t.norm(2, 1, True),
+    "type_as": lambda t: t.type_as(t.double()) * 2,
+    "mean_neg_tuple": lambda t: t.mean((-1, -3)),
+    "sum_keep_tuple": lambda t: t.sum((1,), keepdim=True),
+    "std_tuple": lambda t: t.std((0, 1)),
+    "var_corr0": lambda t: t.var(1, correction=0),
+    "logsumexp_tuple": lambda t: t.logsumexp((0, 2)),
+    "flatten_neg": lambda t: t.flatten(-2, -1),
+    "squeeze_tuple": lambda t: t[:, :1, :1].squeeze((1, 2)),
+    "rsub": lambda t: 1.5 - t,
+    "rdiv": lambda t: 2 / (t.abs() + 1),
+    "neg_pow": lambda t: (t.abs() + 1) ** -1.5,
+    "max_bin": lambda t: t.max(t.flip(0) if isinstance(t, torch.Tensor) else t[[1, 0]]),
+    "min_elementwise": lambda t: _lib(t).min(t, t * 0.5),
+    "sum_fn": lambda t: _lib(t).sum(t, dim=(0, 1)),
+    "mean_fn": lambda t: _lib(t).mean(t, 1, keepdim=True),
+    "exp_fn": lambda t: _lib(t).exp(t),
+    "clamp_fn": lambda t: _lib(t).clamp(t, min=0),
+    "transpose_fn": lambda t: _lib(t).transpose(t, 0, 1),
+    "reshape_fn": lambda t: _lib(t).reshape(t, (6, 4)),
+    "softmax_fn": lambda t: _lib(t).softmax(t, 1),
+    "log_softmax_fn": lambda t: _lib(t).log_softmax(t, dim=-1),
+    "var_fn": lambda t: _lib(t).var(t, 1),
+    "prod_fn": lambda t: _lib(t).prod(t, 1),
+    "squeeze_fn": lambda t: _lib(t).squeeze(t[:1]),
+    "unsqueeze_fn": lambda t: _lib(t).unsqueeze(t, 1),
+    "permute_fn": lambda t: _lib(t).permute(t, (2, 0, 1)),
+    "flatten_fn": lambda t: _lib(t).flatten(t, 1),
+    "split_fn": lambda t: _lib(t).split(t, 2, 2)[1],
+    "chunk_fn": lambda t: _lib(t).chunk(t, 2, 2)[1],
+    "abs_fn": lambda t: _lib(t).abs(t),
+    "relu_fn": lambda t: _lib(t).relu(t),
+    "sigmoid_fn": lambda t: _lib(t).sigmoid(t),
+    "tanh_fn": lambda t: _lib(t).tanh(t),
+    "matmul_fn": lambda t: _lib(t).matmul(t, t.transpose(1, 2)),
+    "bmm_fn": lambda t: _lib(t).bmm(t, t.transpose(1, 2)),
+    "pow_fn": lambda t: _lib(t).pow(t, 2),
+    "add_fn": lambda t: _lib(t).add(t, t, alpha=2),
+    "mul_fn": lambda t: _lib(t).mul(t, 3),
+    "div_fn": lambda t: _lib(t).div(t, 3),
+    "sub_fn": lambda t: _lib(t).sub(t, 3),
+    "neg_fn": lambda t: _lib(t).neg(t),
+    "sqrt_fn": lambda t: _lib(t).sqrt(t.abs() + 0.1),
+    "amax_fn": lambda t: _lib(t).amax(t, (0, 1)),
+    "logsumexp_fn": lambda t: _lib(t).logsumexp(t, 1),
+    "where_scalar_both": lambda t: _lib(t).where(t > 0, t, 2.0),
+    "maximum_scalar_tensor": lambda t: _lib(t).maximum(t, _lib(t).tensor(0.0, dtype=t.dtype)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ALIASES))
+def test_aliases_and_function_forms(name):
+    check(ALIASES[name], [rnd(2, 3, 4, seed=21)], np.float64)

@@ -70,25 +70,37 @@ class IndexGrad(Op):
         return (gg[ctx.saved],)
 
 
+def _put(a, keys, v):
+    """a[k0][k1]...[kn] = v: every key but the last is basic indexing, so each step is a view."""
+    for k in keys[:-1]:
+        a = a[k]
+    a[keys[-1]] = v
+
+
+def _take(a, keys):
+    for k in keys:
+        a = a[k]
+    return a
+
+
 class IndexPut(Op):
-    """out = x with out[key] = v (a recorded ``x[key] = v``);  dx = g with zeros at key,  dv = g[key]
-    (summed to v's shape by the engine)"""
+    """out = x with out[keys] = v (a recorded ``x[key] = v``; ``keys`` applied one after the other);
+    dx = g with zeros at keys,  dv = g[keys] (summed to v's shape by the engine)"""
     @staticmethod
-    def forward(ctx, xp, x, v, key):
+    def forward(ctx, xp, x, v, keys):
         out = x.copy()
-        out[key] = v
+        _put(out, keys, v)
+        kept = None
         if ctx.needs and ctx.needs[0]:
             kept = xp.ones(x.shape, dtype=bool)
-            kept[key] = False
-            ctx.saved = (key, kept)
-        else:
-            ctx.saved = (key, None)
+            _put(kept, keys, False)
+        ctx.saved = (keys, kept)
         return out
 
     @staticmethod
     def backward(ctx, xp, g, out):
-        key, kept = ctx.saved
-        return (g * kept if ctx.needs[0] else None), (g[key] if ctx.needs[1] else None)
+        keys, kept = ctx.saved
+        return (g * kept if ctx.needs[0] else None), (_take(g, keys) if ctx.needs[1] else None)
 
 
 class Cat(Op):
