@@ -9,7 +9,7 @@ from .tensor import (Tensor, Size, tensor, from_numpy, as_tensor, is_tensor, num
                      maximum, minimum, where, cat, stack)
 from .random import (manual_seed, seed, rand, randn, randint, rand_like, randn_like, randperm)
 from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
-from . import autograd, ops, cuda
+from . import autograd, ops, cuda, nn
 
 half, float, double, long, int = float16, float32, float64, int64, int32
 concat = concatenate = cat

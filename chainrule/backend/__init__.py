@@ -25,7 +25,8 @@ class ArrayNamespace:
         self.__dict__.update({k: getattr(module, k) for k in dir(module) if not k.startswith("_")})
         self.module = module
         self.name = name
-        self.sigmoid = _sigmoid_ufunc(module) or self._sigmoid
+        self.sigmoid = _special(module, "expit") or self._sigmoid
+        self.erf = _special(module, "erf")
 
     def _sigmoid(self, x):
         """1 / (1 + e^-x) without overflow, for namespaces lacking a fused expit."""
@@ -64,14 +65,14 @@ class ArrayNamespace:
         return out
 
 
-def _sigmoid_ufunc(module):
-    """SciPy's expit (one fused, overflow-free pass) where available."""
+def _special(module, name):
+    """A SciPy special function (expit: fused and overflow-free; erf) for this namespace."""
     try:
         if module is np:
-            from scipy.special import expit
+            import scipy.special as special
         else:
-            from cupyx.scipy.special import expit
-        return expit
+            import cupyx.scipy.special as special
+        return getattr(special, name)
     except ImportError:
         return None
 

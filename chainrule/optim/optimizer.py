@@ -1,0 +1,178 @@
+"""Optimizer base: parameter groups, per-parameter state, zero_grad and torch-format state dicts.
+
+Each subclass holds its state (Tensors, so state dicts match torch's) and calls a pure update
+function over lists of arrays that mutates the parameter arrays in place: no graph, no new
+parameter arrays per step.
+"""
+import numpy as np
+
+from ..tensor import Tensor
+from ..autograd import enable_grad
+from .. import dtypes as _dt
+from ..backend import to_device, device_of, Device
+
+# group keys the base class itself manages (not optimizer options)
+_GROUP_KEYS = ("params", "param_names", "initial_lr")
+
+
+class Optimizer:
+    def __init__(self, params, defaults):
+        self.defaults = defaults
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of Tensors "
+                            f"or dicts, but got {type(params).__module__}.{type(params).__name__}")
+        self.state = {}
+        self.param_groups = []
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for g in groups:
+            self.add_param_group(g)
+
+    def add_param_group(self, param_group):
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, but the "
+                            "ordering of tensors in sets will change between runs. Please use a list instead.")
+        params = list(params)
+        if params and all(isinstance(p, tuple) for p in params):  # named parameters
+            param_group["param_names"] = [n for n, _ in params]
+            params = [p for _, p in params]
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
+                                f"{type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        unknown = [k for k in param_group if k not in self.defaults and k not in _GROUP_KEYS]
+        if unknown:
+            raise ValueError(f"{type(self).__name__}: unknown option(s) {unknown} in parameter group; "
+                             f"valid options are {sorted(self.defaults)}")
+        param_group["params"] = params
+        for name, default in self.defaults.items():
+            param_group.setdefault(name, default)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
+
+    def zero_grad(self, set_to_none=True):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    if set_to_none:
+                        p.grad = None
+                    else:
+                        p.grad = p.grad.detach()
+                        p.grad.data[...] = 0
+
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns closure()'s loss."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            params = [p for p in group["params"] if p.grad is not None]
+            if params:
+                self._update_group(group, params)
+        self._opt_called = True
+        return loss
+
+    def _update_group(self, group, params):
+        raise NotImplementedError
+
+    def _state_tensor(self, p, key, fill=0.0):
+        """state[p][key], created as a zero (or ``fill``) tensor like p on first use."""
+        st = self.state.setdefault(p, {})
+        t = st.get(key)
+        if t is None:
+            arr = p.data.copy()
+            arr[...] = fill
+            t = st[key] = Tensor._make(arr)
+        return t.data
+
+    def _step_count(self, p):
+        """state[p]['step'] as torch keeps it: a 0-d float tensor on the CPU; incremented here."""
+        st = self.state.setdefault(p, {})
+        step = st.get("step")
+        if step is None:
+            step = st["step"] = Tensor._make(np.zeros((), _scalar_dtype()))
+        step.data += 1
+        return float(step.data)
+
+    # ---- state dicts (torch's format: parameters replaced by their index) -------------------
+    def state_dict(self):
+        index = {}
+        groups = []
+        for g in self.param_groups:
+            packed = {k: v for k, v in g.items() if k != "params"}
+            for p in g["params"]:
+                index.setdefault(id(p), len(index))
+            packed["params"] = [index[id(p)] for p in g["params"]]
+            groups.append(packed)
+        state = {index[id(p)]: v for p, v in self.state.items() if id(p) in index}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        name = type(self).__name__
+        if not isinstance(state_dict, dict) or "state" not in state_dict or "param_groups" not in state_dict:
+            raise ValueError(f"{name}.load_state_dict: expected a dict with 'state' and 'param_groups'")
+        saved = state_dict["param_groups"]
+        if len(saved) != len(self.param_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups "
+                             f"({len(saved)} saved, {len(self.param_groups)} in {name})")
+        for i, (g, s) in enumerate(zip(self.param_groups, saved)):
+            if len(g["params"]) != len(s["params"]):
+                raise ValueError("loaded state dict contains a parameter group that doesn't match the size "
+                                 f"of optimizer's group (group {i}: {len(s['params'])} saved, "
+                                 f"{len(g['params'])} here)")
+        id_map = {i: p for g, s in zip(self.param_groups, saved) for i, p in zip(s["params"], g["params"])}
+        state = {}
+        for k, v in state_dict["state"].items():
+            p = id_map.get(int(k))
+            if p is None:
+                raise ValueError(f"{name}.load_state_dict: state for parameter index {k} has no parameter")
+            for key, value in v.items():
+                if isinstance(value, Tensor) and value.shape != p.shape and key != "step":
+                    raise ValueError(f"{name}.load_state_dict: state '{key}' of parameter {k} has shape "
+                                     f"{list(value.shape)}, the parameter has {list(p.shape)}")
+            state[p] = {key: _cast_state(p, key, value) for key, value in v.items()}
+        groups = []
+        for g, s in zip(self.param_groups, saved):
+            new = {k: (tuple(v) if isinstance(v, list) and k == "betas" else v)
+                   for k, v in s.items() if k != "params"}
+            new["params"] = g["params"]
+            if "param_names" in g and "param_names" not in new:
+                new["param_names"] = g["param_names"]
+            groups.append(new)
+        self.state, self.param_groups = state, groups
+
+    def __repr__(self):
+        lines = [type(self).__name__ + " ("]
+        for i, g in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {g[k]}" for k in sorted(g) if k != "params"]
+        return "\n".join(lines) + "\n)"
+
+
+def _scalar_dtype():
+    return np.float64 if _dt.get_default_dtype() is _dt.float64 else np.float32
+
+
+def _cast_state(p, key, value):
+    """A copy of a loaded state value on p's device (and in p's dtype, except the step count)."""
+    if key == "step" and not isinstance(value, Tensor):
+        return Tensor._make(np.array(float(value), _scalar_dtype()))
+    if not isinstance(value, Tensor):
+        return value
+    arr = to_device(value.data, Device.CPU if key == "step" else device_of(p.data))
+    if key != "step" and p.data.dtype.kind == "f":
+        arr = arr.astype(p.data.dtype)
+    return Tensor._make(arr.copy() if arr is value.data else arr)

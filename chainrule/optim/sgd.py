@@ -1,0 +1,53 @@
+"""SGD with momentum, dampening, weight decay and Nesterov momentum (torch.optim.SGD)."""
+from .optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    r"""g = grad + wd*p;  b = g (first step) or momentum*b + (1-dampening)*g;
+    g = g + momentum*b (nesterov) or b;  p -= lr*g."""
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+                 maximize=False):
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov, maximize=maximize))
+
+    def _update_group(self, group, params):
+        momentum = group["momentum"]
+        bufs = [self.state.get(p, {}).get("momentum_buffer") for p in params] if momentum != 0 else None
+        arrays = None if bufs is None else [b if b is None else b.data for b in bufs]
+        sgd([p.data for p in params], [p.grad.data for p in params], arrays, lr=group["lr"],
+            momentum=momentum, dampening=group["dampening"], weight_decay=group["weight_decay"],
+            nesterov=group["nesterov"], maximize=group["maximize"])
+        if momentum != 0:
+            for p, b, arr in zip(params, bufs, arrays):
+                if b is None:
+                    self.state.setdefault(p, {})["momentum_buffer"] = Tensor._make(arr)
+
+
+def sgd(params, grads, momentum_buffers, *, lr, momentum, dampening, weight_decay, nesterov, maximize):
+    """In place over arrays; a None entry of momentum_buffers is replaced by the new buffer."""
+    for i, (p, g) in enumerate(zip(params, grads)):
+        if maximize:
+            g = -g
+        if weight_decay != 0:
+            g = g + weight_decay * p
+        if momentum != 0:
+            buf = momentum_buffers[i]
+            if buf is None:
+                buf = momentum_buffers[i] = g.copy()
+            else:
+                buf *= momentum
+                buf += (1 - dampening) * g
+            g = g + momentum * buf if nesterov else buf
+        p -= lr * g
+
+
+from ..tensor import Tensor  # noqa: E402  (after sgd: keeps the functional part import-free)
