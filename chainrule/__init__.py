@@ -38,3 +38,6 @@ for _name in ("exp log sqrt rsqrt sin cos tanh sigmoid relu abs sign square reci
 del _name
 
 __version__ = "0.1.0"
+from . import optim, utils
+from .io import save, load
+from . import viz

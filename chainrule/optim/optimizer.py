@@ -68,8 +68,9 @@ class Optimizer:
                 if p.grad is not None:
                     if set_to_none:
                         p.grad = None
-                    else:
-                        p.grad = p.grad.detach()
+                    else:  # zeroed in place, as torch (the same grad tensor, cut from any graph)
+                        if p.grad.grad_fn is not None:
+                            p.grad = p.grad.detach()
                         p.grad.data[...] = 0
 
     def step(self, closure=None):

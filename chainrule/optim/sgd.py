@@ -1,4 +1,6 @@
 """SGD with momentum, dampening, weight decay and Nesterov momentum (torch.optim.SGD)."""
+from ..backend import namespace
+from ..tensor import Tensor
 from .optimizer import Optimizer
 
 
@@ -42,12 +44,10 @@ def sgd(params, grads, momentum_buffers, *, lr, momentum, dampening, weight_deca
         if momentum != 0:
             buf = momentum_buffers[i]
             if buf is None:
-                buf = momentum_buffers[i] = g.copy()
+                buf = momentum_buffers[i] = namespace(p).array(g)  # a copy; 0-d stays an array
             else:
                 buf *= momentum
                 buf += (1 - dampening) * g
             g = g + momentum * buf if nesterov else buf
         p -= lr * g
 
-
-from ..tensor import Tensor  # noqa: E402  (after sgd: keeps the functional part import-free)

@@ -1,0 +1,81 @@
+"""Adam (with amsgrad) and AdamW: one update function, weight decay coupled or decoupled."""
+from ..backend import namespace
+from .optimizer import Optimizer
+
+
+class Adam(Optimizer):
+    r"""t += 1;  g = grad + wd*p (Adam) or p *= 1 - lr*wd (AdamW);
+    m = lerp(m, g, 1-beta1);  v = beta2*v + (1-beta2)*g^2;  vmax = max(vmax, v) (amsgrad);
+    p -= lr/(1-beta1^t) * m / (sqrt(v or vmax)/sqrt(1-beta2^t) + eps)."""
+
+    _decoupled = False
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+                 maximize=False):
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if len(betas) != 2:
+            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        for i in (0, 1):
+            if not 0.0 <= betas[i] < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad, maximize=maximize))
+
+    def _update_group(self, group, params):
+        amsgrad = group["amsgrad"]
+        beta1, beta2 = group["betas"]
+        steps = [self._step_count(p) for p in params]
+        adam([p.data for p in params], [p.grad.data for p in params],
+             [self._state_tensor(p, "exp_avg") for p in params],
+             [self._state_tensor(p, "exp_avg_sq") for p in params],
+             [self._state_tensor(p, "max_exp_avg_sq") for p in params] if amsgrad else None,
+             steps, amsgrad=amsgrad, beta1=beta1, beta2=beta2, lr=group["lr"], weight_decay=group["weight_decay"],
+             eps=group["eps"], maximize=group["maximize"], decoupled_weight_decay=self._decoupled)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (p *= 1 - lr*weight_decay before the Adam step)."""
+
+    _decoupled = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
+                 maximize=False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+
+
+def lerp_(start, end, weight):
+    """start += weight*(end - start) in place, in torch's two-sided form (exact at weight 0 and 1)."""
+    if weight < 0.5:
+        start += weight * (end - start)
+    else:
+        start[...] = end - (end - start) * (1 - weight)
+
+
+def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, amsgrad, beta1, beta2, lr,
+         weight_decay, eps, maximize, decoupled_weight_decay):
+    """In place over arrays; ``steps`` are the step counts after this step."""
+    for i, (p, g, m, v, step) in enumerate(zip(params, grads, exp_avgs, exp_avg_sqs, steps)):
+        xp = namespace(p)
+        if maximize:
+            g = -g
+        if weight_decay != 0:
+            if decoupled_weight_decay:
+                p *= 1 - lr * weight_decay
+            else:
+                g = g + weight_decay * p
+        lerp_(m, g, 1 - beta1)
+        v *= beta2
+        v += (1 - beta2) * (g * g)
+        step_size = lr / (1 - beta1 ** step)
+        bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
+        if amsgrad:
+            xp.maximum(max_exp_avg_sqs[i], v, out=max_exp_avg_sqs[i])
+            v = max_exp_avg_sqs[i]
+        denom = xp.sqrt(v) / bias_correction2_sqrt
+        denom += eps
+        p -= step_size * m / denom

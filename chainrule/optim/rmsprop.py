@@ -1,0 +1,62 @@
+"""RMSprop with momentum and the centered variant (torch.optim.RMSprop)."""
+from ..backend import namespace
+from .adam import lerp_
+from .optimizer import Optimizer
+
+
+class RMSprop(Optimizer):
+    r"""g = grad + wd*p;  v = alpha*v + (1-alpha)*g^2;  a = lerp(a, g, 1-alpha) (centered);
+    d = sqrt(v - a^2 if centered else v) + eps;  b = momentum*b + g/d, p -= lr*b (momentum)
+    or p -= lr * g/d."""
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, *,
+                 maximize=False):
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= momentum:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= alpha:
+            raise ValueError(f"Invalid alpha value: {alpha}")
+        super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+                                      weight_decay=weight_decay, maximize=maximize))
+
+    def _update_group(self, group, params):
+        momentum, centered = group["momentum"], group["centered"]
+        for p in params:
+            self._step_count(p)
+        rmsprop([p.data for p in params], [p.grad.data for p in params],
+                [self._state_tensor(p, "square_avg") for p in params],
+                [self._state_tensor(p, "grad_avg") for p in params] if centered else None,
+                [self._state_tensor(p, "momentum_buffer") for p in params] if momentum > 0 else None,
+                lr=group["lr"], alpha=group["alpha"], eps=group["eps"], weight_decay=group["weight_decay"],
+                momentum=momentum, centered=centered, maximize=group["maximize"])
+
+
+def rmsprop(params, grads, square_avgs, grad_avgs, momentum_buffers, *, lr, alpha, eps, weight_decay,
+            momentum, centered, maximize):
+    for i, (p, g, v) in enumerate(zip(params, grads, square_avgs)):
+        xp = namespace(p)
+        if maximize:
+            g = -g
+        if weight_decay != 0:
+            g = g + weight_decay * p
+        v *= alpha
+        v += (1 - alpha) * (g * g)
+        if centered:
+            a = grad_avgs[i]
+            lerp_(a, g, 1 - alpha)
+            avg = xp.sqrt(v - a * a)
+        else:
+            avg = xp.sqrt(v)
+        avg += eps
+        if momentum > 0:
+            buf = momentum_buffers[i]
+            buf *= momentum
+            buf += g / avg
+            p -= lr * buf
+        else:
+            p -= lr * g / avg
