@@ -9,7 +9,8 @@ from .tensor import (Tensor, Size, tensor, from_numpy, as_tensor, is_tensor, num
                      maximum, minimum, where, cat, stack)
 from .random import (manual_seed, seed, rand, randn, randint, rand_like, randn_like, randperm)
 from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
-from . import autograd, ops, cuda, nn
+from . import autograd, ops, cuda, nn, optim, utils, viz
+from .io import save, load
 
 half, float, double, long, int = float16, float32, float64, int64, int32
 concat = concatenate = cat
@@ -38,6 +39,3 @@ for _name in ("exp log sqrt rsqrt sin cos tanh sigmoid relu abs sign square reci
 del _name
 
 __version__ = "0.1.0"
-from . import optim, utils
-from .io import save, load
-from . import viz

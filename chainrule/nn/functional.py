@@ -4,6 +4,8 @@ Each function validates its input (raising what torch raises) and then either co
 primitives or calls one fused op from ``chainrule.ops.nn``.
 """
 
+import warnings
+
 import numpy as np
 
 from ..tensor import Tensor, tensor as _tensor, where as _where
@@ -197,7 +199,11 @@ def embedding(input, weight, padding_idx=None):
     if input.data.size and (int(input.data.min()) < 0 or int(input.data.max()) >= n):
         bad = int(input.data.max()) if int(input.data.max()) >= n else int(input.data.min())
         raise IndexError(f"embedding: index {bad} is out of range for an embedding table of {n} rows")
-    return weight[input]
+    if padding_idx is None:
+        return weight[input]
+    # the padding row is looked up like any other but receives no gradient, as in torch
+    keep = Tensor._make(input.data != (padding_idx % n))
+    return _where(keep.unsqueeze(-1), weight[input], weight.detach()[input])
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
@@ -246,14 +252,28 @@ def _same_shape(input, target, op):
                          f"({list(input.shape)}) is not supported. Please ensure they have the same size.")
 
 
+def _broadcast_target(input, target, op):
+    """torch's regression losses warn on a shape mismatch, then broadcast (RuntimeError if they can't)."""
+    if input.shape == target.shape:
+        return
+    warnings.warn(f"{op}: Using a target size ({list(target.shape)}) that is different to the input size "
+                  f"({list(input.shape)}). This will likely lead to incorrect results due to broadcasting. "
+                  f"Please ensure they have the same size.", UserWarning, stacklevel=3)
+    try:
+        np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
+    except ValueError:
+        raise RuntimeError(f"{op}: the size of input {list(input.shape)} must match the size of target "
+                           f"{list(target.shape)} (or broadcast with it)") from None
+
+
 def mse_loss(input, target, reduction="mean"):
-    _same_shape(input, target, "mse_loss")
+    _broadcast_target(input, target, "mse_loss")
     diff = input - target
     return _reduce(diff * diff, reduction, "mse_loss")
 
 
 def l1_loss(input, target, reduction="mean"):
-    _same_shape(input, target, "l1_loss")
+    _broadcast_target(input, target, "l1_loss")
     return _reduce((input - target).abs(), reduction, "l1_loss")
 
 
@@ -263,8 +283,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     if data.size and (float(data.min()) < 0 or float(data.max()) > 1 or bool(np.isnan(np.asarray(data.sum())))):
         raise RuntimeError(f"binary_cross_entropy: all elements of input should be between 0 and 1 (got values in "
                            f"[{float(data.min())}, {float(data.max())}])")
-    # torch clamps each log at -100 so that p = 0 or 1 gives a finite loss
-    loss = -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log().clamp(min=-100))
+    loss = apply(N.BinaryCrossEntropy, input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, "binary_cross_entropy")

@@ -6,6 +6,8 @@ activations whose composite would need several temporaries.
 """
 import math
 
+import numpy as np
+
 from .registry import Op
 
 
@@ -80,36 +82,51 @@ def _pad(xp, x, padding, value=0.0):
     return xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
 
 
-def _scatter_windows(xp, gcols, shape, kh, kw, stride, dilation, padding, out_hw):
-    """col2im: add each kernel offset's (N, C, Ho, Wo) slice of gcols into a zero input gradient."""
-    n, c, h, w = shape
-    ph, pw = padding
-    gx = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=gcols.dtype)
-    ho, wo = out_hw
-    sh, sw = stride
+def _offsets(kh, kw, stride, dilation, out_hw):
+    """For each kernel offset (i, j): the rows and cols slices of the padded input it sees."""
+    (sh, sw), (ho, wo) = stride, out_hw
     for i in range(kh):
         r = i * dilation[0]
         for j in range(kw):
             q = j * dilation[1]
-            gx[:, :, r:r + sh * (ho - 1) + 1:sh, q:q + sw * (wo - 1) + 1:sw] += gcols[:, :, i, j]
-    return gx[:, :, ph:ph + h, pw:pw + w] if ph or pw else gx
+            yield i, j, slice(r, r + sh * (ho - 1) + 1, sh), slice(q, q + sw * (wo - 1) + 1, sw)
+
+
+def _unpad(x, padding, shape):
+    ph, pw = padding
+    return x[:, :, ph:ph + shape[2], pw:pw + shape[3]] if ph or pw else x
+
+
+def _scatter_windows(xp, gcols, shape, kh, kw, stride, dilation, padding, out_hw):
+    """col2im: add each kernel offset's (A, B, Ho, Wo) slice of gcols (A, B, kh, kw, Ho, Wo) into a
+    zero gradient of shape (A, B, H, W) (a loop over the kh*kw offsets only)."""
+    n, c, h, w = shape
+    gx = xp.zeros((n, c, h + 2 * padding[0], w + 2 * padding[1]), dtype=gcols.dtype)
+    for i, j, rows, cols in _offsets(kh, kw, stride, dilation, out_hw):
+        gx[..., rows, cols] += gcols[:, :, i, j]
+    return _unpad(gx, padding, shape)
 
 
 class Conv2d(Op):
-    """out = W * x (+ b) as im2col + one GEMM per group;
-    dW = g cols^T,  dx = col2im(W^T g),  db = sum of g over N, H, W"""
+    """out = W * x (+ b) as im2col + one GEMM per group;  dW = g cols^T,  dx = col2im(W^T g),
+    db = sum of g over N, H, W. Inside, images are laid out (C, H, W, N): batch innermost makes the
+    im2col gather and the col2im adds run over long contiguous rows."""
     once_differentiable = True
 
     @staticmethod
     def forward(ctx, xp, x, w, b, stride, padding, dilation, groups, out_hw):
-        n, c = x.shape[:2]
+        n, c, h, wd = x.shape
         o, cg, kh, kw = w.shape
         ho, wo = out_hw
-        cols = _windows(xp, _pad(xp, x, padding), kh, kw, stride, dilation, out_hw)
-        # im2col copy: (N, G, Cg*kh*kw, Ho*Wo) — one contiguous buffer for the GEMM
-        cols = cols.reshape(n, groups, cg * kh * kw, ho * wo)
+        (ph, pw), (sh, sw), (dh, dw) = padding, stride, dilation
+        xt = xp.zeros((c, h + 2 * ph, wd + 2 * pw, n), dtype=x.dtype)  # transpose and zero-pad in one copy
+        xt[:, ph:ph + h, pw:pw + wd] = x.transpose(1, 2, 3, 0)
+        s0, s1, s2, s3 = xt.strides
+        win = xp.as_strided(xt, (c, kh, kw, ho, wo, n), (s0, s1 * dh, s2 * dw, s1 * sh, s2 * sw, s3))
+        cols = win.reshape(groups, cg * kh * kw, ho * wo * n)  # im2col copy: one GEMM per group
         wg = w.reshape(groups, o // groups, cg * kh * kw)
-        out = xp.matmul(wg, cols).reshape(n, o, ho, wo)
+        out = xp.matmul(wg, cols).reshape(o, ho, wo, n).transpose(3, 0, 1, 2)
+        out = xp.ascontiguousarray(out)
         if b is not None:
             out += b.reshape(1, o, 1, 1)
         ctx.saved = (cols, w, x.shape, stride, padding, dilation, groups, out_hw)
@@ -117,50 +134,61 @@ class Conv2d(Op):
 
     @staticmethod
     def backward(ctx, xp, g, out, *args):
-        cols, w, x_shape, stride, padding, dilation, groups, out_hw = ctx.saved
+        cols, w, (n, c, h, wd), stride, (ph, pw), dilation, groups, out_hw = ctx.saved
         needs = ctx.needs
-        n = g.shape[0]
         o, cg, kh, kw = w.shape
-        g4 = g.reshape(n, groups, o // groups, out_hw[0] * out_hw[1])
+        ho, wo = out_hw
+        g2 = xp.ascontiguousarray(g.transpose(1, 2, 3, 0)).reshape(groups, o // groups, ho * wo * n)
         gx = gw = gb = None
         if needs[1]:
-            if groups == 1:
-                gw = xp.tensordot(g4[:, 0], cols[:, 0], axes=([0, 2], [0, 2])).reshape(w.shape)
-            else:
-                gw = xp.matmul(g4, cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(w.shape)
+            gw = xp.matmul(g2, cols.transpose(0, 2, 1)).reshape(w.shape)
         if needs[0]:
             wg = w.reshape(groups, o // groups, cg * kh * kw)
-            gcols = xp.matmul(wg.transpose(0, 2, 1), g4)  # (N, G, Cg*kh*kw, Ho*Wo)
-            gcols = gcols.reshape((n, groups * cg, kh, kw) + tuple(out_hw))
-            gx = _scatter_windows(xp, gcols, x_shape, kh, kw, stride, dilation, padding, out_hw)
+            gcols = xp.matmul(wg.transpose(0, 2, 1), g2).reshape(c, kh, kw, ho, wo, n)
+            gxt = xp.zeros((c, h + 2 * ph, wd + 2 * pw, n), dtype=g.dtype)
+            for i, j, rows, cols_ in _offsets(kh, kw, stride, dilation, out_hw):  # col2im
+                gxt[:, rows, cols_] += gcols[:, i, j]
+            gx = gxt[:, ph:ph + h, pw:pw + wd].transpose(3, 0, 1, 2)
         if len(needs) > 2 and needs[2]:
             gb = g.sum(axis=(0, 2, 3))
         return gx, gw, gb
 
 
 class MaxPool2d(Op):
-    """out = max over each window;  dx = g routed to the window's argmax (a max gate routes)"""
+    """out = max over each window (one elementwise maximum per kernel offset);
+    dx = g routed to the window's first maximum (a max gate routes), found again in backward"""
+    save_out = True
     once_differentiable = True
 
     @staticmethod
     def forward(ctx, xp, x, kernel, stride, padding, dilation, out_hw):
         kh, kw = kernel
-        n, c = x.shape[:2]
-        win = _windows(xp, _pad(xp, x, padding, -xp.inf), kh, kw, stride, dilation, out_hw)
-        flat = win.reshape(n, c, kh * kw, out_hw[0] * out_hw[1])
-        arg = flat.argmax(axis=2)
-        out = xp.take_along_axis(flat, arg[:, :, None], axis=2).reshape((n, c) + tuple(out_hw))
-        ctx.saved = (arg.reshape((n, c) + tuple(out_hw)), x.shape, kernel, stride, padding, dilation, out_hw)
+        xpad = _pad(xp, x, padding, -xp.inf)
+        out = None
+        for i, j, rows, cols in _offsets(kh, kw, stride, dilation, out_hw):
+            if out is None:
+                out = xpad[..., rows, cols].copy()
+            else:
+                xp.maximum(out, xpad[..., rows, cols], out=out)  # NaN propagates, like torch
+        ctx.saved = (xpad, x.shape, kernel, stride, padding, dilation, out_hw)
         return out
 
     @staticmethod
     def backward(ctx, xp, g, out):
-        arg, x_shape, (kh, kw), stride, padding, dilation, out_hw = ctx.saved
-        n, c = x_shape[:2]
-        gcols = xp.zeros((n, c, kh, kw) + tuple(out_hw), dtype=g.dtype)
-        for k in range(kh * kw):
-            gcols[:, :, k // kw, k % kw] = xp.where(arg == k, g, 0)
-        return (_scatter_windows(xp, gcols, x_shape, kh, kw, stride, dilation, padding, out_hw),)
+        xpad, x_shape, (kh, kw), stride, padding, dilation, out_hw = ctx.saved
+        gx = xp.zeros(xpad.shape, dtype=g.dtype)
+        free = xp.ones(out.shape, dtype=bool)  # windows whose maximum is not yet routed
+        # disjoint windows (stride >= kernel extent): each offset owns its slice of gx, no adding
+        disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(stride, dilation, (kh, kw)))
+        for i, j, rows, cols in _offsets(kh, kw, stride, dilation, out_hw):
+            hit = xp.equal(xpad[..., rows, cols], out)
+            hit &= free
+            free ^= hit
+            if disjoint:
+                xp.multiply(g, hit, out=gx[..., rows, cols])
+            else:
+                gx[..., rows, cols] += g * hit
+        return (_unpad(gx, padding, x_shape),)
 
 
 class AvgPool2d(Op):
@@ -245,3 +273,26 @@ class BatchNorm(Op):
             else:
                 gx = gxhat * scale
         return gx, gw, gb, None, None
+
+
+class BinaryCrossEntropy(Op):
+    """loss = -(y max(log p, -100) + (1 - y) max(log(1 - p), -100))  (torch clamps the logs so p = 0
+    or 1 stays finite);  dp = g (p - y) / max(p (1 - p), 1e-12),  dy = g (log(1 - p) - log p)"""
+    save_args = True
+    once_differentiable = True
+
+    @staticmethod
+    def forward(ctx, xp, p, y):
+        with np.errstate(divide="ignore"):  # log(0) = -inf is clamped just below
+            log_p = xp.maximum(xp.log(p), -100)
+            log_q = xp.maximum(xp.log1p(-p), -100)
+        return -(y * log_p + (1 - y) * log_q)
+
+    @staticmethod
+    def backward(ctx, xp, g, out, p, y):
+        gp = g * (p - y) / xp.maximum(p * (1 - p), 1e-12) if ctx.needs[0] else None
+        gy = None
+        if ctx.needs[1]:  # torch leaves this one unclamped: +-inf at p = 0 or 1
+            with np.errstate(divide="ignore"):
+                gy = g * (xp.log1p(-p) - xp.log(p))
+        return gp, gy
