@@ -12,9 +12,11 @@ import time
 
 
 def _set_threads(n):
-    # must happen before NumPy's BLAS starts
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(n)
+    """The same thread count for NumPy's BLAS (also when NumPy is already loaded) and torch."""
+    from threadpoolctl import threadpool_limits
+    import torch
+    torch.set_num_threads(n)
+    return threadpool_limits(limits=n)
 
 
 def parse_args(argv=None):
@@ -164,9 +166,8 @@ def memory(name, setup, growth_steps):
 
 def main(argv=None):
     args = parse_args(argv)
-    _set_threads(args.threads)
+    limits = _set_threads(args.threads)
     import torch
-    torch.set_num_threads(args.threads)
     from . import workloads as W
     table = W.CUDA_WORKLOADS if args.device == "cuda" else W.CPU_WORKLOADS
     if args.tiny:
@@ -201,6 +202,7 @@ def main(argv=None):
                    "python": sys.version.split()[0], "torch": torch.__version__, "results": rows,
                    "memory": mem}, f, indent=2)
     print(f"wrote {path}")
+    limits.restore_original_limits()
     return 0
 
 

@@ -100,7 +100,7 @@ def add_arguments(p):
 def run(args):
     # Small GEMMs (a few hundred rows) gain nothing from more BLAS threads, and OpenBLAS threads
     # spin against each other on a busy machine: the default CNN took 52 s with 2 threads on a
-    # loaded 2-core box and 2.8 s with 1 (same numbers). threadpoolctl comes with scikit-learn.
+    # loaded 2-core box and 2.8 s with 1 (same numbers).
     from threadpoolctl import threadpool_limits
     try:
         with threadpool_limits(limits=args.threads, user_api="blas"):
