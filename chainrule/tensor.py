@@ -1648,6 +1648,10 @@ class _TensorNamespace:
         return where(cond, a, b)
 
     @staticmethod
+    def masked(g, keep):
+        return _TensorNamespace.where(keep, g, 0.0)
+
+    @staticmethod
     def expand_dims(a, axis):
         return a.unsqueeze(axis)
 

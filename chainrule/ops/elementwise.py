@@ -123,8 +123,8 @@ class Where(Op):
     def backward(ctx, xp, g, out, cond, a, b):
         needs = ctx.needs
         return (None,
-                xp.where(cond, g, 0.0) if needs[1] else None,
-                xp.where(cond, 0.0, g) if needs[2] else None)
+                xp.masked(g, cond) if needs[1] else None,
+                xp.masked(g, ~cond) if needs[2] else None)
 
 
 # ---- unary math -----------------------------------------------------------------------------
@@ -256,7 +256,7 @@ class Relu(Op):
 
     @staticmethod
     def backward(ctx, xp, g, out):
-        return (xp.where(out > 0, g, 0.0),)
+        return (xp.masked(g, out > 0),)
 
 
 class Abs(Op):
@@ -284,12 +284,13 @@ class Clamp(Op):
     @staticmethod
     def backward(ctx, xp, g, out, x):
         lo, hi = ctx.saved
-        inside = True
-        if lo is not None:
+        if lo is None:
+            inside = x <= hi
+        elif hi is None:
             inside = x >= lo
-        if hi is not None:
-            inside = inside & (x <= hi)
-        return (xp.where(inside, g, 0.0),)
+        else:
+            inside = (x >= lo) & (x <= hi)
+        return (xp.masked(g, inside),)
 
 
 class Cast(Op):
