@@ -107,10 +107,38 @@ def _scatter_windows(xp, gcols, shape, kh, kw, stride, dilation, padding, out_hw
     return _unpad(gx, padding, shape)
 
 
+def _conv_layout(x_shape, stride, padding, out_hw):
+    """Whether conv2d runs "flat", and the columns per image. Images are laid out (C, N, H, W)
+    inside: one GEMM covers the batch, and the layout changes copy whole H x W planes. With
+    stride 1 each kernel offset is one shift of the flattened padded plane, so the output is
+    computed over rows of the padded width Wp (the Wp - Wo extra columns are dropped) and
+    im2col/col2im move whole rows; that pays while the extra columns are few."""
+    wp = x_shape[3] + 2 * padding[1]
+    flat = stride == (1, 1) and wp <= 1.25 * out_hw[1]
+    return flat, (out_hw[0] * wp if flat else out_hw[0] * out_hw[1])
+
+
+def _im2col(xp, xt, groups, kernel, stride, dilation, out_hw, flat, length):
+    """The columns (groups, C/groups kh kw, N L) of a padded (C, N, H, W) image, in a scratch
+    array the caller releases."""
+    c, n = xt.shape[:2]
+    (kh, kw), (dh, dw) = kernel, dilation
+    sc, sn, sr, sq = xt.strides
+    if flat:
+        win = xp.as_strided(xt, (c, kh, kw, n, length), (sc, sr * dh, sq * dw, sn, sq))
+    else:
+        win = xp.as_strided(xt, (c, kh, kw, n) + out_hw,
+                            (sc, sr * dh, sq * dw, sn, sr * stride[0], sq * stride[1]))
+    cols = xp.scratch((groups, c // groups * kh * kw, n * length), xt.dtype)
+    cols.reshape(win.shape)[...] = win
+    return cols
+
+
 class Conv2d(Op):
     """out = W * x (+ b) as im2col + one GEMM per group;  dW = g cols^T,  dx = col2im(W^T g),
-    db = sum of g over N, H, W. Inside, images are laid out (C, H, W, N): batch innermost makes the
-    im2col gather and the col2im adds run over long contiguous rows."""
+    db = sum of g over N, H, W. Backward rebuilds the columns from the saved padded input
+    instead of keeping them: 1/(kh kw) of the memory, and the copy costs less than the page
+    faults of a fresh columns array."""
     once_differentiable = True
 
     @staticmethod
@@ -118,37 +146,56 @@ class Conv2d(Op):
         n, c, h, wd = x.shape
         o, cg, kh, kw = w.shape
         ho, wo = out_hw
-        (ph, pw), (sh, sw), (dh, dw) = padding, stride, dilation
-        xt = xp.zeros((c, h + 2 * ph, wd + 2 * pw, n), dtype=x.dtype)  # transpose and zero-pad in one copy
-        xt[:, ph:ph + h, pw:pw + wd] = x.transpose(1, 2, 3, 0)
-        s0, s1, s2, s3 = xt.strides
-        win = xp.as_strided(xt, (c, kh, kw, ho, wo, n), (s0, s1 * dh, s2 * dw, s1 * sh, s2 * sw, s3))
-        cols = win.reshape(groups, cg * kh * kw, ho * wo * n)  # im2col copy: one GEMM per group
-        wg = w.reshape(groups, o // groups, cg * kh * kw)
-        out = xp.matmul(wg, cols).reshape(o, ho, wo, n).transpose(3, 0, 1, 2)
+        ph, pw = padding
+        flat, length = _conv_layout(x.shape, stride, padding, out_hw)
+        # (C, N, H, W), zero-padded (a flat layout reads up to kw - 1 past the last row: one more)
+        xt = xp.zeros((c, n, h + 2 * ph + flat, wd + 2 * pw), dtype=x.dtype)
+        xt[:, :, ph:ph + h, pw:pw + wd] = x.transpose(1, 0, 2, 3)
+        cols = _im2col(xp, xt, groups, (kh, kw), stride, dilation, out_hw, flat, length)
+        out = xp.matmul(w.reshape(groups, o // groups, cg * kh * kw), cols)
+        xp.release(cols)
+        out = out.reshape(o, n, ho, -1)[..., :wo].transpose(1, 0, 2, 3)
         out = xp.ascontiguousarray(out)
         if b is not None:
             out += b.reshape(1, o, 1, 1)
-        ctx.saved = (cols, w, x.shape, stride, padding, dilation, groups, out_hw)
+        ctx.saved = (xt, w, x.shape, stride, padding, dilation, groups, out_hw, flat, length)
         return out
 
     @staticmethod
     def backward(ctx, xp, g, out, *args):
-        cols, w, (n, c, h, wd), stride, (ph, pw), dilation, groups, out_hw = ctx.saved
+        xt, w, (n, c, h, wd), stride, (ph, pw), dilation, groups, out_hw, flat, length = ctx.saved
         needs = ctx.needs
         o, cg, kh, kw = w.shape
-        ho, wo = out_hw
-        g2 = xp.ascontiguousarray(g.transpose(1, 2, 3, 0)).reshape(groups, o // groups, ho * wo * n)
+        (ho, wo), wp = out_hw, xt.shape[3]
+        gt = xp.scratch((o, n, ho, length // ho), g.dtype)  # g as (O, N, Ho, Wo or Wp)
+        if flat:
+            gt[..., wo:] = 0  # the dropped columns get no gradient
+        gt[..., :wo] = g.transpose(1, 0, 2, 3)
+        g2 = gt.reshape(groups, o // groups, n * length)
         gx = gw = gb = None
         if needs[1]:
-            gw = xp.matmul(g2, cols.transpose(0, 2, 1)).reshape(w.shape)
+            cols = _im2col(xp, xt, groups, (kh, kw), stride, dilation, out_hw, flat, length)
+            gw = xp.matmul(g2, cols.swapaxes(-1, -2)).reshape(w.shape)
+            xp.release(cols)
         if needs[0]:
             wg = w.reshape(groups, o // groups, cg * kh * kw)
-            gcols = xp.matmul(wg.transpose(0, 2, 1), g2).reshape(c, kh, kw, ho, wo, n)
-            gxt = xp.zeros((c, h + 2 * ph, wd + 2 * pw, n), dtype=g.dtype)
-            for i, j, rows, cols_ in _offsets(kh, kw, stride, dilation, out_hw):  # col2im
-                gxt[:, rows, cols_] += gcols[:, i, j]
-            gx = gxt[:, ph:ph + h, pw:pw + wd].transpose(3, 0, 1, 2)
+            gcols = xp.scratch((groups, cg * kh * kw, n * length), g.dtype)
+            xp.matmul(wg.swapaxes(-1, -2), g2, out=gcols)
+            gxt = xp.zeros(xt.shape, dtype=g.dtype)
+            if flat:  # col2im: each kernel offset adds one shifted slab
+                gflat = gxt.reshape(c, n, -1)
+                gc = gcols.reshape(c, kh, kw, n, length)
+                for i in range(kh):
+                    for j in range(kw):
+                        shift = i * dilation[0] * wp + j * dilation[1]
+                        gflat[:, :, shift:shift + length] += gc[:, i, j]
+            else:
+                gc = gcols.reshape(c, kh, kw, n, ho, wo)
+                for i, j, rows, cols_ in _offsets(kh, kw, stride, dilation, out_hw):
+                    gxt[:, :, rows, cols_] += gc[:, i, j]
+            xp.release(gcols)
+            gx = gxt[:, :, ph:ph + h, pw:pw + wd].transpose(1, 0, 2, 3)
+        xp.release(gt)
         if len(needs) > 2 and needs[2]:
             gb = g.sum(axis=(0, 2, 3))
         return gx, gw, gb
@@ -232,47 +279,62 @@ class SoftmaxCrossEntropy(Op):
 
 
 class BatchNorm(Op):
-    """Training: out = gamma (x - mean) / sqrt(var + eps) + beta over the batch (and spatial)
-    axes;  dx = gamma inv_std / n (n g - sum g - xhat sum(g xhat)),  dgamma = sum g xhat,
-    dbeta = sum g. Eval: the same affine map with running statistics, dx = g gamma inv_std."""
+    """Training: out = gamma xhat + beta, xhat = (x - mean) inv_std over the batch (and spatial)
+    axes, inv_std = 1 / sqrt(var + eps);  dgamma = sum g xhat,  dbeta = sum g,
+    dx = gamma inv_std (g - dbeta / M - xhat dgamma / M) for M values per channel.
+    Eval: out = x a + c with running statistics (a = gamma inv_std), dx = g a.
+    Per-channel sums are einsums over a (N, C, rest) view: one pass, no temporaries."""
     once_differentiable = True
 
     @staticmethod
     def forward(ctx, xp, x, weight, bias, mean, var, eps, training, batch_stats=None):
-        axes = (0,) + tuple(range(2, x.ndim))
-        bshape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+        n, c = x.shape[:2]
+        x3 = x.reshape(n, c, -1)
+        count = x3.shape[0] * x3.shape[2]
         if training:
-            mean = x.mean(axis=axes)
-            centered = x - mean.reshape(bshape)
-            var = (centered * centered).mean(axis=axes)
+            mean = x3.mean(axis=(0, 2))
+            xhat = x3 - mean[:, None]
+            var = xp.einsum("ncl,ncl->c", xhat, xhat) / count
+            inv_std = (1.0 / xp.sqrt(var + eps)).astype(x.dtype)
+            xhat *= inv_std[:, None]
+            out = xhat * weight[:, None] if weight is not None else xhat.copy()
+            if bias is not None:
+                out += bias[:, None]
+            ctx.saved = (xhat, inv_std, weight, count, True)
+            if batch_stats is not None:  # the caller updates its running statistics from these
+                batch_stats.append((mean, var))
         else:
-            centered = x - mean.reshape(bshape)
-        inv_std = 1.0 / xp.sqrt(var + eps)
-        xhat = centered * inv_std.reshape(bshape).astype(x.dtype)
-        out = xhat * weight.reshape(bshape) if weight is not None else xhat.copy()
-        if bias is not None:
-            out += bias.reshape(bshape)
-        ctx.saved = (xhat, inv_std.astype(x.dtype), weight, axes, bshape, training)
-        if batch_stats is not None:  # the caller updates its running statistics from these
-            batch_stats.append((mean, var))
-        return out
+            inv_std = (1.0 / xp.sqrt(var + eps)).astype(x.dtype)
+            scale = inv_std * weight if weight is not None else inv_std
+            shift = (bias if bias is not None else 0) - mean * scale
+            out = x3 * scale[:, None]
+            out += shift[:, None].astype(x.dtype)
+            ctx.saved = ((x3, mean), inv_std, weight, count, False)
+        return out.reshape(x.shape)
 
     @staticmethod
     def backward(ctx, xp, g, out, *args):
-        xhat, inv_std, weight, axes, bshape, training = ctx.saved
+        xhat, inv_std, weight, count, training = ctx.saved
         needs = ctx.needs
-        gw = (g * xhat).sum(axis=axes) if needs[1] else None
-        gb = g.sum(axis=axes) if len(needs) > 2 and needs[2] else None
+        g3 = g.reshape(g.shape[0], g.shape[1], -1)
+        a = inv_std * weight if weight is not None else inv_std
+        if not training:  # running statistics are constants: xhat is rebuilt only for dgamma
+            x3, mean = xhat
+            gw = xp.einsum("ncl,ncl->c", g3, (x3 - mean[:, None]) * inv_std[:, None]) if needs[1] else None
+            gb = g3.sum(axis=(0, 2)) if len(needs) > 2 and needs[2] else None
+            gx = (g3 * a[:, None]).reshape(g.shape) if needs[0] else None
+            return gx, gw, gb, None, None
+        gw = xp.einsum("ncl,ncl->c", g3, xhat)
+        gb = g3.sum(axis=(0, 2))
         gx = None
         if needs[0]:
-            gxhat = g * weight.reshape(bshape) if weight is not None else g
-            scale = inv_std.reshape(bshape)
-            if training:
-                gx = (gxhat - gxhat.mean(axis=axes).reshape(bshape)
-                      - xhat * (gxhat * xhat).mean(axis=axes).reshape(bshape)) * scale
-            else:
-                gx = gxhat * scale
-        return gx, gw, gb, None, None
+            gx = g3 * a[:, None]
+            t = xhat * (a * gw / count)[:, None]
+            gx -= t
+            gx -= (a * gb / count)[:, None]
+            gx = gx.reshape(g.shape)
+        return (gx, gw if needs[1] else None, gb if len(needs) > 2 and needs[2] else None,
+                None, None)
 
 
 class BinaryCrossEntropy(Op):
