@@ -35,8 +35,10 @@ class SGD(Optimizer):
 
 
 def sgd(params, grads, momentum_buffers, *, lr, momentum, dampening, weight_decay, nesterov, maximize):
-    """In place over arrays; a None entry of momentum_buffers is replaced by the new buffer."""
+    """In place over arrays; a None entry of momentum_buffers is replaced by the new buffer. The
+    scaled terms go through one scratch array per shape, so a step allocates nothing."""
     for i, (p, g) in enumerate(zip(params, grads)):
+        xp = namespace(p)
         if maximize:
             g = -g
         if weight_decay != 0:
@@ -44,10 +46,15 @@ def sgd(params, grads, momentum_buffers, *, lr, momentum, dampening, weight_deca
         if momentum != 0:
             buf = momentum_buffers[i]
             if buf is None:
-                buf = momentum_buffers[i] = namespace(p).array(g)  # a copy; 0-d stays an array
+                buf = momentum_buffers[i] = xp.array(g)  # a copy; 0-d stays an array
             else:
                 buf *= momentum
-                buf += (1 - dampening) * g
+                if dampening == 0:
+                    buf += g
+                else:
+                    buf += (1 - dampening) * g
             g = g + momentum * buf if nesterov else buf
-        p -= lr * g
-
+        step = xp.scratch(p.shape, p.dtype)
+        xp.multiply(g, lr, out=step)
+        p -= step
+        xp.release(step)
