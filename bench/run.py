@@ -24,6 +24,8 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--samples", type=int, default=21, help="samples per workload (median reported)")
     p.add_argument("--min-time", type=float, default=0.02, help="seconds per sample (repeats the step)")
+    p.add_argument("--pause", type=float, default=0.2,
+                   help="idle seconds before each sample (see measure)")
     p.add_argument("--only", default="", help="comma-separated substrings of workload names to run")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     p.add_argument("--check", action="store_true", help="verify same loss/grads before timing")
@@ -66,6 +68,9 @@ def measure(setup, args):
     samples = {k: [] for k in steps}
     for _ in range(args.samples):
         for k, step in steps.items():
+            # BLAS worker threads busy-wait ~0.1 s after a call (OpenBLAS; torch's OpenMP less so):
+            # without a pause they would steal the second core from the other library's sample.
+            time.sleep(args.pause)
             samples[k].append(_time(step, args.min_time, args.device))
     med = {k: sorted(v)[len(v) // 2] for k, v in samples.items()}
     return med["chainrule"], med["torch"]
@@ -183,7 +188,7 @@ def main(argv=None):
     table = W.CUDA_WORKLOADS if args.device == "cuda" else W.CPU_WORKLOADS
     if args.tiny:
         table = W.tiny_workloads()
-        args.samples, args.min_time = 1, 0.0
+        args.samples, args.min_time, args.pause = 1, 0.0, 0.0
     only = [s.strip().lower() for s in args.only.split(",") if s.strip()]
     chosen = {k: v for k, v in table.items() if not only or any(o in k.lower() for o in only)}
     if args.check or args.check_only:
