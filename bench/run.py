@@ -101,18 +101,11 @@ def check(name, setup, device):
         np.testing.assert_allclose(gc[k], gt[k], rtol=1e-3, atol=1e-5, err_msg=f"{name}: grad of {k}")
 
 
-def _rss_kib():
+def _status_kib(field):
+    """A memory figure of this process from /proc/self/status: VmRSS (now) or VmHWM (peak)."""
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS"):
-                return int(line.split()[1])
-    return 0
-
-
-def _hwm_kib():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM"):
+            if line.startswith(field):
                 return int(line.split()[1])
     return 0
 
@@ -149,10 +142,10 @@ def memory(name, setup, growth_steps):
             step()
         gc.collect()
         _malloc_trim()
-        base = _rss_kib()
+        base = _status_kib("VmRSS")
         _reset_hwm()
         step()
-        result[f"{lib.__name__}_step_rss_peak_kib"] = max(_hwm_kib() - base, 0)
+        result[f"{lib.__name__}_step_rss_peak_kib"] = max(_status_kib("VmHWM") - base, 0)
         if lib is cr:
             tracemalloc.start()
             tracemalloc.reset_peak()
@@ -171,10 +164,10 @@ def memory(name, setup, growth_steps):
         else:
             for _ in range(10):
                 step()
-            at10 = _rss_kib()
+            at10 = _status_kib("VmRSS")
             for _ in range(growth_steps - 10):
                 step()
-            result["torch_rss_growth_10_to_%d_kib" % growth_steps] = _rss_kib() - at10
+            result["torch_rss_growth_10_to_%d_kib" % growth_steps] = _status_kib("VmRSS") - at10
         del step
         gc.collect()
     return result
