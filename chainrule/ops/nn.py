@@ -114,7 +114,7 @@ def _conv_layout(x_shape, stride, padding, out_hw):
     computed over rows of the padded width Wp (the Wp - Wo extra columns are dropped) and
     im2col/col2im move whole rows; that pays while the extra columns are few."""
     wp = x_shape[3] + 2 * padding[1]
-    flat = stride == (1, 1) and wp <= 1.25 * out_hw[1]
+    flat = stride == (1, 1) and wp <= 1.5 * out_hw[1]
     return flat, (out_hw[0] * wp if flat else out_hw[0] * out_hw[1])
 
 
@@ -223,10 +223,14 @@ class MaxPool2d(Op):
     @staticmethod
     def backward(ctx, xp, g, out):
         xpad, x_shape, (kh, kw), stride, padding, dilation, out_hw = ctx.saved
-        gx = xp.zeros(xpad.shape, dtype=g.dtype)
+        extent = [d * (k - 1) + 1 for d, k in zip(dilation, (kh, kw))]
+        # disjoint windows (stride >= kernel extent): each offset owns its slice of gx, no adding;
+        # windows that also tile the input exactly write every element of gx: no zeroing first
+        disjoint = all(s >= e for s, e in zip(stride, extent))
+        tiled = disjoint and dilation == (1, 1) and all(
+            s == e and (n - 1) * s + e == size for s, e, n, size in zip(stride, extent, out_hw, xpad.shape[2:]))
+        gx = (xp.empty if tiled else xp.zeros)(xpad.shape, dtype=g.dtype)
         free = xp.ones(out.shape, dtype=bool)  # windows whose maximum is not yet routed
-        # disjoint windows (stride >= kernel extent): each offset owns its slice of gx, no adding
-        disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(stride, dilation, (kh, kw)))
         for i, j, rows, cols in _offsets(kh, kw, stride, dilation, out_hw):
             hit = xp.equal(xpad[..., rows, cols], out)
             hit &= free
