@@ -10,6 +10,7 @@ import numpy as np
 from . import dtypes as _dt
 from .autograd import engine as _engine
 from .autograd.grad_mode import state as _grad_state
+from .autograd.node import note_write
 from .backend import namespace, device_of, to_device, parse_device, Device, NP, cuda_support
 from .ops import apply, registry as _registry
 from .ops import elementwise as E, reduce as R, movement as M, linalg as L
@@ -855,6 +856,7 @@ class Tensor:
                 self._record_put(keys, value)
             else:
                 M._put(self.data, keys, v)
+                note_write(self.data)
         except ValueError:
             raise RuntimeError(f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be "
                                f"broadcast to indexing result of shape {list(self.data[key].shape)}") from None
@@ -905,6 +907,7 @@ class Tensor:
             self.data, self._node, self._rg = result.data, result._node, True
             return self
         namespace(self.data).copyto(self.data, result.data, casting="unsafe")
+        note_write(self.data)
         return self
 
     def add_(self, other, alpha=1):
@@ -957,6 +960,7 @@ class Tensor:
     def fill_(self, value):
         _check_inplace(self, "fill_")
         self.data[...] = value.item() if isinstance(value, Tensor) else value
+        note_write(self.data)
         return self
 
     def copy_(self, src):
@@ -975,18 +979,21 @@ class Tensor:
         xp = namespace(self.data)
         xp.copyto(self.data, to_device(src_data, self.device) if hasattr(src_data, "shape") else src_data,
                   casting="unsafe")
+        note_write(self.data)
         return self
 
     def uniform_(self, a=0.0, b=1.0):
         _check_inplace(self, "uniform_")
         from .random import uniform_array
         self.data[...] = uniform_array(self.data.shape, a, b, self.data.dtype, self.device)
+        note_write(self.data)
         return self
 
     def normal_(self, mean=0.0, std=1.0):
         _check_inplace(self, "normal_")
         from .random import normal_array
         self.data[...] = normal_array(self.data.shape, mean, std, self.data.dtype, self.device)
+        note_write(self.data)
         return self
 
     # ---- repr -----------------------------------------------------------------------------

@@ -538,3 +538,84 @@ def test_hook_changing_gradient_shape_raises():
         y.register_hook(lambda g: lib.ones(2, 2))
         with pytest.raises(RuntimeError, match="size"):
             y.sum().backward()
+
+
+# ---- in-place writes to values saved for backward (torch's version counters) ----------------
+
+_MODIFIED = "modified by an inplace operation"
+
+
+def _saved_then_written(lib, case):
+    """Record a graph, write (under no_grad) into something its backward needs, return the root."""
+    w = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x = lib.tensor([[4.0, 5.0, 6.0], [7.0, 8.0, 9.0]])
+    if case == "input":
+        s = x[0].clone()
+        y = (w * s).sum()
+        with lib.no_grad():
+            s.mul_(2)
+    elif case == "view of the saved input's base":
+        y = (w * x[1]).sum()  # x[1] is a view of x
+        with lib.no_grad():
+            x.add_(1)
+    elif case == "output":
+        e = w.exp()
+        y = e.sum()  # exp's backward reads its output
+        with lib.no_grad():
+            e.fill_(0)
+    elif case == "setitem":
+        s = x[0].clone()
+        y = (w * s).sum()
+        with lib.no_grad():
+            s[1] = 0.0
+    return y
+
+
+@pytest.mark.parametrize("case", ["input", "view of the saved input's base", "output", "setitem"])
+def test_backward_after_saved_value_written_in_place_raises_like_torch(case):
+    for lib in (cr, torch):
+        y = _saved_then_written(lib, case)
+        with pytest.raises(RuntimeError, match=_MODIFIED):
+            y.backward()
+
+
+def test_optimizer_step_between_forward_and_backward_raises_like_torch():
+    for lib in (cr, torch):
+        lin = lib.nn.Linear(3, 2)
+        opt = lib.optim.SGD(lin.parameters(), lr=0.1)
+        x = lib.ones(4, 3, requires_grad=True)  # dx needs the weight: the graph saves it
+        loss = lin(x).pow(2).sum()
+        loss.backward(retain_graph=True)
+        opt.step()  # writes that weight
+        with pytest.raises(RuntimeError, match=_MODIFIED):
+            loss.backward()
+        # with an input that needs no gradient the weight is not needed: no error, as in torch
+        loss = lin(lib.ones(4, 3)).pow(2).sum()
+        loss.backward(retain_graph=True)
+        opt.step()
+        loss.backward()
+
+
+def test_in_place_writes_that_backward_does_not_need_are_fine():
+    w = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x = cr.tensor([4.0, 5.0, 6.0])
+    unrelated = cr.zeros(3)
+    y = (w + x).sum()  # add saves neither input
+    z = (w * x).sum()
+    with cr.no_grad():
+        x.mul_(2)
+        unrelated.fill_(1.0)
+    y.backward()
+    assert w.grad.tolist() == [1.0, 1.0, 1.0]
+    z2 = (w * x).sum()  # recorded after the write: sees the new x
+    z2.backward()
+    assert w.grad.tolist() == [9.0, 11.0, 13.0]
+    # a training loop writes only after backward: never flagged
+    lin = cr.nn.Linear(3, 1)
+    opt = cr.optim.SGD(lin.parameters(), lr=0.01, momentum=0.9)
+    for _ in range(3):
+        opt.zero_grad()
+        lin(cr.ones(2, 3)).sum().backward()
+        opt.step()
+    with pytest.raises(RuntimeError, match=_MODIFIED):
+        z.backward()  # z's graph saved the old x

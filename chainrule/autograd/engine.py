@@ -3,7 +3,7 @@
 Gradients are raw arrays, except under ``create_graph`` where the same rules run on Tensors
 (through ``tensor_xp``) so that the gradients are themselves differentiable.
 """
-from .node import Node
+from .node import Node, writes, check_saved
 from . import grad_mode
 from ..backend import namespace
 
@@ -73,6 +73,7 @@ def run_backward(tensors, grads, retain_graph=False, create_graph=False, capture
     prev_mode = mode.enabled
     mode.enabled = create_graph
     watchers = observers
+    epoch = writes.epoch
     try:
         while ready:
             node = ready.pop()
@@ -87,6 +88,8 @@ def run_backward(tensors, grads, retain_graph=False, create_graph=False, capture
             args = node.args
             if args is None:
                 raise RuntimeError(_FREED)
+            if node.epoch != epoch:  # something was written in place since this node was recorded
+                check_saved(node)
             if create_graph:
                 if node.op.once_differentiable:
                     raise RuntimeError(f"{node.name()} is a fused op whose backward is not differentiable: "

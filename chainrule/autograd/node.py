@@ -1,4 +1,79 @@
-"""A graph node: one recorded op application (a tensor's ``grad_fn``)."""
+"""A graph node: one recorded op application (a tensor's ``grad_fn``), and the check that the
+arrays it saved for backward were not overwritten in place since (torch's version counters).
+
+Rather than a counter on every tensor, unrecorded in-place writes (under no_grad, optimizer
+steps, ``fill_``, ...) append the written array's root base to a short log and advance its
+epoch; each node remembers the epoch it was recorded at. Backward looks closer only at a node
+recorded before some write, and raises if it saved an array with a written root base. As with
+torch's counters, which views share with their base, a write through any view of a buffer
+counts for all of it. A training loop writes only after backward, so its nodes never need the
+closer look.
+"""
+import weakref
+
+import numpy as np
+
+
+class _WriteLog:
+    __slots__ = ("epoch", "entries", "floor")
+
+    def __init__(self):
+        self.epoch = 0     # number of in-place writes so far
+        self.entries = []  # (epoch, weak reference to the written root base) of the latest writes
+        self.floor = 0     # writes up to this epoch were dropped: older nodes cannot be checked
+
+
+writes = _WriteLog()
+_LOG_SIZE = 256
+
+
+def _root(array):
+    base = array
+    while type(getattr(base, "base", None)) is type(array):
+        base = base.base
+    return base
+
+
+def note_write(array):
+    """Record an in-place write into ``array`` (a dead base cannot be saved by a live node, so
+    a weak reference is enough)."""
+    writes.epoch += 1
+    root = _root(array)
+    try:
+        ref = weakref.ref(root)
+    except TypeError:
+        ref = lambda: root  # noqa: E731 (an array type without weak references: keep it)
+    writes.entries.append((writes.epoch, ref))
+    if len(writes.entries) > _LOG_SIZE:
+        writes.floor = writes.entries.pop(0)[0]
+
+
+def _arrays(value):
+    if isinstance(value, np.ndarray) or hasattr(value, "__cuda_array_interface__"):
+        yield value
+    elif isinstance(value, (tuple, list)):
+        for v in value:
+            yield from _arrays(v)
+
+
+def check_saved(node):
+    """Raise if an array ``node`` saved for backward was written in place after it was recorded."""
+    if node.epoch < writes.floor:
+        return  # too old for the log: cannot tell
+    written = [ref() for epoch, ref in writes.entries if epoch > node.epoch]
+    if not written:
+        return
+    written_ids = {id(w) for w in written if w is not None}
+    args = node.args
+    if node.op.bilinear:  # input 0 is read only for input 1's gradient and vice versa
+        args = [a for i, a in enumerate(args[:2]) if node.needs[1 - i]]
+    for array in _arrays((args, node.out, node.saved)):
+        if id(_root(array)) in written_ids:
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [{array.dtype} {list(array.shape)}], saved by {node.name()}, was "
+                f"written after the forward pass that saved it. Hint: make the in-place change after "
+                f"backward(), or on a clone().")
 
 
 class Node:
@@ -12,13 +87,15 @@ class Node:
     shape, dtype: of the output (so gradients can be checked without the output tensor).
     xp:      the array namespace the op ran in.
     hooks:   tensor hooks registered on the output (rare; None otherwise).
+    epoch:   the in-place write log's epoch when the node was recorded.
     """
     __slots__ = ("op", "parents", "needs", "args", "out", "saved", "shape", "dtype", "xp",
-                 "hooks", "label", "__weakref__")
+                 "hooks", "label", "epoch", "__weakref__")
 
     def __init__(self, op, xp):
         self.op = op
         self.xp = xp
+        self.epoch = writes.epoch
         self.args = ()
         self.out = None
         self.saved = None

@@ -32,6 +32,7 @@ class Sub(Op):
 class Mul(Op):
     """out = a * b;  da = g * b,  db = g * a   (a mul gate swaps its inputs)"""
     save_args = True
+    bilinear = True
 
     @staticmethod
     def forward(ctx, xp, a, b):

@@ -10,6 +10,7 @@ class Matmul(Op):
     """out = a @ b;  da = g b^T,  db = a^T g  (1-D operands promoted then squeezed; batch dims
     summed by the engine)"""
     save_args = True
+    bilinear = True
 
     @staticmethod
     def forward(ctx, xp, a, b):
@@ -44,6 +45,7 @@ class Linear(Op):
     """out = x W^T + b (fused: one GEMM, bias added in place);
     dx = g W,  dW = g^T x,  db = sum of g over rows"""
     save_args = True
+    bilinear = True
 
     @staticmethod
     def forward(ctx, xp, x, w, b=None):

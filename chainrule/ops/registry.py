@@ -30,6 +30,10 @@ class Op:
     # True where backward's rule only holds for raw arrays (fused kernels): create_graph through
     # it raises instead of silently giving wrong second derivatives.
     once_differentiable = False
+    # True for a * b, a @ b and linear: backward reads each of the first two inputs only for the
+    # other's gradient and no further input (so writing an input whose partner needs no gradient,
+    # or linear's bias, is harmless, as in torch)
+    bilinear = False
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)

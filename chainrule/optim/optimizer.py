@@ -8,6 +8,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ..autograd import enable_grad
+from ..autograd.node import note_write
 from .. import dtypes as _dt
 from ..backend import to_device, device_of, Device
 
@@ -83,6 +84,8 @@ class Optimizer:
             params = [p for p in group["params"] if p.grad is not None]
             if params:
                 self._update_group(group, params)
+                for p in params:  # graphs recorded before the step must not backward through it
+                    note_write(p.data)
         self._opt_called = True
         return loss
 
