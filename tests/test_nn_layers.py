@@ -49,6 +49,9 @@ LAYERS = {
                             (2, 2, 9, 7)),
     "conv_groups_nobias": (lambda nn: nn.Conv2d(4, 6, 3, groups=2, bias=False, padding=1), (2, 4, 5, 5)),
     "conv_unbatched": (lambda nn: nn.Conv2d(2, 3, 2), (2, 5, 5)),
+    # stride 1 with few padded columns runs "flat" (ops/nn.py _conv_layout), dilated too
+    "conv_same_flat": (lambda nn: nn.Conv2d(3, 4, 3, padding=1), (2, 3, 9, 8)),
+    "conv_dilated_flat": (lambda nn: nn.Conv2d(2, 3, 3, padding=2, dilation=2), (2, 2, 8, 8)),
     "maxpool": (lambda nn: nn.MaxPool2d(2), (2, 3, 6, 7)),
     "maxpool_overlap_pad": (lambda nn: nn.MaxPool2d(3, stride=2, padding=1), (2, 2, 7, 8)),
     "maxpool_dilation": (lambda nn: nn.MaxPool2d(2, stride=1, dilation=2), (1, 2, 6, 6)),

@@ -2,29 +2,29 @@
 arrays it saved for backward were not overwritten in place since (torch's version counters).
 
 Rather than a counter on every tensor, unrecorded in-place writes (under no_grad, optimizer
-steps, ``fill_``, ...) append the written array's root base to a short log and advance its
-epoch; each node remembers the epoch it was recorded at. Backward looks closer only at a node
-recorded before some write, and raises if it saved an array with a written root base. As with
-torch's counters, which views share with their base, a write through any view of a buffer
-counts for all of it. A training loop writes only after backward, so its nodes never need the
-closer look.
+steps, ``fill_``, ...) put the id of the written array's root base in a fixed ring of the
+latest writes and advance an epoch; each node remembers the epoch it was recorded at. Backward
+looks closer only at a node recorded before some write, and raises if it saved an array with a
+written root base. As with torch's counters, which views share with their base, a write through
+any view of a buffer counts for all of it. Ids are safe here: the node has kept its saved arrays
+alive since before the write, so an id match is the very array that was written. A training loop
+writes only after backward, so its nodes never need the closer look; the ring allocates nothing.
 """
-import weakref
-
 import numpy as np
+
+_RING = 256
 
 
 class _WriteLog:
-    __slots__ = ("epoch", "entries", "floor")
+    __slots__ = ("epoch", "epochs", "ids")
 
     def __init__(self):
-        self.epoch = 0     # number of in-place writes so far
-        self.entries = []  # (epoch, weak reference to the written root base) of the latest writes
-        self.floor = 0     # writes up to this epoch were dropped: older nodes cannot be checked
+        self.epoch = 0                                # in-place writes so far
+        self.epochs = np.zeros(_RING, dtype=np.int64)  # epoch of each slot's write
+        self.ids = np.zeros(_RING, dtype=np.int64)     # id of the root base it wrote
 
 
 writes = _WriteLog()
-_LOG_SIZE = 256
 
 
 def _root(array):
@@ -35,17 +35,11 @@ def _root(array):
 
 
 def note_write(array):
-    """Record an in-place write into ``array`` (a dead base cannot be saved by a live node, so
-    a weak reference is enough)."""
-    writes.epoch += 1
-    root = _root(array)
-    try:
-        ref = weakref.ref(root)
-    except TypeError:
-        ref = lambda: root  # noqa: E731 (an array type without weak references: keep it)
-    writes.entries.append((writes.epoch, ref))
-    if len(writes.entries) > _LOG_SIZE:
-        writes.floor = writes.entries.pop(0)[0]
+    """Record an in-place write into ``array``."""
+    epoch = writes.epoch = writes.epoch + 1
+    slot = epoch % _RING
+    writes.epochs[slot] = epoch
+    writes.ids[slot] = id(_root(array))
 
 
 def _arrays(value):
@@ -58,17 +52,14 @@ def _arrays(value):
 
 def check_saved(node):
     """Raise if an array ``node`` saved for backward was written in place after it was recorded."""
-    if node.epoch < writes.floor:
-        return  # too old for the log: cannot tell
-    written = [ref() for epoch, ref in writes.entries if epoch > node.epoch]
-    if not written:
-        return
-    written_ids = {id(w) for w in written if w is not None}
+    if node.epoch < writes.epoch - _RING:
+        return  # its writes have left the ring: cannot tell
+    written = set(writes.ids[writes.epochs > node.epoch].tolist())
     args = node.args
     if node.op.bilinear:  # input 0 is read only for input 1's gradient and vice versa
         args = [a for i, a in enumerate(args[:2]) if node.needs[1 - i]]
     for array in _arrays((args, node.out, node.saved)):
-        if id(_root(array)) in written_ids:
+        if id(_root(array)) in written:
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an "
                 f"inplace operation: [{array.dtype} {list(array.shape)}], saved by {node.name()}, was "
