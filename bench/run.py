@@ -37,6 +37,16 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
+def _blas_description():
+    """Which BLAS NumPy runs, and which kernels (a pinned OPENBLAS_CORETYPE changes them)."""
+    from threadpoolctl import threadpool_info
+    import numpy  # noqa: F401  (loads the BLAS that threadpool_info reports)
+    for lib in threadpool_info():
+        if lib["user_api"] == "blas":
+            return f"{lib['internal_api']} {lib['version']} ({lib.get('architecture') or '?'} kernels)"
+    return "unknown"
+
+
 def _sync(device):
     if device == "cuda":
         import torch
@@ -190,6 +200,8 @@ def main(argv=None):
             print(f"check ok: {name}")
         if args.check_only:
             return 0
+    blas = _blas_description()
+    print(f"NumPy BLAS: {blas}; torch {torch.__version__}; {args.threads} threads")
     rows = []
     print(f"{'workload':34s} {'chainrule':>12s} {'torch':>12s} {'ratio':>7s}")
     for name, setup in chosen.items():
@@ -208,8 +220,8 @@ def main(argv=None):
     path = os.path.join(args.out, f"{args.device}-{stamp}.json")
     with open(path, "w") as f:
         json.dump({"threads": args.threads, "samples": args.samples, "device": args.device,
-                   "python": sys.version.split()[0], "torch": torch.__version__, "results": rows,
-                   "memory": mem}, f, indent=2)
+                   "python": sys.version.split()[0], "torch": torch.__version__, "numpy_blas": blas,
+                   "results": rows, "memory": mem}, f, indent=2)
     print(f"wrote {path}")
     limits.restore_original_limits()
     return 0

@@ -175,7 +175,8 @@ class Conv2d(Op):
         gx = gw = gb = None
         if needs[1]:
             cols = _im2col(xp, xt, groups, (kh, kw), stride, dilation, out_hw, flat, length)
-            gw = xp.matmul(g2, cols.swapaxes(-1, -2)).reshape(w.shape)
+            # as (cols g^T)^T: BLAS runs the long inner dimension N L faster this way round
+            gw = xp.matmul(cols, g2.swapaxes(-1, -2)).swapaxes(-1, -2).reshape(w.shape)
             xp.release(cols)
         if needs[0]:
             wg = w.reshape(groups, o // groups, cg * kh * kw)
