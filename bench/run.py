@@ -42,7 +42,7 @@ def _blas_description():
     from threadpoolctl import threadpool_info
     import numpy  # noqa: F401  (loads the BLAS that threadpool_info reports)
     for lib in threadpool_info():
-        if lib["user_api"] == "blas":
+        if lib["user_api"] == "blas" and "numpy" in lib["filepath"]:  # not SciPy's own copy
             return f"{lib['internal_api']} {lib['version']} ({lib.get('architecture') or '?'} kernels)"
     return "unknown"
 
