@@ -619,3 +619,57 @@ def test_in_place_writes_that_backward_does_not_need_are_fine():
         opt.step()
     with pytest.raises(RuntimeError, match=_MODIFIED):
         z.backward()  # z's graph saved the old x
+
+
+# ---- custom Functions with several outputs -------------------------------------------------
+
+def _split_fn(lib):
+    class SplitScale(lib.autograd.Function):
+        """(2x, 3x^2, argmax index): two differentiable outputs and an integer one."""
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * 2, x * x * 3, x.argmax()
+
+        @staticmethod
+        def backward(ctx, ga, gb, gi):
+            (x,) = ctx.saved_tensors
+            return ga * 2 + gb * 6 * x
+    return SplitScale
+
+
+@pytest.mark.parametrize("use", ["both", "first only", "second twice"])
+def test_multi_output_function_matches_torch(use):
+    x0 = np.array([0.5, -1.5, 2.0])
+    grads = []
+    for lib in (cr, torch):
+        x = lib.tensor(x0, requires_grad=True)
+        a, b, i = _split_fn(lib).apply(x)
+        assert not i.requires_grad and int(i) == 2
+        if use == "both":
+            loss = (a * b).sum()
+        elif use == "first only":  # the unused output's gradient is materialised as zeros
+            loss = a.sum()
+        else:
+            loss = b.sum() + (b * a).sum()
+        loss.backward()
+        grads.append(x.grad)
+    assert_close(*grads)
+
+
+def test_multi_output_function_second_derivatives_and_explain():
+    x0 = np.array([0.5, -1.5, 2.0])
+    results = []
+    for lib in (cr, torch):
+        x = lib.tensor(x0, requires_grad=True)
+        a, b, _ = _split_fn(lib).apply(x)
+        (g,) = lib.autograd.grad((a * b).sum(), [x], create_graph=True)
+        g.sum().backward()
+        results.append((g, x.grad))
+    assert_close(results[0][0], results[1][0])
+    assert_close(results[0][1], results[1][1])
+    x = cr.tensor(1.5, dtype=cr.float64, requires_grad=True)
+    a, b, _ = _split_fn(cr).apply(x)
+    steps = cr.viz.explain(a * b, names={"x": x})
+    assert float(steps.leaf_grads["x"]) == pytest.approx(18 * 1.5 ** 2)  # d(2x 3x^2)/dx = 18 x^2
+    assert "SplitScale" in str(steps)

@@ -35,9 +35,22 @@ class _FunctionBackward(Op):
     @staticmethod
     def backward(ctx, xp, g, out):
         from ..tensor import Tensor
-        fn_cls, fctx, positions, shapes = ctx.saved
-        graph_mode = isinstance(g, Tensor)
-        grads = fn_cls.backward(fctx, g if graph_mode else Tensor._make(g))
+        fn_cls, fctx, positions, shapes, outputs = ctx.saved
+        # under create_graph the gradients are Tensors, and so must be what backward returns
+        graph_mode = isinstance(next(iter(g.by_index.values())) if outputs is not None else g, Tensor)
+        if outputs is None:  # one output
+            grads = fn_cls.backward(fctx, g if graph_mode else Tensor._make(g))
+        else:  # gradients of the outputs nothing used are zeros, as torch materialises them
+            given = g.by_index
+            grad_outputs = []
+            for k, meta in enumerate(outputs):
+                if meta is None:
+                    grad_outputs.append(None)
+                elif k in given:
+                    grad_outputs.append(given[k] if graph_mode else Tensor._make(given[k]))
+                else:
+                    grad_outputs.append(Tensor._make(meta[0].zeros(meta[1], dtype=meta[2])))
+            grads = fn_cls.backward(fctx, *grad_outputs)
         if not isinstance(grads, tuple):
             grads = (grads,)
         if len(grads) != fctx.n_args:
@@ -55,6 +68,32 @@ class _FunctionBackward(Op):
                                    f"{list(shapes[i])}")
             picked.append(gi if gi is None or graph_mode else gi.data)
         return picked
+
+
+class _OutputGrads:
+    """The gradients reaching the outputs of a multi-output Function, by output index. The
+    engine adds up a node's incoming gradients with ``+``, so this merges them."""
+    __slots__ = ("by_index",)
+    shape = ()     # matches the Function node's, so the engine leaves it as it is
+    dtype = None
+
+    def __init__(self, by_index):
+        self.by_index = by_index
+
+    def __add__(self, other):
+        merged = dict(self.by_index)
+        for k, v in other.by_index.items():
+            merged[k] = merged[k] + v if k in merged else v
+        return _OutputGrads(merged)
+
+
+class _OutputOf(Op):
+    """Output k of a multi-output Function: passes its gradient to the Function's node, filed
+    under k."""
+
+    @staticmethod
+    def backward(ctx, xp, g, out):
+        return (_OutputGrads({ctx.saved: g}),)
 
 
 def _reduces_to(grad_shape, shape):
@@ -85,19 +124,42 @@ class Function:
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
         with no_grad():
             out = cls.forward(ctx, *args, **kwargs)
-        if not isinstance(out, Tensor):
-            raise TypeError(f"{cls.__name__}.forward must return a single Tensor (got {type(out).__name__})")
+        multi = isinstance(out, tuple)
+        outs = out if multi else (out,)
+        if not multi and not isinstance(out, Tensor) or multi and not any(isinstance(o, Tensor) for o in outs):
+            raise TypeError(f"{cls.__name__}.forward must return a Tensor or a tuple of Tensors "
+                            f"(got {type(out).__name__})")
         if not (_grad_state.enabled and any(ctx.needs_input_grad)):
             return out
         positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
-        node = Node(_FunctionBackward, namespace(out.data))  # the engine sums broadcast grads with it
+        first = next(o for o in outs if isinstance(o, Tensor))
+        xp = namespace(first.data)
+        node = Node(_FunctionBackward, xp)  # the engine sums broadcast grads with it
         node.parents = tuple(args[i]._node if args[i]._node is not None else (args[i] if args[i]._rg else None)
                              for i in positions)
         node.needs = tuple(p is not None for p in node.parents)
-        node.saved = (cls, ctx, positions, {i: args[i].data.shape for i in positions})
-        node.shape, node.dtype = out.data.shape, out.data.dtype
         node.label = cls.__name__ + "Backward"
-        return Tensor._make(out.data, node)
+        shapes = {i: args[i].data.shape for i in positions}
+        if not multi:
+            node.saved = (cls, ctx, positions, shapes, None)
+            node.shape, node.dtype = out.data.shape, out.data.dtype
+            return Tensor._make(out.data, node)
+        # several outputs: one small node per differentiable output feeds the Function's node
+        node.shape, node.dtype = _OutputGrads.shape, _OutputGrads.dtype
+        metas, results = [], []
+        for k, o in enumerate(outs):
+            if not (isinstance(o, Tensor) and o.data.dtype.kind in "fc"):
+                metas.append(None)  # not differentiable (an integer tensor, a number): passed as is
+                results.append(o)
+                continue
+            metas.append((namespace(o.data), o.data.shape, o.data.dtype))
+            out_node = Node(_OutputOf, xp)
+            out_node.parents, out_node.needs, out_node.saved = (node,), (True,), k
+            out_node.shape, out_node.dtype = o.data.shape, o.data.dtype
+            out_node.label = node.label
+            results.append(Tensor._make(o.data, out_node))
+        node.saved = (cls, ctx, positions, shapes, metas)
+        return tuple(results)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):

@@ -116,8 +116,13 @@ def explain(output, names=None, retain_graph=False):
     steps, node_grads, contributions = [], picture.node_grads, {}
 
     def watch(node, g, in_grads):
+        in_grads = [_plain(ig) for ig in in_grads]
+        if hasattr(g, "by_index"):  # a multi-output Function: its outputs' gradients, in order
+            g = np.concatenate([np.ravel(v.get() if hasattr(v, "get") else v) for _, v in sorted(g.by_index.items())])
+            local = [None if ig is None else rule for ig, rule in zip(in_grads, input_rules(node))]
+        else:
+            local = _local_gradients(node, g, in_grads)
         node_grads[id(node)] = g
-        local = _local_gradients(node, g, in_grads)
         inputs = []
         for p, a, ig in zip(node.parents, node.args or [None] * len(node.parents), in_grads):
             if p is None:
@@ -154,4 +159,10 @@ def _local_gradients(node, g, in_grads):
     if not scalar:
         return [None if ig is None else rule for ig, rule in zip(in_grads, input_rules(node))]
     unit = node.op.backward(node, node.xp, node.xp.ones_like(g), node.out, *(node.args or ()))
-    return [None if ig is None else u for ig, u in zip(in_grads, unit)]
+    return [None if ig is None else _plain(u) for ig, u in zip(in_grads, unit)]
+
+
+def _plain(grad):
+    """What one output of a multi-output Function passes to it (filed under the output's index
+    for the engine), as a plain gradient; any other gradient as it is."""
+    return next(iter(grad.by_index.values())) if hasattr(grad, "by_index") else grad
