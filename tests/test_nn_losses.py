@@ -7,7 +7,7 @@ import torch.nn.functional as TF
 
 import chainrule as cr
 import chainrule.nn.functional as F
-from helpers import compare
+from helpers import assert_close, compare
 
 REDUCTIONS = ["mean", "sum", "none"]
 DTYPES = [np.float32, np.float64]
@@ -135,3 +135,23 @@ def test_bce_at_exact_zero_and_one_is_finite_without_warnings():
         warnings.simplefilter("error")
         compare(lambda a, b: F.binary_cross_entropy(a, b, reduction="sum"),
                 lambda a, b: TF.binary_cross_entropy(a, b, reduction="sum"), [p, y])
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"label_smoothing": 0.2, "weight": [1.0, 2.0, 0.5, 1.5]},
+                                    {"ignore_index": 1, "reduction": "sum"}])
+def test_cross_entropy_second_derivatives_match_torch(kwargs):
+    """create_graph through the fused softmax cross-entropy: the gradient is differentiable."""
+    rng = np.random.default_rng(3)
+    x0, t0 = rng.standard_normal((5, 4)), np.array([0, 2, 1, 3, 1])
+    results = []
+    for lib in (cr, torch):
+        x = lib.tensor(x0, requires_grad=True)
+        opts = dict(kwargs)
+        if "weight" in opts:
+            opts["weight"] = lib.tensor(np.array(opts["weight"]))
+        loss = lib.nn.functional.cross_entropy(x, lib.tensor(t0), **opts)
+        (g,) = lib.autograd.grad(loss, [x], create_graph=True)
+        (g * g).sum().backward()
+        results.append((g, x.grad))
+    assert_close(results[0][0], results[1][0])
+    assert_close(results[0][1], results[1][1])

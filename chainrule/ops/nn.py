@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from . import registry
 from .registry import Op
 
 
@@ -268,19 +269,23 @@ class SoftmaxCrossEntropy(Op):
     """loss_i = -sum_c a_ic log softmax(x_i)_c, for a coefficient matrix a (one-hot target times
     its class weight, label smoothing, ignore mask, 1/denominator for 'mean');
     dx_i = g_i (softmax(x_i) sum_c a_ic - a_i)"""
+    save_args = True
+
     @staticmethod
     def forward(ctx, xp, x, coef):
         shifted = x - x.max(axis=1, keepdims=True)
         e = xp.exp(shifted)
         s = e.sum(axis=1, keepdims=True)
         logp = shifted - xp.log(s)
-        ctx.saved = (e / s, coef)
+        ctx.saved = e / s
         return -(coef * logp).sum(axis=1)
 
     @staticmethod
-    def backward(ctx, xp, g, out, *args):
-        p, coef = ctx.saved
-        return (g[:, None] * (p * coef.sum(axis=1, keepdims=True) - coef), None)
+    def backward(ctx, xp, g, out, x, coef):
+        # under create_graph the inputs arrive as Tensors: softmax is rebuilt from x so that the
+        # gradient is itself differentiable (second derivatives of the loss)
+        p = x.softmax(1) if isinstance(x, registry.Tensor) else ctx.saved
+        return (g[:, None] * (p * xp.sum(coef, axis=1, keepdims=True) - coef), None)
 
 
 class BatchNorm(Op):
