@@ -74,8 +74,8 @@ class ArrayNamespace:
         return out
 
     def scratch(self, shape, dtype):
-        """An uninitialised array for a temporary that never leaves one op call (conv's im2col
-        columns), reused from ``release``. A fresh 20 MB array costs ~5,000 page faults, more
+        """An uninitialised array for a temporary that never outlives the call using it (conv's
+        im2col columns, an optimizer's scaled step), reused from ``release``. A fresh 20 MB array costs ~5,000 page faults, more
         than the copy that fills it; CuPy's own memory pool already caches device memory."""
         free = self._scratch.get((shape, dtype))
         if not free:

@@ -36,7 +36,7 @@ class SGD(Optimizer):
 
 def sgd(params, grads, momentum_buffers, *, lr, momentum, dampening, weight_decay, nesterov, maximize):
     """In place over arrays; a None entry of momentum_buffers is replaced by the new buffer. The
-    scaled terms go through one scratch array per shape, so a step allocates nothing."""
+    scaled step goes through a reused scratch array, so plain and momentum steps allocate nothing."""
     for i, (p, g) in enumerate(zip(params, grads)):
         xp = namespace(p)
         if maximize:
