@@ -3,7 +3,6 @@
 Methods validate their arguments (raising what PyTorch raises) and hand the arrays to a
 primitive in ``chainrule.ops``; nothing here computes a derivative.
 """
-import numbers
 
 import numpy as np
 
@@ -11,7 +10,7 @@ from . import dtypes as _dt
 from .autograd import engine as _engine
 from .autograd.grad_mode import state as _grad_state
 from .autograd.node import note_write
-from .backend import namespace, device_of, to_device, parse_device, Device, NP, cuda_support
+from .backend import namespace, device_of, to_device, parse_device, Device, cuda_support
 from .ops import apply, registry as _registry
 from .ops import elementwise as E, reduce as R, movement as M, linalg as L
 
@@ -228,7 +227,7 @@ class Tensor:
 
     def __bool__(self):
         if self.data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self.item())
 
     def detach(self):
