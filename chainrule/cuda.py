@@ -1,6 +1,6 @@
 """chainrule.cuda: availability and control of CUDA devices (through CuPy)."""
 from .backend import cuda_support
-from .random import cuda_manual_seed as manual_seed
+from .backend.random import cuda_manual_seed as manual_seed
 
 
 def is_available():

@@ -37,7 +37,6 @@ _BY_NAME = {d.name: d for d in ALL}
 _BY_NAME.update(float=float32, double=float64, long=int64, int=int32, half=float16)
 
 _default_float = float32
-_tensor_type = ()  # set to Tensor by chainrule.tensor (avoids an import cycle)
 
 
 def get_default_dtype():
@@ -91,16 +90,16 @@ def promote(a, b):
 
 
 def result_type(x, y):
-    """PyTorch's promotion for a binary op between tensors/Python scalars.
+    """PyTorch's promotion for a binary op between arrays (a tensor's data) and Python scalars.
 
     Dimensioned tensors decide within their category; 0-dim tensors and Python scalars only
     lift the category (int tensor + 2.5 -> default float; float32 + float64 0-dim -> float32).
     """
     cats = []
     for v in (x, y):
-        if isinstance(v, _tensor_type):
-            d = _BY_NP[v.data.dtype]
-            cats.append((d, d._rank, 2 if v.data.ndim else 1))
+        if hasattr(v, "dtype"):
+            d = _BY_NP[v.dtype]
+            cats.append((d, d._rank, 2 if v.ndim else 1))
         elif isinstance(v, bool):
             cats.append((bool_, 0, 0))
         elif isinstance(v, int):

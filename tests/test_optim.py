@@ -1,4 +1,5 @@
 """chainrule.optim against torch.optim: same parameters after the same steps (float64, 1e-10)."""
+import tracemalloc
 import warnings
 
 import numpy as np
@@ -62,8 +63,7 @@ def _run_pair(name, kwargs, steps=12, groups=None):
     return cps, tps, copt, topt
 
 
-@pytest.mark.parametrize("name,kwargs", CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
-def test_matches_torch(name, kwargs):
+def _assert_matches_torch(name, kwargs):
     cps, tps, copt, topt = _run_pair(name, kwargs)
     for c, t in zip(cps, tps):
         assert c.dtype == cr.float64
@@ -75,6 +75,50 @@ def test_matches_torch(name, kwargs):
         assert sorted(csd["state"][i]) == sorted(tst)
         for k, v in tst.items():
             np.testing.assert_allclose(np.asarray(csd["state"][i][k].numpy()), v.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name,kwargs", CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
+def test_matches_torch(name, kwargs):
+    _assert_matches_torch(name, kwargs)
+
+
+# every optimizer, in its plain and its stateful variants, under maximize and (coupled or AdamW's
+# decoupled) weight decay, alone and together
+DIRECTION_BASES = [
+    ("SGD", dict(lr=0.1)), ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.05)),
+    ("RMSprop", dict(lr=0.01)), ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True)),
+    ("Adam", dict(lr=0.01)), ("Adam", dict(lr=0.01, amsgrad=True)),
+    ("AdamW", dict(lr=0.01)), ("AdamW", dict(lr=0.01, amsgrad=True)),
+]
+DIRECTIONS = [dict(maximize=True), dict(weight_decay=0.1), dict(maximize=True, weight_decay=0.1)]
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS, ids=["maximize", "weight_decay", "both"])
+@pytest.mark.parametrize("name,kwargs", DIRECTION_BASES,
+                         ids=[f"{n}-{i}" for i, (n, _) in enumerate(DIRECTION_BASES)])
+def test_maximize_and_weight_decay_match_torch(name, kwargs, direction):
+    _assert_matches_torch(name, dict(kwargs, **direction))
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(momentum=0.9)], ids=["plain", "momentum"])
+def test_sgd_step_allocates_nothing_without_maximize_and_weight_decay(kwargs):
+    """NumPy reports its array memory to tracemalloc: after the first steps (momentum buffer,
+    scratch array) a step makes no array; with maximize it makes at least one gradient-sized one."""
+    def peak_of_step(**options):
+        w = cr.zeros(256, 256, dtype=cr.float64, requires_grad=True)
+        w.grad = cr.ones(256, 256, dtype=cr.float64)
+        opt = optim.SGD([w], lr=0.1, **kwargs, **options)
+        opt.step(), opt.step()
+        tracemalloc.start()
+        try:
+            opt.step()
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    nbytes = 256 * 256 * 8
+    assert peak_of_step() < nbytes // 8
+    assert peak_of_step(maximize=True) >= nbytes
 
 
 def test_param_groups_with_own_options_match_torch():
@@ -145,27 +189,64 @@ def test_zero_grad():
 
 
 @pytest.mark.parametrize("make,match", [
-    (lambda p: optim.SGD(p, lr=-0.1), "Invalid learning rate"),
-    (lambda p: optim.SGD(p, lr=0.1, momentum=-1), "Invalid momentum"),
-    (lambda p: optim.SGD(p, lr=0.1, weight_decay=-1), "Invalid weight_decay"),
-    (lambda p: optim.SGD(p, lr=0.1, nesterov=True), "Nesterov"),
-    (lambda p: optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.1, nesterov=True), "Nesterov"),
-    (lambda p: optim.Adam(p, betas=(1.0, 0.9)), "beta parameter at index 0"),
-    (lambda p: optim.Adam(p, betas=(0.9, -0.1)), "beta parameter at index 1"),
-    (lambda p: optim.Adam(p, eps=-1e-8), "Invalid epsilon"),
-    (lambda p: optim.AdamW(p, weight_decay=-0.1), "Invalid weight_decay"),
-    (lambda p: optim.Adagrad(p, lr_decay=-1), "Invalid lr_decay"),
-    (lambda p: optim.Adagrad(p, initial_accumulator_value=-1), "initial_accumulator_value"),
-    (lambda p: optim.RMSprop(p, alpha=-0.5), "Invalid alpha"),
-    (lambda p: optim.RMSprop(p, eps=-1), "Invalid epsilon"),
     (lambda p: optim.SGD([{"params": p, "lrr": 0.1}], lr=0.1), "unknown option"),
     (lambda p: optim.SGD([{"params": p[:1]}, {"params": p}], lr=0.1), "more than one parameter group"),
     (lambda p: optim.SGD([], lr=0.1), "empty parameter list"),
+    (lambda p: optim.Adam(p, betas=[0.9]), r"betas must be a pair \(beta1, beta2\), got \[0.9\]"),
 ])
-def test_bad_options_raise_value_error(make, match):
+def test_bad_groups_and_betas_raise_value_error(make, match):
     params = [cr.zeros(2, requires_grad=True), cr.zeros(3, requires_grad=True)]
     with pytest.raises(ValueError, match=match):
         make(params)
+
+
+# the options each optimizer checks to be >= 0, in the order torch checks them
+NONNEGATIVE_OPTIONS = {
+    "SGD": ["lr", "momentum", "weight_decay"],
+    "Adagrad": ["lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"],
+    "RMSprop": ["lr", "eps", "momentum", "weight_decay", "alpha"],
+    "Adam": ["lr", "eps", "weight_decay"],
+    "AdamW": ["lr", "eps", "weight_decay"],
+}
+# each option negative on its own; and each with all the options after it negative too, where the
+# first in torch's order must be the one reported
+BAD_OPTIONS = [(name, {o: -0.5}) for name, names in NONNEGATIVE_OPTIONS.items() for o in names]
+BAD_OPTIONS += [(name, dict.fromkeys(names[k:], -1)) for name, names in NONNEGATIVE_OPTIONS.items()
+                for k in range(len(names) - 1)]
+BAD_OPTIONS += [
+    ("SGD", dict(nesterov=True)),
+    ("SGD", dict(momentum=0.9, dampening=0.1, nesterov=True)),
+    ("SGD", dict(weight_decay=-1, nesterov=True)),                 # the value checks come first
+    ("Adam", dict(betas=(1.0, 0.9))), ("Adam", dict(betas=(-0.1, 0.9))),
+    ("Adam", dict(betas=(0.9, 1.0))), ("Adam", dict(betas=(0.9, -1e-3))),
+    ("Adam", dict(betas=(float("nan"), 0.9))), ("AdamW", dict(betas=(1.5, 2.0))),
+    ("Adam", dict(eps=-1.0, betas=(1.0, 0.9))), ("Adam", dict(betas=(0.9, 1.0), weight_decay=-1.0)),
+]
+
+
+def _value_error(module, name, kwargs):
+    """The message of the ValueError that building the optimizer raises, None if it builds."""
+    params = [module.zeros(2, requires_grad=True), module.zeros(3, requires_grad=True)]
+    try:
+        getattr(module.optim, name)(params, **kwargs)
+    except ValueError as e:
+        return str(e)
+    return None
+
+
+@pytest.mark.parametrize("name,kwargs", BAD_OPTIONS, ids=[f"{n}-{kw}" for n, kw in BAD_OPTIONS])
+def test_bad_option_raises_torchs_value_error(name, kwargs):
+    message = _value_error(torch, name, kwargs)
+    assert message is not None
+    assert _value_error(cr, name, kwargs) == message
+
+
+@pytest.mark.parametrize("name,option", [(n, o) for n, names in NONNEGATIVE_OPTIONS.items() for o in names])
+def test_nan_option_as_torch(name, option):
+    """NaN fails torch's `not 0.0 <= value` checks but passes SGD's `value < 0.0`."""
+    message = _value_error(torch, name, {option: float("nan")})
+    assert (message is None) == (name == "SGD")
+    assert _value_error(cr, name, {option: float("nan")}) == message
 
 
 def test_bad_params_raise_type_error():

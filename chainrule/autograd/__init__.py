@@ -1,10 +1,25 @@
 """Reverse-mode automatic differentiation: graph nodes, the backward engine, grad mode,
-custom Functions, ``grad`` and ``gradcheck``."""
+custom Functions, ``grad`` and ``gradcheck``.
+
+Two layers share this package. Graph nodes, grad mode and the backward walk sit below the ops
+and the Tensor; ``Function``, ``grad`` and ``gradcheck`` are built on Tensors, above them, so
+they load on first use (importing them here would make every op import the Tensor).
+"""
 from .grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
-from .function import Function, FunctionCtx, grad
-from .gradcheck import gradcheck, GradcheckError
 from .node import Node
 from . import engine
 
+_ABOVE_TENSOR = {"Function": "function", "FunctionCtx": "function", "grad": "function",
+                 "gradcheck": "gradcheck", "GradcheckError": "gradcheck"}
+
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "Function",
            "FunctionCtx", "grad", "gradcheck", "GradcheckError", "Node", "engine"]
+
+
+def __getattr__(name):
+    module = _ABOVE_TENSOR.get(name)
+    if module is None:
+        raise AttributeError(f"module 'chainrule.autograd' has no attribute '{name}'")
+    import importlib
+    value = globals()[name] = getattr(importlib.import_module(f".{module}", __name__), name)
+    return value  # cached here, also over the submodule of the same name (gradcheck)

@@ -12,9 +12,16 @@ _FREED = ("Trying to backward through the graph a second time (or directly acces
           "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
           "backward through the graph a second time.")
 
-# Set by chainrule.tensor (the engine sits below the Tensor type in the layering).
-Tensor = None
+# The engine sits below the Tensor type; ``chainrule.ops.bind_tensor_type`` hands it these once,
+# at package import: how to wrap an array as a Tensor, and the Tensor namespace that rules run
+# in under create_graph.
+make_tensor = None
 tensor_xp = None
+
+
+def bind(make, tensor_namespace):
+    global make_tensor, tensor_xp
+    make_tensor, tensor_xp = make, tensor_namespace
 
 # Observers of the walk (chainrule.viz.explain); empty unless someone is watching.
 observers = []
@@ -28,6 +35,15 @@ def sum_to(xp, g, shape):
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
     if axes:
         g = xp.sum(g, axis=axes, keepdims=True)
+    return g
+
+
+def _fit(xp, g, shape, dtype):
+    """A gradient brought to its input's shape (undoing broadcasting) and dtype (undoing casts)."""
+    if g.shape != shape:
+        g = sum_to(xp, g, shape).reshape(shape)
+    if g.dtype is not dtype and g.dtype != dtype:
+        g = g.astype(dtype)
     return g
 
 
@@ -96,7 +112,7 @@ def run_backward(tensors, grads, retain_graph=False, create_graph=False, capture
                                        "create_graph=True through it is not supported")
                 xp = tensor_xp
                 args = [_saved_tensor(a, p) for a, p in zip(args, node.parents)]
-                out = None if node.out is None else Tensor._make(node.out, node)
+                out = None if node.out is None else make_tensor(node.out, node)
                 in_grads = node.op.backward(node, xp, g, out, *args)
             else:
                 xp = node.xp
@@ -113,10 +129,8 @@ def run_backward(tensors, grads, retain_graph=False, create_graph=False, capture
                     continue
                 if type(p) is Node:
                     if ig is not None:
-                        if ig.shape != p.shape:
-                            ig = sum_to(xp, ig, p.shape).reshape(p.shape)
-                        if ig.dtype is not p.dtype and ig.dtype != p.dtype:
-                            ig = ig.astype(p.dtype)
+                        if ig.shape != p.shape or ig.dtype is not p.dtype:
+                            ig = _fit(xp, ig, p.shape, p.dtype)
                         pending[p] = pending[p] + ig if pending.get(p) is not None else ig
                     left = deps[p] - 1
                     deps[p] = left
@@ -125,10 +139,8 @@ def run_backward(tensors, grads, retain_graph=False, create_graph=False, capture
                         ready.append(p)
                 elif ig is not None:
                     data = p.data
-                    if ig.shape != data.shape:
-                        ig = sum_to(xp, ig, data.shape).reshape(data.shape)
-                    if ig.dtype is not data.dtype and ig.dtype != data.dtype:
-                        ig = ig.astype(data.dtype)
+                    if ig.shape != data.shape or ig.dtype is not data.dtype:
+                        ig = _fit(xp, ig, data.shape, data.dtype)
                     leaf_grads[p] = leaf_grads[p] + ig if p in leaf_grads else ig
 
         if capture is not None:
@@ -161,15 +173,15 @@ def _release_parents(node, deps, pending, ready):
 def _saved_tensor(array, parent):
     """A saved input as a Tensor for create_graph: connected to the graph where it came from."""
     if parent is None:
-        return Tensor._make(array) if hasattr(array, "shape") else array
+        return make_tensor(array) if hasattr(array, "shape") else array
     if type(parent) is Node:
-        return Tensor._make(array, parent)
+        return make_tensor(array, parent)
     return parent  # the leaf itself
 
 
 def _run_hooks(hooks, g, create_graph):
     for hook in hooks:
-        gt = g if create_graph else Tensor._make(g)
+        gt = g if create_graph else make_tensor(g)
         res = hook(gt)
         if res is not None:
             if res.shape != gt.shape:
@@ -188,8 +200,8 @@ def _accumulate(leaf, g, create_graph, given):
         if type(g) is not type(leaf.data) or g.base is not None or id(g) in given:
             g = namespace(leaf.data).array(g)
         given.add(id(g))
-        leaf.grad = Tensor._make(g)
+        leaf.grad = make_tensor(g)
     elif leaf.grad._node is not None:
-        leaf.grad = Tensor._make(leaf.grad.data + g)
+        leaf.grad = make_tensor(leaf.grad.data + g)
     else:
         leaf.grad.data += g

@@ -1,5 +1,6 @@
 """User-defined differentiable functions (torch.autograd.Function) and autograd.grad."""
 from ..ops.registry import Op
+from ..tensor import Tensor, root_grad
 from .node import Node
 from . import engine
 from .grad_mode import no_grad, state as _grad_state
@@ -34,7 +35,6 @@ class _FunctionBackward(Op):
 
     @staticmethod
     def backward(ctx, xp, g, out):
-        from ..tensor import Tensor
         fn_cls, fctx, positions, shapes, outputs = ctx.saved
         # under create_graph the gradients are Tensors, and so must be what backward returns
         graph_mode = isinstance(next(iter(g.by_index.values())) if outputs is not None else g, Tensor)
@@ -118,10 +118,9 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from ..tensor import Tensor
         ctx = FunctionCtx()
         ctx.n_args = len(args)
-        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
         with no_grad():
             out = cls.forward(ctx, *args, **kwargs)
         multi = isinstance(out, tuple)
@@ -135,7 +134,7 @@ class Function:
         first = next(o for o in outs if isinstance(o, Tensor))
         xp = namespace(first.data)
         node = Node(_FunctionBackward, xp)  # the engine sums broadcast grads with it
-        node.parents = tuple(args[i]._node if args[i]._node is not None else (args[i] if args[i]._rg else None)
+        node.parents = tuple(args[i]._node if args[i]._node is not None else (args[i] if args[i]._requires_grad else None)
                              for i in positions)
         node.needs = tuple(p is not None for p in node.parents)
         node.label = cls.__name__ + "Backward"
@@ -164,7 +163,6 @@ class Function:
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
     """The gradients of ``outputs`` with respect to ``inputs`` (nothing accumulates into .grad)."""
-    from ..tensor import Tensor, _root_grad
     single_out = isinstance(outputs, Tensor)
     outputs = [outputs] if single_out else list(outputs)
     inputs_list = [inputs] if isinstance(inputs, Tensor) else list(inputs)
@@ -174,12 +172,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         raise RuntimeError(f"grad requires one grad_output per output: got {len(grad_outputs)} grad_outputs "
                            f"and {len(outputs)} outputs")
     for i, t in enumerate(inputs_list):
-        if not t._rg:
+        if not t._requires_grad:
             raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require grad")
     for o in outputs:
-        if not o._rg:
+        if not o._requires_grad:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-    roots = [_root_grad(o, g, create_graph, "grad") for o, g in zip(outputs, grad_outputs)]
+    roots = [root_grad(o, g, create_graph) for o, g in zip(outputs, grad_outputs)]
     found = engine.run_backward(outputs, roots, create_graph if retain_graph is None else retain_graph,
                                 create_graph, capture=inputs_list)
     result = []

@@ -1,6 +1,7 @@
 """Finite-difference check of analytic gradients (central differences, float64)."""
 import numpy as np
 
+from ..tensor import Tensor
 from .function import grad as _grad
 from .grad_mode import no_grad
 
@@ -10,7 +11,6 @@ class GradcheckError(RuntimeError):
 
 
 def _outputs(fn, inputs):
-    from ..tensor import Tensor
     out = fn(*inputs)
     return [out] if isinstance(out, Tensor) else [o for o in out if isinstance(o, Tensor)]
 
@@ -26,7 +26,6 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     Returns True, or raises GradcheckError (returns False with raise_exception=False) naming the
     output, the input, the worst entry and both values.
     """
-    from ..tensor import Tensor
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     wrt = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not wrt:
@@ -40,9 +39,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
         for k in range(n_out):
             seed = np.zeros(n_out, dtype=out.data.dtype)
             seed[k] = 1
-            from ..tensor import Tensor as _T
             grads = _grad(_outputs(fn, inputs)[oi], [inputs[i] for i in wrt],
-                          grad_outputs=_T._make(seed.reshape(out.data.shape)), allow_unused=True)
+                          grad_outputs=Tensor._make(seed.reshape(out.data.shape)), allow_unused=True)
             for i, g in zip(wrt, grads):
                 if g is not None:
                     analytic[i][k] = np.asarray(g.data, dtype=np.float64).ravel()

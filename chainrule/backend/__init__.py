@@ -9,7 +9,7 @@ from .device import device, Device, parse_device
 from . import cuda_support
 
 __all__ = ["namespace", "NP", "ArrayNamespace", "device", "Device", "parse_device", "device_of",
-           "to_device", "cuda_support"]
+           "to_device", "parse_to_args", "cuda_support"]
 
 _ndarray = np.ndarray
 _SCRATCH_LIMIT = 256 << 20
@@ -141,3 +141,26 @@ def to_device(array, dev):
     if dev.type == "cpu":
         return array if type(array) is _ndarray else cuda_support.to_host(array)
     return cuda_support.to_cuda(array, dev.index)
+
+
+def parse_to_args(args, kwargs):
+    """The arguments of ``Tensor.to`` and ``Module.to``, as torch takes them: ``to(dtype)``,
+    ``to(device)``, ``to(device, dtype)``, ``to(other_tensor)`` and the keywords ``device``,
+    ``dtype``, ``copy``, ``non_blocking``. Returns (Device or None, dtype as given or None, copy)."""
+    dtype = kwargs.pop("dtype", None)
+    dev = kwargs.pop("device", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    if kwargs:
+        raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    for a in args:
+        if hasattr(a, "device") and hasattr(a, "dtype"):  # a tensor: take its device and dtype
+            dev, dtype = a.device, a.dtype
+        elif isinstance(a, (str, Device, int)) and not isinstance(a, bool):
+            dev = a
+        else:
+            dtype = a
+    dev = parse_device(dev)
+    if dev is not None and dev.type == "cuda":
+        cuda_support.require(dev)
+    return dev, dtype, copy

@@ -8,11 +8,13 @@ import warnings
 
 import numpy as np
 
-from ..tensor import Tensor, tensor as _tensor, where as _where
+from ..tensor import Tensor, tensor as _tensor
 from ..ops import apply
 from ..ops import nn as N, linalg as L
+from ..ops.elementwise import Where
+from ..ops.movement import Cat
 from ..autograd.grad_mode import no_grad
-from .. import random as _random
+from ..backend import random as _random
 from ..backend import namespace
 
 
@@ -33,17 +35,7 @@ def _check_float(x, op):
 
 # ---- linear and convolution -----------------------------------------------------------------
 
-def linear(input, weight, bias=None):
-    if input.data.ndim == 0 or input.data.shape[-1] != weight.data.shape[-1]:
-        rows = input.data.size // max(input.data.shape[-1], 1) if input.data.ndim else 1
-        raise RuntimeError(f"linear: mat1 and mat2 shapes cannot be multiplied ({rows}x"
-                           f"{input.data.shape[-1] if input.data.ndim else 0} and "
-                           f"{weight.data.shape[1]}x{weight.data.shape[0]}); input {list(input.shape)}, "
-                           f"weight {list(weight.shape)}")
-    if input.data.dtype != weight.data.dtype:
-        raise RuntimeError(f"linear: mat1 and mat2 must have the same dtype, but got {input.dtype} and "
-                           f"{weight.dtype}")
-    return apply(L.Linear, input, weight, bias) if bias is not None else apply(L.Linear, input, weight)
+linear = L.Linear.call
 
 
 def _conv_out(size, k, s, p, d):
@@ -170,13 +162,13 @@ def prelu(input, weight):
         raise RuntimeError(f"prelu: Mismatch of parameter numbers and input channel size. Found parameter numbers = "
                            f"{c} and channel size = {input.data.shape[1] if input.data.ndim > 1 else 1}.")
     w = weight.reshape((1, c) + (1,) * (input.data.ndim - 2)) if c != 1 else weight.reshape(())
-    return _where(input > 0, input, w * input)
+    return Where.call(input > 0, input, w * input)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
     scaled = input * beta
     soft = (1 + (-scaled.abs()).exp()).log() / beta + input.relu()
-    return _where(scaled > threshold, input, soft)
+    return Where.call(scaled > threshold, input, soft)
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
@@ -203,7 +195,7 @@ def embedding(input, weight, padding_idx=None):
         return weight[input]
     # the padding row is looked up like any other but receives no gradient, as in torch
     keep = Tensor._make(input.data != (padding_idx % n))
-    return _where(keep.unsqueeze(-1), weight[input], weight.detach()[input])
+    return Where.call(keep.unsqueeze(-1), weight[input], weight.detach()[input])
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
@@ -406,8 +398,7 @@ def pad(input, pad, mode="constant", value=0.0):
             shape[dim] = hi
             parts.append(_tensor(np.full(shape, value), dtype=out.dtype, device=out.device))
         if len(parts) > 1:
-            from ..tensor import cat
-            out = cat(parts, dim)
+            out = Cat.call(parts, dim)
     return out
 
 

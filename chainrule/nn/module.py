@@ -16,7 +16,7 @@ class Parameter(Tensor):
         arr = np.zeros(0, dtype=np.float32) if data is None else (
             data.data if isinstance(data, Tensor) else _tensor(data).data)
         t.data, t.grad, t._node, t._meta = arr, None, None, None
-        t._rg = False
+        t._requires_grad = False
         if requires_grad:
             t.requires_grad_(True)
         return t

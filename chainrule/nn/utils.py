@@ -2,6 +2,7 @@
 import math
 
 from ..tensor import Tensor
+from ..ops.movement import Cat
 from ..backend import namespace
 
 
@@ -29,5 +30,4 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 
 
 def parameters_to_vector(parameters):
-    from ..tensor import cat
-    return cat([p.reshape(-1) for p in parameters])
+    return Cat.call([p.reshape(-1) for p in parameters])

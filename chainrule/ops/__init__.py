@@ -1,5 +1,5 @@
 """Primitive ops, one module per kind; every op is one entry in ``registry.OPS``."""
-from .registry import Op, OPS, apply
+from .registry import Op, OPS, apply, bind_tensor_type
 from . import elementwise, reduce, movement, linalg, nn
 
-__all__ = ["Op", "OPS", "apply", "elementwise", "reduce", "movement", "linalg", "nn"]
+__all__ = ["Op", "OPS", "apply", "bind_tensor_type", "elementwise", "reduce", "movement", "linalg", "nn"]

@@ -1,14 +1,67 @@
-"""Elementwise primitives: forward and backward side by side.
+"""Elementwise primitives: forward, backward and public entry side by side.
 
 Notation of the rules: g = dL/d(out); each returned entry is dL/d(input) before unbroadcasting.
 """
-from .registry import Op
+import operator
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..backend import device_of, to_device
+from . import registry
+from .args import (NUMBER, broadcast_error, float_needed, is_bool, is_float, is_tensor,
+                   operand, promote)
+from .registry import Op, apply
 
 
 # ---- binary arithmetic ----------------------------------------------------------------------
 
+def binary(op, a, b, name):
+    """Apply a binary arithmetic op with torch's promotion and broadcasting errors."""
+    # fast path: float tensors of one dtype, or a float tensor and a Python number
+    tensor = registry.Tensor
+    if isinstance(a, tensor):
+        da = a.data.dtype
+        fast = da.kind == "f" and (type(b) in NUMBER or isinstance(b, tensor) and b.data.dtype is da)
+    else:
+        fast = type(a) in NUMBER and isinstance(b, tensor) and b.data.dtype.kind == "f"
+    if fast:
+        try:
+            return apply(op, a, b)
+        except ValueError:
+            raise broadcast_error(a, b, name) from None
+    return _binary_promoting(op, a, b, name)
+
+
+def _binary_promoting(op, a, b, name):
+    if op is Pow and is_bool(a) and is_bool(b):
+        raise NotImplementedError("pow: \"pow\" not implemented for 'Bool' (both operands are bool)")
+    if op is Sub and (is_bool(a) or is_bool(b)):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+                           "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+    if is_tensor(a) and is_tensor(b):
+        if a.data.dtype is not b.data.dtype:
+            a, b = promote(a, b, name)
+    else:
+        a, b = promote(operand(a, name), operand(b, name), name)
+    if op is Div and not is_float(a) and not is_float(b):  # true division: int / int -> float
+        f = _dt.get_default_dtype()
+        a = a.to(f) if is_tensor(a) else float(a)
+        b = b.to(f) if is_tensor(b) else float(b)
+    elif op is Pow and isinstance(b, int) and b < 0 and is_tensor(a) and a.data.dtype.kind in "iub":
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    try:
+        return apply(op, a, b)
+    except ValueError:
+        raise broadcast_error(a, b, name) from None
+
+
 class Add(Op):
     """out = a + b;  da = g,  db = g"""
+    @staticmethod
+    def call(input, other, alpha=1):
+        return binary(Add, input, other if alpha == 1 else other * alpha, "add")
+
     @staticmethod
     def forward(ctx, xp, a, b):
         return a + b
@@ -20,6 +73,10 @@ class Add(Op):
 
 class Sub(Op):
     """out = a - b;  da = g,  db = -g"""
+    @staticmethod
+    def call(input, other, alpha=1):
+        return binary(Sub, input, other if alpha == 1 else other * alpha, "sub")
+
     @staticmethod
     def forward(ctx, xp, a, b):
         return a - b
@@ -33,6 +90,7 @@ class Mul(Op):
     """out = a * b;  da = g * b,  db = g * a   (a mul gate swaps its inputs)"""
     save_args = True
     bilinear = True
+    call = staticmethod(lambda input, other: binary(Mul, input, other, "mul"))
 
     @staticmethod
     def forward(ctx, xp, a, b):
@@ -47,6 +105,7 @@ class Mul(Op):
 class Div(Op):
     """out = a / b;  da = g / b,  db = -g a / b^2"""
     save_args = True
+    call = staticmethod(lambda input, other: binary(Div, input, other, "div"))
 
     @staticmethod
     def forward(ctx, xp, a, b):
@@ -62,6 +121,7 @@ class Pow(Op):
     """out = a ** b;  da = g b a^(b-1),  db = g out log(a)  (0 where a == 0 and b >= 0)"""
     save_args = True
     save_out = True
+    call = staticmethod(lambda input, exponent: binary(Pow, input, exponent, "pow"))
 
     @staticmethod
     def forward(ctx, xp, a, b):
@@ -82,6 +142,26 @@ class Pow(Op):
         return ga, gb
 
 
+def _pair_call(op, name):
+    """maximum/minimum: two tensors, or a tensor and a number (made a tensor of its dtype)."""
+    def call(input, other):
+        if not is_tensor(input) and not is_tensor(other):
+            raise TypeError(f"{name}(): expected at least one Tensor argument")
+        if not is_tensor(input):
+            input = registry.make(to_device(np.asarray(input, other.data.dtype), device_of(other.data)))
+        if not is_tensor(other):
+            other = registry.make(to_device(np.asarray(other, input.data.dtype), device_of(input.data)))
+        return binary(op, input, other, name)
+    return staticmethod(call)
+
+
+def _route(xp, g, a, b, needs, loses):
+    """The max/min gate: an input that lost gets 0, the winner g, a tie half each."""
+    share = xp.where(a == b, g * 0.5, g)
+    return (xp.where(loses(a, b), 0.0, share) if needs[0] else None,
+            xp.where(loses(b, a), 0.0, share) if needs[1] else None)
+
+
 class Maximum(Op):
     """out = max(a, b);  the larger input gets g, ties split it evenly (a max gate routes)"""
     save_args = True
@@ -92,9 +172,7 @@ class Maximum(Op):
 
     @staticmethod
     def backward(ctx, xp, g, out, a, b):
-        share = xp.where(a == b, g * 0.5, g)
-        return (xp.where(a < b, 0.0, share) if ctx.needs[0] else None,
-                xp.where(b < a, 0.0, share) if ctx.needs[1] else None)
+        return _route(xp, g, a, b, ctx.needs, operator.lt)
 
 
 class Minimum(Op):
@@ -107,14 +185,42 @@ class Minimum(Op):
 
     @staticmethod
     def backward(ctx, xp, g, out, a, b):
-        share = xp.where(a == b, g * 0.5, g)
-        return (xp.where(a > b, 0.0, share) if ctx.needs[0] else None,
-                xp.where(b > a, 0.0, share) if ctx.needs[1] else None)
+        return _route(xp, g, a, b, ctx.needs, operator.gt)
+
+
+Maximum.call = _pair_call(Maximum, "maximum")
+Minimum.call = _pair_call(Minimum, "minimum")
 
 
 class Where(Op):
     """out = cond ? a : b;  da = g where cond,  db = g elsewhere"""
     save_args = True
+
+    @staticmethod
+    def call(condition, input=None, other=None):
+        """where(cond, a, b); where(cond) alone gives the indices of its true entries."""
+        if input is None and other is None:
+            xp = registry.namespace(condition.data)
+            return tuple(registry.make(i.astype(np.int64)) for i in xp.nonzero(condition.data))
+        cond = condition.data if is_tensor(condition) else np.asarray(condition)
+        if cond.dtype != np.bool_:
+            raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                               f"{_dt.from_numpy(cond.dtype)}")
+        a, b = input, other
+        if is_tensor(a) and is_tensor(b):
+            if a.data.dtype != b.data.dtype:
+                a, b = promote(a, b, "where")
+        else:  # a number takes the tensor's dtype, or the promoted one if it is of a higher kind
+            ref = a if is_tensor(a) else b
+            if not is_tensor(ref):
+                ref = a = operand([a], "where").reshape(())
+            res = _dt.result_type(a.data if is_tensor(a) else a, b.data if is_tensor(b) else b)
+            a, b = (x.to(res) if is_tensor(x) else registry.make(to_device(np.asarray(x, res.np), ref.device))
+                    for x in (a, b))
+        try:
+            return apply(Where, registry.make(cond), a, b)
+        except ValueError:
+            raise broadcast_error(a, b, "where") from None
 
     @staticmethod
     def forward(ctx, xp, cond, a, b):
@@ -128,154 +234,89 @@ class Where(Op):
                 xp.masked(g, ~cond) if needs[2] else None)
 
 
-# ---- unary math -----------------------------------------------------------------------------
+# ---- unary math: one row per op ----------------------------------------------------------------
 
-class Neg(Op):
-    """out = -x;  dx = -g"""
-    @staticmethod
-    def forward(ctx, xp, x):
-        return -x
+def _unary(name, rule, saves, forward, backward, check=float_needed):
+    """An op from one row: its rule text, what backward reads (the input "x", the output "out" or
+    nothing), forward ``(ctx, xp, x) -> out``, backward ``(ctx, xp, g, out[, x]) -> (dx,)``, and the
+    argument check of its public entry (by default integer and bool inputs promote to the default
+    float). The rows hold the op's own functions: no wrapper call on the hot path."""
+    public = name.lower()
 
-    @staticmethod
-    def backward(ctx, xp, g, out):
-        return (-g,)
-
-
-class Exp(Op):
-    """out = e^x;  dx = g out"""
-    save_out = True
-
-    @staticmethod
-    def forward(ctx, xp, x):
-        return xp.exp(x)
-
-    @staticmethod
-    def backward(ctx, xp, g, out):
-        return (g * out,)
+    def call(input):
+        return apply(op, check(input, public))
+    op = type(name, (Op,), dict(__doc__=rule, save_args=saves == "x", save_out=saves == "out",
+                                forward=staticmethod(forward), backward=staticmethod(backward),
+                                call=staticmethod(call)))
+    return op
 
 
-class Log(Op):
-    """out = ln x;  dx = g / x"""
-    save_args = True
-
-    @staticmethod
-    def forward(ctx, xp, x):
-        return xp.log(x)
-
-    @staticmethod
-    def backward(ctx, xp, g, out, x):
-        return (g / x,)
+def _no_bool(error, message):
+    def check(t, op):
+        if t.data.dtype == np.bool_:
+            raise error(message)
+        return t
+    return check
 
 
-class Sqrt(Op):
-    """out = sqrt(x);  dx = g / (2 out)"""
-    save_out = True
-
-    @staticmethod
-    def forward(ctx, xp, x):
-        return xp.sqrt(x)
-
-    @staticmethod
-    def backward(ctx, xp, g, out):
-        return (g / (2 * out),)
+def _sqrt(ctx, xp, x):
+    return xp.sqrt(x)
 
 
-class NormSqrt(Op):
-    """out = sqrt(x) closing std/norm;  dx = g / (2 out), and 0 where out == 0 (torch's choice for a
-    zero std or norm, where plain sqrt would give inf * 0 = nan)"""
-    save_out = True
-
-    @staticmethod
-    def forward(ctx, xp, x):
-        return xp.sqrt(x)
-
-    @staticmethod
-    def backward(ctx, xp, g, out):
-        zero = out == 0
-        return (xp.where(zero, 0.0, g / (2 * xp.where(zero, 1.0, out))),)
+def _norm_sqrt_grad(ctx, xp, g, out):
+    zero = out == 0
+    return (xp.where(zero, 0.0, g / (2 * xp.where(zero, 1.0, out))),)
 
 
-class Sin(Op):
-    """out = sin x;  dx = g cos x"""
-    save_args = True
-
-    @staticmethod
-    def forward(ctx, xp, x):
-        return xp.sin(x)
-
-    @staticmethod
-    def backward(ctx, xp, g, out, x):
-        return (g * xp.cos(x),)
-
-
-class Cos(Op):
-    """out = cos x;  dx = -g sin x"""
-    save_args = True
-
-    @staticmethod
-    def forward(ctx, xp, x):
-        return xp.cos(x)
-
-    @staticmethod
-    def backward(ctx, xp, g, out, x):
-        return (-g * xp.sin(x),)
-
-
-class Tanh(Op):
-    """out = tanh x;  dx = g (1 - out^2)"""
-    save_out = True
-
-    @staticmethod
-    def forward(ctx, xp, x):
-        return xp.tanh(x)
-
-    @staticmethod
-    def backward(ctx, xp, g, out):
-        return (g * (1 - out * out),)
-
-
-class Sigmoid(Op):
-    """out = 1 / (1 + e^-x);  dx = g out (1 - out)"""
-    save_out = True
-
-    @staticmethod
-    def forward(ctx, xp, x):
-        return xp.sigmoid(x)  # overflow-free for any |x|
-
-    @staticmethod
-    def backward(ctx, xp, g, out):
-        return (g * out * (1 - out),)
-
-
-class Relu(Op):
-    """out = max(x, 0);  dx = g where out > 0"""
-    save_out = True
-
-    @staticmethod
-    def forward(ctx, xp, x):
-        return xp.maximum(x, 0)
-
-    @staticmethod
-    def backward(ctx, xp, g, out):
-        return (xp.masked(g, out > 0),)
-
-
-class Abs(Op):
-    """out = |x|;  dx = g sign(x)"""
-    save_args = True
-
-    @staticmethod
-    def forward(ctx, xp, x):
-        return xp.abs(x)
-
-    @staticmethod
-    def backward(ctx, xp, g, out, x):
-        return (g * xp.sign(x),)
+# Sigmoid's forward is overflow-free for any |x|. NormSqrt closes std and norm: torch gives a zero
+# std or norm the gradient 0, where plain sqrt's would be inf * 0 = nan.
+Neg = _unary("Neg", "out = -x;  dx = -g", None,
+             lambda ctx, xp, x: -x, lambda ctx, xp, g, out: (-g,),
+             _no_bool(RuntimeError, "Negation, the `-` operator, on a bool tensor is not supported. If you are "
+                      "trying to invert a mask, use the `~` or `logical_not()` operator instead."))
+Exp = _unary("Exp", "out = e^x;  dx = g out", "out",
+             lambda ctx, xp, x: xp.exp(x), lambda ctx, xp, g, out: (g * out,))
+Log = _unary("Log", "out = ln x;  dx = g / x", "x",
+             lambda ctx, xp, x: xp.log(x), lambda ctx, xp, g, out, x: (g / x,))
+Sqrt = _unary("Sqrt", "out = sqrt(x);  dx = g / (2 out)", "out",
+              _sqrt, lambda ctx, xp, g, out: (g / (2 * out),))
+NormSqrt = _unary("NormSqrt", "out = sqrt(x) closing std/norm;  dx = g / (2 out), 0 where out == 0", "out",
+                  _sqrt, _norm_sqrt_grad)
+Sin = _unary("Sin", "out = sin x;  dx = g cos x", "x",
+             lambda ctx, xp, x: xp.sin(x), lambda ctx, xp, g, out, x: (g * xp.cos(x),))
+Cos = _unary("Cos", "out = cos x;  dx = -g sin x", "x",
+             lambda ctx, xp, x: xp.cos(x), lambda ctx, xp, g, out, x: (-g * xp.sin(x),))
+Tanh = _unary("Tanh", "out = tanh x;  dx = g (1 - out^2)", "out",
+              lambda ctx, xp, x: xp.tanh(x), lambda ctx, xp, g, out: (g * (1 - out * out),))
+Sigmoid = _unary("Sigmoid", "out = 1 / (1 + e^-x);  dx = g out (1 - out)", "out",
+                 lambda ctx, xp, x: xp.sigmoid(x), lambda ctx, xp, g, out: (g * out * (1 - out),))
+Relu = _unary("Relu", "out = max(x, 0);  dx = g where out > 0", "out",
+              lambda ctx, xp, x: xp.maximum(x, 0), lambda ctx, xp, g, out: (xp.masked(g, out > 0),),
+              _no_bool(RuntimeError, "relu: \"clamp_min_scalar_cpu\" not implemented for 'Bool'"))
+Abs = _unary("Abs", "out = |x|;  dx = g sign(x)", "x",
+             lambda ctx, xp, x: xp.abs(x), lambda ctx, xp, g, out, x: (g * xp.sign(x),),
+             _no_bool(NotImplementedError, "abs: \"abs_cpu\" not implemented for 'Bool'"))
 
 
 class Clamp(Op):
     """out = min(max(x, lo), hi);  dx = g where lo <= x <= hi"""
     save_args = True
+
+    @staticmethod
+    def call(input, min=None, max=None):
+        if min is None and max is None:
+            raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
+        if is_tensor(min) or is_tensor(max):
+            # where, not maximum/minimum: at a tie the gradient goes to input, as in torch
+            out = input
+            if min is not None:
+                out = Where.call(out < min, min, out)
+            if max is not None:
+                out = Where.call(out > max, max, out)
+            return out
+        t = input if (input.data.dtype.kind == "f" or not any(isinstance(v, float) for v in (min, max))) \
+            else input.to(_dt.get_default_dtype())
+        return apply(Clamp, t, lo=min, hi=max)
 
     @staticmethod
     def forward(ctx, xp, x, lo=None, hi=None):
@@ -294,6 +335,21 @@ class Clamp(Op):
         return (xp.masked(g, inside),)
 
 
+# ---- copies, casts and moves ---------------------------------------------------------------------
+
+class Clone(Op):
+    """out = a copy of x;  dx = g"""
+    call = staticmethod(lambda input: apply(Clone, input))
+
+    @staticmethod
+    def forward(ctx, xp, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, xp, g, out):
+        return (g,)
+
+
 class Cast(Op):
     """out = x as another dtype;  dx = g cast back (by the engine)"""
     @staticmethod
@@ -305,12 +361,15 @@ class Cast(Op):
         return (g,)
 
 
-class Clone(Op):
-    """out = a copy of x;  dx = g"""
+class ToDevice(Op):
+    """out = x on another device;  dx = g moved back"""
     @staticmethod
-    def forward(ctx, xp, x):
-        return x.copy()
+    def forward(ctx, xp, x, device):
+        ctx.saved = device_of(x)
+        return to_device(x, device)
 
     @staticmethod
     def backward(ctx, xp, g, out):
-        return (g,)
+        if is_tensor(g):
+            return (g.to(ctx.saved),)
+        return (to_device(g, ctx.saved),)

@@ -1,12 +1,23 @@
-"""Movement primitives (reshape, permute, expand, index, cat, repeat): forward and backward.
-
-The Tensor layer validates shapes, dims and indices and passes normalised arguments here.
+"""Movement primitives (reshape, permute, expand, index, cat, repeat): forward, backward and
+public entry side by side. ``call`` validates shapes, dims and indices and passes normalised
+arguments on.
 """
-from .registry import Op
+import numpy as np
+
+from .. import dtypes as _dt
+from .args import dim as _dim, dims as _dims, is_tensor, on_device_of, same_device, shape_args, size_args
+from .registry import Op, apply
 
 
 class Reshape(Op):
     """out = x viewed as ``shape``;  dx = g reshaped back"""
+    @staticmethod
+    def call(input, *shape):
+        shape = _infer_shape(shape_args(shape), input.data.size, input.data.shape, "reshape")
+        if shape == input.data.shape:
+            return input
+        return apply(Reshape, input, shape=shape)
+
     @staticmethod
     def forward(ctx, xp, x, shape):
         ctx.saved = x.shape
@@ -19,6 +30,17 @@ class Reshape(Op):
 
 class Permute(Op):
     """out = x with axes reordered;  dx = g with the inverse order"""
+    @staticmethod
+    def call(input, *dims):
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = tuple(dims[0])
+        nd = input.data.ndim
+        if len(dims) != nd:
+            raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not "
+                               f"match the length of the desired ordering of dimensions i.e. input.dim() "
+                               f"= {nd} is not equal to len(dims) = {len(dims)}")
+        return apply(Permute, input, dims=_dims(tuple(dims), nd, "permute"))
+
     @staticmethod
     def forward(ctx, xp, x, dims):
         ctx.saved = dims
@@ -36,6 +58,31 @@ class Permute(Op):
 class Expand(Op):
     """out = x broadcast to ``shape`` (a view);  dx = g summed back (by the engine's sum_to)"""
     @staticmethod
+    def call(input, *sizes):
+        sizes = shape_args(sizes)
+        shp = input.data.shape
+        if len(sizes) < len(shp):
+            raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or "
+                               f"equal to the number of dimensions in the tensor ({len(shp)})")
+        lead = len(sizes) - len(shp)
+        target = []
+        for i, s in enumerate(sizes):
+            cur = shp[i - lead] if i >= lead else None
+            if s == -1:
+                if cur is None:
+                    raise RuntimeError(f"expand: -1 is not allowed in a leading, non-existing dimension {i}")
+                s = cur
+            elif cur is not None and cur != s and cur != 1:
+                raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size "
+                                   f"({cur}) at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  "
+                                   f"Tensor sizes: {list(shp)}")
+            target.append(s)
+        target = tuple(target)
+        if target == shp:
+            return input
+        return apply(Expand, input, shape=target)
+
+    @staticmethod
     def forward(ctx, xp, x, shape):
         return xp.broadcast_to(x, shape)
 
@@ -46,6 +93,14 @@ class Expand(Op):
 
 class Index(Op):
     """out = x[key];  dx = zeros with g added at key (repeated positions accumulate)"""
+    @staticmethod
+    def call(input, key):
+        key, basic = index_key(input, key)
+        keys = torch_order(key, basic)
+        if len(keys) == 2:
+            return apply(Index, apply(Index, input, key=keys[0], basic=True), key=keys[1], basic=False)
+        return apply(Index, input, key=key, basic=basic)
+
     @staticmethod
     def forward(ctx, xp, x, key, basic):
         ctx.saved = (x.shape, key, basic)
@@ -70,14 +125,14 @@ class IndexGrad(Op):
         return (gg[ctx.saved],)
 
 
-def _put(a, keys, v):
+def put_at(a, keys, v):
     """a[k0][k1]...[kn] = v: every key but the last is basic indexing, so each step is a view."""
     for k in keys[:-1]:
         a = a[k]
     a[keys[-1]] = v
 
 
-def _take(a, keys):
+def take_at(a, keys):
     for k in keys:
         a = a[k]
     return a
@@ -89,22 +144,49 @@ class IndexPut(Op):
     @staticmethod
     def forward(ctx, xp, x, v, keys):
         out = x.copy()
-        _put(out, keys, v)
+        put_at(out, keys, v)
         kept = None
         if ctx.needs and ctx.needs[0]:
             kept = xp.ones(x.shape, dtype=bool)
-            _put(kept, keys, False)
+            put_at(kept, keys, False)
         ctx.saved = (keys, kept)
         return out
 
     @staticmethod
     def backward(ctx, xp, g, out):
         keys, kept = ctx.saved
-        return (g * kept if ctx.needs[0] else None), (_take(g, keys) if ctx.needs[1] else None)
+        return (g * kept if ctx.needs[0] else None), (take_at(g, keys) if ctx.needs[1] else None)
 
 
 class Cat(Op):
     """out = inputs joined along ``axis``;  d(input i) = g's slice of input i"""
+    @staticmethod
+    def call(tensors, dim=0):
+        tensors = list(tensors)
+        if not tensors:
+            raise ValueError("cat(): expected a non-empty list of Tensors")
+        for t in tensors:
+            if not is_tensor(t):
+                raise TypeError(f"cat(): expected a sequence of Tensors, but got {type(t).__name__}")
+        ref = tensors[0]
+        nd = ref.data.ndim
+        if nd == 0:
+            raise RuntimeError("cat(): zero-dimensional tensor (at position 0) cannot be concatenated")
+        d = _dim(dim, nd, "cat")
+        res = ref.dtype
+        for i, t in enumerate(tensors):
+            if t.data.ndim != nd:
+                raise RuntimeError(f"cat(): Tensors must have same number of dimensions: got {nd} and {t.data.ndim}")
+            for ax in range(nd):
+                if ax != d and t.data.shape[ax] != ref.data.shape[ax]:
+                    raise RuntimeError(f"cat(): Sizes of tensors must match except in dimension {d}. Expected "
+                                       f"size {ref.data.shape[ax]} but got size {t.data.shape[ax]} for tensor "
+                                       f"number {i} in the list.")
+            same_device(ref, t, "cat")
+            res = _dt.promote(res, t.dtype)
+        tensors = [t if t.data.dtype == res.np else t.to(res) for t in tensors]
+        return apply(Cat, *tensors, axis=d)
+
     @staticmethod
     def forward(ctx, xp, *arrays, axis):
         ctx.saved = (axis, [a.shape[axis] for a in arrays])
@@ -125,6 +207,14 @@ class Cat(Op):
 class Repeat(Op):
     """out = x tiled ``reps`` times per axis;  dx = g summed over the copies"""
     @staticmethod
+    def call(input, *sizes):
+        reps = size_args(sizes, "repeat")
+        if len(reps) < input.data.ndim:
+            raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of "
+                               "dimensions of tensor")
+        return apply(Repeat, input, reps=reps)
+
+    @staticmethod
     def forward(ctx, xp, x, reps):
         x = x.reshape((1,) * (len(reps) - x.ndim) + x.shape)
         ctx.saved = (x.shape, reps)
@@ -138,3 +228,110 @@ class Repeat(Op):
             split += [r, n]
         g = xp.sum(g.reshape(tuple(split)), axis=tuple(range(0, 2 * len(reps), 2)))
         return (g,)
+
+
+# ---- argument checks shared by the entries above ---------------------------------------------
+
+def _infer_shape(shape, size, old, op):
+    if shape.count(-1) > 1:
+        raise RuntimeError(f"{op}: only one dimension can be inferred")
+    if -1 in shape:
+        known = 1
+        for s in shape:
+            if s != -1:
+                known *= s
+        if known == 0 or size % known:
+            raise RuntimeError(f"{op}: shape '{list(shape)}' is invalid for input of size {size}")
+        shape = tuple(size // known if s == -1 else s for s in shape)
+    n = 1
+    for s in shape:
+        if s < 0:
+            raise RuntimeError(f"{op}: invalid shape dimension {s}")
+        n *= s
+    if n != size:
+        raise RuntimeError(f"{op}: shape '{list(shape)}' is invalid for input of size {size} "
+                           f"(input shape {list(old)})")
+    return shape
+
+
+def index_key(t, key):
+    """Validate an index and convert it for the array: (key, basic?)."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    out = []
+    basic = True
+    dim = 0
+    nd = t.data.ndim
+    n_specified = sum(1 for k in key if k is not None and k is not Ellipsis
+                      and not (is_tensor(k) and k.data.dtype == np.bool_)) + sum(
+        k.data.ndim for k in key if is_tensor(k) and k.data.dtype == np.bool_)
+    if n_specified > nd:
+        raise IndexError(f"index: too many indices for tensor of dimension {nd}")
+    for k in key:
+        if k is None:
+            out.append(None)
+            continue
+        if k is Ellipsis:
+            out.append(k)
+            dim = nd - (n_specified - dim)
+            continue
+        if isinstance(k, slice):
+            if k.step is not None and k.step <= 0:
+                raise ValueError("index: step must be greater than zero")
+            out.append(k)
+            dim += 1
+            continue
+        if isinstance(k, bool):
+            raise IndexError("index: indexing with a Python bool is not supported")
+        if isinstance(k, (int, np.integer)):
+            size = t.data.shape[dim]
+            if not -size <= k < size:
+                raise IndexError(f"index {k} is out of bounds for dimension {dim} with size {size}")
+            out.append(int(k))
+            dim += 1
+            continue
+        # advanced: Tensor, list, ndarray
+        if is_tensor(k):
+            arr = k.data
+        else:
+            arr = np.asarray(k)
+            if arr.dtype == object or (arr.size == 0 and arr.dtype.kind == "f"):
+                arr = arr.astype(np.int64) if arr.size == 0 else arr
+        if arr.dtype.kind not in "iub":
+            raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors (got {arr.dtype})")
+        basic = False
+        if arr.dtype == np.bool_:
+            if arr.shape != t.data.shape[dim:dim + arr.ndim]:
+                raise IndexError(f"The shape of the mask {list(arr.shape)} at index {dim} does not match the "
+                                 f"shape of the indexed tensor {list(t.data.shape[dim:dim + arr.ndim])}")
+            dim += arr.ndim
+        else:
+            size = t.data.shape[dim]
+            if arr.size:
+                lo, hi = int(arr.min()), int(arr.max())
+                if lo < -size or hi >= size:
+                    bad = hi if hi >= size else lo
+                    raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+            dim += 1
+        out.append(on_device_of(arr, t))
+    return tuple(out), basic
+
+
+def torch_order(key, basic):
+    """(key,), or (ints and slices, index arrays) where a key mixes integers with index arrays.
+
+    torch applies integer indices first (as select), then the index arrays; NumPy would treat the
+    integers as index arrays too and could move the broadcast dims to the front.
+    """
+    if basic or not any(type(k) is int for k in key):
+        return (key,)
+    first, rest = [], []
+    for k in key:
+        if hasattr(k, "dtype"):  # an index array or mask: its dims stay for the second step
+            first += [slice(None)] * (k.ndim if k.dtype == np.bool_ else 1)
+            rest.append(k)
+        else:
+            first.append(k)
+            if type(k) is not int:
+                rest.append(k if k is Ellipsis else slice(None))
+    return tuple(first), tuple(rest)

@@ -1,9 +1,11 @@
-"""Reductions: forward and backward side by side.
+"""Reductions: forward, backward and public entry side by side.
 
-``axes`` is a normalised tuple of non-negative axes (None = all); the Tensor layer validates dims.
-Backward re-inserts reduced axes (``_expand_reduced``) and broadcasts.
+``call`` validates dims and hands ``axes`` on as a normalised tuple of non-negative axes
+(None = all). Backward re-inserts reduced axes (``_expand_reduced``) and broadcasts.
 """
-from .registry import Op
+from .. import dtypes as _dt
+from .args import dim as _dim, dims as _dims, float_needed, float_only, reduce_axes
+from .registry import Op, apply
 
 
 def _expand_reduced(xp, g, shape, axes, keepdim):
@@ -21,6 +23,13 @@ def _expand_reduced(xp, g, shape, axes, keepdim):
 class Sum(Op):
     """out = sum of x over axes;  dx = g broadcast back over the reduced axes"""
     @staticmethod
+    def call(input, dim=None, keepdim=False, dtype=None):
+        t = input if dtype is None else input.to(dtype)
+        if t.data.dtype.kind in "biu":  # bool and integer sums are int64, as torch
+            t = t.to(_dt.int64)
+        return apply(Sum, t, axes=reduce_axes(dim, t.data.ndim, "sum"), keepdim=keepdim)
+
+    @staticmethod
     def forward(ctx, xp, x, axes=None, keepdim=False):
         ctx.saved = (x.shape, axes, keepdim)
         return xp.sum(x, axis=axes, keepdims=keepdim)
@@ -33,6 +42,14 @@ class Sum(Op):
 
 class Mean(Op):
     """out = mean of x over axes;  dx = g / n broadcast back"""
+    @staticmethod
+    def call(input, dim=None, keepdim=False, dtype=None):
+        t = input if dtype is None else input.to(dtype)
+        if t.data.dtype.kind != "f":
+            raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
+                               f"floating point or complex dtype. Got: {t.dtype}")
+        return apply(Mean, t, axes=reduce_axes(dim, t.data.ndim, "mean"), keepdim=keepdim)
+
     @staticmethod
     def forward(ctx, xp, x, axes=None, keepdim=False):
         out = xp.mean(x, axis=axes, keepdims=keepdim)
@@ -49,6 +66,13 @@ class Prod(Op):
     """out = product over axes;  dx = g * (product of the other entries)"""
     save_args = True
     save_out = True
+
+    @staticmethod
+    def call(input, dim=None, keepdim=False):
+        t = input.to(_dt.int64) if input.data.dtype.kind in "biu" else input
+        if dim is not None and not isinstance(dim, int):
+            raise TypeError("prod(): argument 'dim' must be int")
+        return apply(Prod, t, axes=reduce_axes(dim, t.data.ndim, "prod"), keepdim=keepdim)
 
     @staticmethod
     def forward(ctx, xp, x, axes=None, keepdim=False):
@@ -82,9 +106,14 @@ class Amax(Op):
     save_out = True
 
     @staticmethod
-    def forward(ctx, xp, x, axes=None, keepdim=False, minimum=False):
+    def call(input, dim=(), keepdim=False):
+        axes = None if dim == () or dim is None else _dims(dim, input.data.ndim, "amax")
+        return apply(Amax, input, axes=axes, keepdim=keepdim)
+
+    @staticmethod
+    def forward(ctx, xp, x, axes=None, keepdim=False):
         ctx.saved = (axes, keepdim)
-        return (xp.amin if minimum else xp.amax)(x, axis=axes, keepdims=keepdim)
+        return xp.amax(x, axis=axes, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, xp, g, out, x):
@@ -95,11 +124,26 @@ class Amax(Op):
         return (xp.where(hit, g / count, 0.0),)
 
 
-class MaxDim(Op):
-    """values of max/min along one axis (indices kept);  dx = g at the selected index only"""
+class Amin(Amax):
+    """out = min over axes;  dx = g shared evenly among the entries equal to the min"""
     @staticmethod
-    def forward(ctx, xp, x, axis, keepdim=False, minimum=False):
-        idx = (xp.argmin if minimum else xp.argmax)(x, axis=axis, keepdims=True)
+    def call(input, dim=(), keepdim=False):
+        axes = None if dim == () or dim is None else _dims(dim, input.data.ndim, "amin")
+        return apply(Amin, input, axes=axes, keepdim=keepdim)
+
+    @staticmethod
+    def forward(ctx, xp, x, axes=None, keepdim=False):
+        ctx.saved = (axes, keepdim)
+        return xp.amin(x, axis=axes, keepdims=keepdim)
+
+
+class MaxDim(Op):
+    """values of max along one axis (indices kept);  dx = g at the selected index only"""
+    pick = "argmax"
+
+    @classmethod
+    def forward(cls, ctx, xp, x, axis, keepdim=False):
+        idx = getattr(xp, cls.pick)(x, axis=axis, keepdims=True)
         ctx.saved = (x.shape, axis, keepdim, idx)
         vals = xp.take_along_axis(x, idx, axis=axis)
         return vals if keepdim else vals.squeeze(axis)
@@ -112,10 +156,20 @@ class MaxDim(Op):
         return (xp.put_along_axis_grad(shape, idx, g, axis),)
 
 
+class MinDim(MaxDim):
+    """values of min along one axis (indices kept);  dx = g at the selected index only"""
+    pick = "argmin"
+
+
 class LogSumExp(Op):
     """out = log sum exp x (shifted by the max, so no overflow);  dx = g exp(x - out)"""
     save_args = True
     save_out = True
+
+    @staticmethod
+    def call(input, dim, keepdim=False):
+        t = float_needed(input, "logsumexp")
+        return apply(LogSumExp, t, axes=_dims(dim, t.data.ndim, "logsumexp"), keepdim=keepdim)
 
     @staticmethod
     def forward(ctx, xp, x, axes=None, keepdim=False):
@@ -146,6 +200,11 @@ class Softmax(Op):
     save_out = True
 
     @staticmethod
+    def call(input, dim, dtype=None):
+        t = float_only(input if dtype is None else input.to(dtype), "softmax")
+        return apply(Softmax, t, axis=_dim(dim, t.data.ndim, "softmax"))
+
+    @staticmethod
     def forward(ctx, xp, x, axis):
         ctx.saved = axis
         e = xp.exp(x - xp.amax(x, axis=axis, keepdims=True))
@@ -161,6 +220,11 @@ class Softmax(Op):
 class LogSoftmax(Op):
     """out = x - logsumexp(x);  dx = g - exp(out) sum(g)"""
     save_out = True
+
+    @staticmethod
+    def call(input, dim, dtype=None):
+        t = float_only(input if dtype is None else input.to(dtype), "log_softmax")
+        return apply(LogSoftmax, t, axis=_dim(dim, t.data.ndim, "log_softmax"))
 
     @staticmethod
     def forward(ctx, xp, x, axis):

@@ -1,6 +1,9 @@
 """The op table and ``apply``: run a primitive's forward and record one graph node.
 
-An op is a class with two static methods, written side by side in its kind's module:
+An op is a class written in one place in its kind's module: its docstring's first line is the
+rule in slide notation (``viz.explain`` prints it), ``call`` is the public entry where it has
+one (``cr.exp``/``Tensor.exp``: checks the arguments, raising what torch raises, normalises
+them and calls ``apply``), and two static methods do the math:
 
     forward(ctx, xp, *arrays, **params) -> array
     backward(ctx, xp, g, out, *args)    -> one gradient (or None) per input
@@ -14,14 +17,24 @@ are undone by the engine (one ``sum_to`` for every op).
 import numpy as np
 
 from ..autograd.node import Node
+from ..autograd import engine
 from ..autograd.grad_mode import state as _grad_state
 from ..backend import namespace, device_of, NP
 
 OPS = {}
 _ndarray = np.ndarray
-# Set by chainrule.tensor (ops sit below the Tensor type in the layering).
+# Ops sit below the Tensor type: ``bind_tensor_type`` hands them the type once, at package import.
 Tensor = None
 make = None
+
+
+def bind_tensor_type(tensor_type, tensor_namespace):
+    """Tell the layers below the Tensor type what it is (the one binding, made by
+    ``chainrule/__init__``): ``apply`` and the ops' checks wrap arrays with ``tensor_type._make``,
+    the engine also runs rules over ``tensor_namespace`` under create_graph."""
+    global Tensor, make
+    Tensor, make = tensor_type, tensor_type._make
+    engine.bind(tensor_type._make, tensor_namespace)
 
 
 class Op:
@@ -88,7 +101,7 @@ def apply(op, *inputs, **params):
                 parents.append(node)
                 needs.append(True)
                 record = True
-            elif t._rg:
+            elif t._requires_grad:
                 parents.append(t)
                 needs.append(True)
                 record = True

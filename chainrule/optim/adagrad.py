@@ -3,7 +3,7 @@ import numpy as np
 
 from ..backend import namespace
 from ..tensor import Tensor
-from .optimizer import Optimizer, _scalar_dtype
+from .optimizer import Optimizer, _scalar_dtype, descent_grads
 
 
 class Adagrad(Optimizer):
@@ -11,16 +11,8 @@ class Adagrad(Optimizer):
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, *,
                  maximize=False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= lr_decay:
-            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= initial_accumulator_value:
-            raise ValueError(f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        self._check_options(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                            initial_accumulator_value=initial_accumulator_value, eps=eps)
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, maximize=maximize))
         for group in self.param_groups:  # torch creates Adagrad's state up front
@@ -43,11 +35,8 @@ class Adagrad(Optimizer):
 
 
 def adagrad(params, grads, state_sums, steps, *, lr, weight_decay, lr_decay, eps, maximize):
+    grads = descent_grads(params, grads, weight_decay, maximize)
     for p, g, s, step in zip(params, grads, state_sums, steps):
-        if maximize:
-            g = -g
-        if weight_decay != 0:
-            g = g + weight_decay * p
         clr = lr / (1 + (step - 1) * lr_decay)
         s += g * g
         std = namespace(p).sqrt(s)

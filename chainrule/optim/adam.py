@@ -1,6 +1,6 @@
 """Adam (with amsgrad) and AdamW: one update function, weight decay coupled or decoupled."""
 from ..backend import namespace
-from .optimizer import Optimizer
+from .optimizer import Optimizer, descent_grads
 
 
 class Adam(Optimizer):
@@ -12,17 +12,7 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
                  maximize=False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if len(betas) != 2:
-            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        for i in (0, 1):
-            if not 0.0 <= betas[i] < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        self._check_options(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize))
 
@@ -59,15 +49,12 @@ def lerp_(start, end, weight):
 def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, amsgrad, beta1, beta2, lr,
          weight_decay, eps, maximize, decoupled_weight_decay):
     """In place over arrays; ``steps`` are the step counts after this step."""
+    decay_p = decoupled_weight_decay and weight_decay != 0
+    grads = descent_grads(params, grads, 0 if decoupled_weight_decay else weight_decay, maximize)
     for i, (p, g, m, v, step) in enumerate(zip(params, grads, exp_avgs, exp_avg_sqs, steps)):
         xp = namespace(p)
-        if maximize:
-            g = -g
-        if weight_decay != 0:
-            if decoupled_weight_decay:
-                p *= 1 - lr * weight_decay
-            else:
-                g = g + weight_decay * p
+        if decay_p:  # AdamW: the decay shrinks p itself instead of entering the gradient
+            p *= 1 - lr * weight_decay
         lerp_(m, g, 1 - beta1)
         v *= beta2
         v += (1 - beta2) * (g * g)

@@ -1,4 +1,6 @@
-"""Optimizer base: parameter groups, per-parameter state, zero_grad and torch-format state dicts.
+"""Optimizer base: option checks, parameter groups, per-parameter state, zero_grad and
+torch-format state dicts; and ``descent_grads``, the maximize and L2 weight-decay part every
+update function shares.
 
 Each subclass holds its state (Tensors, so state dicts match torch's) and calls a pure update
 function over lists of arrays that mutates the parameter arrays in place: no graph, no new
@@ -15,8 +17,14 @@ from ..backend import to_device, device_of, Device
 # group keys the base class itself manages (not optimizer options)
 _GROUP_KEYS = ("params", "param_names", "initial_lr")
 
+# what torch's "Invalid ...: value" messages call an option, where not "<name> value"
+_OPTION_LABELS = {"lr": "learning rate", "eps": "epsilon value"}
+
 
 class Optimizer:
+    # torch's SGD tests `value < 0.0`, which NaN passes; the other optimizers `not 0.0 <= value`
+    _nan_passes = False
+
     def __init__(self, params, defaults):
         self.defaults = defaults
         if isinstance(params, Tensor):
@@ -31,6 +39,16 @@ class Optimizer:
             groups = [{"params": groups}]
         for g in groups:
             self.add_param_group(g)
+
+    def _check_options(self, **options):
+        """ValueError with torch's message for the first invalid option, checked in the order given
+        (each optimizer passes torch's order, so several bad options report the same one as torch).
+        ``betas`` is a pair in [0, 1); every other option is non-negative."""
+        for name, value in options.items():
+            if name == "betas":
+                _check_betas(value)
+            elif value < 0.0 if self._nan_passes else not 0.0 <= value:
+                raise ValueError(f"Invalid {_OPTION_LABELS.get(name, name + ' value')}: {value}")
 
     def add_param_group(self, param_group):
         if not isinstance(param_group, dict):
@@ -164,6 +182,24 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {g[k]}" for k in sorted(g) if k != "params"]
         return "\n".join(lines) + "\n)"
+
+
+def descent_grads(params, grads, weight_decay, maximize):
+    """The gradients an update descends: each grad, negated when maximizing, plus the coupled L2
+    term weight_decay*p. ``grads`` itself when neither applies (no work, no new arrays); otherwise
+    made lazily, one as the update's loop reaches each parameter, never a whole list of new arrays."""
+    directed = (-g for g in grads) if maximize else grads
+    if weight_decay == 0:
+        return directed
+    return (g + weight_decay * p for p, g in zip(params, directed))
+
+
+def _check_betas(betas):
+    if len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    for i in (0, 1):
+        if not 0.0 <= betas[i] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
 
 
 def _scalar_dtype():

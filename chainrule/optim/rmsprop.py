@@ -1,7 +1,7 @@
 """RMSprop with momentum and the centered variant (torch.optim.RMSprop)."""
 from ..backend import namespace
 from .adam import lerp_
-from .optimizer import Optimizer
+from .optimizer import Optimizer, descent_grads
 
 
 class RMSprop(Optimizer):
@@ -11,16 +11,7 @@ class RMSprop(Optimizer):
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, *,
                  maximize=False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= alpha:
-            raise ValueError(f"Invalid alpha value: {alpha}")
+        self._check_options(lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
         super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
                                       weight_decay=weight_decay, maximize=maximize))
 
@@ -38,12 +29,9 @@ class RMSprop(Optimizer):
 
 def rmsprop(params, grads, square_avgs, grad_avgs, momentum_buffers, *, lr, alpha, eps, weight_decay,
             momentum, centered, maximize):
+    grads = descent_grads(params, grads, weight_decay, maximize)
     for i, (p, g, v) in enumerate(zip(params, grads, square_avgs)):
         xp = namespace(p)
-        if maximize:
-            g = -g
-        if weight_decay != 0:
-            g = g + weight_decay * p
         v *= alpha
         v += (1 - alpha) * (g * g)
         if centered:

@@ -1,21 +1,18 @@
 """SGD with momentum, dampening, weight decay and Nesterov momentum (torch.optim.SGD)."""
 from ..backend import namespace
 from ..tensor import Tensor
-from .optimizer import Optimizer
+from .optimizer import Optimizer, descent_grads
 
 
 class SGD(Optimizer):
     r"""g = grad + wd*p;  b = g (first step) or momentum*b + (1-dampening)*g;
     g = g + momentum*b (nesterov) or b;  p -= lr*g."""
 
+    _nan_passes = True  # torch's SGD checks `value < 0.0`
+
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
                  maximize=False):
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if momentum < 0.0:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        self._check_options(lr=lr, momentum=momentum, weight_decay=weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
@@ -37,12 +34,9 @@ class SGD(Optimizer):
 def sgd(params, grads, momentum_buffers, *, lr, momentum, dampening, weight_decay, nesterov, maximize):
     """In place over arrays; a None entry of momentum_buffers is replaced by the new buffer. The
     scaled step goes through a reused scratch array, so plain and momentum steps allocate nothing."""
+    grads = descent_grads(params, grads, weight_decay, maximize)
     for i, (p, g) in enumerate(zip(params, grads)):
         xp = namespace(p)
-        if maximize:
-            g = -g
-        if weight_decay != 0:
-            g = g + weight_decay * p
         if momentum != 0:
             buf = momentum_buffers[i]
             if buf is None:

@@ -8,7 +8,8 @@ import collections.abc as cabc
 
 import numpy as np
 
-from ...tensor import Tensor, tensor, stack, from_numpy
+from ...tensor import Tensor, tensor, from_numpy
+from ...tensor.movement import stack
 from ...dtypes import float64
 from .dataset import TensorDataset
 from .sampler import SequentialSampler, RandomSampler, BatchSampler

@@ -2,7 +2,7 @@
 import math
 
 from ...tensor import Tensor
-from ...random import permutation_array
+from ...backend.random import permutation_array
 
 
 class Dataset:

@@ -1,5 +1,5 @@
 """Samplers: the order in which a DataLoader visits a dataset, and how it groups it into batches."""
-from ...random import permutation_array
+from ...backend.random import permutation_array
 
 
 class Sampler:

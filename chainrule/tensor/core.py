@@ -1,0 +1,275 @@
+"""The Tensor core: an array (NumPy or CuPy), its dtype and device, the autograd fields (grad,
+requires_grad, the graph node that produced it), backward and hooks, and its repr.
+
+Everything else a Tensor does (arithmetic, reductions, reshaping, indexing, in-place updates,
+conversions) is in the modules beside this one, one per kind as in ``chainrule.ops``, and is
+attached by the variants table in ``chainrule/tensor/__init__.py``.
+"""
+import weakref
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..autograd import engine
+from ..backend import namespace, device_of, to_device, Device
+from ..ops.args import dim as _dim, leaf_array
+
+_ndarray = np.ndarray
+_new = object.__new__
+
+
+class Size(tuple):
+    """torch.Size: a tuple of ints with a torch-like repr."""
+
+    def __repr__(self):
+        return f"chainrule.Size({list(self)})"
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
+class Tensor:
+    """data: the array; grad: the accumulated gradient (a Tensor) or None; _requires_grad;
+    _node: the graph node that produced it (None for a leaf); _meta: rarely used extras (hooks,
+    name, retains_grad), None otherwise."""
+    __slots__ = ("data", "grad", "_requires_grad", "_node", "_meta", "__weakref__")
+    __array_ufunc__ = None  # make numpy defer to our reflected operators
+
+    def __init__(self, data, requires_grad=False):
+        self.data, self.grad, self._requires_grad, self._node, self._meta = leaf_array(data), None, False, None, None
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @staticmethod
+    def _make(data, node=None):
+        """Wrap an array without copying; ``node`` is the graph node that produced it."""
+        t = _new(Tensor)
+        t.data = data
+        t.grad = None
+        t._requires_grad = node is not None
+        t._node = node
+        t._meta = None
+        return t
+
+    # ---- storage, dtype, device ----------------------------------------------------------------
+    @property
+    def shape(self):
+        return Size(self.data.shape)
+
+    @property
+    def dtype(self):
+        return _dt.from_numpy(self.data.dtype)
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    def dim(self):
+        return self.data.ndim
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self.data.shape)
+        return self.data.shape[_dim(dim, self.data.ndim, "size")]
+
+    def numel(self):
+        return int(self.data.size)
+
+    nelement = numel
+
+    def element_size(self):
+        return self.data.itemsize
+
+    def is_floating_point(self):
+        return self.data.dtype.kind == "f"
+
+    @property
+    def device(self):
+        return device_of(self.data)
+
+    @property
+    def is_cuda(self):
+        return type(self.data) is not _ndarray
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    __hash__ = object.__hash__
+
+    # ---- autograd fields ---------------------------------------------------------------------
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        self.requires_grad_(flag)
+
+    def requires_grad_(self, requires_grad=True):
+        if self._node is not None and not requires_grad:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want "
+                               "to use a computed variable in a subgraph that doesn't require "
+                               "differentiation use var_no_grad = var.detach().")
+        if requires_grad and self.data.dtype.kind != "f":
+            raise RuntimeError(f"only Tensors of floating point dtype can require gradients "
+                               f"(got {self.dtype})")
+        if self._node is None:
+            self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self):
+        return self._node is None
+
+    @property
+    def grad_fn(self):
+        return self._node
+
+    @property
+    def name(self):
+        return None if self._meta is None else self._meta.get("name")
+
+    @name.setter
+    def name(self, value):
+        self._set_meta("name", value)
+
+    def _set_meta(self, key, value):
+        if self._meta is None:
+            self._meta = {}
+        self._meta[key] = value
+
+    def detach(self):
+        return Tensor._make(self.data)
+
+    def detach_(self):
+        if self._node is not None and self._meta and self._meta.get("view"):
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self._node = None
+        self._requires_grad = False
+        return self
+
+    # ---- backward and hooks ------------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        if not self._requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+        if inputs is not None:
+            raise NotImplementedError("backward(inputs=...) is not supported; use chainrule.autograd.grad")
+        g = root_grad(self, gradient, create_graph)
+        engine.run_backward([self], [g], create_graph if retain_graph is None else retain_graph, create_graph)
+
+    def register_hook(self, hook):
+        """hook(grad) -> new grad or None, run when this tensor's gradient is computed."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._node is None:
+            if self._meta is None or "hooks" not in self._meta:
+                self._set_meta("hooks", [])
+            self._meta["hooks"].append(hook)
+        else:
+            self._node.register_hook(hook)
+            hooks = self._node.hooks
+            retain = [h for h in hooks if isinstance(h, _RetainGrad)]
+            if retain:  # torch runs the retain_grad hook after all others
+                hooks.remove(retain[0])
+                hooks.append(retain[0])
+        return _HookHandle(self, hook)
+
+    def retain_grad(self):
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._node is None or (self._meta and self._meta.get("retains_grad")):
+            return
+        self._set_meta("retains_grad", True)
+        self._node.register_hook(_RetainGrad(self))
+
+    @property
+    def retains_grad(self):
+        return bool(self._meta and self._meta.get("retains_grad"))
+
+    # ---- repr --------------------------------------------------------------------------------
+    def __repr__(self):
+        data = to_device(self.data, Device.CPU)
+        kind = data.dtype.kind
+        opts = dict(separator=", ", prefix="tensor(", threshold=1000, edgeitems=3)
+        if kind == "f":
+            finite = data[np.isfinite(data)]
+            if finite.size and np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
+                opts["formatter"] = {"float_kind": lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)}
+            else:
+                opts["precision"] = 4
+                opts["floatmode"] = "fixed"
+        elif kind == "b":  # torch pads True only when a False sets the column width
+            width = 4 if data.all() else 5
+            opts["formatter"] = {"bool": lambda v: f"{v!s:>{width}}"}
+        body = np.array2string(data, **opts) if data.ndim else (
+            repr(data.item()) if kind != "f" else np.array2string(data, **{k: v for k, v in opts.items() if k != "prefix"}))
+        extras = []
+        if type(self.data) is not _ndarray:
+            extras.append(f"device='{self.device}'")
+        if data.size == 0 and data.ndim != 1:
+            extras.append(f"size={tuple(data.shape)}")
+        if self.dtype not in (_dt.get_default_dtype(), _dt.int64, _dt.bool_) or (data.size == 0 and self.dtype is not _dt.get_default_dtype()):
+            extras.append(f"dtype={self.dtype!r}")
+        if self._node is not None:
+            extras.append(f"grad_fn=<{self._node.name()}>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    __str__ = __repr__
+
+    def __format__(self, spec):
+        if self.data.ndim == 0:
+            return format(self.item(), spec)
+        return repr(self)
+
+
+def root_grad(t, gradient, create_graph):
+    """The gradient backward starts from at ``t``: ones for a scalar, else ``gradient`` checked."""
+    if gradient is None:
+        if t.data.size != 1:
+            raise RuntimeError(f"grad can be implicitly created only for scalar outputs (got shape "
+                               f"{list(t.data.shape)})")
+        g = namespace(t.data).empty(t.data.shape, t.data.dtype)
+        g.fill(1)
+        return Tensor._make(g) if create_graph else g
+    if not isinstance(gradient, Tensor):
+        gradient = Tensor._make(leaf_array(gradient, dtype=t.dtype))
+    if gradient.data.shape != t.data.shape:
+        raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {list(gradient.data.shape)} "
+                           f"and output[0] has a shape of {list(t.data.shape)}.")
+    if create_graph:
+        return gradient
+    return gradient.data.astype(t.data.dtype, copy=True)
+
+
+class _RetainGrad:
+    """The hook retain_grad() puts on a non-leaf: stores the gradient on the tensor (weakly held)."""
+    __slots__ = ("ref",)
+
+    def __init__(self, t):
+        self.ref = weakref.ref(t)
+
+    def __call__(self, g):
+        t = self.ref()
+        if t is not None:
+            if t.grad is None:
+                t.grad = g if g._node is not None else Tensor._make(g.data.copy())
+            else:
+                t.grad = t.grad + g
+        return None
+
+
+class _HookHandle:
+    def __init__(self, t, hook):
+        self.t, self.hook = t, hook
+
+    def remove(self):
+        hooks = self.t._node.hooks if self.t._node is not None else (self.t._meta or {}).get("hooks", [])
+        if hooks and self.hook in hooks:
+            hooks.remove(self.hook)

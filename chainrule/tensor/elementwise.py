@@ -1,0 +1,115 @@
+"""Elementwise functions that are not primitives of their own: comparisons and logical ops
+(bool results, no gradient), and compositions of the primitives in ``chainrule.ops.elementwise``."""
+import numpy as np
+
+from ..backend import namespace
+from ..ops.args import broadcast_error, is_tensor, no_bool_pair, operand, plain, promote, same_device
+from ..ops.elementwise import Div, Pow, Mul
+
+
+def _on_arrays(a, b, method, promoted=False):
+    """a.data <method> b's array (or number): bool comparisons and logical ops, no graph."""
+    name = method.strip("_")
+    b = operand(b, name)
+    if is_tensor(b):
+        same_device(a, b, name)
+    if promoted:  # the arithmetic ones compute in the promoted dtype
+        a, b = promote(a, b, name)
+    try:
+        return plain(getattr(a.data, method)(b.data if is_tensor(b) else b))
+    except ValueError:
+        raise broadcast_error(a, b, name) from None
+
+
+def _comparison(method):
+    def compare(input, other):
+        return _on_arrays(input, other, method)
+    compare.__name__ = method.strip("_")
+    return compare
+
+
+eq, ne, lt, le, gt, ge = (_comparison(f"__{n}__") for n in ("eq", "ne", "lt", "le", "gt", "ge"))
+
+
+def floor_divide(input, other):
+    no_bool_pair(input, other, "floor_divide")
+    return _on_arrays(input, other, "__floordiv__", promoted=True)
+
+
+def remainder(input, other):
+    no_bool_pair(input, other, "remainder")
+    return _on_arrays(input, other, "__mod__", promoted=True)
+
+
+def _logical(method):
+    def logical(input, other):
+        if not is_tensor(input):  # reflected (2 & t): the op commutes
+            input, other = other, input
+        b = operand(other, method.strip("_"))
+        bd = b.data if is_tensor(b) else b
+        if input.data.dtype.kind == "f" or getattr(bd, "dtype", np.dtype(int)).kind == "f" or isinstance(bd, float):
+            raise RuntimeError(f"\"{method.strip('_')}\" not implemented for floating point tensors")
+        return _on_arrays(input, b, method)
+    logical.__name__ = method.strip("_")
+    return logical
+
+
+bitwise_and, bitwise_or, bitwise_xor = (_logical(m) for m in ("__and__", "__or__", "__xor__"))
+
+
+def bitwise_not(input):
+    if input.data.dtype.kind not in "iub":
+        raise TypeError(f"~ (bitwise_not) is only supported for integer and bool tensors, got {input.dtype}")
+    return plain(~input.data)
+
+
+def logical_not(input):
+    return plain(namespace(input.data).logical_not(input.data))
+
+
+def isnan(input):
+    return plain(namespace(input.data).isnan(input.data))
+
+
+def isfinite(input):
+    return plain(namespace(input.data).isfinite(input.data))
+
+
+def sign(input):
+    if input.data.dtype == np.bool_:  # NumPy has no bool sign loop; sign(b) is b
+        return plain(input.data.copy())
+    return plain(namespace(input.data).sign(input.data))
+
+
+def equal(input, other):
+    return input.shape == other.shape and bool((input.data == other.data).all())
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return bool(namespace(input.data).allclose(input.data, other.data, rtol, atol, equal_nan))
+
+
+# ---- compositions --------------------------------------------------------------------------------
+
+def square(input):
+    return Mul.call(input, input) if input.data.dtype != np.bool_ else Pow.call(input, 2)  # bool**2 is int64
+
+
+def reciprocal(input):
+    return Div.call(1, input)
+
+
+def rsqrt(input):
+    return Div.call(1, input.sqrt())
+
+
+def clamp_min(input, min):
+    return input.clamp(min=min)
+
+
+def clamp_max(input, max):
+    return input.clamp(max=max)
+
+
+def positive(input):
+    return input

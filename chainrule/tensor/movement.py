@@ -1,0 +1,127 @@
+"""Reshaping, splitting and indexing that compose the movement primitives of
+``chainrule.ops.movement`` (Reshape, Permute, Expand, Index, Cat)."""
+from ..ops.args import dim as _dim, dims as _dims
+from ..ops.movement import Cat, Expand, Index, Permute, Reshape
+from ..ops.registry import apply
+
+
+def view(input, *shape):
+    if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
+        return input.to(shape[0])  # view(dtype)
+    return Reshape.call(input, *shape)
+
+
+def reshape_as(input, other):
+    return Reshape.call(input, other.shape)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    nd = input.data.ndim
+    if nd == 0:
+        return Reshape.call(input, 1)
+    s, e = _dim(start_dim, nd, "flatten"), _dim(end_dim, nd, "flatten")
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    shp = input.data.shape
+    return Reshape.call(input, shp[:s] + ((-1,) if shp[s:e + 1] else (1,)) + shp[e + 1:])
+
+
+def unflatten(input, dim, sizes):
+    d = _dim(dim, input.data.ndim, "unflatten")
+    shp = input.data.shape
+    return Reshape.call(input, shp[:d] + tuple(sizes) + shp[d + 1:])
+
+
+def squeeze(input, dim=None):
+    shp = input.data.shape
+    if dim is None:
+        return Reshape.call(input, tuple(n for n in shp if n != 1))
+    axes = _dims(dim, input.data.ndim, "squeeze")
+    return Reshape.call(input, tuple(n for i, n in enumerate(shp) if not (i in axes and n == 1)))
+
+
+def unsqueeze(input, dim):
+    d = _dim(dim, input.data.ndim + 1, "unsqueeze")
+    shp = input.data.shape
+    return Reshape.call(input, shp[:d] + (1,) + shp[d:])
+
+
+def transpose(input, dim0, dim1):
+    nd = input.data.ndim
+    a, b = _dim(dim0, nd, "transpose"), _dim(dim1, nd, "transpose")
+    if a == b:
+        return input
+    dims = list(range(nd))
+    dims[a], dims[b] = b, a
+    return apply(Permute, input, dims=tuple(dims))
+
+
+def t(input):
+    if input.data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.data.ndim}D")
+    return transpose(input, 0, 1) if input.data.ndim == 2 else input
+
+
+def reversed_dims(input):  # .T
+    return Permute.call(input, tuple(range(input.data.ndim - 1, -1, -1)))
+
+
+def matrix_transpose(input):  # .mT
+    return transpose(input, -2, -1)
+
+
+def expand_as(input, other):
+    return Expand.call(input, other.shape)
+
+
+def split(input, split_size_or_sections, dim=0):
+    d = _dim(dim, input.data.ndim, "split")
+    n = input.data.shape[d]
+    if isinstance(split_size_or_sections, int):
+        if split_size_or_sections <= 0 and n:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
+        step = split_size_or_sections
+        sizes = [min(step, n - s) for s in range(0, n, step)] if n else [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
+                               f"size at dimension {d}), but got split_sizes={sizes}")
+    out, start = [], 0
+    lead = (slice(None),) * d
+    for s in sizes:
+        out.append(Index.call(input, lead + (slice(start, start + s),)))
+        start += s
+    return tuple(out)
+
+
+def chunk(input, chunks, dim=0):
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    n = input.data.shape[_dim(dim, input.data.ndim, "chunk")]
+    return split(input, max(-(-n // chunks), 1), dim)
+
+
+def unbind(input, dim=0):
+    d = _dim(dim, input.data.ndim, "unbind")
+    lead = (slice(None),) * d
+    return tuple(Index.call(input, lead + (i,)) for i in range(input.data.shape[d]))
+
+
+def iterate(input):  # iter(t)
+    if input.data.ndim == 0:
+        raise TypeError("iteration over a 0-d tensor")
+    return iter(unbind(input, 0))
+
+
+def stack(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    shape = tensors[0].shape
+    for i, t in enumerate(tensors):
+        if t.shape != shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 "
+                               f"and {list(t.shape)} at entry {i}")
+    d = _dim(dim, len(shape) + 1, "stack")
+    return Cat.call([unsqueeze(t, d) for t in tensors], d)

@@ -1,0 +1,516 @@
+"""The op table: every primitive in ``chainrule.ops.registry.OPS`` against torch and gradcheck.
+
+PyTorch's OpInfo idea for chainrule. ``CASES`` maps each op class name to its variants; a variant
+is one computation written once as ``fn(L, *tensors)`` and run with ``L = chainrule`` and with
+``L = torch`` (or with a separate torch function where the two spell it differently), on seeded
+random NumPy arrays. For every op:
+
+- ``test_op_matches_torch[Op]``: each torch variant through ``helpers.compare`` in float32 (value,
+  dtype, and every input gradient for one random upstream gradient);
+- ``test_op_gradcheck_float64[Op]``: each gradcheck variant through ``chainrule.autograd.gradcheck``
+  in float64 (central differences), floating-point inputs only;
+- both also check that chainrule's graph really recorded the op, so a variant cannot silently
+  stop reaching it (a ``reshape`` to the same shape, a cast to the same dtype record nothing);
+- ``test_every_op_has_cases``: every op in OPS (``_`` names are autograd.Function plumbing) has
+  at least one of each kind, and CASES and EXEMPT name no op that OPS does not have.
+
+``IndexGrad`` is ``Index``'s (and ``MaxDim``'s) backward written as an op so that it is
+differentiable itself; it is reached by double-backward variants (``D``): the function returns a
+first derivative taken with ``autograd.grad(..., create_graph=True)``, so its own backward (in
+compare, against torch.autograd.grad) and its Jacobian (in gradcheck) are second derivatives. A
+few other ops whose rules are meant to be differentiable twice (Pow, Prod with zeros, LogSumExp,
+Softmax, SoftmaxCrossEntropy) have such a variant too.
+
+Run from the repository root (``python -m pytest tests/test_op_table.py``), so that ``chainrule``
+is this checkout's.
+"""
+import functools
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule as cr
+from chainrule.ops.registry import OPS
+from helpers import compare
+
+# Ops no case can reach on this machine: {op name: reason}.
+EXEMPT = {
+    "ToDevice": "moves a tensor between devices: needs a GPU and CuPy (covered in tests/test_cuda.py)",
+}
+
+
+# ---- inputs (seeded; float arrays become float32 for torch, float64 for gradcheck) ----------------
+
+_rng = np.random.default_rng(20240601)
+
+
+def randn(*shape):
+    return _rng.standard_normal(shape)
+
+
+def unif(lo, hi, *shape):
+    return _rng.uniform(lo, hi, shape)
+
+
+def away(*shape, lo=0.3, hi=2.0):
+    """Random values with |x| in [lo, hi]: away from zero (kinks, division)."""
+    return unif(lo, hi, *shape) * _rng.choice([-1.0, 1.0], shape)
+
+
+def ints(hi, *shape):
+    return _rng.integers(0, hi, shape).astype(np.int64)
+
+
+def idx(*values):
+    return np.array(values, dtype=np.int64)
+
+
+def distinct(*shape, scale=0.25):
+    """A random permutation of well-separated values: no ties (max, max pooling, sorting)."""
+    n = int(np.prod(shape))
+    return (_rng.permutation(n) - n / 2).reshape(shape) * scale + unif(-0.05, 0.05, *shape)
+
+
+# ---- a variant ----------------------------------------------------------------------------------
+
+class V:
+    """One computation ``fn(L, *tensors)`` on ``arrays``.
+
+    torch_fn: torch's spelling when it differs (else ``fn`` with L = torch).
+    vs_torch / gradcheck: whether this variant runs in the torch comparison / the float64 gradcheck.
+    records: whether chainrule's graph must contain the op (False for values-only variants whose
+    inputs need no gradient, so nothing is recorded).
+    tol, gc: tolerances for compare, keyword arguments for gradcheck.
+    """
+
+    def __init__(self, label, fn, *arrays, torch_fn=None, vs_torch=True, gradcheck=True, records=True,
+                 tol=None, gc=None):
+        self.label, self.fn, self.arrays, self.torch_fn = label, fn, arrays, torch_fn
+        self.vs_torch, self.gradcheck, self.records = vs_torch, gradcheck, records
+        self.tol, self.gc = tol, gc or {}
+        self.loss = None  # set by D: the scalar function whose first derivative ``fn`` returns
+
+    def __repr__(self):
+        return self.label
+
+
+def F(L):
+    return L.nn.functional
+
+
+def const(L, a, like):
+    """A constant (no gradient) of ``like``'s dtype: class weights, running statistics."""
+    return L.tensor(np.asarray(a), dtype=like.dtype)
+
+
+def _put(x, key, v):
+    """``y = x.clone(); y[key] = v`` (a leaf that requires grad cannot be written in place)."""
+    y = x.clone()
+    y[key] = v
+    return y
+
+
+def D(label, loss, *arrays, **kw):
+    """A second-derivative variant: ``fn`` returns d loss(L, x, *rest) / dx, taken with
+    ``L.autograd.grad(..., create_graph=True)``, so its backward (compare, against
+    torch.autograd.grad's) and its Jacobian (gradcheck) are second derivatives. enable_grad, so
+    that it also works under gradcheck's no_grad finite differences."""
+    def first_derivative(L, x, *rest):
+        with L.enable_grad():
+            g, = L.autograd.grad(loss(L, x, *rest), x, create_graph=True)
+        return g
+    case = V(label, first_derivative, *arrays, **kw)
+    case.loss = loss
+    return case
+
+
+# ---- the table ------------------------------------------------------------------------------------
+
+A3 = (2, 3, 4)  # the default non-trivial shape of elementwise and reduction cases
+
+CASES = {
+    # -- binary arithmetic (broadcasting) --
+    "Add": [
+        V("broadcast", lambda L, a, b: a + b, randn(*A3), randn(3, 1)),
+        V("scalar", lambda L, a: 2.5 + a, randn(3, 4)),
+        V("alpha", lambda L, a, b: a.add(b, alpha=2), randn(4), randn(3, 4)),
+    ],
+    "Sub": [
+        V("broadcast", lambda L, a, b: a - b, randn(*A3), randn(4)),
+        V("rsub", lambda L, a: 1.5 - a, randn(3, 4)),
+    ],
+    "Mul": [
+        V("broadcast", lambda L, a, b: a * b, randn(2, 1, 4), randn(3, 1)),
+        V("scalar", lambda L, a: a * 3.0, randn(3, 4)),
+        V("same input", lambda L, a: a * a, randn(3, 4)),
+    ],
+    "Div": [
+        V("broadcast", lambda L, a, b: a / b, randn(*A3), away(3, 1)),
+        V("rdiv", lambda L, b: 2.0 / b, away(3, 4)),
+    ],
+    "Pow": [
+        V("tensor exponent", lambda L, a, b: a ** b, unif(0.5, 2.0, *A3), randn(3, 1)),
+        V("int exponent", lambda L, a: a ** 3, randn(3, 4)),
+        V("float exponent", lambda L, a: a ** 0.5, unif(0.2, 2.0, 3, 4)),
+        V("scalar base", lambda L, b: 2.0 ** b, randn(3, 4)),
+        D("second derivative", lambda L, a, b: (a ** b).sum(), unif(0.5, 2.0, 3, 2), randn(2)),
+        # d/db at a == 0 is 0 (torch's choice, not 0 * log 0 = nan); d/da = b 0^(b-1) = 0 for b > 1, but
+        # (-eps)^b is nan, so no central difference there
+        V("zero base", lambda L, a, b: a ** b, np.array([0.0, 0.0, 1.5, 0.7]), unif(1.0, 2.0, 4),
+          gradcheck=False),
+    ],
+    "Maximum": [
+        V("broadcast", lambda L, a, b: L.maximum(a, b), randn(*A3), randn(4)),
+        # ties split the gradient evenly (torch too; a central difference also gives 1/2)
+        V("ties", lambda L, a, b: a.maximum(b), np.array([1.0, -2.0, 0.5, 3.0]), np.array([1.0, 0.0, 0.5, 2.0])),
+    ],
+    "Minimum": [
+        V("broadcast", lambda L, a, b: L.minimum(a, b), randn(3, 1), randn(*A3)),
+        V("ties", lambda L, a, b: a.minimum(b), np.array([1.0, -2.0, 0.5, 3.0]), np.array([1.0, 0.0, 0.5, 2.0])),
+    ],
+    "Where": [
+        V("broadcast", lambda L, c, a, b: L.where(c, a, b), randn(3, 4) > 0, randn(*A3), randn(4)),
+        V("scalar other", lambda L, c, a: L.where(c, a, 0.0), randn(3, 1) > 0, randn(3, 4)),
+    ],
+    # -- unary math --
+    "Neg": [
+        V("op", lambda L, x: -x, randn(*A3)),
+        V("method", lambda L, x: x.neg(), randn(3, 4)),
+    ],
+    "Exp": [
+        V("method", lambda L, x: x.exp(), randn(*A3)),
+        V("0-d", lambda L, x: L.exp(x), np.array(0.7)),
+    ],
+    "Log": [
+        V("method", lambda L, x: x.log(), unif(0.2, 3.0, *A3)),
+        V("function", lambda L, x: L.log(x), unif(0.2, 3.0, 5)),
+    ],
+    "Sqrt": [
+        V("method", lambda L, x: x.sqrt(), unif(0.2, 3.0, *A3)),
+        V("rsqrt", lambda L, x: x.rsqrt(), unif(0.2, 3.0, 3, 4)),
+    ],
+    "NormSqrt": [
+        # a zero row: torch's norm gradient there is 0 (plain sqrt's rule would give nan)
+        V("norm dim, zero row", lambda L, x: x.norm(dim=1),
+          np.concatenate([randn(2, 4), np.zeros((1, 4))]), gradcheck=False),
+        V("norm dim", lambda L, x: x.norm(dim=1), randn(3, 4)),
+        V("norm", lambda L, x: x.norm(), randn(*A3)),
+        V("std", lambda L, x: x.std(0), randn(*A3)),
+        V("std keepdim", lambda L, x: x.std(dim=(0, 2), keepdim=True), randn(*A3)),
+    ],
+    "Sin": [V("method", lambda L, x: x.sin(), randn(*A3))],
+    "Cos": [V("method", lambda L, x: x.cos(), randn(*A3))],
+    "Tanh": [
+        V("method", lambda L, x: x.tanh(), randn(*A3)),
+        V("functional", lambda L, x: F(L).tanh(x), randn(3, 4)),
+    ],
+    "Sigmoid": [
+        V("method", lambda L, x: x.sigmoid(), randn(*A3)),
+        V("large |x|", lambda L, x: L.sigmoid(x), np.array([-60.0, -8.0, 0.0, 8.0, 60.0])),
+    ],
+    "Relu": [
+        V("method", lambda L, x: x.relu(), away(*A3)),
+        V("functional", lambda L, x: F(L).relu(x), away(3, 4)),
+    ],
+    "Abs": [
+        V("method", lambda L, x: x.abs(), away(*A3)),
+        V("builtin", lambda L, x: abs(x), away(3, 4)),
+    ],
+    "Clamp": [
+        V("both", lambda L, x: x.clamp(-0.5, 0.5), randn(*A3)),
+        V("min", lambda L, x: x.clamp(min=0.1), randn(3, 4)),
+        V("max", lambda L, x: L.clamp(x, max=-0.2), randn(3, 4)),
+        # on the bounds the gradient passes (torch: lo <= x <= hi); a kink, so no gradcheck
+        V("on the bounds", lambda L, x: x.clamp(-0.5, 0.5), np.array([-0.5, 0.5, 0.25, -1.0, 1.0]),
+          gradcheck=False),
+    ],
+    "Cast": [
+        V("float32 to float64", lambda L, a, b: a * b.to(L.float64) + a.double(), randn(3, 4), randn(4),
+          gradcheck=False),
+        V("promotion", lambda L, a: a + L.tensor(np.ones(4), dtype=L.float64), randn(3, 4), gradcheck=False),
+        # an integer result carries no gradient (chainrule detaches it; torch's has no grad_fn)
+        V("to int (values only)", lambda L, x: (x * 4).long(), randn(3, 4), gradcheck=False, records=False),
+        V("from int (not differentiated)", lambda L, x, n: x * n.float(), randn(3, 4), ints(5, 4),
+          gradcheck=False, records=False),
+        # float64 -> float32 -> float64: the float32 step rounds, so a larger finite-difference step
+        V("float64 round trip", lambda L, x: x.float().double() * 2, randn(3, 4), vs_torch=False,
+          gc=dict(eps=1e-3, atol=1e-4)),
+    ],
+    "Clone": [
+        V("method", lambda L, x: x.clone(), randn(*A3)),
+        V("used twice", lambda L, x: x.clone() * x, randn(3, 4)),
+    ],
+    # -- reductions --
+    "Sum": [
+        V("dim", lambda L, x: x.sum(1), randn(*A3)),
+        V("dims keepdim", lambda L, x: x.sum((0, 2), keepdim=True), randn(*A3)),
+        V("all", lambda L, x: x.sum(), randn(*A3)),
+        V("function, negative dim", lambda L, x: L.sum(x, -1), randn(3, 4)),
+    ],
+    "Mean": [
+        V("all", lambda L, x: x.mean(), randn(*A3)),
+        V("dims", lambda L, x: x.mean((0, 2)), randn(*A3)),
+        V("dim keepdim", lambda L, x: x.mean(-1, keepdim=True), randn(*A3)),
+    ],
+    "Prod": [
+        V("dim", lambda L, x: x.prod(1), randn(*A3)),
+        V("all", lambda L, x: x.prod(), unif(0.5, 1.5, 2, 3)),
+        # rows with no, one and two zeros: the rule's product-of-the-others branch
+        V("zeros", lambda L, x: x.prod(1),
+          np.array([[0.5, -1.5, 2.0, 0.8], [1.5, 0.0, -0.7, 2.0], [0.0, 1.2, 0.0, 0.9]])),
+        V("zeros keepdim", lambda L, x: x.prod(0, keepdim=True),
+          np.array([[0.5, 0.0, 0.0], [1.5, 2.0, 0.0], [-0.7, 0.9, 1.1]])),
+        # the zero branch's terms that are 0 at first order but carry the second derivatives
+        D("second derivative, zeros", lambda L, x, c: (c * x.prod(1)).sum(),
+          np.array([[0.5, -1.5, 2.0], [1.5, 0.0, -0.7], [0.0, 1.2, 0.0], [0.0, 0.0, 0.0]]), randn(4)),
+    ],
+    "Amax": [
+        V("amax dim", lambda L, x: x.amax(1), distinct(*A3)),
+        V("max all", lambda L, x: x.max(), distinct(3, 4)),
+        # two-way ties share the gradient evenly, as torch (and a central difference: 1/2 each)
+        V("ties", lambda L, x: x.amax(1), np.array([[1.0, 3.0, 3.0, -1.0], [2.0, 0.0, 2.0, 1.0]])),
+    ],
+    "Amin": [
+        V("amin dims keepdim", lambda L, x: x.amin((0, 2), keepdim=True), distinct(*A3)),
+        V("min all", lambda L, x: L.min(x), distinct(3, 4)),
+        V("ties", lambda L, x: x.amin(0), np.array([[1.0, -3.0, 3.0], [1.0, -3.0, 2.0]])),
+    ],
+    "MaxDim": [
+        V("max dim", lambda L, x: x.max(dim=1).values, distinct(*A3)),
+        V("function, negative dim", lambda L, x: L.max(x, -1).values, distinct(3, 4)),
+    ],
+    "MinDim": [
+        V("min keepdim", lambda L, x: x.min(0, keepdim=True)[0], distinct(*A3)),
+        V("function", lambda L, x: L.min(x, 1).values, distinct(3, 4)),
+    ],
+    "LogSumExp": [
+        V("dim", lambda L, x: x.logsumexp(1), randn(*A3)),
+        V("dims keepdim", lambda L, x: L.logsumexp(x, (0, 2), keepdim=True), randn(*A3)),
+        V("large values", lambda L, x: x.logsumexp(-1), randn(3, 4) * 50 + 500),
+        D("second derivative", lambda L, x, c: (c * x.logsumexp(1)).sum(), randn(3, 4), randn(3)),
+    ],
+    "Softmax": [
+        V("dim", lambda L, x: x.softmax(1), randn(*A3)),
+        V("functional", lambda L, x: F(L).softmax(x, dim=-1), randn(3, 4) * 10),
+        D("second derivative", lambda L, x, c: (c * x.softmax(1)).sum(), randn(2, 3), randn(2, 3)),
+    ],
+    "LogSoftmax": [
+        V("dim", lambda L, x: x.log_softmax(0), randn(*A3)),
+        V("functional", lambda L, x: F(L).log_softmax(x, dim=-1), randn(3, 4) * 10),
+    ],
+    # -- movement --
+    "Reshape": [
+        V("infer", lambda L, x: x.reshape(4, -1), randn(*A3)),
+        V("view", lambda L, x: x.view(2, 12) * 1, randn(*A3)),
+        V("flatten", lambda L, x: x.flatten(1), randn(*A3)),
+        V("unsqueeze", lambda L, x: x.unsqueeze(1), randn(3, 4)),
+    ],
+    "Permute": [
+        V("permute", lambda L, x: x.permute(2, 0, 1), randn(*A3)),
+        V("transpose", lambda L, x: x.transpose(0, 2), randn(*A3)),
+        V("t", lambda L, x: x.t(), randn(3, 4)),
+        V("mT", lambda L, x: x.mT, randn(*A3)),
+    ],
+    "Expand": [
+        V("expand", lambda L, x: x.expand(2, 3, 4), randn(3, 1)),
+        V("keep -1", lambda L, x: x.expand(2, -1, 4), randn(1, 3, 1)),
+        V("broadcast_to", lambda L, x: x.broadcast_to((3, 4)), randn(4)),
+    ],
+    "Index": [
+        V("slices", lambda L, x: x[1:, ::2], randn(3, 4)),
+        V("int and ellipsis", lambda L, x: x[1, ..., None, 2], randn(*A3)),
+        V("index tensor, repeats", lambda L, x, i: x[i], randn(4, 3), idx(2, 0, 2, 3, 2)),
+        V("index tensor, second dim", lambda L, x, i: x[:, i], randn(*A3), idx(1, 1, 0)),
+        V("2-d index", lambda L, x, i: x[i], randn(4, 3), idx(0, 3, 3, 1).reshape(2, 2)),
+        V("int then index", lambda L, x, i: x[1, :, i], randn(*A3), idx(3, 0, 3)),
+        V("two index tensors", lambda L, x, i, j: x[i, :, j], randn(*A3), idx(0, 1, 1), idx(3, 0, 3)),
+        V("bool mask", lambda L, x, m: x[m], randn(3, 4), randn(3, 4) > 0),
+    ],
+    "IndexPut": [
+        V("index tensor", lambda L, x, v, i: _put(x, i, v), randn(4, 3), randn(2, 3), idx(3, 1)),
+        V("broadcast value", lambda L, x, v, i: _put(x, i, v), randn(4, 3), randn(3), idx(0, 2)),
+        V("slices", lambda L, x, v: _put(x, (slice(1, None), 0), v), randn(3, 4), randn(2)),
+        V("int then index", lambda L, x, v, i: _put(x, (1, slice(None), i), v), randn(*A3), randn(3, 1),
+          idx(3, 0)),
+        V("bool mask, 0-d value", lambda L, x, v, m: _put(x, m, v), randn(3, 4), np.array(0.5),
+          randn(3, 4) > 0),
+    ],
+    "Cat": [
+        V("dim 1, three inputs", lambda L, a, b, c: L.cat([a, b, c], 1), randn(2, 1, 4), randn(2, 3, 4),
+          randn(2, 2, 4)),
+        V("dim 0", lambda L, a, b: L.cat((a, b)), randn(2, 3), randn(1, 3)),
+        V("negative dim", lambda L, a, b: L.cat([a, b], dim=-1), randn(3, 1), randn(3, 2)),
+        V("stack", lambda L, a, b: L.stack([a, b], 1), randn(3, 4), randn(3, 4)),
+    ],
+    "Repeat": [
+        V("new leading dim", lambda L, x: x.repeat(2, 1, 3), randn(3, 2)),
+        V("same dims", lambda L, x: x.repeat(2, 2), randn(2, 3)),
+    ],
+    # -- matrix products --
+    "Matmul": [
+        V("2-d", lambda L, a, b: a @ b, randn(3, 4), randn(4, 5)),
+        V("batch times matrix", lambda L, a, b: a @ b, randn(2, 3, 4), randn(4, 2)),
+        V("broadcast batch", lambda L, a, b: L.matmul(a, b), randn(2, 1, 3, 4), randn(3, 4, 2)),
+        V("vector @ matrix", lambda L, a, b: a @ b, randn(4), randn(2, 4, 3)),
+        V("matrix @ vector", lambda L, a, b: a.matmul(b), randn(2, 3, 4), randn(4)),
+        V("dot", lambda L, a, b: a.dot(b), randn(4), randn(4)),
+        V("bmm", lambda L, a, b: a.bmm(b), randn(2, 3, 4), randn(2, 4, 2)),
+    ],
+    "Linear": [
+        V("bias, 3-d input", lambda L, x, w, b: F(L).linear(x, w, b), randn(*A3), randn(5, 4), randn(5)),
+        V("no bias", lambda L, x, w: F(L).linear(x, w), randn(3, 4), randn(2, 4)),
+    ],
+    # -- neural-network ops --
+    "LeakyRelu": [
+        V("slope", lambda L, x: F(L).leaky_relu(x, 0.1), away(*A3)),
+        V("default slope", lambda L, x: F(L).leaky_relu(x), away(3, 4)),
+    ],
+    "Elu": [
+        V("default", lambda L, x: F(L).elu(x), away(*A3)),
+        V("alpha", lambda L, x: F(L).elu(x, alpha=0.5), away(3, 4)),
+    ],
+    "Gelu": [
+        V("erf", lambda L, x: F(L).gelu(x), randn(*A3) * 2),
+        V("tanh", lambda L, x: F(L).gelu(x, approximate="tanh"), randn(3, 4) * 2),
+    ],
+    "Conv2d": [
+        V("padding, bias", lambda L, x, w, b: F(L).conv2d(x, w, b, padding=1), randn(2, 2, 4, 4),
+          randn(3, 2, 3, 3), randn(3)),
+        V("stride, dilation", lambda L, x, w: F(L).conv2d(x, w, stride=2, dilation=(1, 2)), randn(1, 2, 5, 6),
+          randn(2, 2, 2, 2)),
+        V("groups", lambda L, x, w, b: F(L).conv2d(x, w, b, groups=2), randn(1, 4, 3, 3), randn(4, 2, 2, 2),
+          randn(4)),
+        V("unbatched, rectangular padding", lambda L, x, w: F(L).conv2d(x, w, padding=(0, 1)),
+          randn(2, 3, 4), randn(2, 2, 2, 3)),
+    ],
+    "MaxPool2d": [
+        V("kernel 2", lambda L, x: F(L).max_pool2d(x, 2), distinct(2, 2, 4, 4)),
+        V("overlapping, padding", lambda L, x: F(L).max_pool2d(x, 3, stride=2, padding=1), distinct(1, 2, 5, 5)),
+        V("dilation, unbatched", lambda L, x: F(L).max_pool2d(x, 2, stride=1, dilation=2), distinct(2, 4, 4)),
+    ],
+    "AvgPool2d": [
+        V("kernel 2", lambda L, x: F(L).avg_pool2d(x, 2), randn(2, 2, 4, 4)),
+        V("overlapping, padding", lambda L, x: F(L).avg_pool2d(x, 3, stride=2, padding=1), randn(1, 2, 5, 5)),
+        V("rectangular, unbatched", lambda L, x: F(L).avg_pool2d(x, (2, 3), stride=1), randn(2, 3, 4)),
+    ],
+    "SoftmaxCrossEntropy": [
+        V("mean", lambda L, x, t: F(L).cross_entropy(x, t), randn(5, 4), ints(4, 5)),
+        V("weight, label smoothing, sum",
+          lambda L, x, t: F(L).cross_entropy(x, t, weight=const(L, [0.5, 1.0, 2.0, 0.3], x),
+                                             label_smoothing=0.1, reduction="sum"),
+          randn(5, 4), ints(4, 5)),
+        V("ignore_index, none", lambda L, x, t: F(L).cross_entropy(x, t, ignore_index=2, reduction="none"),
+          randn(5, 4), idx(0, 2, 3, 2, 1)),
+        V("spatial (N, C, d)", lambda L, x, t: F(L).cross_entropy(x, t), randn(2, 4, 3), ints(4, 2, 3)),
+        # differentiable twice (README): softmax is rebuilt from the logits under create_graph
+        D("second derivative", lambda L, x, t: F(L).cross_entropy(x, t, label_smoothing=0.2), randn(3, 4),
+          ints(4, 3)),
+    ],
+    "BatchNorm": [
+        V("training, affine", lambda L, x, w, b: F(L).batch_norm(x, None, None, w, b, training=True),
+          randn(4, 3, 2, 2), unif(0.5, 1.5, 3), randn(3), tol=dict(rtol=1e-4, atol=1e-4)),
+        V("training, 2-d, no affine", lambda L, x: F(L).batch_norm(x, None, None, training=True),
+          randn(5, 3), tol=dict(rtol=1e-4, atol=1e-4)),
+        V("eval, running statistics",
+          lambda L, x, w, b: F(L).batch_norm(x, const(L, [0.1, -0.2, 0.3], x), const(L, [0.5, 1.5, 2.0], x),
+                                             w, b, training=False),
+          randn(2, 3, 2, 2), unif(0.5, 1.5, 3), randn(3)),
+    ],
+    "BinaryCrossEntropy": [
+        V("mean", lambda L, p, y: F(L).binary_cross_entropy(p, y), unif(0.1, 0.9, 3, 4), unif(0, 1, 3, 4)),
+        V("weight, sum", lambda L, p, y: F(L).binary_cross_entropy(p, y, weight=const(L, [1.0, 0.5, 2.0], p),
+                                                                    reduction="sum"),
+          unif(0.1, 0.9, 2, 3), unif(0, 1, 2, 3)),
+        V("none", lambda L, p, y: F(L).binary_cross_entropy(p, y, reduction="none"), unif(0.1, 0.9, 5),
+          unif(0, 1, 5)),
+    ],
+    # -- Index's backward as a differentiable op: reached by double backward --
+    "IndexGrad": [
+        D("index tensor, repeats", lambda L, x, c, i: (c * x[i] ** 3).sum(), randn(5), randn(4), idx(0, 2, 2, 4)),
+        D("slices", lambda L, x, c: (c * x[1:, ::2].sin()).sum(), randn(3, 4), randn(2, 2)),
+        D("bool mask", lambda L, x, m: (x[m] ** 2).sum() * x.sum(), randn(3, 4), randn(3, 4) > 0),
+        D("int then index", lambda L, x, c, i: (c * x[1, :, i] ** 3).sum(), randn(*A3), randn(3, 2), idx(3, 0)),
+        D("MaxDim's backward", lambda L, x, c: (c * x.max(dim=1).values ** 2).sum(), distinct(3, 4), randn(3)),
+    ],
+}
+
+
+# ---- the tests ------------------------------------------------------------------------------------
+
+def _public_ops():
+    return {name for name in OPS if not name.startswith("_")}
+
+
+def recorded_ops(t):
+    """Names of the ops in the graph that produced ``t`` (walking grad_fn.next_functions)."""
+    names, seen = set(), set()
+    stack = [t.grad_fn] if isinstance(t, cr.Tensor) and t.grad_fn is not None else []
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        names.add(node.name().removesuffix("Backward"))
+        stack.extend(p for p, _ in node.next_functions if p is not None and not isinstance(p, cr.Tensor))
+    return names
+
+
+def _check_recorded(op, case, inputs):
+    """The variant really reaches ``op``: it is in the graph of the output, or for a
+    second-derivative variant, of the output (its backward's ops) or of the loss."""
+    if not case.records:
+        return
+    found = recorded_ops(case.fn(cr, *inputs))
+    if case.loss is not None:
+        found |= recorded_ops(case.loss(cr, *inputs))
+    assert op in found, f"{op} [{case.label}]: the chainrule function never recorded {op} (only {sorted(found)})"
+
+
+def test_every_op_has_cases():
+    ops = _public_ops()
+    problems = []
+    for name in sorted(ops - set(EXEMPT)):
+        variants = CASES.get(name, [])
+        if not any(v.vs_torch for v in variants):
+            problems.append(f"{name}: no torch comparison case")
+        if not any(v.gradcheck for v in variants):
+            problems.append(f"{name}: no float64 gradcheck case")
+    problems += [f"{name}: in CASES but not an op in OPS (stale)" for name in sorted(set(CASES) - ops)]
+    problems += [f"{name}: in EXEMPT but not an op in OPS (stale)" for name in sorted(set(EXEMPT) - ops)]
+    problems += [f"{name}: both in CASES and EXEMPT" for name in sorted(set(CASES) & set(EXEMPT))]
+    assert not problems, "op table incomplete:\n  " + "\n  ".join(problems)
+
+
+def _float32(a):
+    return a.astype(np.float32) if a.dtype.kind == "f" else a
+
+
+@pytest.mark.parametrize("op", sorted(n for n, vs in CASES.items() if any(v.vs_torch for v in vs)))
+def test_op_matches_torch(op):
+    for case in CASES[op]:
+        if not case.vs_torch:
+            continue
+        arrays = [_float32(a) for a in case.arrays]
+        cr_fn = functools.partial(case.fn, cr)
+        torch_fn = functools.partial(case.torch_fn or case.fn, torch)
+        _check_recorded(op, case, [cr.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays])
+        try:
+            compare(cr_fn, torch_fn, arrays, tol=case.tol)
+        except AssertionError as e:
+            raise AssertionError(f"{op} [{case.label}]: {e}") from None
+
+
+@pytest.mark.parametrize("op", sorted(n for n, vs in CASES.items() if any(v.gradcheck for v in vs)))
+def test_op_gradcheck_float64(op):
+    for case in CASES[op]:
+        if not case.gradcheck:
+            continue
+        inputs = [cr.tensor(a.astype(np.float64), requires_grad=True) if a.dtype.kind == "f" else cr.tensor(a)
+                  for a in case.arrays]
+        fn = functools.partial(case.fn, cr)
+        _check_recorded(op, case, inputs)
+        try:
+            assert cr.autograd.gradcheck(fn, inputs, **case.gc)
+        except cr.autograd.GradcheckError as e:
+            raise AssertionError(f"{op} [{case.label}]: {e}") from None
