@@ -4,7 +4,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from ..tensor import Tensor, tensor as _tensor
-from ..backend import parse_device, to_device, cuda_support
+from ..backend import parse_to_args, to_device
 from .. import dtypes as _dt
 
 
@@ -271,16 +271,9 @@ class Module:
         return self
 
     def to(self, *args, **kwargs):
-        dev, dtype = kwargs.get("device"), kwargs.get("dtype")
-        for a in args:
-            if isinstance(a, (str, int)) or type(a).__name__ == "Device":
-                dev = a
-            else:
-                dtype = a
+        """to(device) / to(dtype) / to(device, dtype) / to(tensor): parameters and buffers, in place."""
+        dev, dtype, _ = parse_to_args(args, kwargs)
         if dev is not None:
-            dev = parse_device(dev)
-            if dev.type == "cuda":
-                cuda_support.require(dev)
             self._apply_arrays(lambda a: to_device(a, dev))
         if dtype is not None:
             d = _dt.to_dtype(dtype)

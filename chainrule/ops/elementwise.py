@@ -165,27 +165,20 @@ def _route(xp, g, a, b, needs, loses):
 class Maximum(Op):
     """out = max(a, b);  the larger input gets g, ties split it evenly (a max gate routes)"""
     save_args = True
+    pick, loses = "maximum", operator.lt  # the namespace function; when input a lost to b
 
-    @staticmethod
-    def forward(ctx, xp, a, b):
-        return xp.maximum(a, b)
+    @classmethod
+    def forward(cls, ctx, xp, a, b):
+        return getattr(xp, cls.pick)(a, b)
 
-    @staticmethod
-    def backward(ctx, xp, g, out, a, b):
-        return _route(xp, g, a, b, ctx.needs, operator.lt)
+    @classmethod
+    def backward(cls, ctx, xp, g, out, a, b):
+        return _route(xp, g, a, b, ctx.needs, cls.loses)
 
 
-class Minimum(Op):
+class Minimum(Maximum):
     """out = min(a, b);  the smaller input gets g, ties split it evenly"""
-    save_args = True
-
-    @staticmethod
-    def forward(ctx, xp, a, b):
-        return xp.minimum(a, b)
-
-    @staticmethod
-    def backward(ctx, xp, g, out, a, b):
-        return _route(xp, g, a, b, ctx.needs, operator.gt)
+    pick, loses = "minimum", operator.gt
 
 
 Maximum.call = _pair_call(Maximum, "maximum")

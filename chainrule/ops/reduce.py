@@ -195,14 +195,17 @@ def _reduced_shape(shape, axes):
     return tuple(n for i, n in enumerate(shape) if i not in axes)
 
 
+def _along_dim(op, name):
+    """softmax/log_softmax(input, dim, dtype=None): float input only, as torch."""
+    def call(input, dim, dtype=None):
+        t = float_only(input if dtype is None else input.to(dtype), name)
+        return apply(op, t, axis=_dim(dim, t.data.ndim, name))
+    return staticmethod(call)
+
+
 class Softmax(Op):
     """out = exp(x - max) / sum;  dx = out (g - sum(g out))"""
     save_out = True
-
-    @staticmethod
-    def call(input, dim, dtype=None):
-        t = float_only(input if dtype is None else input.to(dtype), "softmax")
-        return apply(Softmax, t, axis=_dim(dim, t.data.ndim, "softmax"))
 
     @staticmethod
     def forward(ctx, xp, x, axis):
@@ -222,11 +225,6 @@ class LogSoftmax(Op):
     save_out = True
 
     @staticmethod
-    def call(input, dim, dtype=None):
-        t = float_only(input if dtype is None else input.to(dtype), "log_softmax")
-        return apply(LogSoftmax, t, axis=_dim(dim, t.data.ndim, "log_softmax"))
-
-    @staticmethod
     def forward(ctx, xp, x, axis):
         ctx.saved = axis
         shifted = x - xp.amax(x, axis=axis, keepdims=True)
@@ -237,3 +235,7 @@ class LogSoftmax(Op):
     def backward(ctx, xp, g, out):
         axis = ctx.saved
         return (g - xp.exp(out) * xp.sum(g, axis=axis, keepdims=True),)
+
+
+Softmax.call = _along_dim(Softmax, "softmax")
+LogSoftmax.call = _along_dim(LogSoftmax, "log_softmax")

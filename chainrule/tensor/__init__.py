@@ -13,10 +13,14 @@ Variants of a row ``(name, implementation, variants)``:
 An op class as the implementation means its public entry ``Op.call``; for the binary arithmetic
 ops the dunders go straight to ``binary`` (no extra call on the hottest path).
 """
-from ..ops import elementwise as E, linalg as L, movement as M, reduce as R
 from ..ops.args import check_tensor
+from ..ops.elementwise import (Abs, Add, Clamp, Clone, Cos, Div, Exp, Log, Maximum, Minimum, Mul, Neg, Pow, Relu,
+                               Sigmoid, Sin, Sqrt, Sub, Tanh, Where, binary)
+from ..ops.linalg import Matmul
+from ..ops.movement import Cat, Expand, Index, Permute, Repeat, Reshape
+from ..ops.reduce import Amax, Amin, LogSoftmax, LogSumExp, Mean, Prod, Softmax, Sum
 from ..ops.registry import Op
-from . import conversion as C, elementwise as EW, inplace as I, linalg as LA, movement as MV, reduce as RD
+from . import conversion, elementwise, inplace, linalg, movement, reduce
 from .core import Tensor, Size, root_grad
 from .creation import (tensor, from_numpy, as_tensor, is_tensor, zeros, ones, empty, full, zeros_like, ones_like,
                        empty_like, full_like, arange, linspace, eye, rand, randn, randint, rand_like, randn_like,
@@ -26,130 +30,130 @@ from .. import dtypes as _dt
 
 VARIANTS = (
     # ---- elementwise -----------------------------------------------------------------------------
-    ("add",           E.Add,            "method function inplace __add__ __radd__ __iadd__"),
-    ("sub",           E.Sub,            "method function inplace __sub__ __rsub__ __isub__"),
-    ("mul",           E.Mul,            "method function inplace __mul__ __rmul__ __imul__"),
-    ("div",           E.Div,            "method function inplace __truediv__ __rtruediv__ __itruediv__"),
-    ("pow",           E.Pow,            "method function inplace __pow__ __rpow__"),
-    ("neg",           E.Neg,            "method function inplace __neg__"),
-    ("positive",      EW.positive,      "method function __pos__"),
-    ("abs",           E.Abs,            "method function __abs__"),
-    ("exp",           E.Exp,            "method function inplace"),
-    ("log",           E.Log,            "method function"),
-    ("sqrt",          E.Sqrt,           "method function inplace"),
-    ("rsqrt",         EW.rsqrt,         "method function"),
-    ("sin",           E.Sin,            "method function"),
-    ("cos",           E.Cos,            "method function"),
-    ("tanh",          E.Tanh,           "method function"),
-    ("sigmoid",       E.Sigmoid,        "method function"),
-    ("relu",          E.Relu,           "method function inplace"),
-    ("sign",          EW.sign,          "method function"),
-    ("square",        EW.square,        "method function"),
-    ("reciprocal",    EW.reciprocal,    "method function"),
-    ("clamp",         E.Clamp,          "method function inplace"),
-    ("clip",          E.Clamp,          "method function"),
-    ("clamp_min",     EW.clamp_min,     "method"),
-    ("clamp_max",     EW.clamp_max,     "method"),
-    ("maximum",       E.Maximum,        "method free"),
-    ("minimum",       E.Minimum,        "method free"),
-    ("where",         E.Where,          "free"),
-    ("eq",            EW.eq,            "method function __eq__"),
-    ("ne",            EW.ne,            "method function __ne__"),
-    ("lt",            EW.lt,            "method function __lt__"),
-    ("le",            EW.le,            "method function __le__"),
-    ("gt",            EW.gt,            "method function __gt__"),
-    ("ge",            EW.ge,            "method function __ge__"),
-    ("floor_divide",  EW.floor_divide,  "method function __floordiv__"),
-    ("remainder",     EW.remainder,     "method function __mod__"),
-    ("bitwise_and",   EW.bitwise_and,   "method function __and__ __rand__"),
-    ("bitwise_or",    EW.bitwise_or,    "method function __or__ __ror__"),
-    ("bitwise_xor",   EW.bitwise_xor,   "method function __xor__"),
-    ("bitwise_not",   EW.bitwise_not,   "method function __invert__"),
-    ("logical_not",   EW.logical_not,   "method function"),
-    ("isnan",         EW.isnan,         "method function"),
-    ("isfinite",      EW.isfinite,      "method function"),
-    ("equal",         EW.equal,         "method function"),
-    ("allclose",      EW.allclose,      "method function"),
-    ("clone",         E.Clone,          "method function"),
+    ("add",           Add,                               "method function inplace __add__ __radd__ __iadd__"),
+    ("sub",           Sub,                               "method function inplace __sub__ __rsub__ __isub__"),
+    ("mul",           Mul,                               "method function inplace __mul__ __rmul__ __imul__"),
+    ("div",           Div,                               "method function inplace __truediv__ __rtruediv__ __itruediv__"),
+    ("pow",           Pow,                               "method function inplace __pow__ __rpow__"),
+    ("neg",           Neg,                               "method function inplace __neg__"),
+    ("positive",      elementwise.positive,              "method function __pos__"),
+    ("abs",           Abs,                               "method function __abs__"),
+    ("exp",           Exp,                               "method function inplace"),
+    ("log",           Log,                               "method function"),
+    ("sqrt",          Sqrt,                              "method function inplace"),
+    ("rsqrt",         elementwise.rsqrt,                 "method function"),
+    ("sin",           Sin,                               "method function"),
+    ("cos",           Cos,                               "method function"),
+    ("tanh",          Tanh,                              "method function"),
+    ("sigmoid",       Sigmoid,                           "method function"),
+    ("relu",          Relu,                              "method function inplace"),
+    ("sign",          elementwise.sign,                  "method function"),
+    ("square",        elementwise.square,                "method function"),
+    ("reciprocal",    elementwise.reciprocal,            "method function"),
+    ("clamp",         Clamp,                             "method function inplace"),
+    ("clip",          Clamp,                             "method function"),
+    ("clamp_min",     elementwise.clamp_min,             "method"),
+    ("clamp_max",     elementwise.clamp_max,             "method"),
+    ("maximum",       Maximum,                           "method free"),
+    ("minimum",       Minimum,                           "method free"),
+    ("where",         Where,                             "free"),
+    ("eq",            elementwise.eq,                    "method function __eq__"),
+    ("ne",            elementwise.ne,                    "method function __ne__"),
+    ("lt",            elementwise.lt,                    "method function __lt__"),
+    ("le",            elementwise.le,                    "method function __le__"),
+    ("gt",            elementwise.gt,                    "method function __gt__"),
+    ("ge",            elementwise.ge,                    "method function __ge__"),
+    ("floor_divide",  elementwise.floor_divide,          "method function __floordiv__"),
+    ("remainder",     elementwise.remainder,             "method function __mod__"),
+    ("bitwise_and",   elementwise.bitwise_and,           "method function __and__ __rand__"),
+    ("bitwise_or",    elementwise.bitwise_or,            "method function __or__ __ror__"),
+    ("bitwise_xor",   elementwise.bitwise_xor,           "method function __xor__"),
+    ("bitwise_not",   elementwise.bitwise_not,           "method function __invert__"),
+    ("logical_not",   elementwise.logical_not,           "method function"),
+    ("isnan",         elementwise.isnan,                 "method function"),
+    ("isfinite",      elementwise.isfinite,              "method function"),
+    ("equal",         elementwise.equal,                 "method function"),
+    ("allclose",      elementwise.allclose,              "method function"),
+    ("clone",         Clone,                             "method function"),
     # ---- reductions ------------------------------------------------------------------------------
-    ("sum",           R.Sum,            "method function"),
-    ("mean",          R.Mean,           "method function"),
-    ("prod",          R.Prod,           "method function"),
-    ("var",           RD.var,           "method function"),
-    ("std",           RD.std,           "method function"),
-    ("norm",          RD.norm,          "method function"),
-    ("max",           RD.max_over,         "method function"),
-    ("min",           RD.min_over,         "method function"),
-    ("amax",          R.Amax,           "method function"),
-    ("amin",          R.Amin,           "method function"),
-    ("argmax",        RD.argmax,        "method function"),
-    ("argmin",        RD.argmin,        "method function"),
-    ("all",           RD.all_true,         "method function"),
-    ("any",           RD.any_true,         "method function"),
-    ("logsumexp",     R.LogSumExp,      "method function"),
-    ("softmax",       R.Softmax,        "method function"),
-    ("log_softmax",   R.LogSoftmax,     "method function"),
+    ("sum",           Sum,                               "method function"),
+    ("mean",          Mean,                              "method function"),
+    ("prod",          Prod,                              "method function"),
+    ("var",           reduce.var,                        "method function"),
+    ("std",           reduce.std,                        "method function"),
+    ("norm",          reduce.norm,                       "method function"),
+    ("max",           reduce.max_over,                   "method function"),
+    ("min",           reduce.min_over,                   "method function"),
+    ("amax",          Amax,                              "method function"),
+    ("amin",          Amin,                              "method function"),
+    ("argmax",        reduce.argmax,                     "method function"),
+    ("argmin",        reduce.argmin,                     "method function"),
+    ("all",           reduce.all_true,                   "method function"),
+    ("any",           reduce.any_true,                   "method function"),
+    ("logsumexp",     LogSumExp,                         "method function"),
+    ("softmax",       Softmax,                           "method function"),
+    ("log_softmax",   LogSoftmax,                        "method function"),
     # ---- movement --------------------------------------------------------------------------------
-    ("reshape",       M.Reshape,        "method function"),
-    ("view",          MV.view,          "method"),
-    ("view_as",       MV.reshape_as,    "method"),
-    ("reshape_as",    MV.reshape_as,    "method"),
-    ("flatten",       MV.flatten,       "method function"),
-    ("unflatten",     MV.unflatten,     "method function"),
-    ("squeeze",       MV.squeeze,       "method function"),
-    ("unsqueeze",     MV.unsqueeze,     "method function"),
-    ("transpose",     MV.transpose,     "method function"),
-    ("swapaxes",      MV.transpose,     "method function"),
-    ("t",             MV.t,             "method function"),
-    ("permute",       M.Permute,        "method function"),
-    ("expand",        M.Expand,         "method"),
-    ("broadcast_to",  M.Expand,         "method"),
-    ("expand_as",     MV.expand_as,     "method"),
-    ("repeat",        M.Repeat,         "method"),
-    ("split",         MV.split,         "method function"),
-    ("chunk",         MV.chunk,         "method function"),
-    ("unbind",        MV.unbind,        "method function"),
-    ("index",         M.Index,          "__getitem__"),
-    ("iterate",       MV.iterate,       "__iter__"),
-    ("cat",           M.Cat,            "free"),
-    ("stack",         MV.stack,         "free"),
+    ("reshape",       Reshape,                           "method function"),
+    ("view",          movement.view,                     "method"),
+    ("view_as",       movement.reshape_as,               "method"),
+    ("reshape_as",    movement.reshape_as,               "method"),
+    ("flatten",       movement.flatten,                  "method function"),
+    ("unflatten",     movement.unflatten,                "method function"),
+    ("squeeze",       movement.squeeze,                  "method function"),
+    ("unsqueeze",     movement.unsqueeze,                "method function"),
+    ("transpose",     movement.transpose,                "method function"),
+    ("swapaxes",      movement.transpose,                "method function"),
+    ("t",             movement.t,                        "method function"),
+    ("permute",       Permute,                           "method function"),
+    ("expand",        Expand,                            "method"),
+    ("broadcast_to",  Expand,                            "method"),
+    ("expand_as",     movement.expand_as,                "method"),
+    ("repeat",        Repeat,                            "method"),
+    ("split",         movement.split,                    "method function"),
+    ("chunk",         movement.chunk,                    "method function"),
+    ("unbind",        movement.unbind,                   "method function"),
+    ("index",         Index,                             "__getitem__"),
+    ("iterate",       movement.iterate,                  "__iter__"),
+    ("cat",           Cat,                               "free"),
+    ("stack",         movement.stack,                    "free"),
     # ---- matrix products -------------------------------------------------------------------------
-    ("matmul",        L.Matmul,         "method function __matmul__ __rmatmul__"),
-    ("mm",            LA.mm,            "method function"),
-    ("bmm",           LA.bmm,           "method function"),
-    ("dot",           LA.dot,           "method function"),
+    ("matmul",        Matmul,                            "method function __matmul__ __rmatmul__"),
+    ("mm",            linalg.mm,                         "method function"),
+    ("bmm",           linalg.bmm,                        "method function"),
+    ("dot",           linalg.dot,                        "method function"),
     # ---- in place only ---------------------------------------------------------------------------
-    ("zero_",         I.zero_,          "method"),
-    ("fill_",         I.fill_,          "method"),
-    ("copy_",         I.copy_,          "method"),
-    ("uniform_",      I.uniform_,       "method"),
-    ("normal_",       I.normal_,        "method"),
-    ("setitem",       I.setitem,        "__setitem__"),
+    ("zero_",         inplace.zero_,                     "method"),
+    ("fill_",         inplace.fill_,                     "method"),
+    ("copy_",         inplace.copy_,                     "method"),
+    ("uniform_",      inplace.uniform_,                  "method"),
+    ("normal_",       inplace.normal_,                   "method"),
+    ("setitem",       inplace.setitem,                   "__setitem__"),
     # ---- conversion ------------------------------------------------------------------------------
-    ("to",            C.to,             "method"),
-    ("astype",        C.astype,         "method"),
-    ("type_as",       C.type_as,        "method"),
-    ("float",         C.to_dtype(_dt.float32), "method"),
-    ("double",        C.to_dtype(_dt.float64), "method"),
-    ("half",          C.to_dtype(_dt.float16), "method"),
-    ("long",          C.to_dtype(_dt.int64),   "method"),
-    ("int",           C.to_dtype(_dt.int32),   "method"),
-    ("bool",          C.to_dtype(_dt.bool_),   "method"),
-    ("cpu",           C.cpu,            "method"),
-    ("cuda",          C.cuda,           "method"),
-    ("contiguous",    C.contiguous,     "method"),
-    ("numpy",         C.numpy,          "method"),
-    ("item",          C.item,           "method"),
-    ("tolist",        C.tolist,         "method"),
-    ("as_array",      C.as_array,       "__array__"),
-    ("to_float",      C.to_float,       "__float__"),
-    ("to_int",        C.to_int,         "__int__"),
-    ("to_index",      C.to_index,       "__index__"),
-    ("to_bool",       C.to_bool,        "__bool__"),
-    ("numel",         Tensor.numel,     "function"),
+    ("to",            conversion.to,                     "method"),
+    ("astype",        conversion.astype,                 "method"),
+    ("type_as",       conversion.type_as,                "method"),
+    ("float",         conversion.to_dtype(_dt.float32),  "method"),
+    ("double",        conversion.to_dtype(_dt.float64),  "method"),
+    ("half",          conversion.to_dtype(_dt.float16),  "method"),
+    ("long",          conversion.to_dtype(_dt.int64),    "method"),
+    ("int",           conversion.to_dtype(_dt.int32),    "method"),
+    ("bool",          conversion.to_dtype(_dt.bool_),    "method"),
+    ("cpu",           conversion.cpu,                    "method"),
+    ("cuda",          conversion.cuda,                   "method"),
+    ("contiguous",    conversion.contiguous,             "method"),
+    ("numpy",         conversion.numpy,                  "method"),
+    ("item",          conversion.item,                   "method"),
+    ("tolist",        conversion.tolist,                 "method"),
+    ("as_array",      conversion.as_array,               "__array__"),
+    ("to_float",      conversion.to_float,               "__float__"),
+    ("to_int",        conversion.to_int,                 "__int__"),
+    ("to_index",      conversion.to_index,               "__index__"),
+    ("to_bool",       conversion.to_bool,                "__bool__"),
+    ("numel",         Tensor.numel,                      "function"),
 )
 
-PROPERTIES = {"T": MV.reversed_dims, "mT": MV.matrix_transpose}
+PROPERTIES = {"T": movement.reversed_dims, "mT": movement.matrix_transpose}
 
 
 def _checked(fn, name):
@@ -163,7 +167,6 @@ def _checked(fn, name):
 
 
 def _binary_dunders(op, name):
-    binary = E.binary
 
     def forward(self, other):
         return binary(op, self, other, name)
@@ -183,7 +186,7 @@ def install(cls, variants, properties):
     """Attach every row's variants to ``cls``; returns the chainrule.name functions."""
     functions = {}
     for name, impl, kinds in variants:
-        binary = impl in (E.Add, E.Sub, E.Mul, E.Div, E.Pow)
+        is_binary = impl in (Add, Sub, Mul, Div, Pow)
         fn = impl.call if isinstance(impl, type) and issubclass(impl, Op) else impl
         kinds = kinds.split()
         for kind in kinds:
@@ -195,13 +198,13 @@ def install(cls, variants, properties):
             elif kind == "free":
                 functions[name] = fn
             elif kind == "inplace":
-                setattr(cls, name + "_", I.inplace_variant(fn, name + "_"))
+                setattr(cls, name + "_", inplace.inplace_variant(fn, name + "_"))
             elif kind.startswith("__i") and plain_dunder in kinds:
                 setattr(cls, kind, getattr(cls, name + "_"))
             elif kind.startswith("__r") and plain_dunder in kinds:
-                setattr(cls, kind, _binary_dunders(impl, name)[1] if binary else _reflected(fn))
+                setattr(cls, kind, _binary_dunders(impl, name)[1] if is_binary else _reflected(fn))
             else:
-                setattr(cls, kind, _binary_dunders(impl, name)[0] if binary else fn)
+                setattr(cls, kind, _binary_dunders(impl, name)[0] if is_binary else fn)
     for name, fn in properties.items():
         setattr(cls, name, property(fn))
     return functions
