@@ -302,3 +302,190 @@ def test_header_size_starting_with_pickle_byte_still_loads(tmp_path):
     assert p.read_bytes()[:1] == b"\x80"
     back = cr.load(p)
     assert back["w"].tolist() == [0, 1, 2] and back["note"] == "x" * pad
+
+
+# ---- the header is checked before anything else is read ---------------------------------------------
+import json  # noqa: E402
+import struct  # noqa: E402
+import tracemalloc  # noqa: E402
+
+
+def _craft(header, data=b"", n=None):
+    """A safetensors-like file: 8-byte little-endian header length, the JSON header, ``data``."""
+    raw = json.dumps(header).encode()
+    return struct.pack("<Q", len(raw) if n is None else n) + raw + data
+
+
+def _assert_refused(p, *patterns, oracle=True):
+    """cr.load refuses ``p`` with a RuntimeError naming the file and each pattern; the safetensors
+    library (the oracle torch users load with) refuses it too."""
+    with pytest.raises(RuntimeError) as err:
+        cr.load(p)
+    msg = str(err.value)
+    assert str(p) in msg and "cr.load" in msg, msg
+    for pat in patterns:
+        assert pat in msg, (pat, msg)
+    if oracle:
+        with pytest.raises(Exception):
+            safetensors.torch.load_file(str(p))
+    return msg
+
+
+def _peak_traced(fn):
+    tracemalloc.start()
+    try:
+        fn()
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+@pytest.mark.parametrize("kind", ["huge_length", "length_past_end", "not_json", "tensor_past_end"])
+def test_large_bogus_file_is_refused_without_reading_it(tmp_path, kind):
+    p = tmp_path / f"{kind}.bin"
+    size = 2 * 1024 ** 3
+    with open(p, "wb") as f:
+        if kind == "huge_length":          # fits in the file, but over the 100 MB header cap
+            f.write(struct.pack("<Q", 1536 * 1024 ** 2))
+        elif kind == "length_past_end":
+            f.write(struct.pack("<Q", size))
+        elif kind == "not_json":           # a plausible length, then zeros (no '{')
+            f.write(struct.pack("<Q", 64))
+        else:                              # a valid header declaring 3 GB of data in a 2 GB file
+            f.write(_craft({"w": {"dtype": "F32", "shape": [3 * 2 ** 28], "data_offsets": [0, 3 * 2 ** 30]}}))
+        f.truncate(size)                   # sparse: takes no disk space
+    peak = _peak_traced(lambda: pytest.raises(RuntimeError, cr.load, p))
+    assert peak < 10 * 1024 ** 2, f"cr.load allocated {peak} bytes before refusing a bogus file"
+    msg = _assert_refused(p)
+    expected = {"huge_length": "limit", "length_past_end": f"in a file of {size} bytes",
+                "not_json": "no JSON header", "tensor_past_end": "past the end of the data section"}[kind]
+    assert expected in msg
+
+
+def test_header_length_exceeding_the_file(tmp_path):
+    good = safetensors.torch.save({"w": torch.arange(4.0)})
+    n = int.from_bytes(good[:8], "little")
+    for bogus in [len(good) - 7, len(good), 2 ** 64 - 1]:
+        p = tmp_path / f"len{bogus}.safetensors"
+        p.write_bytes(struct.pack("<Q", bogus) + good[8:])
+        _assert_refused(p, f"header size {bogus}", f"file of {len(good)} bytes")
+    p = tmp_path / "len1.safetensors"
+    p.write_bytes(struct.pack("<Q", 1) + good[8:])
+    _assert_refused(p, "header size 1")
+    p = tmp_path / "ok.safetensors"  # the unmodified file still loads
+    p.write_bytes(struct.pack("<Q", n) + good[8:])
+    assert cr.load(p)["w"].tolist() == [0.0, 1.0, 2.0, 3.0]
+
+
+def _f32(key, shape, begin):
+    numel = int(np.prod(shape))
+    return {key: {"dtype": "F32", "shape": list(shape), "data_offsets": [begin, begin + 4 * numel]}}
+
+
+def test_offsets_past_the_end_of_the_data(tmp_path):
+    p = tmp_path / "past.safetensors"
+    p.write_bytes(_craft({**_f32("a", [2], 0), **_f32("b", [3], 8)}, bytes(12)))  # b needs 20 bytes, 12 present
+    _assert_refused(p, "tensor 'b'", "data_offsets [8, 20]", "12 bytes")
+    p.write_bytes(_craft(_f32("a", [2], 2 ** 62), bytes(8)))
+    _assert_refused(p, "tensor 'a'", str(2 ** 62))
+
+
+def test_overlapping_entries(tmp_path):
+    p = tmp_path / "overlap.safetensors"
+    p.write_bytes(_craft({**_f32("a", [4], 0), **_f32("b", [2], 8)}, bytes(16)))   # b = second half of a
+    _assert_refused(p, "'a' and 'b' overlap")
+    p.write_bytes(_craft({**_f32("a", [2], 0), **_f32("b", [2], 0)}, bytes(8)))    # the same bytes twice
+    _assert_refused(p, "overlap")
+
+
+def test_gaps_and_trailing_bytes_are_refused(tmp_path):
+    p = tmp_path / "gap.safetensors"
+    p.write_bytes(_craft({**_f32("a", [1], 0), **_f32("b", [1], 8)}, bytes(12)))
+    _assert_refused(p, "[4, 8)", "no tensor")
+    p.write_bytes(_craft(_f32("a", [1], 0), bytes(4) + b"junk"))
+    _assert_refused(p, "cover 4 bytes", "has 8")
+
+
+@pytest.mark.parametrize("entry, words", [
+    ({"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 12]}, ["shape [2, 3]", "24 bytes", "hold 12 bytes"]),
+    ({"dtype": "F64", "shape": [3], "data_offsets": [0, 12]}, ["F64", "24 bytes"]),
+    ({"dtype": "F32", "shape": [-1, 3], "data_offsets": [0, 12]}, ["shape [-1, 3]", "non-negative"]),
+    ({"dtype": "F32", "shape": [1.5], "data_offsets": [0, 12]}, ["shape [1.5]"]),
+    ({"dtype": "F32", "shape": "3", "data_offsets": [0, 12]}, ["shape '3'"]),
+    ({"dtype": "F32", "shape": [True, 3], "data_offsets": [0, 12]}, ["shape [True, 3]"]),
+    ({"dtype": "F32", "data_offsets": [0, 12]}, ["shape None"]),
+    ({"dtype": "C64", "shape": [3], "data_offsets": [0, 12]}, ["dtype 'C64'", "does not support"]),
+    ({"dtype": "F32", "shape": [3], "data_offsets": [12, 0]}, ["[12, 0]", "begin is after end"]),
+    ({"dtype": "F32", "shape": [3], "data_offsets": [0, 12, 24]}, ["[0, 12, 24]"]),
+    ({"dtype": "F32", "shape": [3], "data_offsets": [-4, 8]}, ["[-4, 8]"]),
+    ({"dtype": "F32", "shape": [3]}, ["data_offsets None"]),
+    ([1, 2, 3], ["[1, 2, 3]", "not an object"]),
+])
+def test_bad_entries_are_refused(tmp_path, entry, words):
+    p = tmp_path / "bad_entry.safetensors"
+    p.write_bytes(_craft({"w": entry}, bytes(12)))
+    _assert_refused(p, "tensor 'w'", *words)
+
+
+def test_bad_header_json_is_refused(tmp_path):
+    p = tmp_path / "dup.safetensors"
+    raw = b'{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}'
+    p.write_bytes(struct.pack("<Q", len(raw)) + raw + bytes(4))
+    msg = _assert_refused(p, "twice", oracle=False)  # safetensors silently keeps one of them
+    assert "'w'" in msg
+    p.write_bytes(_craft({"__metadata__": {"format": 1}, **_f32("w", [1], 0)}, bytes(4)))
+    _assert_refused(p, "__metadata__")
+    raw = b'{"w": "\xff\xfe"}'
+    p.write_bytes(struct.pack("<Q", len(raw)) + raw)
+    _assert_refused(p, "bad header")
+
+
+def test_crafted_valid_file_loads_like_safetensors(tmp_path):
+    """A hand-built file with zero-size and 0-d tensors: the header checks accept what is valid."""
+    a = np.arange(6, dtype="<f4").reshape(2, 3)
+    s = np.array(7, dtype="<i8")
+    header = {"__metadata__": {"k": "v"}, **_f32("a", [2, 3], 0),
+              "e": {"dtype": "I16", "shape": [0, 5], "data_offsets": [24, 24]},
+              "s": {"dtype": "I64", "shape": [], "data_offsets": [24, 32]}}
+    p = tmp_path / "crafted.safetensors"
+    p.write_bytes(_craft(header, a.tobytes() + s.tobytes()))
+    back, ref = cr.load(p), safetensors.torch.load_file(str(p))
+    assert list(back) == ["a", "e", "s"]
+    for k in back:
+        np.testing.assert_array_equal(back[k].numpy(), ref[k].numpy())
+        assert back[k].shape == tuple(ref[k].shape) and back[k].data.flags.writeable
+
+
+class _Stream(io.RawIOBase):
+    """A read-only, non-seekable stream (a pipe, a socket): no size is known up front."""
+    def __init__(self, data):
+        self._buf = io.BytesIO(data)
+        self.name = "<stream>"
+
+    def readable(self):
+        return True
+
+    def readinto(self, b):
+        return self._buf.readinto(b)
+
+
+def test_non_seekable_streams(tmp_path):
+    buf = io.BytesIO()
+    cr.save({"w": cr.arange(5), "step": 2}, buf)
+    data = buf.getvalue()
+    back = cr.load(_Stream(data))
+    assert back["w"].tolist() == [0, 1, 2, 3, 4] and back["step"] == 2
+    for bad, words in [(data[:-1], "truncated"), (data + b"x", "follow the data section"),
+                       (data[:20], "truncated")]:
+        with pytest.raises(RuntimeError, match=words) as err:
+            cr.load(_Stream(bad))
+        assert "<stream>" in str(err.value)
+
+
+def test_file_object_is_read_from_its_position():
+    buf = io.BytesIO()
+    buf.write(b"prefix")
+    cr.save({"w": cr.ones(2)}, buf)
+    buf.seek(6)
+    assert cr.load(buf)["w"].tolist() == [1.0, 1.0]

@@ -27,7 +27,7 @@ class _WriteLog:
 writes = _WriteLog()
 
 
-def _root(array):
+def root_array(array):
     base = array
     while type(getattr(base, "base", None)) is type(array):
         base = base.base
@@ -39,7 +39,7 @@ def note_write(array):
     epoch = writes.epoch = writes.epoch + 1
     slot = epoch % _RING
     writes.epochs[slot] = epoch
-    writes.ids[slot] = id(_root(array))
+    writes.ids[slot] = id(root_array(array))
 
 
 def _arrays(value):
@@ -59,7 +59,7 @@ def check_saved(node):
     if node.op.bilinear:  # input 0 is read only for input 1's gradient and vice versa
         args = [a for i, a in enumerate(args[:2]) if node.needs[1 - i]]
     for array in _arrays((args, node.out, node.saved)):
-        if id(_root(array)) in written:
+        if id(root_array(array)) in written:
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an "
                 f"inplace operation: [{array.dtype} {list(array.shape)}], saved by {node.name()}, was "

@@ -2,11 +2,15 @@
 public entry side by side. ``call`` validates shapes, dims and indices and passes normalised
 arguments on.
 """
+import weakref
+
 import numpy as np
 
 from .. import dtypes as _dt
 from .args import dim as _dim, dims as _dims, is_tensor, on_device_of, same_device, shape_args, size_args
-from .registry import Op, apply
+from ..autograd.grad_mode import state as _grad_state
+from ..backend import namespace
+from .registry import NO_CTX, Op, apply
 
 
 class Reshape(Op):
@@ -16,7 +20,7 @@ class Reshape(Op):
         shape = _infer_shape(shape_args(shape), input.data.size, input.data.shape, "reshape")
         if shape == input.data.shape:
             return input
-        return apply(Reshape, input, shape=shape)
+        return as_view(apply(Reshape, input, shape=shape), input, Reshape, dict(shape=shape))
 
     @staticmethod
     def forward(ctx, xp, x, shape):
@@ -39,7 +43,8 @@ class Permute(Op):
             raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not "
                                f"match the length of the desired ordering of dimensions i.e. input.dim() "
                                f"= {nd} is not equal to len(dims) = {len(dims)}")
-        return apply(Permute, input, dims=_dims(tuple(dims), nd, "permute"))
+        dims = _dims(tuple(dims), nd, "permute")
+        return as_view(apply(Permute, input, dims=dims), input, Permute, dict(dims=dims))
 
     @staticmethod
     def forward(ctx, xp, x, dims):
@@ -80,7 +85,7 @@ class Expand(Op):
         target = tuple(target)
         if target == shp:
             return input
-        return apply(Expand, input, shape=target)
+        return as_view(apply(Expand, input, shape=target), input, Expand, dict(shape=target))
 
     @staticmethod
     def forward(ctx, xp, x, shape):
@@ -99,7 +104,8 @@ class Index(Op):
         keys = torch_order(key, basic)
         if len(keys) == 2:
             return apply(Index, apply(Index, input, key=keys[0], basic=True), key=keys[1], basic=False)
-        return apply(Index, input, key=key, basic=basic)
+        out = apply(Index, input, key=key, basic=basic)
+        return as_view(out, input, Index, dict(key=key, basic=True)) if basic else out
 
     @staticmethod
     def forward(ctx, xp, x, key, basic):
@@ -125,37 +131,67 @@ class IndexGrad(Op):
         return (gg[ctx.saved],)
 
 
-def put_at(a, keys, v):
-    """a[k0][k1]...[kn] = v: every key but the last is basic indexing, so each step is a view."""
-    for k in keys[:-1]:
-        a = a[k]
-    a[keys[-1]] = v
+# ---- views: a path of view steps ((op, params), ...) from a base to a region of it ----------------
 
-
-def take_at(a, keys):
-    for k in keys:
-        a = a[k]
+def take_along(a, path):
+    """``a`` (an array or a Tensor) seen through ``path``: a view of it where the steps are views."""
+    for op, params in path:
+        a = apply(op, a, **params) if is_tensor(a) else op.forward(NO_CTX, namespace(a), a, **params)
     return a
 
 
+def put_along(a, path, v):
+    """Write ``v`` into the region of array ``a`` that ``path`` leads to (the last step may be an
+    advanced index: ``region[key] = v`` writes through it)."""
+    op, params = path[-1]
+    region = take_along(a, path[:-1])
+    if op is Index:
+        region[params["key"]] = v
+    else:
+        take_along(region, path[-1:])[...] = v
+
+
+def index_path(keys, basic):
+    """setitem's keys (``torch_order``) as a path: all basic steps but perhaps the last."""
+    return tuple((Index, dict(key=k, basic=basic if len(keys) == 1 else i == 0)) for i, k in enumerate(keys))
+
+
+def as_view(out, input, op, params):
+    """Record that ``out`` shares ``input``'s memory (a view): an in-place write through either must
+    reach the other, values and history (``tensor.inplace.store``). Views know their root base and
+    the path from it; the root keeps weak references to its live views. Only in grad mode."""
+    if not _grad_state.enabled or out is input or not namespace(out.data).may_share_memory(out.data, input.data):
+        return out
+    meta = input._meta
+    root, path = (meta and meta.get("view_of")) or (input, ())
+    out._meta = {"view_of": (root, path + ((op, params),))}
+    if root._meta is None:
+        root._meta = {}
+    views = root._meta.get("views")
+    if views is None:
+        views = root._meta["views"] = weakref.WeakSet()
+    views.add(out)
+    return out
+
+
 class IndexPut(Op):
-    """out = x with out[keys] = v (a recorded ``x[key] = v``; ``keys`` applied one after the other);
-    dx = g with zeros at keys,  dv = g[keys] (summed to v's shape by the engine)"""
+    """out = x with the region ``path`` leads to replaced by v (``x[key] = v``, and an in-place write
+    through a view, torch's CopySlices);  dx = g with zeros in the region,  dv = g's region"""
     @staticmethod
-    def forward(ctx, xp, x, v, keys):
+    def forward(ctx, xp, x, v, path):
         out = x.copy()
-        put_at(out, keys, v)
+        put_along(out, path, v)
         kept = None
         if ctx.needs and ctx.needs[0]:
             kept = xp.ones(x.shape, dtype=bool)
-            put_at(kept, keys, False)
-        ctx.saved = (keys, kept)
+            put_along(kept, path, False)
+        ctx.saved = (path, kept)
         return out
 
     @staticmethod
     def backward(ctx, xp, g, out):
-        keys, kept = ctx.saved
-        return (g * kept if ctx.needs[0] else None), (take_at(g, keys) if ctx.needs[1] else None)
+        path, kept = ctx.saved
+        return (g * kept if ctx.needs[0] else None), (take_along(g, path) if ctx.needs[1] else None)
 
 
 class Cat(Op):

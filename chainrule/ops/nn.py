@@ -1,15 +1,25 @@
-"""Fused neural-network primitives: forward and backward side by side.
+"""Fused neural-network primitives: forward, backward and public entry side by side.
 
 These exist because the composite of primitives is measurably slower (bench/): convolution
 (im2col + one GEMM), pooling (strided windows), softmax cross-entropy, batch norm, and the
-activations whose composite would need several temporaries.
+activations whose composite would need several temporaries. Each op's ``call`` is its
+``nn.functional`` entry (``conv2d = Conv2d.call``): it checks the arguments as torch does,
+normalises them and calls ``apply``. The checks that ``nn.functional``'s compositions share with
+these ops (float input, same shape, class targets) are the helpers here.
 """
 import math
 
 import numpy as np
 
+from ..backend import namespace
 from . import registry
-from .registry import Op
+from .args import check_tensor
+from .registry import Op, apply
+
+
+def check_float(x, op):
+    if check_tensor(x, op).data.dtype.kind != "f":
+        raise RuntimeError(f"{op}: expected a floating point input, got {x.dtype}")
 
 
 # ---- activations ----------------------------------------------------------------------------
@@ -17,6 +27,11 @@ from .registry import Op
 class LeakyRelu(Op):
     """out = x if x > 0 else slope x;  dx = g or slope g"""
     save_args = True
+
+    @staticmethod
+    def call(input, negative_slope=0.01, inplace=False):
+        check_float(input, "leaky_relu")
+        return apply(LeakyRelu, input, slope=float(negative_slope))
 
     @staticmethod
     def forward(ctx, xp, x, slope):
@@ -34,6 +49,11 @@ class Elu(Op):
     save_out = True
 
     @staticmethod
+    def call(input, alpha=1.0, inplace=False):
+        check_float(input, "elu")
+        return apply(Elu, input, alpha=float(alpha))
+
+    @staticmethod
     def forward(ctx, xp, x, alpha):
         ctx.saved = alpha
         return xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0)))
@@ -47,6 +67,13 @@ class Gelu(Op):
     """out = x Phi(x) (exact, erf) or its tanh approximation;  dx = g (Phi(x) + x phi(x))"""
     save_args = True
     once_differentiable = True
+
+    @staticmethod
+    def call(input, approximate="none"):
+        check_float(input, "gelu")
+        if approximate not in ("none", "tanh"):
+            raise RuntimeError(f"gelu: approximate argument must be either none or tanh, got {approximate!r}")
+        return apply(Gelu, input, approximate=approximate)
 
     @staticmethod
     def forward(ctx, xp, x, approximate="none"):
@@ -67,6 +94,36 @@ class Gelu(Op):
 
 
 # ---- convolution and pooling -------------------------------------------------------------------
+
+def pair(v, name):
+    if isinstance(v, (tuple, list)):
+        if len(v) != 2:
+            raise ValueError(f"{name} must be an int or a pair of ints, got {v}")
+        return tuple(int(x) for x in v)
+    return (int(v), int(v))
+
+
+def _conv_out(size, k, s, p, d):
+    return (size + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def _pool_args(input, kernel_size, stride, padding, dilation, op):
+    kernel = pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None or stride == [] or stride == () else pair(stride, "stride")
+    padding, dilation = pair(padding, "padding"), pair(dilation, "dilation")
+    if input.data.ndim not in (3, 4):
+        raise RuntimeError(f"{op}: Expected 3D or 4D (batch mode) tensor for input, got {list(input.shape)}")
+    if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
+        raise RuntimeError(f"{op}: pad should be at most half of effective kernel size, but got pad={padding}, "
+                           f"kernel_size={kernel}")
+    h, w = input.data.shape[-2:]
+    out_hw = (_conv_out(h, kernel[0], stride[0], padding[0], dilation[0]),
+              _conv_out(w, kernel[1], stride[1], padding[1], dilation[1]))
+    if out_hw[0] <= 0 or out_hw[1] <= 0:
+        raise RuntimeError(f"{op}: Given input size: {list(input.shape[-3:])}. Calculated output size: "
+                           f"{[input.data.shape[-3], *out_hw]}. Output size is too small")
+    return kernel, stride, padding, dilation, out_hw
+
 
 def _windows(xp, x, kh, kw, stride, dilation, out_hw):
     """A read-only view (N, C, kh, kw, Ho, Wo) of every kernel window of x (N, C, H, W)."""
@@ -143,6 +200,39 @@ class Conv2d(Op):
     once_differentiable = True
 
     @staticmethod
+    def call(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+        stride, padding, dilation = pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation")
+        if input.data.ndim not in (3, 4):
+            raise RuntimeError(f"conv2d: Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input "
+                               f"of size: {list(input.shape)}")
+        unbatched = input.data.ndim == 3
+        if unbatched:
+            input = input.unsqueeze(0)
+        o, cg, kh, kw = weight.data.shape
+        n, c, h, w = input.data.shape
+        if c != cg * groups:
+            raise RuntimeError(f"conv2d: Given groups={groups}, weight of size {list(weight.shape)}, expected "
+                               f"input{list(input.shape)} to have {cg * groups} channels, but got {c} channels "
+                               "instead")
+        if o % groups:
+            raise RuntimeError(f"conv2d: out_channels ({o}) must be divisible by groups ({groups})")
+        if min(stride) <= 0 or min(dilation) <= 0 or min(padding) < 0:
+            raise RuntimeError(f"conv2d: non-positive stride or dilation, or negative padding: stride={stride}, "
+                               f"padding={padding}, dilation={dilation}")
+        out_hw = (_conv_out(h, kh, stride[0], padding[0], dilation[0]),
+                  _conv_out(w, kw, stride[1], padding[1], dilation[1]))
+        if out_hw[0] <= 0 or out_hw[1] <= 0:
+            raise RuntimeError(f"conv2d: Calculated padded input size per channel: ({h + 2 * padding[0]} x "
+                               f"{w + 2 * padding[1]}). Kernel size: ({dilation[0] * (kh - 1) + 1} x "
+                               f"{dilation[1] * (kw - 1) + 1}). Kernel size can't be greater than actual input size")
+        if input.data.dtype != weight.data.dtype:
+            raise RuntimeError(f"conv2d: Input type ({input.dtype}) and weight type ({weight.dtype}) should be the "
+                               "same")
+        out = apply(Conv2d, input, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups,
+                    out_hw=out_hw)
+        return out.squeeze(0) if unbatched else out
+
+    @staticmethod
     def forward(ctx, xp, x, w, b, stride, padding, dilation, groups, out_hw):
         n, c, h, wd = x.shape
         o, cg, kh, kw = w.shape
@@ -210,6 +300,17 @@ class MaxPool2d(Op):
     once_differentiable = True
 
     @staticmethod
+    def call(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+        if ceil_mode or return_indices:
+            raise NotImplementedError("max_pool2d: ceil_mode and return_indices are not supported")
+        kernel, stride, padding, dilation, out_hw = _pool_args(input, kernel_size, stride, padding, dilation,
+                                                               "max_pool2d")
+        unbatched = input.data.ndim == 3
+        x = input.unsqueeze(0) if unbatched else input
+        out = apply(MaxPool2d, x, kernel=kernel, stride=stride, padding=padding, dilation=dilation, out_hw=out_hw)
+        return out.squeeze(0) if unbatched else out
+
+    @staticmethod
     def forward(ctx, xp, x, kernel, stride, padding, dilation, out_hw):
         kh, kw = kernel
         xpad = _pad(xp, x, padding, -xp.inf)
@@ -249,6 +350,16 @@ class AvgPool2d(Op):
     once_differentiable = True
 
     @staticmethod
+    def call(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+        if ceil_mode or not count_include_pad:
+            raise NotImplementedError("avg_pool2d: ceil_mode and count_include_pad=False are not supported")
+        kernel, stride, padding, _, out_hw = _pool_args(input, kernel_size, stride, padding, 1, "avg_pool2d")
+        unbatched = input.data.ndim == 3
+        x = input.unsqueeze(0) if unbatched else input
+        out = apply(AvgPool2d, x, kernel=kernel, stride=stride, padding=padding, out_hw=out_hw)
+        return out.squeeze(0) if unbatched else out
+
+    @staticmethod
     def forward(ctx, xp, x, kernel, stride, padding, out_hw):
         kh, kw = kernel
         win = _windows(xp, _pad(xp, x, padding), kh, kw, stride, (1, 1), out_hw)
@@ -265,11 +376,76 @@ class AvgPool2d(Op):
 
 # ---- losses and normalisation ---------------------------------------------------------------------
 
+def class_targets(input, target, reduction, label_smoothing, op):
+    """Check a class-index loss's arguments; return logits as (M, C), targets as a flat int array
+    and C."""
+    check_float(input, op)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{op}: {reduction} is not a valid value for reduction")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{op}: label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    if target.data.dtype.kind not in "iu":
+        if target.data.dtype.kind == "f" and target.shape == input.shape:
+            raise NotImplementedError(f"{op}: class-probability targets are not supported; pass class indices")
+        raise RuntimeError(f"{op}: expected target of integer (Long) dtype for class indices, got {target.dtype}")
+    if input.data.ndim == 1:
+        input = input.unsqueeze(0)
+        target = target.reshape(1)
+    if input.data.ndim < 2:
+        raise ValueError(f"{op}: Expected input of at least 1 dimension, got {input.data.ndim}")
+    n, c = input.data.shape[:2]
+    expected = (n,) + input.data.shape[2:]
+    if target.data.shape != expected:
+        raise ValueError(f"{op}: Expected target size {list(expected)}, got {list(target.shape)} "
+                         f"(input size {list(input.shape)})")
+    if input.data.ndim > 2:  # (N, C, d1, ...) -> (N*d1*..., C)
+        input = input.permute((0,) + tuple(range(2, input.data.ndim)) + (1,)).reshape(-1, c)
+    return input, target.data.reshape(-1), c
+
+
+def coefficients(x, t, c, weight, ignore_index, label_smoothing, reduction, op):
+    """The (M, C) coefficient tensor of a class-index loss (SoftmaxCrossEntropy's rule) for
+    logits x (M, C) and flat targets t; checks the targets against C."""
+    xp = namespace(x.data)
+    valid = t != ignore_index
+    tv = xp.where(valid, t, 0)
+    if t.size and (int(tv.min()) < 0 or int(tv.max()) >= c):
+        bad = int(tv.max()) if int(tv.max()) >= c else int(tv.min())
+        raise IndexError(f"{op}: Target {bad} is out of bounds (number of classes: {c})")
+    m, dtype = t.shape[0], x.data.dtype
+    w = xp.ones(c, dtype=dtype) if weight is None else weight.data.astype(dtype, copy=False)
+    wt = w[tv] * valid
+    coef = xp.zeros((m, c), dtype=dtype)
+    coef[xp.arange(m), tv] = wt * (1 - label_smoothing)
+    if label_smoothing:
+        coef += (label_smoothing / c) * w[None, :] * valid[:, None]
+    if reduction == "mean":
+        denom = wt.sum()
+        coef /= denom if denom != 0 else xp.nan
+    return registry.make(coef)
+
+
+def per_target(losses, input, target, reduction):
+    """A class-index loss's result from its per-target losses (the mean is in the coefficients)."""
+    if reduction == "none":
+        return losses.reshape(target.shape if input.data.ndim > 1 else ())
+    return losses.sum()
+
+
 class SoftmaxCrossEntropy(Op):
     """loss_i = -sum_c a_ic log softmax(x_i)_c, for a coefficient matrix a (one-hot target times
     its class weight, label smoothing, ignore mask, 1/denominator for 'mean');
     dx_i = g_i (softmax(x_i) sum_c a_ic - a_i)"""
     save_args = True
+
+    @staticmethod
+    def call(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+        x, t, c = class_targets(input, target, reduction, label_smoothing, "cross_entropy")
+        if weight is not None and weight.data.shape != (c,):
+            raise RuntimeError(f"cross_entropy: weight tensor should be defined either for all {c} classes or no "
+                               f"classes but got weight tensor of shape: {list(weight.shape)}")
+        coef = coefficients(x, t, c, weight, ignore_index, label_smoothing, reduction, "cross_entropy")
+        return per_target(apply(SoftmaxCrossEntropy, x, coef), input, target, reduction)
 
     @staticmethod
     def forward(ctx, xp, x, coef):
@@ -297,6 +473,29 @@ class BatchNorm(Op):
     once_differentiable = True
 
     @staticmethod
+    def call(input, running_mean, running_var, weight=None, bias=None, training=False, eps=1e-5,
+             batch_stats=None):
+        """batch_norm but the running statistics' update: training appends (mean, biased var, M)
+        of the batch to ``batch_stats`` (a list) for nn.functional.batch_norm to make it."""
+        if input.data.ndim < 2:
+            raise ValueError(f"batch_norm: expected at least 2D input (got {input.data.ndim}D input)")
+        c = input.data.shape[1]
+        for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
+                        ("running_var", running_var)):
+            if t is not None and t.data.shape != (c,):
+                raise RuntimeError(f"batch_norm: {name} should contain {c} elements not {t.data.size}")
+        if training:
+            if input.data.size // c <= 1:
+                raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                                 f"{list(input.shape)}")
+            return apply(BatchNorm, input, weight, bias, mean=None, var=None, eps=eps, training=True,
+                         batch_stats=batch_stats)
+        if running_mean is None or running_var is None:
+            raise RuntimeError("batch_norm: running_mean and running_var must be defined in evaluation mode")
+        return apply(BatchNorm, input, weight, bias, mean=running_mean.data, var=running_var.data, eps=eps,
+                     training=False)
+
+    @staticmethod
     def forward(ctx, xp, x, weight, bias, mean, var, eps, training, batch_stats=None):
         n, c = x.shape[:2]
         x3 = x.reshape(n, c, -1)
@@ -312,7 +511,7 @@ class BatchNorm(Op):
                 out += bias[:, None]
             ctx.saved = (xhat, inv_std, weight, count, True)
             if batch_stats is not None:  # the caller updates its running statistics from these
-                batch_stats.append((mean, var))
+                batch_stats.append((mean, var, count))
         else:
             inv_std = (1.0 / xp.sqrt(var + eps)).astype(x.dtype)
             scale = inv_std * weight if weight is not None else inv_std
@@ -347,11 +546,26 @@ class BatchNorm(Op):
                 None, None)
 
 
+def same_shape(input, target, op):
+    if input.shape != target.shape:
+        raise ValueError(f"{op}: Using a target size ({list(target.shape)}) that is different to the input size "
+                         f"({list(input.shape)}) is not supported. Please ensure they have the same size.")
+
+
 class BinaryCrossEntropy(Op):
     """loss = -(y max(log p, -100) + (1 - y) max(log(1 - p), -100))  (torch clamps the logs so p = 0
     or 1 stays finite);  dp = g (p - y) / max(p (1 - p), 1e-12),  dy = g (log(1 - p) - log p)"""
     save_args = True
     once_differentiable = True
+
+    @staticmethod
+    def call(input, target):
+        same_shape(input, target, "binary_cross_entropy")
+        data = input.data
+        if data.size and (float(data.min()) < 0 or float(data.max()) > 1 or bool(np.isnan(np.asarray(data.sum())))):
+            raise RuntimeError(f"binary_cross_entropy: all elements of input should be between 0 and 1 (got values "
+                               f"in [{float(data.min())}, {float(data.max())}])")
+        return apply(BinaryCrossEntropy, input, target)
 
     @staticmethod
     def forward(ctx, xp, p, y):

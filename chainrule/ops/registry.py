@@ -62,7 +62,8 @@ class Op:
 
 
 class _Discard:
-    """ctx for forwards that record nothing (no_grad or no input needs a gradient)."""
+    """ctx for forwards that record nothing (no_grad, no input needs a gradient, or an op's forward
+    replayed on arrays)."""
     __slots__ = ()
     needs = ()
 
@@ -70,7 +71,7 @@ class _Discard:
         pass
 
 
-_DISCARD = _Discard()
+NO_CTX = _Discard()
 
 
 def _check_devices(op, arrays):
@@ -128,7 +129,7 @@ def apply(op, *inputs, **params):
         if op.save_out:
             node.out = out
         return make(out, node)
-    out = op.forward(_DISCARD, xp, *arrays, **params)
+    out = op.forward(NO_CTX, xp, *arrays, **params)
     if type(out) is not _ndarray and xp is NP:
         out = np.asarray(out)
     return make(out)

@@ -74,6 +74,7 @@ VARIANTS = (
     ("isfinite",      elementwise.isfinite,              "method function"),
     ("equal",         elementwise.equal,                 "method function"),
     ("allclose",      elementwise.allclose,              "method function"),
+    ("masked_fill",   elementwise.masked_fill,           "method function inplace"),
     ("clone",         Clone,                             "method function"),
     # ---- reductions ------------------------------------------------------------------------------
     ("sum",           Sum,                               "method function"),
@@ -108,6 +109,7 @@ VARIANTS = (
     ("permute",       Permute,                           "method function"),
     ("expand",        Expand,                            "method"),
     ("broadcast_to",  Expand,                            "method"),
+    ("narrow",        movement.narrow,                   "method function"),
     ("expand_as",     movement.expand_as,                "method"),
     ("repeat",        Repeat,                            "method"),
     ("split",         movement.split,                    "method function"),

@@ -147,7 +147,7 @@ class Tensor:
         return Tensor._make(self.data)
 
     def detach_(self):
-        if self._node is not None and self._meta and self._meta.get("view"):
+        if self._node is not None and self._meta and self._meta.get("view_of"):
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self._node = None
         self._requires_grad = False

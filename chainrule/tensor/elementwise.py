@@ -4,7 +4,7 @@ import numpy as np
 
 from ..backend import namespace
 from ..ops.args import broadcast_error, is_tensor, no_bool_pair, operand, plain, promote, same_device
-from ..ops.elementwise import Div, Pow, Mul
+from ..ops.elementwise import Div, Pow, Mul, Where
 
 
 def _on_arrays(a, b, method, promoted=False):
@@ -109,6 +109,16 @@ def clamp_min(input, min):
 
 def clamp_max(input, max):
     return input.clamp(max=max)
+
+
+def masked_fill(input, mask, value):
+    if not is_tensor(mask) or mask.data.dtype != np.bool_:
+        raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype "
+                           f"{getattr(mask, 'dtype', type(mask).__name__)}")
+    if is_tensor(value) and value.data.ndim:
+        raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, but got tensor with "
+                           f"{value.data.ndim} dimension(s)")
+    return Where.call(mask, value.to(input.dtype) if is_tensor(value) else value, input).to(input.dtype)
 
 
 def positive(input):

@@ -1,18 +1,21 @@
 """In-place updates: ``x.add_(y)``, ``x += y``, ``x[key] = v``, ``fill_``, ``copy_``, ...
 
-An in-place variant computes its result out of place and stores it (``store``). Under grad mode,
-when the result is part of a graph, the tensor takes the result's array and node (its old arrays
-stay intact for the backward of ops that saved them); otherwise the array is written in place and
-the write is logged, so a backward through a value saved before the write raises.
+An in-place variant computes its result out of place and ``store`` writes it into the tensor's
+memory, so every view of that memory sees the new values, as in torch. In grad mode the write is
+also recorded: the tensor's (or, for a view, its base's) history becomes the op that produced
+the value, a write through a view becomes ``IndexPut`` of the base (torch's CopySlices), and every
+live view of the base is re-derived from the new base. The write is logged: a backward that needs
+a value saved before it raises (torch's version counters).
 """
 import numpy as np
 
 from ..autograd.grad_mode import state as _grad_state
-from ..autograd.node import note_write
+from ..autograd.node import note_write, root_array
 from ..backend import namespace, to_device
 from ..backend import random as _random
 from ..ops.args import is_tensor, leaf_array, plain, same_device
-from ..ops.movement import IndexPut, put_at, index_key, torch_order
+from ..ops.elementwise import Where
+from ..ops.movement import IndexPut, index_key, index_path, put_along, take_along, torch_order
 from ..ops.registry import apply
 
 
@@ -22,8 +25,13 @@ def check_inplace(t, op):
                            "operation.")
 
 
+def _view_of(t):
+    """(root base, path) when ``t`` is a view, else None."""
+    return t._meta.get("view_of") if t._meta is not None else None
+
+
 def store(t, result, op):
-    """Store ``result`` (a Tensor computed out of place) into ``t``."""
+    """Write ``result`` (a Tensor computed out of place, of t's shape) into ``t``."""
     check_inplace(t, op)
     if result.data.dtype != t.data.dtype and not np.can_cast(result.data.dtype, t.data.dtype, "same_kind"):
         raise RuntimeError(f"{op}: result type {result.dtype.name.capitalize()} can't be cast to the "
@@ -31,14 +39,46 @@ def store(t, result, op):
     if result.data.shape != t.data.shape:
         raise RuntimeError(f"{op}: output with shape {list(t.data.shape)} doesn't match the "
                            f"broadcast shape {list(result.data.shape)}")
-    if _grad_state.enabled and result._node is not None:
+    if not getattr(t.data.flags, "writeable", True):
+        raise RuntimeError(f"{op}: unsupported operation: more than one element of the written-to tensor "
+                           "refers to a single memory location (an expand()ed view). Please clone() the "
+                           "tensor before performing the operation.")
+    view = _view_of(t)
+    root = view[0] if view is not None else t
+    if _grad_state.enabled and (result._node is not None or root._requires_grad):
+        if view is not None and root._node is None and root._requires_grad:
+            raise RuntimeError(f"{op}: a view of a leaf Variable that requires grad is being used in an "
+                               "in-place operation.")
+        if result._node is None:  # a constant written over a value with a history: gradient 0 there
+            result = apply(Where, plain(namespace(t.data).zeros(t.data.shape, dtype=bool)), t, result)
         if result.data.dtype != t.data.dtype:
             result = result.to(t.dtype)
-        t.data, t._node, t._requires_grad = result.data, result._node, True
+        _own_saved_inputs(result._node, root.data)
+        new = result if view is None else apply(IndexPut, root, result, path=view[1])
+        namespace(root.data).copyto(root.data, new.data, casting="unsafe")
+        note_write(root.data)
+        root._node, root._requires_grad = new._node, True
+        _rederive_views(root)
         return t
     namespace(t.data).copyto(t.data, result.data, casting="unsafe")
     note_write(t.data)
     return t
+
+
+def _own_saved_inputs(node, memory):
+    """The op that computed an in-place result read the memory about to be written: it keeps copies
+    of what it saved (x.sin_() needs the old x), as torch's in-place formulas do."""
+    if node is not None and node.args:
+        base = root_array(memory)
+        node.args = [a.copy() if hasattr(a, "base") and root_array(a) is base else a for a in node.args]
+
+
+def _rederive_views(root):
+    """Every live view of ``root`` reads from the new base: re-derive its history along its path."""
+    views = root._meta.get("views") if root._meta is not None else None
+    for v in list(views or ()):
+        v._node = take_along(root, v._meta["view_of"][1])._node
+        v._requires_grad = True
 
 
 def inplace_variant(function, name):
@@ -49,32 +89,35 @@ def inplace_variant(function, name):
     return variant
 
 
-def _write(t, op, value):
-    check_inplace(t, op)
-    t.data[...] = value
-    note_write(t.data)
-    return t
+def _constant(t, value):
+    """A tensor of t's shape, dtype and device holding ``value`` (an array or a number)."""
+    xp = namespace(t.data)
+    out = xp.empty(t.data.shape, dtype=t.data.dtype)
+    out[...] = value
+    return plain(out)
 
 
 def zero_(input):
-    return _write(input, "zero_", 0)
+    return store(input, _constant(input, 0), "zero_")
 
 
 def fill_(input, value):
-    return _write(input, "fill_", value.item() if is_tensor(value) else value)
+    if is_tensor(value) and value._requires_grad and _grad_state.enabled:
+        return store(input, value.to(input.dtype).expand(input.shape), "fill_")
+    return store(input, _constant(input, value.item() if is_tensor(value) else value), "fill_")
 
 
 def uniform_(input, a=0.0, b=1.0):
-    return _write(input, "uniform_", _random.uniform_array(input.data.shape, a, b, input.data.dtype, input.device))
+    values = _random.uniform_array(input.data.shape, a, b, input.data.dtype, input.device)
+    return store(input, plain(values), "uniform_")
 
 
 def normal_(input, mean=0.0, std=1.0):
-    return _write(input, "normal_", _random.normal_array(input.data.shape, mean, std, input.data.dtype,
-                                                         input.device))
+    values = _random.normal_array(input.data.shape, mean, std, input.data.dtype, input.device)
+    return store(input, plain(values), "normal_")
 
 
 def copy_(input, src):
-    check_inplace(input, "copy_")
     src_data = src.data if is_tensor(src) else np.asarray(src)
     try:
         b = np.broadcast_shapes(np.shape(src_data), input.data.shape)
@@ -83,37 +126,32 @@ def copy_(input, src):
     if b != input.data.shape:
         raise RuntimeError(f"copy_: the size of src {list(np.shape(src_data))} does not broadcast to "
                            f"self {list(input.data.shape)}")
-    if _grad_state.enabled and (input._node is not None or is_tensor(src) and src._requires_grad):
-        _record_put(input, ((Ellipsis,),), src if is_tensor(src) else plain(leaf_array(src_data)))
-        return input
-    xp = namespace(input.data)
-    xp.copyto(input.data, to_device(src_data, input.device) if hasattr(src_data, "shape") else src_data,
-              casting="unsafe")
-    note_write(input.data)
-    return input
+    if is_tensor(src) and src._requires_grad and _grad_state.enabled:
+        value = src.to(input.device).to(input.dtype)
+        return store(input, value.expand(input.shape) if value.shape != input.shape else value, "copy_")
+    src_data = to_device(src_data, input.device) if hasattr(src_data, "shape") else src_data
+    return store(input, _constant(input, src_data), "copy_")
 
 
 def setitem(input, key, value):
     """``input[key] = value``"""
     check_inplace(input, "index_put_")
     key, basic = index_key(input, key)
-    keys = torch_order(key, basic)
-    v = value.data if is_tensor(value) else value
+    path = index_path(torch_order(key, basic), basic)
     if is_tensor(value):
         same_device(input, value, "index_put_")
+    v = value.data if is_tensor(value) else value
     try:
-        if _grad_state.enabled and (input._requires_grad or is_tensor(value) and value._requires_grad):
-            _record_put(input, keys, value)
+        if _grad_state.enabled and (input._requires_grad or _view_of(input) is not None
+                                    or is_tensor(value) and value._requires_grad):
+            if not is_tensor(value):
+                value = plain(leaf_array(value, dtype=input.dtype))
+            elif value.data.dtype != input.data.dtype:
+                value = value.to(input.dtype)
+            store(input, apply(IndexPut, input, value, path=path), "index_put_")
         else:
-            put_at(input.data, keys, v)
+            put_along(input.data, path, v)
             note_write(input.data)
     except ValueError:
         raise RuntimeError(f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be "
                            f"broadcast to indexing result of shape {list(input.data[key].shape)}") from None
-
-
-def _record_put(t, keys, value):
-    """A differentiable ``t[keys] = value``: t becomes IndexPut(t, value) in the graph."""
-    if is_tensor(value) and value.data.dtype != t.data.dtype:
-        value = value.to(t.dtype)
-    store(t, apply(IndexPut, t, value, keys=keys), "index_put_")

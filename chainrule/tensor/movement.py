@@ -1,7 +1,7 @@
 """Reshaping, splitting and indexing that compose the movement primitives of
 ``chainrule.ops.movement`` (Reshape, Permute, Expand, Index, Cat)."""
 from ..ops.args import dim as _dim, dims as _dims
-from ..ops.movement import Cat, Expand, Index, Permute, Reshape
+from ..ops.movement import Cat, Expand, Index, Permute, Reshape, as_view
 from ..ops.registry import apply
 
 
@@ -53,7 +53,7 @@ def transpose(input, dim0, dim1):
         return input
     dims = list(range(nd))
     dims[a], dims[b] = b, a
-    return apply(Permute, input, dims=tuple(dims))
+    return as_view(apply(Permute, input, dims=tuple(dims)), input, Permute, dict(dims=tuple(dims)))
 
 
 def t(input):
@@ -68,6 +68,15 @@ def reversed_dims(input):  # .T
 
 def matrix_transpose(input):  # .mT
     return transpose(input, -2, -1)
+
+
+def narrow(input, dim, start, length):
+    d = _dim(dim, input.data.ndim, "narrow")
+    n = input.data.shape[d]
+    start = start + n if start < 0 else start
+    if not 0 <= start <= n or length < 0 or start + length > n:
+        raise IndexError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({n}) of dim {d}")
+    return Index.call(input, (slice(None),) * d + (slice(start, start + length),))
 
 
 def expand_as(input, other):
