@@ -8,7 +8,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "chainrule"
 # Lowest first. A module belongs to the layer of the longest prefix that names it.
 LAYERS = (
     ("arrays and dtypes", ("chainrule.dtypes", "chainrule.backend")),
-    ("graph", ("chainrule.autograd.grad_mode", "chainrule.autograd.node", "chainrule.autograd.engine")),
+    ("graph", ("chainrule.autograd.grad_mode", "chainrule.autograd.node", "chainrule.autograd.engine",
+               "chainrule.autograd.anomaly")),
     ("ops", ("chainrule.ops",)),
     ("tensor core", ("chainrule.tensor.core",)),
     ("tensor methods", ("chainrule.tensor.creation", "chainrule.tensor.conversion", "chainrule.tensor.elementwise",
@@ -22,7 +23,7 @@ LAYERS = (
 )
 
 # Lines per package (README states them): small enough to read in an afternoon.
-LINE_BUDGET = {"autograd": 750, "ops": 2300}
+LINE_BUDGET = {"autograd": 900, "ops": 2300}
 TENSOR_CORE_BUDGET = 300
 
 

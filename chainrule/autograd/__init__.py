@@ -8,12 +8,14 @@ they load on first use (importing them here would make every op import the Tenso
 from .grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
 from .node import Node
 from . import engine
+from .anomaly import detect_anomaly, set_detect_anomaly, is_anomaly_enabled
 
 _ABOVE_TENSOR = {"Function": "function", "FunctionCtx": "function", "grad": "function",
-                 "gradcheck": "gradcheck", "GradcheckError": "gradcheck"}
+                 "gradcheck": "gradcheck", "gradgradcheck": "gradcheck", "GradcheckError": "gradcheck"}
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "Function",
-           "FunctionCtx", "grad", "gradcheck", "GradcheckError", "Node", "engine"]
+           "FunctionCtx", "grad", "gradcheck", "gradgradcheck", "GradcheckError", "Node", "engine",
+           "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled"]
 
 
 def __getattr__(name):

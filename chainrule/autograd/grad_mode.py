@@ -3,7 +3,8 @@ import functools
 
 
 class _State:
-    enabled = True
+    enabled = True   # grad mode: ops record the graph
+    anomaly = False  # anomaly detection (autograd.anomaly)
 
 
 state = _State()

@@ -1,9 +1,12 @@
-"""Finite-difference check of analytic gradients (central differences, float64)."""
+"""Finite-difference checks of analytic gradients (central differences, float64): gradcheck for
+first derivatives, gradgradcheck for second ones; either takes a function or a Module."""
+import copy
+
 import numpy as np
 
 from ..tensor import Tensor
 from .function import grad as _grad
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 
 
 class GradcheckError(RuntimeError):
@@ -20,13 +23,27 @@ def _output_copy(fn, inputs, oi):
     return np.array(_outputs(fn, inputs)[oi].data, dtype=np.float64).ravel()
 
 
+def _as_function(fn, inputs):
+    """(function, inputs): a Module becomes a float64 copy of it, checked with respect to its
+    inputs and every parameter that requires grad (the user's module is left as it is)."""
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if not hasattr(fn, "parameters") or not hasattr(fn, "double"):
+        return fn, inputs
+    module = copy.deepcopy(fn).double()
+    inputs = tuple(x.detach().double().requires_grad_(x.requires_grad)
+                   if isinstance(x, Tensor) and x.is_floating_point() else x for x in inputs)
+    params = tuple(p for p in module.parameters() if p.requires_grad)
+    n = len(inputs)
+    return (lambda *args: module(*args[:n])), inputs + params
+
+
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     """Compare every analytic Jacobian entry d(output)/d(input) with (f(x+eps) - f(x-eps)) / 2eps.
 
     Returns True, or raises GradcheckError (returns False with raise_exception=False) naming the
     output, the input, the worst entry and both values.
     """
-    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    fn, inputs = _as_function(fn, inputs)
     wrt = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not wrt:
         raise ValueError("gradcheck expects at least one input tensor to require gradient")
@@ -67,3 +84,29 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
                     raise GradcheckError(msg)
                 return False
     return True
+
+
+def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+    """gradcheck of the first derivatives: the vector-Jacobian products of ``fn`` with
+    ``grad_outputs`` (random when not given), taken with create_graph, checked with respect to the
+    inputs and the grad_outputs by central differences."""
+    fn, inputs = _as_function(fn, inputs)
+    wrt = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    if not wrt:
+        raise ValueError("gradgradcheck expects at least one input tensor to require gradient")
+    outputs = [o for o in _outputs(fn, inputs) if o.requires_grad]
+    if grad_outputs is None:
+        rng = np.random.default_rng(0)
+        grad_outputs = [Tensor._make(rng.standard_normal(o.data.shape)).requires_grad_() for o in outputs]
+    else:
+        grad_outputs = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs)
+    n = len(inputs)
+
+    def first_derivatives(*args):
+        xs, gos = args[:n], args[n:]
+        with enable_grad():  # also when gradcheck evaluates it under no_grad for the differences
+            outs = [o for o in _outputs(fn, xs) if o.requires_grad]
+            grads = _grad(outs, [xs[i] for i in wrt], grad_outputs=list(gos), create_graph=True,
+                          allow_unused=True)
+        return tuple(g for g in grads if g is not None and g.requires_grad)
+    return gradcheck(first_derivatives, tuple(inputs) + tuple(grad_outputs), eps, atol, rtol, raise_exception)

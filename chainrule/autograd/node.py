@@ -79,9 +79,10 @@ class Node:
     xp:      the array namespace the op ran in.
     hooks:   tensor hooks registered on the output (rare; None otherwise).
     epoch:   the in-place write log's epoch when the node was recorded.
+    site:    the user's source line that created the op (anomaly mode only).
     """
     __slots__ = ("op", "parents", "needs", "args", "out", "saved", "shape", "dtype", "xp",
-                 "hooks", "label", "epoch", "__weakref__")
+                 "hooks", "label", "epoch", "site", "__weakref__")
 
     def __init__(self, op, xp):
         self.op = op

@@ -30,6 +30,10 @@ class Parameter(Tensor):
     def __reduce_ex__(self, protocol):
         raise TypeError("chainrule tensors are saved with chainrule.save (safetensors), not pickle")
 
+    def __deepcopy__(self, memo):  # copy.deepcopy(model), as torch; no pickling involved
+        copied = memo[id(self)] = Parameter(self.data.copy(), self.requires_grad)
+        return copied
+
 
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 

@@ -17,7 +17,7 @@ are undone by the engine (one ``sum_to`` for every op).
 import numpy as np
 
 from ..autograd.node import Node
-from ..autograd import engine
+from ..autograd import anomaly, engine
 from ..autograd.grad_mode import state as _grad_state
 from ..backend import namespace, device_of, NP
 
@@ -128,8 +128,12 @@ def apply(op, *inputs, **params):
             node.args = arrays
         if op.save_out:
             node.out = out
+        if _grad_state.anomaly:
+            anomaly.check_forward(op, arrays, out, node)
         return make(out, node)
     out = op.forward(NO_CTX, xp, *arrays, **params)
     if type(out) is not _ndarray and xp is NP:
         out = np.asarray(out)
+    if _grad_state.anomaly:
+        anomaly.check_forward(op, arrays, out, None)
     return make(out)
