@@ -149,3 +149,14 @@ def test_inplace_sin_like_op_keeps_its_input():
             y.sum().backward()
             grads.append(x.grad)
         assert_close(grads[0], grads[1], what=op)
+
+
+@pytest.mark.parametrize("split", [lambda y: y.split(2), lambda y: y.chunk(2), lambda y: y.unbind(0)])
+def test_inplace_on_one_of_several_views_raises_like_torch(split):
+    for lib in (cr, torch):
+        x = lib.ones(4, 3, requires_grad=True)
+        parts = split(x * 1)
+        with pytest.raises(RuntimeError, match="returns multiple views"):
+            parts[0].mul_(2)
+        plain = split(lib.zeros(4, 3))  # without grad the write goes through, to the base
+        plain[1].add_(1)

@@ -49,6 +49,11 @@ def store(t, result, op):
         if view is not None and root._node is None and root._requires_grad:
             raise RuntimeError(f"{op}: a view of a leaf Variable that requires grad is being used in an "
                                "in-place operation.")
+        if view is not None and "multiple_views" in t._meta:
+            raise RuntimeError(f"{op}: {t._meta['multiple_views']} is a view and is being modified inplace. This "
+                               "view is the output of a function that returns multiple views. Such functions do "
+                               "not allow the output views to be modified inplace. You should replace the "
+                               "inplace operation by an out-of-place one.")
         if result._node is None:  # a constant written over a value with a history: gradient 0 there
             result = apply(Where, plain(namespace(t.data).zeros(t.data.shape, dtype=bool)), t, result)
         if result.data.dtype != t.data.dtype:

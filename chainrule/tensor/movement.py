@@ -1,5 +1,7 @@
 """Reshaping, splitting and indexing that compose the movement primitives of
 ``chainrule.ops.movement`` (Reshape, Permute, Expand, Index, Cat)."""
+import math
+
 from ..ops.args import dim as _dim, dims as _dims
 from ..ops.movement import Cat, Expand, Index, Permute, Reshape, as_view
 from ..ops.registry import apply
@@ -23,7 +25,7 @@ def flatten(input, start_dim=0, end_dim=-1):
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     shp = input.data.shape
-    return Reshape.call(input, shp[:s] + ((-1,) if shp[s:e + 1] else (1,)) + shp[e + 1:])
+    return Reshape.call(input, shp[:s] + (math.prod(shp[s:e + 1]),) + shp[e + 1:])  # not -1: size 0 too
 
 
 def unflatten(input, dim, sizes):
@@ -101,20 +103,30 @@ def split(input, split_size_or_sections, dim=0):
     for s in sizes:
         out.append(Index.call(input, lead + (slice(start, start + s),)))
         start += s
-    return tuple(out)
+    return _multiple_views(out, "Split")
 
 
 def chunk(input, chunks, dim=0):
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     n = input.data.shape[_dim(dim, input.data.ndim, "chunk")]
-    return split(input, max(-(-n // chunks), 1), dim)
+    if n == 0:  # as torch: ``chunks`` empty chunks
+        return split(input, [0] * chunks, dim)
+    return split(input, -(-n // chunks), dim)
 
 
 def unbind(input, dim=0):
     d = _dim(dim, input.data.ndim, "unbind")
     lead = (slice(None),) * d
-    return tuple(Index.call(input, lead + (i,)) for i in range(input.data.shape[d]))
+    return _multiple_views([Index.call(input, lead + (i,)) for i in range(input.data.shape[d])], "Unbind")
+
+
+def _multiple_views(outputs, function):
+    """torch refuses in-place writes (with grad) to the views a function returns several of."""
+    for i, t in enumerate(outputs):
+        if t._meta is not None and "view_of" in t._meta:
+            t._meta["multiple_views"] = f"Output {i} of {function}"
+    return tuple(outputs)
 
 
 def iterate(input):  # iter(t)
