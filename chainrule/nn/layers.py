@@ -1,5 +1,8 @@
 """Layers, activations and losses as Modules: parameters and options around nn.functional."""
 import math
+import numbers
+import operator
+import warnings
 
 from ..tensor import empty, ones, zeros, full, tensor
 from . import functional as F
@@ -9,7 +12,10 @@ from .module import Module, Parameter
 
 def _reset_linear_like(weight, bias, fan_in):
     # torch's default: kaiming_uniform_(a=sqrt(5)) for the weight, U(-1/sqrt(fan_in), ..) for the bias
-    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if weight.numel() == 0:  # Linear(0, n), Conv2d(c, o, 0): torch warns and leaves it (no fan to divide by)
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+    else:
+        init.kaiming_uniform_(weight, a=math.sqrt(5))
     if bias is not None:
         bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
         init.uniform_(bias, -bound, bound)
@@ -53,42 +59,125 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
+def _is_int(v):
+    """An integer argument as torch's int lists take it: int or NumPy integer, not bool or float."""
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def _ntuple(v):
+    """torch's ``_pair``: a tuple/list is kept as given, anything else repeated twice."""
+    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+
+
+def _int_pair(layer, name, v, what="a single integer value or a list of 2 values"):
+    """(a, b) from an int or a 1/2-sequence of ints, as torch checks them when the op runs:
+    TypeError for anything but ints, RuntimeError for a wrong length."""
+    vals = tuple(v) if isinstance(v, (tuple, list)) else (v,)
+    if not all(_is_int(x) for x in vals):
+        raise TypeError(f"{layer}: {name} must be an int or a tuple of ints, got {name}={v!r}")
+    if len(vals) not in (1, 2):
+        raise RuntimeError(f"{layer}: expected {name} to be {what}, but got {name}={v!r}")
+    return (int(vals[0]), int(vals[-1]))
+
+
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
 class Conv2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__()
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"Conv2d: in_channels ({in_channels}) and out_channels ({out_channels}) must be "
-                             f"divisible by groups ({groups})")
+        # torch checks these at construction (kernel_size, channels and groups size the weight);
+        # stride, padding and dilation only when the convolution runs (see forward)
+        for arg, v in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
+            if not _is_int(v):
+                raise TypeError(f"Conv2d: {arg} must be an int, got {arg}={v!r} ({type(v).__name__})")
+        ks = _ntuple(kernel_size)
+        if not all(isinstance(k, numbers.Integral) for k in ks):
+            raise TypeError(f"Conv2d: kernel_size must be an int or a tuple of ints, got kernel_size={kernel_size!r}")
+        ks = tuple(operator.index(k) for k in ks)
+        stride, dilation = _ntuple(stride), _ntuple(dilation)
+        if groups <= 0:
+            raise ValueError(f"Conv2d: groups must be a positive integer, got groups={groups}")
+        if in_channels % groups:
+            raise ValueError(f"Conv2d: in_channels must be divisible by groups, got in_channels={in_channels}, "
+                             f"groups={groups}")
+        if out_channels % groups:
+            raise ValueError(f"Conv2d: out_channels must be divisible by groups, got out_channels={out_channels}, "
+                             f"groups={groups}")
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(f"Conv2d: Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
+            if padding == "same" and any(s != 1 for s in stride):
+                raise ValueError(f"Conv2d: padding='same' is not supported for strided convolutions, got "
+                                 f"stride={stride}")
+        else:
+            padding = _ntuple(padding)
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"Conv2d: padding_mode must be one of {set(_PADDING_MODES)}, but got "
+                             f"padding_mode={padding_mode!r}")
         if padding_mode != "zeros":
             raise NotImplementedError("Conv2d: only padding_mode='zeros' is supported")
-        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = F._pair(kernel_size, "kernel_size")
-        self.stride, self.dilation = F._pair(stride, "stride"), F._pair(dilation, "dilation")
-        if padding == "same":
-            padding = tuple(d * (k - 1) // 2 for d, k in zip(self.dilation, self.kernel_size))
-        elif padding == "valid":
-            padding = 0
-        self.padding = F._pair(padding, "padding")
-        self.weight = Parameter(empty(out_channels, in_channels // groups, *self.kernel_size,
-                                         device=device, dtype=dtype))
+        shape = [out_channels, in_channels // groups, *ks]
+        if min(shape) < 0:
+            raise RuntimeError(f"Conv2d: Trying to create a weight with a negative dimension: in_channels="
+                               f"{in_channels}, out_channels={out_channels}, kernel_size={ks} (weight of size {shape})")
+        self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), int(groups)
+        self.kernel_size, self.stride, self.padding, self.dilation = ks, stride, padding, dilation
+        self.padding_mode = padding_mode
+        self.weight = Parameter(empty(*shape, device=device, dtype=dtype))
         if bias:
             self.bias = Parameter(empty(out_channels, device=device, dtype=dtype))
         else:
             self.register_parameter("bias", None)
-        fan_in = (in_channels // groups) * self.kernel_size[0] * self.kernel_size[1]
+        fan_in = math.prod(shape[1:])
         _reset_linear_like(self.weight, self.bias, fan_in)
 
+    def _conv_args(self):
+        """(stride, padding, dilation, extra) as ints, checked as torch checks them when the
+        convolution runs; ``extra``: the rows/columns of zeros padding='same' adds at the bottom/right
+        when the total padding d*(k-1) is odd (torch pads the high side by one more)."""
+        if self.weight.ndim != 4:
+            raise RuntimeError(f"Conv2d: kernel_size must be a single int or a pair of ints, got kernel_size="
+                               f"{self.kernel_size} (weight of size {list(self.weight.shape)})")
+        stride = _int_pair("Conv2d", "stride", self.stride)
+        dilation = _int_pair("Conv2d", "dilation", self.dilation)
+        if min(stride) <= 0:
+            raise RuntimeError(f"Conv2d: non-positive stride is not supported, got stride={self.stride}")
+        if min(dilation) <= 0:
+            raise RuntimeError(f"Conv2d: dilation should be greater than zero, got dilation={self.dilation}")
+        kernel = tuple(self.weight.shape[2:])
+        if min(kernel) <= 0:
+            raise RuntimeError(f"Conv2d: kernel size should be greater than zero, but got kernel_size={kernel}")
+        if self.weight.shape[0] == 0:
+            raise RuntimeError(f"Conv2d: expected weight to be at least 1 at dimension 0 (out_channels), but got "
+                               f"weight of size {list(self.weight.shape)}")
+        extra = (0, 0)
+        if self.padding == "valid":
+            padding = (0, 0)
+        elif self.padding == "same":
+            total = [d * (k - 1) for d, k in zip(dilation, kernel)]
+            padding = tuple(t // 2 for t in total)
+            extra = tuple(t % 2 for t in total)
+        else:
+            padding = _int_pair("Conv2d", "padding", self.padding)
+            if min(padding) < 0:
+                raise RuntimeError(f"Conv2d: negative padding is not supported, got padding={self.padding}")
+        return stride, padding, dilation, extra
+
     def forward(self, input):
+        stride, padding, dilation, extra = self._conv_args()
         _check_input("Conv2d", input, (3, 4), "channels", input.ndim - 3 if input.ndim in (3, 4) else 0,
                      self.in_channels)
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        if extra != (0, 0):
+            input = F.pad(input, (0, extra[1], 0, extra[0]))
+        return F.conv2d(input, self.weight, self.bias, stride, padding, dilation, self.groups)
 
     def extra_repr(self):
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}")
-        if self.padding != (0, 0):
+        if self.padding != (0,) * len(self.padding):
             s += f", padding={self.padding}"
-        if self.dilation != (1, 1):
+        if self.dilation != (1,) * len(self.dilation):
             s += f", dilation={self.dilation}"
         if self.groups != 1:
             s += f", groups={self.groups}"
@@ -97,16 +186,40 @@ class Conv2d(Module):
         return s
 
 
+def _check_pool(layer, kernel_size, stride, padding, dilation=1):
+    """The argument checks torch's max_pool2d/avg_pool2d make when they run (TypeError for a
+    non-int, RuntimeError for a wrong length or value), naming ``layer`` and the value; returns
+    (kernel, stride, padding, dilation) as pairs of Python ints."""
+    what = "a single int, or a tuple of two ints"
+    kernel = _int_pair(layer, "kernel_size", kernel_size, what)
+    empty_stride = stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0)
+    strides = kernel if empty_stride else _int_pair(layer, "stride", stride, "omitted, " + what)
+    pads = _int_pair(layer, "padding", padding, what)
+    dilations = _int_pair(layer, "dilation", dilation, what)
+    if min(kernel) <= 0:
+        raise RuntimeError(f"{layer}: kernel size should be greater than zero, but got kernel_size={kernel_size!r}")
+    if min(strides) == 0:
+        raise RuntimeError(f"{layer}: stride should not be zero, but got stride={stride!r}")
+    if min(strides) < 0:
+        raise RuntimeError(f"{layer}: stride should be greater than zero, but got stride={stride!r}")
+    if min(pads) < 0:
+        raise RuntimeError(f"{layer}: pad must be non-negative, but got padding={padding!r}")
+    if min(dilations) <= 0:
+        raise RuntimeError(f"{layer}: dilation should be greater than zero, but got dilation={dilation!r}")
+    return kernel, strides, pads, dilations
+
+
 class MaxPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
-        super().__init__()
+        super().__init__()  # like torch, the arguments are checked when the pooling runs
         self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, input):
-        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
-                            self.return_indices)
+        kernel, stride, padding, dilation = _check_pool("MaxPool2d", self.kernel_size, self.stride, self.padding,
+                                                        self.dilation)
+        return F.max_pool2d(input, kernel, stride, padding, dilation, self.ceil_mode, self.return_indices)
 
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
@@ -115,13 +228,13 @@ class MaxPool2d(Module):
 
 class AvgPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
-        super().__init__()
+        super().__init__()  # like torch, the arguments are checked when the pooling runs
         self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
         self.padding, self.ceil_mode, self.count_include_pad = padding, ceil_mode, count_include_pad
 
     def forward(self, input):
-        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                            self.count_include_pad)
+        kernel, stride, padding, _ = _check_pool("AvgPool2d", self.kernel_size, self.stride, self.padding)
+        return F.avg_pool2d(input, kernel, stride, padding, self.ceil_mode, self.count_include_pad)
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

@@ -86,12 +86,19 @@ def tolist(input):
     return to_device(input.data, Device.CPU).tolist()
 
 
+def _scalar(input):
+    if input.data.size != 1:
+        raise ValueError("only one element tensors can be converted to Python scalars "
+                         f"(got shape {list(input.data.shape)})")
+    return item(input)
+
+
 def to_float(input):  # float(t)
-    return float(item(input))
+    return float(_scalar(input))
 
 
 def to_int(input):  # int(t)
-    return int(item(input))
+    return int(_scalar(input))
 
 
 def to_index(input):  # operator.index(t): an integer tensor of one element
