@@ -145,3 +145,23 @@ def test_the_layer_check_can_fail(tmp_path):
             found.update(_resolve("chainrule.autograd.node", False, node))
     assert "chainrule.tensor" in found and "chainrule.autograd.engine" in found
     assert _layer("chainrule.tensor") > _layer("chainrule.autograd.node")
+
+
+def test_variants_table_yields_every_variant():
+    import chainrule as cr
+    from chainrule.tensor import VARIANTS
+    missing = []
+    for name, _, kinds in VARIANTS:
+        for kind in kinds.split():
+            where, attr = {"method": (cr.Tensor, name), "function": (cr, name), "free": (cr, name),
+                           "inplace": (cr.Tensor, name + "_")}.get(kind, (cr.Tensor, kind))
+            if not callable(getattr(where, attr, None)):
+                missing.append(f"{name}: {kind}")
+    assert not missing, missing
+    t = cr.tensor([1.0, -2.0])
+    assert (2 - t).tolist() == [1.0, 4.0] and (t ** 2).tolist() == [1.0, 4.0] and (-t).tolist() == [-1.0, 2.0]
+    t += 1
+    assert t.tolist() == [2.0, -1.0]
+    import pytest
+    with pytest.raises(TypeError, match="exp\\(\\): argument 'input' must be Tensor"):
+        cr.exp([1.0])

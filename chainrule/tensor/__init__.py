@@ -169,7 +169,6 @@ def _checked(fn, name):
 
 
 def _binary_dunders(op, name):
-
     def forward(self, other):
         return binary(op, self, other, name)
 
