@@ -58,6 +58,17 @@ def reduce_axes(d, ndim, op):
     return None if d is None or (isinstance(d, (tuple, list)) and not d) else dims(d, ndim, op)
 
 
+def nonempty(shape, axes, op, error=RuntimeError, dim_error=IndexError):
+    """A reduction without an identity (max, argmax, ...) over an empty slice raises what torch raises
+    (``error`` for a full reduction, ``dim_error`` for an empty reduced dim), naming the op and shape."""
+    if axes is None and 0 in shape:
+        raise error(f"{op}(): Expected reduction dim to be specified for input.numel() == 0 (input shape "
+                    f"{list(shape)}). Specify the reduction dim with the 'dim' argument.")
+    for a in sorted(axes or ()):
+        if shape[a] == 0:
+            raise dim_error(f"{op}(): Expected reduction dim {a} to have non-zero size (input shape {list(shape)}).")
+
+
 def _unpack(size):
     """f(2, 3) / f((2, 3)) / f([2, 3]) -> (2, 3)."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):

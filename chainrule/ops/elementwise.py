@@ -252,6 +252,12 @@ def _no_bool(error, message):
     return check
 
 
+def sign_of(xp, x):
+    """torch's sign: -1, 0 or 1, and 0 (NumPy: nan) at nan."""
+    s = xp.sign(x)
+    return xp.where(s == s, s, 0)
+
+
 def _sqrt(ctx, xp, x):
     return xp.sqrt(x)
 
@@ -283,49 +289,46 @@ Tanh = _unary("Tanh", "out = tanh x;  dx = g (1 - out^2)", "out",
               lambda ctx, xp, x: xp.tanh(x), lambda ctx, xp, g, out: (g * (1 - out * out),))
 Sigmoid = _unary("Sigmoid", "out = 1 / (1 + e^-x);  dx = g out (1 - out)", "out",
                  lambda ctx, xp, x: xp.sigmoid(x), lambda ctx, xp, g, out: (g * out * (1 - out),))
-Relu = _unary("Relu", "out = max(x, 0);  dx = g where out > 0", "out",
-              lambda ctx, xp, x: xp.maximum(x, 0), lambda ctx, xp, g, out: (xp.masked(g, out > 0),),
+Relu = _unary("Relu", "out = max(x, 0);  dx = g where out != 0  (so g passes at nan, as torch)", "out",
+              lambda ctx, xp, x: xp.maximum(x, 0), lambda ctx, xp, g, out: (xp.masked(g, out != 0),),
               _no_bool(RuntimeError, "relu: \"clamp_min_scalar_cpu\" not implemented for 'Bool'"))
-Abs = _unary("Abs", "out = |x|;  dx = g sign(x)", "x",
-             lambda ctx, xp, x: xp.abs(x), lambda ctx, xp, g, out, x: (g * xp.sign(x),),
+Abs = _unary("Abs", "out = |x|;  dx = g sign(x)  (0 at nan, as torch)", "x",
+             lambda ctx, xp, x: xp.abs(x), lambda ctx, xp, g, out, x: (g * sign_of(xp, x),),
              _no_bool(NotImplementedError, "abs: \"abs_cpu\" not implemented for 'Bool'"))
 
 
 class Clamp(Op):
-    """out = min(max(x, lo), hi);  dx = g where lo <= x <= hi"""
+    """out = clip(x, lo, hi);  dx = g where lo <= x <= hi,  dlo = g where x < lo < hi,  dhi = g where x > hi or hi < lo
+    (the bounds: None, numbers or tensors, which get gradients; a nan anywhere gives nan, as torch)"""
     save_args = True
 
     @staticmethod
     def call(input, min=None, max=None):
         if min is None and max is None:
             raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
-        if is_tensor(min) or is_tensor(max):
-            # where, not maximum/minimum: at a tie the gradient goes to input, as in torch
-            out = input
-            if min is not None:
-                out = Where.call(out < min, min, out)
-            if max is not None:
-                out = Where.call(out > max, max, out)
-            return out
-        t = input if (input.data.dtype.kind == "f" or not any(isinstance(v, float) for v in (min, max))) \
-            else input.to(_dt.get_default_dtype())
-        return apply(Clamp, t, lo=min, hi=max)
+        t, lo, hi = input, min, max
+        if is_tensor(lo) or is_tensor(hi):  # tensor bounds: promoted with the input, differentiable
+            t, lo = promote(t, lo, "clamp") if lo is not None else (t, lo)
+            t, hi = promote(t, hi, "clamp") if hi is not None else (t, hi)
+            lo = lo.to(t.dtype) if is_tensor(lo) and lo.data.dtype != t.data.dtype else lo
+        elif t.data.dtype.kind != "f" and any(isinstance(v, float) for v in (lo, hi)):
+            t = t.to(_dt.get_default_dtype())
+        try:
+            return apply(Clamp, t, lo, hi)
+        except ValueError:
+            raise broadcast_error(t, lo if is_tensor(lo) else hi, "clamp") from None
 
     @staticmethod
-    def forward(ctx, xp, x, lo=None, hi=None):
-        ctx.saved = (lo, hi)
+    def forward(ctx, xp, x, lo, hi):
         return xp.clip(x, lo, hi)
 
     @staticmethod
-    def backward(ctx, xp, g, out, x):
-        lo, hi = ctx.saved
-        if lo is None:
-            inside = x <= hi
-        elif hi is None:
-            inside = x >= lo
-        else:
-            inside = (x >= lo) & (x <= hi)
-        return (xp.masked(g, inside),)
+    def backward(ctx, xp, g, out, x, lo, hi):
+        _, need_lo, need_hi = ctx.needs
+        inside = x <= hi if lo is None else (x >= lo if hi is None else (x >= lo) & (x <= hi))
+        return (xp.masked(g, inside) if ctx.needs[0] else None,
+                xp.masked(g, x < lo if hi is None else (x < lo) & (lo < hi)) if need_lo else None,
+                xp.masked(g, x > hi if lo is None else (x > hi) | (hi < lo)) if need_hi else None)
 
 
 # ---- copies, casts and moves ---------------------------------------------------------------------

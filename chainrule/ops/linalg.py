@@ -1,5 +1,7 @@
 """Matrix products: forward, backward and public entry side by side (never
 broadcast-multiply-sum)."""
+import math
+
 import numpy as np
 
 from .args import is_tensor, same_device
@@ -8,6 +10,11 @@ from .registry import Op, apply
 
 def _t(xp, a):
     return xp.swapaxes(a, -1, -2)
+
+
+def _rows(a):
+    """``a`` as a matrix of its last-dim rows (explicit sizes: -1 cannot be inferred for size 0)."""
+    return a.reshape((math.prod(a.shape[:-1]), a.shape[-1]))
 
 
 class Matmul(Op):
@@ -64,7 +71,7 @@ class Matmul(Op):
                 ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:])
         if needs[1]:
             if b.ndim == 2 and a.ndim > 2:  # one GEMM over all batch rows
-                gb = xp.matmul(_t(xp, a.reshape((-1, a.shape[-1]))), g.reshape((-1, g.shape[-1])))
+                gb = xp.matmul(_t(xp, _rows(a)), _rows(g))
             else:
                 gb = xp.matmul(_t(xp, a), g)
             if b_vec:
@@ -102,7 +109,7 @@ class Linear(Op):
     def backward(ctx, xp, g, out, x, w, b=None):
         needs = ctx.needs
         gx = xp.matmul(g, w) if needs[0] else None
-        g2 = g.reshape((-1, g.shape[-1])) if g.ndim != 2 else g
-        gw = xp.matmul(_t(xp, g2), x.reshape((-1, x.shape[-1]))) if needs[1] else None
+        g2 = _rows(g) if g.ndim != 2 else g
+        gw = xp.matmul(_t(xp, g2), x if x.ndim == 2 else _rows(x)) if needs[1] else None
         gb = xp.sum(g2, axis=0) if len(needs) > 2 and needs[2] else None
         return gx, gw, gb

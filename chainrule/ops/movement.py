@@ -201,16 +201,21 @@ class Cat(Op):
         tensors = list(tensors)
         if not tensors:
             raise ValueError("cat(): expected a non-empty list of Tensors")
-        for t in tensors:
+        for i, t in enumerate(tensors):
             if not is_tensor(t):
                 raise TypeError(f"cat(): expected a sequence of Tensors, but got {type(t).__name__}")
-        ref = tensors[0]
+            if t.data.ndim == 0:
+                raise RuntimeError(f"cat(): zero-dimensional tensor (at position {i}) cannot be concatenated")
+        # as torch, legacy empty 1-D tensors (shape (0,)) are skipped: they fix no dims, need not match
+        kept = [t for t in tensors if t.data.shape != (0,)]
+        ref = kept[0] if kept else tensors[0]
         nd = ref.data.ndim
-        if nd == 0:
-            raise RuntimeError("cat(): zero-dimensional tensor (at position 0) cannot be concatenated")
-        d = _dim(dim, nd, "cat")
+        d = _dim(dim, nd, "cat") if kept else 0
         res = ref.dtype
         for i, t in enumerate(tensors):
+            res = _dt.promote(res, t.dtype)
+            if t.data.shape == (0,):
+                continue
             if t.data.ndim != nd:
                 raise RuntimeError(f"cat(): Tensors must have same number of dimensions: got {nd} and {t.data.ndim}")
             for ax in range(nd):
@@ -219,9 +224,9 @@ class Cat(Op):
                                        f"size {ref.data.shape[ax]} but got size {t.data.shape[ax]} for tensor "
                                        f"number {i} in the list.")
             same_device(ref, t, "cat")
-            res = _dt.promote(res, t.dtype)
-        tensors = [t if t.data.dtype == res.np else t.to(res) for t in tensors]
-        return apply(Cat, *tensors, axis=d)
+        empty = ref.data.shape[:d] + (0,) + ref.data.shape[d + 1:]  # a skipped one joins as a 0-wide slice
+        tensors = [Reshape.call(t, empty) if t.data.shape == (0,) else t for t in tensors]
+        return apply(Cat, *[t if t.data.dtype == res.np else t.to(res) for t in tensors], axis=d)
 
     @staticmethod
     def forward(ctx, xp, *arrays, axis):

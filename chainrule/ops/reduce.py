@@ -4,7 +4,7 @@
 (None = all). Backward re-inserts reduced axes (``_expand_reduced``) and broadcasts.
 """
 from .. import dtypes as _dt
-from .args import dim as _dim, dims as _dims, float_needed, float_only, reduce_axes
+from .args import dim as _dim, dims as _dims, float_needed, float_only, nonempty, reduce_axes
 from .registry import Op, apply
 
 
@@ -82,6 +82,8 @@ class Prod(Op):
     @staticmethod
     def backward(ctx, xp, g, out, x):
         axes, keepdim = ctx.saved
+        if x.ndim == 0:  # the product of one number is itself: g, even at nan or inf (as torch)
+            return (g,)
         g = _expand_reduced(xp, g, x.shape, axes, keepdim)
         out = _expand_reduced(xp, out, x.shape, axes, keepdim)
         zero = x == 0
@@ -101,40 +103,44 @@ class Prod(Op):
 
 
 class Amax(Op):
-    """out = max over axes;  dx = g shared evenly among the entries equal to the max"""
+    """out = max over axes;  dx = g / count at the count entries equal to the max  (as torch: nan over a
+    slice whose max is nan; with evenly, for max() and the inf norm, its nans are the max and share g)"""
     save_args = True
     save_out = True
+    pick = "amax"
 
-    @staticmethod
-    def call(input, dim=(), keepdim=False):
-        axes = None if dim == () or dim is None else _dims(dim, input.data.ndim, "amax")
-        return apply(Amax, input, axes=axes, keepdim=keepdim)
-
-    @staticmethod
-    def forward(ctx, xp, x, axes=None, keepdim=False):
-        ctx.saved = (axes, keepdim)
-        return xp.amax(x, axis=axes, keepdims=keepdim)
+    @classmethod
+    def forward(cls, ctx, xp, x, axes=None, keepdim=False, evenly=False):
+        ctx.saved = (axes, keepdim, evenly)
+        return getattr(xp, cls.pick)(x, axis=axes, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, xp, g, out, x):
-        axes, keepdim = ctx.saved
+        axes, keepdim, evenly = ctx.saved
         g = _expand_reduced(xp, g, x.shape, axes, keepdim)
         hit = x == _expand_reduced(xp, out, x.shape, axes, keepdim)
+        if evenly:  # max()/min() and the inf norm, as torch: the nans (if any) are the max and share g
+            hit = hit | (x != x)
         count = xp.sum(hit, axis=axes, keepdims=True)
-        return (xp.where(hit, g / count, 0.0),)
+        return (xp.where(hit, g / count, 0.0) if evenly else g / count * hit,)
 
 
 class Amin(Amax):
-    """out = min over axes;  dx = g shared evenly among the entries equal to the min"""
-    @staticmethod
-    def call(input, dim=(), keepdim=False):
-        axes = None if dim == () or dim is None else _dims(dim, input.data.ndim, "amin")
-        return apply(Amin, input, axes=axes, keepdim=keepdim)
+    """out = min over axes;  dx = g / count at the count entries equal to the min"""
+    pick = "amin"
 
-    @staticmethod
-    def forward(ctx, xp, x, axes=None, keepdim=False):
-        ctx.saved = (axes, keepdim)
-        return xp.amin(x, axis=axes, keepdims=keepdim)
+
+def _extreme_call(op):
+    """amax/amin(input, dim=(), keepdim=False): dim () or None reduces everything, as torch."""
+    def call(input, dim=(), keepdim=False):
+        axes = reduce_axes(dim, input.data.ndim, op.pick)
+        if not input.data.size:
+            nonempty(input.data.shape, axes, op.pick)
+        return apply(op, input, axes=axes, keepdim=keepdim)
+    return staticmethod(call)
+
+
+Amax.call, Amin.call = _extreme_call(Amax), _extreme_call(Amin)
 
 
 class MaxDim(Op):
@@ -174,12 +180,12 @@ class LogSumExp(Op):
     @staticmethod
     def forward(ctx, xp, x, axes=None, keepdim=False):
         ctx.saved = (axes, keepdim)
+        if not x.size:  # the log of an empty sum (0): -inf, as torch
+            return xp.sum(x, axis=axes, keepdims=keepdim) - xp.inf
         m = xp.amax(x, axis=axes, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)
-        out = xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
-        if not keepdim:
-            out = out.reshape(_reduced_shape(x.shape, axes))
-        return out
+        out = xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=keepdim))
+        return out + (m if keepdim else xp.squeeze(m, axis=axes))
 
     @staticmethod
     def backward(ctx, xp, g, out, x):
@@ -187,12 +193,6 @@ class LogSumExp(Op):
         g = _expand_reduced(xp, g, x.shape, axes, keepdim)
         out = _expand_reduced(xp, out, x.shape, axes, keepdim)
         return (g * xp.exp(x - out),)
-
-
-def _reduced_shape(shape, axes):
-    if axes is None:
-        return ()
-    return tuple(n for i, n in enumerate(shape) if i not in axes)
 
 
 def _along_dim(op, name):
@@ -210,6 +210,8 @@ class Softmax(Op):
     @staticmethod
     def forward(ctx, xp, x, axis):
         ctx.saved = axis
+        if not x.size:  # nothing to normalise (and amax has no identity)
+            return x.copy()
         e = xp.exp(x - xp.amax(x, axis=axis, keepdims=True))
         e /= xp.sum(e, axis=axis, keepdims=True)
         return e
@@ -227,6 +229,8 @@ class LogSoftmax(Op):
     @staticmethod
     def forward(ctx, xp, x, axis):
         ctx.saved = axis
+        if not x.size:
+            return x.copy()
         shifted = x - xp.amax(x, axis=axis, keepdims=True)
         shifted -= xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
         return shifted

@@ -4,7 +4,7 @@ import numpy as np
 
 from ..backend import namespace
 from ..ops.args import broadcast_error, is_tensor, no_bool_pair, operand, plain, promote, same_device
-from ..ops.elementwise import Div, Pow, Mul, Where
+from ..ops.elementwise import Div, Mul, Pow, Where, sign_of
 
 
 def _on_arrays(a, b, method, promoted=False):
@@ -76,9 +76,15 @@ def isfinite(input):
 
 
 def sign(input):
+    """-1, 0 or 1 (0 at nan, as torch). Differentiable with gradient 0, as in torch: recorded as
+    where(True, sign, input), so the output requires grad where the input does."""
     if input.data.dtype == np.bool_:  # NumPy has no bool sign loop; sign(b) is b
         return plain(input.data.copy())
-    return plain(namespace(input.data).sign(input.data))
+    xp = namespace(input.data)
+    out = plain(sign_of(xp, input.data))
+    if not input.requires_grad:
+        return out
+    return Where.call(plain(xp.ones(out.data.shape, dtype=bool)), out, input)
 
 
 def equal(input, other):
