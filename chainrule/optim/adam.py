@@ -46,18 +46,26 @@ def lerp_(start, end, weight):
         start[...] = end - (end - start) * (1 - weight)
 
 
+def square_avg_(avg, g, decay):
+    """avg = decay*avg + (1-decay)*g^2 in place: the running mean of squared gradients."""
+    avg *= decay
+    avg += (1 - decay) * (g * g)
+
+
+def moments_(exp_avg, exp_avg_sq, g, beta1, beta2):
+    """Adam's two running moments, updated in place (shared by Adam, NAdam and RAdam)."""
+    lerp_(exp_avg, g, 1 - beta1)
+    square_avg_(exp_avg_sq, g, beta2)
+
+
 def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, amsgrad, beta1, beta2, lr,
          weight_decay, eps, maximize, decoupled_weight_decay):
     """In place over arrays; ``steps`` are the step counts after this step."""
-    decay_p = decoupled_weight_decay and weight_decay != 0
-    grads = descent_grads(params, grads, 0 if decoupled_weight_decay else weight_decay, maximize)
+    grads = descent_grads(params, grads, weight_decay, maximize,
+                          decoupled_lr=lr if decoupled_weight_decay else None)
     for i, (p, g, m, v, step) in enumerate(zip(params, grads, exp_avgs, exp_avg_sqs, steps)):
         xp = namespace(p)
-        if decay_p:  # AdamW: the decay shrinks p itself instead of entering the gradient
-            p *= 1 - lr * weight_decay
-        lerp_(m, g, 1 - beta1)
-        v *= beta2
-        v += (1 - beta2) * (g * g)
+        moments_(m, v, g, beta1, beta2)
         step_size = lr / (1 - beta1 ** step)
         bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
         if amsgrad:

@@ -24,6 +24,8 @@ _OPTION_LABELS = {"lr": "learning rate", "eps": "epsilon value"}
 class Optimizer:
     # torch's SGD tests `value < 0.0`, which NaN passes; the other optimizers `not 0.0 <= value`
     _nan_passes = False
+    # the per-parameter state keys that hold a 0-d scalar, not an array shaped like the parameter
+    _scalar_keys = ("step",)
 
     def __init__(self, params, defaults):
         self.defaults = defaults
@@ -43,10 +45,13 @@ class Optimizer:
     def _check_options(self, **options):
         """ValueError with torch's message for the first invalid option, checked in the order given
         (each optimizer passes torch's order, so several bad options report the same one as torch).
-        ``betas`` is a pair in [0, 1); every other option is non-negative."""
+        ``betas`` is a pair in [0, 1), ``rho`` in [0, 1], ``etas`` a pair with 0 < etas[0] < 1 < etas[1];
+        every other option is non-negative. A Tensor ``lr`` must have one element."""
         for name, value in options.items():
-            if name == "betas":
-                _check_betas(value)
+            if name == "lr" and isinstance(value, Tensor) and value.numel() != 1:
+                raise ValueError("Tensor lr must be 1-element")
+            if name in _RANGE_CHECKS:
+                _RANGE_CHECKS[name](value)
             elif value < 0.0 if self._nan_passes else not 0.0 <= value:
                 raise ValueError(f"Invalid {_OPTION_LABELS.get(name, name + ' value')}: {value}")
 
@@ -76,6 +81,10 @@ class Optimizer:
         param_group["params"] = params
         for name, default in self.defaults.items():
             param_group.setdefault(name, default)
+        for flag in _UNSUPPORTED_FLAGS:
+            if param_group.get(flag):
+                raise NotImplementedError(f"{type(self).__name__}: {flag}=True is not supported by chainrule "
+                                          f"({_UNSUPPORTED_FLAGS[flag]}); leave {flag}=False")
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in params):
             raise ValueError("some parameters appear in more than one parameter group")
@@ -120,14 +129,43 @@ class Optimizer:
             t = st[key] = Tensor._make(arr)
         return t.data
 
-    def _step_count(self, p):
-        """state[p]['step'] as torch keeps it: a 0-d float tensor on the CPU; incremented here."""
+    def _scalar_state(self, p, key, fill=0.0):
+        """state[p][key] for a per-parameter scalar (the step count, NAdam's mu_product, ASGD's eta
+        and mu) as torch keeps it: a 0-d tensor of the default scalar dtype (float32 unless the
+        default dtype is float64) on the CPU, created holding ``fill``. Returns its 0-d array."""
         st = self.state.setdefault(p, {})
-        step = st.get("step")
-        if step is None:
-            step = st["step"] = Tensor._make(np.zeros((), _scalar_dtype()))
-        step.data += 1
-        return float(step.data)
+        t = st.get(key)
+        if t is None:
+            t = st[key] = Tensor._make(np.array(fill, _scalar_dtype()))
+        return t.data
+
+    def _step_count(self, p):
+        """state[p]['step'], incremented; returns the new count."""
+        step = self._scalar_state(p, "step")
+        step += 1
+        return float(step)
+
+    def _arrays(self, params, *keys):
+        """The arrays an update function takes: the parameters', their gradients', then for each
+        key the state tensors' (created as zeros on first use)."""
+        return ([p.data for p in params], [p.grad.data for p in params],
+                *([self._state_tensor(p, key) for p in params] for key in keys))
+
+    @staticmethod
+    def _options(group, *names):
+        """The group's ``names`` as an update function's keywords: lr as a number (torch takes a
+        1-element Tensor), betas as beta1 and beta2."""
+        options = {}
+        for name in names:
+            if name == "betas":
+                options["beta1"], options["beta2"] = group["betas"]
+            else:
+                options[name] = to_scalar(group[name]) if name == "lr" else group[name]
+        return options
+
+    def _like_param(self, key):
+        """Whether state values under ``key`` have their parameter's shape (checked on load)."""
+        return key not in self._scalar_keys
 
     # ---- state dicts (torch's format: parameters replaced by their index) -------------------
     def state_dict(self):
@@ -162,7 +200,7 @@ class Optimizer:
             if p is None:
                 raise ValueError(f"{name}.load_state_dict: state for parameter index {k} has no parameter")
             for key, value in v.items():
-                if isinstance(value, Tensor) and value.shape != p.shape and key != "step":
+                if isinstance(value, Tensor) and value.shape != p.shape and self._like_param(key):
                     raise ValueError(f"{name}.load_state_dict: state '{key}' of parameter {k} has shape "
                                      f"{list(value.shape)}, the parameter has {list(p.shape)}")
             state[p] = {key: _cast_state(p, key, value) for key, value in v.items()}
@@ -184,14 +222,41 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
 
-def descent_grads(params, grads, weight_decay, maximize):
+def descent_grads(params, grads, weight_decay, maximize, *, decoupled_lr=None):
     """The gradients an update descends: each grad, negated when maximizing, plus the coupled L2
     term weight_decay*p. ``grads`` itself when neither applies (no work, no new arrays); otherwise
-    made lazily, one as the update's loop reaches each parameter, never a whole list of new arrays."""
+    made lazily, one as the update's loop reaches each parameter, never a whole list of new arrays.
+
+    With ``decoupled_lr`` (AdamW, NAdam's and RAdam's decoupled_weight_decay) the decay does not
+    enter the gradient: each parameter shrinks in place, p *= 1 - decoupled_lr*weight_decay, as the
+    loop reaches it (before its update, as torch)."""
     directed = (-g for g in grads) if maximize else grads
     if weight_decay == 0:
         return directed
+    if decoupled_lr is not None:
+        return _decayed(params, directed, 1 - decoupled_lr * weight_decay)
     return (g + weight_decay * p for p, g in zip(params, directed))
+
+
+def _decayed(params, grads, factor):
+    for p, g in zip(params, grads):
+        p *= factor
+        yield g
+
+
+def to_scalar(value):
+    """A hyperparameter as a Python number (torch accepts a 1-element Tensor lr)."""
+    return value.item() if isinstance(value, Tensor) else value
+
+
+def _check_rho(rho):
+    if not 0.0 <= rho <= 1.0:
+        raise ValueError(f"Invalid rho value: {rho}")
+
+
+def _check_etas(etas):
+    if not 0.0 < etas[0] < 1.0 < etas[1]:
+        raise ValueError(f"Invalid eta values: {etas[0]}, {etas[1]}")
 
 
 def _check_betas(betas):
@@ -202,12 +267,21 @@ def _check_betas(betas):
             raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
 
 
+_RANGE_CHECKS = {"betas": _check_betas, "rho": _check_rho, "etas": _check_etas}
+
+# implementation flags torch's optimizers take that chainrule cannot honour when True
+_UNSUPPORTED_FLAGS = {"capturable": "CUDA-graph capture", "differentiable": "autograd through the step"}
+
+
 def _scalar_dtype():
     return np.float64 if _dt.get_default_dtype() is _dt.float64 else np.float32
 
 
 def _cast_state(p, key, value):
-    """A copy of a loaded state value on p's device (and in p's dtype, except the step count)."""
+    """A copy of a loaded state value on p's device (and in p's dtype, except the step count), as
+    torch casts them; lists (LBFGS's history) element by element."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cast_state(p, key, v) for v in value)
     if key == "step" and not isinstance(value, Tensor):
         return Tensor._make(np.array(float(value), _scalar_dtype()))
     if not isinstance(value, Tensor):

@@ -1,6 +1,6 @@
 """RMSprop with momentum and the centered variant (torch.optim.RMSprop)."""
 from ..backend import namespace
-from .adam import lerp_
+from .adam import lerp_, square_avg_
 from .optimizer import Optimizer, descent_grads
 
 
@@ -32,8 +32,7 @@ def rmsprop(params, grads, square_avgs, grad_avgs, momentum_buffers, *, lr, alph
     grads = descent_grads(params, grads, weight_decay, maximize)
     for i, (p, g, v) in enumerate(zip(params, grads, square_avgs)):
         xp = namespace(p)
-        v *= alpha
-        v += (1 - alpha) * (g * g)
+        square_avg_(v, g, alpha)
         if centered:
             a = grad_avgs[i]
             lerp_(a, g, 1 - alpha)
