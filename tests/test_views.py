@@ -160,3 +160,14 @@ def test_inplace_on_one_of_several_views_raises_like_torch(split):
             parts[0].mul_(2)
         plain = split(lib.zeros(4, 3))  # without grad the write goes through, to the base
         plain[1].add_(1)
+
+
+def test_views_and_their_bases_deepcopy_and_pickle():
+    import copy
+    import pickle
+    x = cr.arange(6.0).reshape(3, 2).requires_grad_()
+    v = (x * 2)[1]
+    x.t()  # x now has a live view
+    for t in (x, v):
+        for clone in (copy.deepcopy(t), pickle.loads(pickle.dumps(t))):
+            assert clone.tolist() == t.tolist() and clone.requires_grad and clone.is_leaf

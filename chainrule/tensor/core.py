@@ -101,6 +101,11 @@ class Tensor:
 
     __hash__ = object.__hash__
 
+    def __reduce_ex__(self, protocol):
+        """copy.deepcopy and in-process pickling (DataLoader workers): a leaf with the data, the
+        requires_grad flag and the gradient; no history, no view links."""
+        return _rebuild, (self.data, self._requires_grad, self.grad)
+
     # ---- autograd fields ---------------------------------------------------------------------
     @property
     def requires_grad(self):
@@ -227,6 +232,12 @@ class Tensor:
         if self.data.ndim == 0:
             return format(self.item(), spec)
         return repr(self)
+
+
+def _rebuild(data, requires_grad, grad):
+    t = Tensor._make(data)
+    t._requires_grad, t.grad = requires_grad, grad
+    return t
 
 
 def root_grad(t, gradient, create_graph):

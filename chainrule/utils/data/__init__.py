@@ -1,7 +1,11 @@
 """chainrule.utils.data: datasets, samplers and the DataLoader (torch.utils.data's names)."""
-from .dataset import Dataset, TensorDataset, Subset, random_split
-from .sampler import Sampler, SequentialSampler, RandomSampler, BatchSampler
-from .dataloader import DataLoader, default_collate, default_convert
+from .dataset import (Dataset, IterableDataset, TensorDataset, StackDataset, ConcatDataset, ChainDataset, Subset,
+                      random_split)
+from .sampler import (Sampler, SequentialSampler, RandomSampler, SubsetRandomSampler, WeightedRandomSampler,
+                      BatchSampler)
+from .dataloader import DataLoader, default_collate, default_convert, get_worker_info
 
-__all__ = ["Dataset", "TensorDataset", "Subset", "random_split", "Sampler", "SequentialSampler",
-           "RandomSampler", "BatchSampler", "DataLoader", "default_collate", "default_convert"]
+__all__ = ["BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset",
+           "RandomSampler", "Sampler", "SequentialSampler", "StackDataset", "Subset", "SubsetRandomSampler",
+           "TensorDataset", "WeightedRandomSampler", "default_collate", "default_convert",
+           "get_worker_info", "random_split"]
