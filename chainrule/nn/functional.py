@@ -113,6 +113,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         return BatchNorm.call(input, running_mean, running_var, weight, bias, training, eps)
     stats = []
     out = BatchNorm.call(input, running_mean, running_var, weight, bias, True, eps, stats)
+    if not stats:  # an empty batch: no statistics to update the running ones with (torch leaves them)
+        return out
     mean, var, per_channel = stats[0]
     with no_grad():
         running_mean.data *= 1 - momentum
@@ -185,8 +187,10 @@ cross_entropy = SoftmaxCrossEntropy.call
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     x, t, c = _class_targets(input, target, reduction, 0.0, "nll_loss")
-    coef = _coefficients(x, t, c, weight, ignore_index, 0.0, reduction, "nll_loss")
-    return _per_target(-(x * coef).sum(1), input, target, reduction)
+    coef, present, empty = _coefficients(x, t, c, weight, ignore_index, 0.0, reduction, "nll_loss")
+    # torch reads only the targets' entries: -inf or nan elsewhere, or in an ignored row, adds nothing
+    picked = Where.call(Tensor._make(present()), x, 0.0) * coef
+    return _per_target(-picked.sum(1), input, target, reduction, empty)
 
 
 def _ns(t):
@@ -194,7 +198,21 @@ def _ns(t):
 
 
 def one_hot(tensor, num_classes=-1):
-    n = int(tensor.data.max()) + 1 if num_classes < 0 else num_classes
+    if tensor.data.dtype != np.int64:
+        raise RuntimeError(f"one_hot: is only applicable to index tensor of type LongTensor, got {tensor.dtype}")
+    if not tensor.data.size:
+        if num_classes <= 0:
+            raise RuntimeError(f"one_hot: Can not infer total number of classes from empty tensor (shape "
+                               f"{list(tensor.shape)}, num_classes={num_classes})")
+        n = num_classes
+    else:
+        lo, hi = int(tensor.data.min()), int(tensor.data.max())
+        if lo < 0:
+            raise RuntimeError(f"one_hot: Class values must be non-negative, got {lo}")
+        n = hi + 1 if num_classes == -1 else num_classes
+        if hi >= n:
+            raise RuntimeError(f"one_hot: Class values must be smaller than num_classes, got {hi} "
+                               f"(num_classes={num_classes})")
     xp = _ns(tensor)
     return Tensor._make((tensor.data[..., None] == xp.arange(n)).astype(np.int64))
 

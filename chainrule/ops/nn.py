@@ -44,9 +44,8 @@ class LeakyRelu(Op):
 
 
 class Elu(Op):
-    """out = x if x > 0 else alpha (e^x - 1);  dx = g or g (out + alpha)"""
+    """out = x if x > 0 else alpha (e^x - 1);  dx = g alpha e^x if x <= 0 else g  (nan passes g, as torch)"""
     save_args = True
-    save_out = True
 
     @staticmethod
     def call(input, alpha=1.0, inplace=False):
@@ -60,7 +59,7 @@ class Elu(Op):
 
     @staticmethod
     def backward(ctx, xp, g, out, x):
-        return (xp.where(x > 0, g, g * (out + ctx.saved)),)
+        return (xp.where(x <= 0, g * (ctx.saved * xp.exp(xp.minimum(x, 0))), g),)
 
 
 class Gelu(Op):
@@ -103,26 +102,33 @@ def pair(v, name):
     return (int(v), int(v))
 
 
-def _conv_out(size, k, s, p, d):
-    return (size + 2 * p - d * (k - 1) - 1) // s + 1
+def _pool_out(size, k, s, p, d, ceil):
+    """torch's pooling output size; with ceil_mode the last window must start inside the input or
+    its left padding."""
+    out = (size + 2 * p - d * (k - 1) - 1 + (s - 1) * ceil) // s + 1
+    return out - 1 if ceil and (out - 1) * s >= size + p else out
 
 
-def _pool_args(input, kernel_size, stride, padding, dilation, op):
+def _pool_args(input, kernel_size, stride, padding, dilation, ceil_mode, op):
+    """(kernel, stride, padding, dilation, out_hw, extra): ``extra`` is the padding past ``padding``
+    that ceil_mode's last windows reach at the bottom/right (they take nothing from it)."""
     kernel = pair(kernel_size, "kernel_size")
     stride = kernel if stride is None or stride == [] or stride == () else pair(stride, "stride")
     padding, dilation = pair(padding, "padding"), pair(dilation, "dilation")
-    if input.data.ndim not in (3, 4):
-        raise RuntimeError(f"{op}: Expected 3D or 4D (batch mode) tensor for input, got {list(input.shape)}")
+    if input.data.ndim not in (3, 4) or 0 in input.data.shape[-3:]:
+        raise RuntimeError(f"{op}: Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for "
+                           f"input, got {list(input.shape)}")
     if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
         raise RuntimeError(f"{op}: pad should be at most half of effective kernel size, but got pad={padding}, "
                            f"kernel_size={kernel}")
-    h, w = input.data.shape[-2:]
-    out_hw = (_conv_out(h, kernel[0], stride[0], padding[0], dilation[0]),
-              _conv_out(w, kernel[1], stride[1], padding[1], dilation[1]))
+    hw = input.data.shape[-2:]
+    out_hw = tuple(_pool_out(*a, bool(ceil_mode)) for a in zip(hw, kernel, stride, padding, dilation))
     if out_hw[0] <= 0 or out_hw[1] <= 0:
         raise RuntimeError(f"{op}: Given input size: {list(input.shape[-3:])}. Calculated output size: "
                            f"{[input.data.shape[-3], *out_hw]}. Output size is too small")
-    return kernel, stride, padding, dilation, out_hw
+    extra = tuple(max(0, (o - 1) * s + d * (k - 1) + 1 - n - 2 * p)
+                  for o, s, d, k, n, p in zip(out_hw, stride, dilation, kernel, hw, padding))
+    return kernel, stride, padding, dilation, out_hw, extra
 
 
 def _windows(xp, x, kh, kw, stride, dilation, out_hw):
@@ -133,11 +139,12 @@ def _windows(xp, x, kh, kw, stride, dilation, out_hw):
                          (sn, sc, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1]))
 
 
-def _pad(xp, x, padding, value=0.0):
-    ph, pw = padding
-    if not ph and not pw:
+def _pad(xp, x, padding, value=0.0, extra=(0, 0)):
+    """x (N, C, H, W) padded by ``padding`` on each side and ``extra`` more at the bottom/right."""
+    (ph, pw), (eh, ew) = padding, extra
+    if not (ph or pw or eh or ew):
         return x
-    return xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+    return xp.pad(x, ((0, 0), (0, 0), (ph, ph + eh), (pw, pw + ew)), constant_values=value)
 
 
 def _offsets(kh, kw, stride, dilation, out_hw):
@@ -152,26 +159,25 @@ def _offsets(kh, kw, stride, dilation, out_hw):
 
 def _unpad(x, padding, shape):
     ph, pw = padding
-    return x[:, :, ph:ph + shape[2], pw:pw + shape[3]] if ph or pw else x
+    return x[:, :, ph:ph + shape[2], pw:pw + shape[3]] if x.shape[2:] != shape[2:] else x
 
 
-def _scatter_windows(xp, gcols, shape, kh, kw, stride, dilation, padding, out_hw):
+def _scatter_windows(xp, gcols, shape, kh, kw, stride, dilation, padding, out_hw, extra=(0, 0)):
     """col2im: add each kernel offset's (A, B, Ho, Wo) slice of gcols (A, B, kh, kw, Ho, Wo) into a
     zero gradient of shape (A, B, H, W) (a loop over the kh*kw offsets only)."""
     n, c, h, w = shape
-    gx = xp.zeros((n, c, h + 2 * padding[0], w + 2 * padding[1]), dtype=gcols.dtype)
+    gx = xp.zeros((n, c, h + 2 * padding[0] + extra[0], w + 2 * padding[1] + extra[1]), dtype=gcols.dtype)
     for i, j, rows, cols in _offsets(kh, kw, stride, dilation, out_hw):
         gx[..., rows, cols] += gcols[:, :, i, j]
     return _unpad(gx, padding, shape)
 
 
-def _conv_layout(x_shape, stride, padding, out_hw):
+def _conv_layout(wp, stride, out_hw):
     """Whether conv2d runs "flat", and the columns per image. Images are laid out (C, N, H, W)
     inside: one GEMM covers the batch, and the layout changes copy whole H x W planes. With
     stride 1 each kernel offset is one shift of the flattened padded plane, so the output is
     computed over rows of the padded width Wp (the Wp - Wo extra columns are dropped) and
     im2col/col2im move whole rows; that pays while the extra columns are few."""
-    wp = x_shape[3] + 2 * padding[1]
     flat = stride == (1, 1) and wp <= 1.5 * out_hw[1]
     return flat, (out_hw[0] * wp if flat else out_hw[0] * out_hw[1])
 
@@ -192,6 +198,19 @@ def _im2col(xp, xt, groups, kernel, stride, dilation, out_hw, flat, length):
     return cols
 
 
+def _string_padding(padding, stride, dilation, kernel):
+    """conv2d's padding='valid' (none) or 'same' (stride 1 only): d (k - 1) in all, the odd one at the
+    bottom/right as torch; returns (top, left) and (bottom, right)."""
+    if padding not in ("same", "valid"):
+        raise RuntimeError(f"conv2d: Invalid padding string: {padding!r} (expected 'same', 'valid' or ints)")
+    if padding == "valid":
+        return (0, 0), (0, 0)
+    if stride != (1, 1):
+        raise RuntimeError(f"conv2d: padding='same' is not supported for strided convolutions (stride={stride})")
+    total = [d * (k - 1) for d, k in zip(dilation, kernel)]
+    return (total[0] // 2, total[1] // 2), (total[0] - total[0] // 2, total[1] - total[1] // 2)
+
+
 class Conv2d(Op):
     """out = W * x (+ b) as im2col + one GEMM per group;  dW = g cols^T,  dx = col2im(W^T g),
     db = sum of g over N, H, W. Backward rebuilds the columns from the saved padded input
@@ -201,7 +220,7 @@ class Conv2d(Op):
 
     @staticmethod
     def call(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-        stride, padding, dilation = pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation")
+        stride, dilation = pair(stride, "stride"), pair(dilation, "dilation")
         if input.data.ndim not in (3, 4):
             raise RuntimeError(f"conv2d: Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input "
                                f"of size: {list(input.shape)}")
@@ -214,38 +233,46 @@ class Conv2d(Op):
             raise RuntimeError(f"conv2d: Given groups={groups}, weight of size {list(weight.shape)}, expected "
                                f"input{list(input.shape)} to have {cg * groups} channels, but got {c} channels "
                                "instead")
+        if o == 0:
+            raise RuntimeError(f"conv2d: expected weight to be at least 1 at dimension 0, but got weight of size "
+                               f"{list(weight.shape)} instead")
         if o % groups:
             raise RuntimeError(f"conv2d: out_channels ({o}) must be divisible by groups ({groups})")
+        if isinstance(padding, str):
+            padding, pad_end = _string_padding(padding, stride, dilation, (kh, kw))
+        else:
+            padding = pad_end = pair(padding, "padding")
         if min(stride) <= 0 or min(dilation) <= 0 or min(padding) < 0:
             raise RuntimeError(f"conv2d: non-positive stride or dilation, or negative padding: stride={stride}, "
                                f"padding={padding}, dilation={dilation}")
-        out_hw = (_conv_out(h, kh, stride[0], padding[0], dilation[0]),
-                  _conv_out(w, kw, stride[1], padding[1], dilation[1]))
+        hp, wp = h + padding[0] + pad_end[0], w + padding[1] + pad_end[1]
+        out_hw = ((hp - dilation[0] * (kh - 1) - 1) // stride[0] + 1,
+                  (wp - dilation[1] * (kw - 1) - 1) // stride[1] + 1)
         if out_hw[0] <= 0 or out_hw[1] <= 0:
-            raise RuntimeError(f"conv2d: Calculated padded input size per channel: ({h + 2 * padding[0]} x "
-                               f"{w + 2 * padding[1]}). Kernel size: ({dilation[0] * (kh - 1) + 1} x "
-                               f"{dilation[1] * (kw - 1) + 1}). Kernel size can't be greater than actual input size")
+            raise RuntimeError(f"conv2d: Calculated padded input size per channel: ({hp} x {wp}). Kernel size: "
+                               f"({dilation[0] * (kh - 1) + 1} x {dilation[1] * (kw - 1) + 1}). Kernel size can't "
+                               "be greater than actual input size")
         if input.data.dtype != weight.data.dtype:
             raise RuntimeError(f"conv2d: Input type ({input.dtype}) and weight type ({weight.dtype}) should be the "
                                "same")
         out = apply(Conv2d, input, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups,
-                    out_hw=out_hw)
+                    out_hw=out_hw, pad_end=pad_end)
         return out.squeeze(0) if unbatched else out
 
     @staticmethod
-    def forward(ctx, xp, x, w, b, stride, padding, dilation, groups, out_hw):
+    def forward(ctx, xp, x, w, b, stride, padding, dilation, groups, out_hw, pad_end):
         n, c, h, wd = x.shape
         o, cg, kh, kw = w.shape
         ho, wo = out_hw
-        ph, pw = padding
-        flat, length = _conv_layout(x.shape, stride, padding, out_hw)
+        (ph, pw), (eh, ew) = padding, pad_end  # top/left, bottom/right
+        flat, length = _conv_layout(wd + pw + ew, stride, out_hw)
         # (C, N, H, W), zero-padded (a flat layout reads up to kw - 1 past the last row: one more)
-        xt = xp.zeros((c, n, h + 2 * ph + flat, wd + 2 * pw), dtype=x.dtype)
+        xt = xp.zeros((c, n, h + ph + eh + flat, wd + pw + ew), dtype=x.dtype)
         xt[:, :, ph:ph + h, pw:pw + wd] = x.transpose(1, 0, 2, 3)
         cols = _im2col(xp, xt, groups, (kh, kw), stride, dilation, out_hw, flat, length)
         out = xp.matmul(w.reshape(groups, o // groups, cg * kh * kw), cols)
         xp.release(cols)
-        out = out.reshape(o, n, ho, -1)[..., :wo].transpose(1, 0, 2, 3)
+        out = out.reshape(o, n, ho, length // ho)[..., :wo].transpose(1, 0, 2, 3)
         out = xp.ascontiguousarray(out)
         if b is not None:
             out += b.reshape(1, o, 1, 1)
@@ -275,7 +302,7 @@ class Conv2d(Op):
             xp.matmul(wg.swapaxes(-1, -2), g2, out=gcols)
             gxt = xp.zeros(xt.shape, dtype=g.dtype)
             if flat:  # col2im: each kernel offset adds one shifted slab
-                gflat = gxt.reshape(c, n, -1)
+                gflat = gxt.reshape(c, n, xt.shape[2] * wp)
                 gc = gcols.reshape(c, kh, kw, n, length)
                 for i in range(kh):
                     for j in range(kw):
@@ -294,38 +321,40 @@ class Conv2d(Op):
 
 
 class MaxPool2d(Op):
-    """out = max over each window (one elementwise maximum per kernel offset);
-    dx = g routed to the window's first maximum (a max gate routes), found again in backward"""
+    """out = max over each window;  dx = g at the window's first maximum  (as torch: at its last nan if
+    it holds nan, and a window of -inf at its first cell inside the input). One elementwise maximum per
+    kernel offset; backward finds the maximum again (a max gate routes)."""
     save_out = True
     once_differentiable = True
 
     @staticmethod
     def call(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-        if ceil_mode or return_indices:
-            raise NotImplementedError("max_pool2d: ceil_mode and return_indices are not supported")
-        kernel, stride, padding, dilation, out_hw = _pool_args(input, kernel_size, stride, padding, dilation,
-                                                               "max_pool2d")
+        if return_indices:
+            raise NotImplementedError("max_pool2d: return_indices is not supported")
+        kernel, stride, padding, dilation, out_hw, extra = _pool_args(input, kernel_size, stride, padding, dilation,
+                                                                      ceil_mode, "max_pool2d")
         unbatched = input.data.ndim == 3
         x = input.unsqueeze(0) if unbatched else input
-        out = apply(MaxPool2d, x, kernel=kernel, stride=stride, padding=padding, dilation=dilation, out_hw=out_hw)
+        out = apply(MaxPool2d, x, kernel=kernel, stride=stride, padding=padding, dilation=dilation, out_hw=out_hw,
+                    extra=extra)
         return out.squeeze(0) if unbatched else out
 
     @staticmethod
-    def forward(ctx, xp, x, kernel, stride, padding, dilation, out_hw):
+    def forward(ctx, xp, x, kernel, stride, padding, dilation, out_hw, extra):
         kh, kw = kernel
-        xpad = _pad(xp, x, padding, -xp.inf)
+        xpad = _pad(xp, x, padding, -xp.inf, extra)
         out = None
         for i, j, rows, cols in _offsets(kh, kw, stride, dilation, out_hw):
             if out is None:
                 out = xpad[..., rows, cols].copy()
             else:
                 xp.maximum(out, xpad[..., rows, cols], out=out)  # NaN propagates, like torch
-        ctx.saved = (xpad, x.shape, kernel, stride, padding, dilation, out_hw)
+        ctx.saved = (xpad, x.shape, kernel, stride, padding, dilation, out_hw, extra)
         return out
 
     @staticmethod
     def backward(ctx, xp, g, out):
-        xpad, x_shape, (kh, kw), stride, padding, dilation, out_hw = ctx.saved
+        xpad, x_shape, (kh, kw), stride, padding, dilation, out_hw, extra = ctx.saved
         extent = [d * (k - 1) + 1 for d, k in zip(dilation, (kh, kw))]
         # disjoint windows (stride >= kernel extent): each offset owns its slice of gx, no adding;
         # windows that also tile the input exactly write every element of gx: no zeroing first
@@ -333,45 +362,83 @@ class MaxPool2d(Op):
         tiled = disjoint and dilation == (1, 1) and all(
             s == e and (n - 1) * s + e == size for s, e, n, size in zip(stride, extent, out_hw, xpad.shape[2:]))
         gx = (xp.empty if tiled else xp.zeros)(xpad.shape, dtype=g.dtype)
+        offsets = list(_offsets(kh, kw, stride, dilation, out_hw))
+        real = None  # the input's cells, when a window's maximum -inf could also be found in its padding
+        if (padding != (0, 0) or extra != (0, 0)) and bool((out == -xp.inf).any()):
+            real = _pad(xp, xp.ones(x_shape, dtype=bool), padding, False, extra)
         free = xp.ones(out.shape, dtype=bool)  # windows whose maximum is not yet routed
-        for i, j, rows, cols in _offsets(kh, kw, stride, dilation, out_hw):
+        for i, j, rows, cols in offsets:
             hit = xp.equal(xpad[..., rows, cols], out)
+            if real is not None:
+                hit &= real[..., rows, cols]
             hit &= free
             free ^= hit
             if disjoint:
                 xp.multiply(g, hit, out=gx[..., rows, cols])
             else:
                 gx[..., rows, cols] += g * hit
+        if bool(free.any()):  # the windows left hold nan (nan == nan is false): g goes to their last nan
+            for i, j, rows, cols in reversed(offsets):
+                hit = xp.isnan(xpad[..., rows, cols])
+                hit &= free
+                free ^= hit
+                gx[..., rows, cols] += g * hit
         return (_unpad(gx, padding, x_shape),)
 
 
+def _divisors(hw, kernel, stride, padding, out_hw, count_include_pad):
+    """avg_pool2d's divisor per window, as torch: its cells inside the padded input (inside the input
+    alone without count_include_pad); one number when all windows share it, else an (Ho, Wo) array."""
+    sizes = []
+    for n, k, s, p, o in zip(hw, kernel, stride, padding, out_hw):
+        start = np.arange(o) * s - p
+        end = np.minimum(start + k, n + p)
+        sizes.append(end - start if count_include_pad else np.minimum(end, n) - np.maximum(start, 0))
+    div = np.outer(*sizes)
+    return float(div.flat[0]) if (div == div.flat[0]).all() else div
+
+
 class AvgPool2d(Op):
-    """out = mean over each window (zero padding counted);  dx = g / (kh kw) spread over the window"""
+    """out = sum over each window / divisor;  dx = g / divisor spread over the window
+    (divisor: kh kw, with ceil_mode's windows cut at the padding's edge; the window's cells inside the
+    input with count_include_pad=False; or divisor_override)"""
     once_differentiable = True
 
     @staticmethod
-    def call(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
-        if ceil_mode or not count_include_pad:
-            raise NotImplementedError("avg_pool2d: ceil_mode and count_include_pad=False are not supported")
-        kernel, stride, padding, _, out_hw = _pool_args(input, kernel_size, stride, padding, 1, "avg_pool2d")
+    def call(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+             divisor_override=None):
+        if divisor_override is not None and not isinstance(divisor_override, (int, np.integer)):
+            raise TypeError(f"avg_pool2d(): argument 'divisor_override' must be int, not "
+                            f"{type(divisor_override).__name__}")
+        if divisor_override == 0:
+            raise RuntimeError("avg_pool2d: divisor must be not zero, got divisor_override=0")
+        kernel, stride, padding, _, out_hw, extra = _pool_args(input, kernel_size, stride, padding, 1, ceil_mode,
+                                                               "avg_pool2d")
+        divisor = float(divisor_override) if divisor_override is not None else _divisors(
+            input.data.shape[-2:], kernel, stride, padding, out_hw, count_include_pad)
         unbatched = input.data.ndim == 3
         x = input.unsqueeze(0) if unbatched else input
-        out = apply(AvgPool2d, x, kernel=kernel, stride=stride, padding=padding, out_hw=out_hw)
+        out = apply(AvgPool2d, x, kernel=kernel, stride=stride, padding=padding, out_hw=out_hw, extra=extra,
+                    divisor=divisor)
         return out.squeeze(0) if unbatched else out
 
     @staticmethod
-    def forward(ctx, xp, x, kernel, stride, padding, out_hw):
+    def forward(ctx, xp, x, kernel, stride, padding, out_hw, extra, divisor):
         kh, kw = kernel
-        win = _windows(xp, _pad(xp, x, padding), kh, kw, stride, (1, 1), out_hw)
-        ctx.saved = (x.shape, kernel, stride, padding, out_hw)
-        return win.mean(axis=(2, 3))
+        win = _windows(xp, _pad(xp, x, padding, 0.0, extra), kh, kw, stride, (1, 1), out_hw)
+        if not isinstance(divisor, float):
+            divisor = xp.asarray(divisor, dtype=x.dtype)
+        ctx.saved = (x.shape, kernel, stride, padding, out_hw, extra, divisor)
+        out = win.sum(axis=(2, 3))
+        out /= divisor
+        return out
 
     @staticmethod
     def backward(ctx, xp, g, out):
-        x_shape, (kh, kw), stride, padding, out_hw = ctx.saved
-        share = g * (1.0 / (kh * kw))
+        x_shape, (kh, kw), stride, padding, out_hw, extra, divisor = ctx.saved
+        share = g / divisor
         gcols = xp.broadcast_to(share[:, :, None, None], g.shape[:2] + (kh, kw) + g.shape[2:])
-        return (_scatter_windows(xp, gcols, x_shape, kh, kw, stride, (1, 1), padding, out_hw),)
+        return (_scatter_windows(xp, gcols, x_shape, kh, kw, stride, (1, 1), padding, out_hw, extra),)
 
 
 # ---- losses and normalisation ---------------------------------------------------------------------
@@ -405,7 +472,10 @@ def class_targets(input, target, reduction, label_smoothing, op):
 
 def coefficients(x, t, c, weight, ignore_index, label_smoothing, reduction, op):
     """The (M, C) coefficient tensor of a class-index loss (SoftmaxCrossEntropy's rule) for
-    logits x (M, C) and flat targets t; checks the targets against C."""
+    logits x (M, C) and flat targets t; a function giving the (M, C) mask of its terms (torch reads
+    the targets, and every class with label smoothing, of the rows not ignored: -inf or nan elsewhere
+    adds nothing); whether it is a mean over no targets (torch: nan, zero gradients). Checks the
+    targets against C."""
     xp = namespace(x.data)
     valid = t != ignore_index
     tv = xp.where(valid, t, 0)
@@ -419,23 +489,38 @@ def coefficients(x, t, c, weight, ignore_index, label_smoothing, reduction, op):
     coef[xp.arange(m), tv] = wt * (1 - label_smoothing)
     if label_smoothing:
         coef += (label_smoothing / c) * w[None, :] * valid[:, None]
-    if reduction == "mean":
+    empty = False
+    if reduction == "mean":  # over the targets' total weight
         denom = wt.sum()
-        coef /= denom if denom != 0 else xp.nan
-    return registry.make(coef)
+        if denom != 0:
+            coef /= denom
+        else:  # as torch, x/0 where a term exists (targets, every class with smoothing), ignored rows 0
+            scale = xp.where(valid, denom, 1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                if label_smoothing:
+                    coef /= scale[:, None]
+                else:
+                    coef[xp.arange(m), tv] /= scale
+            empty = not bool(valid.any())
+
+    def present():
+        return valid[:, None] if label_smoothing else (xp.arange(c) == tv[:, None]) & valid[:, None]
+    return registry.make(coef), present, empty
 
 
-def per_target(losses, input, target, reduction):
-    """A class-index loss's result from its per-target losses (the mean is in the coefficients)."""
+def per_target(losses, input, target, reduction, empty=False):
+    """A class-index loss's result from its per-target losses (the mean is in the coefficients; a
+    mean over no targets is nan, its gradients zero, as torch)."""
     if reduction == "none":
         return losses.reshape(target.shape if input.data.ndim > 1 else ())
-    return losses.sum()
+    return losses.sum() + math.nan if empty else losses.sum()
 
 
 class SoftmaxCrossEntropy(Op):
     """loss_i = -sum_c a_ic log softmax(x_i)_c, for a coefficient matrix a (one-hot target times
     its class weight, label smoothing, ignore mask, 1/denominator for 'mean');
-    dx_i = g_i (softmax(x_i) sum_c a_ic - a_i)"""
+    dx_i = g_i (softmax(x_i) sum_c a_ic - a_i). Only the terms torch has are summed: a logit masked with
+    -inf, or nan in an ignored row, adds nothing."""
     save_args = True
 
     @staticmethod
@@ -444,16 +529,19 @@ class SoftmaxCrossEntropy(Op):
         if weight is not None and weight.data.shape != (c,):
             raise RuntimeError(f"cross_entropy: weight tensor should be defined either for all {c} classes or no "
                                f"classes but got weight tensor of shape: {list(weight.shape)}")
-        coef = coefficients(x, t, c, weight, ignore_index, label_smoothing, reduction, "cross_entropy")
-        return per_target(apply(SoftmaxCrossEntropy, x, coef), input, target, reduction)
+        coef, present, empty = coefficients(x, t, c, weight, ignore_index, label_smoothing, reduction,
+                                            "cross_entropy")
+        return per_target(apply(SoftmaxCrossEntropy, x, coef, present=present), input, target, reduction, empty)
 
     @staticmethod
-    def forward(ctx, xp, x, coef):
+    def forward(ctx, xp, x, coef, present):
         shifted = x - x.max(axis=1, keepdims=True)
         e = xp.exp(shifted)
         s = e.sum(axis=1, keepdims=True)
         logp = shifted - xp.log(s)
         ctx.saved = e / s
+        if not xp.isfinite(logp.sum()):  # -inf or nan in a row: keep only the terms torch has
+            logp = xp.where(present(), logp, 0)
         return -(coef * logp).sum(axis=1)
 
     @staticmethod
@@ -484,6 +572,10 @@ class BatchNorm(Op):
                         ("running_var", running_var)):
             if t is not None and t.data.shape != (c,):
                 raise RuntimeError(f"batch_norm: {name} should contain {c} elements not {t.data.size}")
+        if training and not input.data.size:  # torch: no statistics, zero gradients, no running update
+            xp = namespace(input.data)
+            return apply(BatchNorm, input, weight, bias, mean=xp.zeros(c, input.data.dtype),
+                         var=xp.ones(c, input.data.dtype), eps=eps, training=False)
         if training:
             if input.data.size // c <= 1:
                 raise ValueError(f"Expected more than 1 value per channel when training, got input size "
@@ -498,7 +590,7 @@ class BatchNorm(Op):
     @staticmethod
     def forward(ctx, xp, x, weight, bias, mean, var, eps, training, batch_stats=None):
         n, c = x.shape[:2]
-        x3 = x.reshape(n, c, -1)
+        x3 = x.reshape(n, c, math.prod(x.shape[2:]))  # not -1: an empty batch too
         count = x3.shape[0] * x3.shape[2]
         if training:
             mean = x3.mean(axis=(0, 2))
@@ -525,7 +617,7 @@ class BatchNorm(Op):
     def backward(ctx, xp, g, out, *args):
         xhat, inv_std, weight, count, training = ctx.saved
         needs = ctx.needs
-        g3 = g.reshape(g.shape[0], g.shape[1], -1)
+        g3 = g.reshape(g.shape[:2] + (math.prod(g.shape[2:]),))
         a = inv_std * weight if weight is not None else inv_std
         if not training:  # running statistics are constants: xhat is rebuilt only for dgamma
             x3, mean = xhat
