@@ -1,13 +1,13 @@
-"""chainrule.nn.utils: gradient clipping."""
+"""Gradient clipping: ``clip_grad_norm_`` and ``clip_grad_value_`` (torch.nn.utils.clip_grad)."""
 import math
 import types
 import warnings
 
 import numpy as np
 
-from ..tensor import Tensor
-from ..ops.movement import Cat
-from ..backend import namespace
+from ...autograd.grad_mode import no_grad
+from ...backend import namespace
+from ...tensor import Tensor
 
 
 def _as_float(fn, name, value):
@@ -43,12 +43,13 @@ def _total_norm(xp, grads, norm_type):
         return float(np.power(np.float64(s), 1.0 / norm_type))
 
 
-def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """Scale all gradients in place so their joint norm is at most ``max_norm``; return the norm.
 
     Like torch: ``max_norm`` and ``norm_type`` go through ``float()`` (so ``'inf'`` and one-element
     tensors work; anything else raises ValueError/TypeError, even with no gradients), and the
     gradients are multiplied by ``min(max_norm / (norm + 1e-6), 1)`` with NaN propagating.
+    ``foreach`` is accepted for torch's signature; both of torch's paths give these results.
     """
     fn = "clip_grad_norm_"
     if isinstance(parameters, Tensor):
@@ -78,5 +79,19 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     return Tensor._make(xp.asarray(total, dtype=grads[0].dtype))
 
 
-def parameters_to_vector(parameters):
-    return Cat.call([p.reshape(-1) for p in parameters])
+
+def clip_grad_value_(parameters, clip_value, foreach=None):
+    """Clamp every gradient in place to [-clip_value, clip_value]; returns None.
+
+    As torch: ``clip_value`` goes through ``float()`` first (its ValueError/TypeError even with no
+    gradients), the clamp is a clamp_min then a clamp_max (so a negative ``clip_value`` sets every
+    entry to it) and NaN entries stay NaN. ``foreach`` is accepted for torch's signature; both of
+    torch's paths give these results.
+    """
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    clip_value = float(clip_value)
+    grads = [p.grad for p in parameters if p.grad is not None]
+    with no_grad():
+        for g in grads:
+            g.clamp_(min=-clip_value).clamp_(max=clip_value)
