@@ -155,3 +155,24 @@ def test_cross_entropy_second_derivatives_match_torch(kwargs):
         results.append((g, x.grad))
     assert_close(results[0][0], results[1][0])
     assert_close(results[0][1], results[1][1])
+
+
+@pytest.mark.parametrize("pos_weight", [None, [2.0, 0.5, 1.0]])
+def test_bce_with_logits_and_softplus_gradients_at_zero_match_torch(pos_weight):
+    """At logit 0 the gradient is sigmoid(0) - y; a formula split at the kink gave -y (silently)."""
+    x = np.array([0.0, 0.0, 3.0, -40.0, 40.0, 0.0], dtype=np.float32).reshape(2, 3)
+    y = np.array([0.5, 1.0, 0.0, 1.0, 0.0, 0.25], dtype=np.float32).reshape(2, 3)
+    for fn in ("bce", "softplus"):
+        grads = []
+        for lib in (cr, torch):
+            F = lib.nn.functional
+            t = lib.tensor(x, requires_grad=True)
+            if fn == "softplus":
+                out = F.softplus(t).sum()
+            else:
+                pw = None if pos_weight is None else lib.tensor(pos_weight)
+                out = F.binary_cross_entropy_with_logits(t, lib.tensor(y), pos_weight=pw)
+            out.backward()
+            grads.append((out.item(), t.grad.numpy()))
+        np.testing.assert_allclose(grads[0][0], grads[1][0], rtol=1e-5)
+        np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-5, atol=1e-7)

@@ -75,10 +75,16 @@ def prelu(input, weight):
     return Where.call(input > 0, input, w * input)
 
 
+def _log1p_exp(x):
+    """log(1 + e^x) for any x without overflow, as logsumexp(0, x): its gradient is sigmoid(x)
+    everywhere (splitting at the kink, relu(x) + log(1 + e^-|x|), gives 0 instead of 1/2 at x = 0)."""
+    zeros = Tensor._make(namespace(x.data).zeros((1,) + x.data.shape, x.data.dtype))
+    return Cat.call([zeros, x.unsqueeze(0)], 0).logsumexp(0)
+
+
 def softplus(input, beta=1.0, threshold=20.0):
     scaled = input * beta
-    soft = (1 + (-scaled.abs()).exp()).log() / beta + input.relu()
-    return Where.call(scaled > threshold, input, soft)
+    return Where.call(scaled > threshold, input, _log1p_exp(scaled) / beta)
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
@@ -170,13 +176,11 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
     _same_shape(input, target, "binary_cross_entropy_with_logits")
-    # max(x, 0) - x y + log(1 + e^-|x|): no exp of a large positive number, ever
-    softplus_neg = (1 + (-input.abs()).exp()).log()
-    if pos_weight is None:
-        loss = input.relu() - input * target + softplus_neg
-    else:
+    if pos_weight is None:  # log(1 + e^x) - x y
+        loss = _log1p_exp(input) - input * target
+    else:  # (1 - y) x + (1 + (pw - 1) y) log(1 + e^-x)
         log_weight = 1 + (pos_weight - 1) * target
-        loss = (1 - target) * input + log_weight * (softplus_neg + (-input).relu())
+        loss = (1 - target) * input + log_weight * _log1p_exp(-input)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")

@@ -227,14 +227,17 @@ class MaxPool2d(Module):
 
 
 class AvgPool2d(Module):
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                 divisor_override=None):
         super().__init__()  # like torch, the arguments are checked when the pooling runs
         self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
         self.padding, self.ceil_mode, self.count_include_pad = padding, ceil_mode, count_include_pad
+        self.divisor_override = divisor_override
 
     def forward(self, input):
         kernel, stride, padding, _ = _check_pool("AvgPool2d", self.kernel_size, self.stride, self.padding)
-        return F.avg_pool2d(input, kernel, stride, padding, self.ceil_mode, self.count_include_pad)
+        return F.avg_pool2d(input, kernel, stride, padding, self.ceil_mode, self.count_include_pad,
+                            self.divisor_override)
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
