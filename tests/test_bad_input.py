@@ -251,3 +251,38 @@ def test_kaiming_on_zero_element_tensor_warns_and_leaves_it(init):
         t = lib.empty(0, 3)
         with pytest.warns(UserWarning, match="zero-element tensors is a no-op"):
             assert getattr(lib.nn.init, init)(t) is t
+
+
+FUNCTIONAL_BAD_ARGS = {
+    "max_pool2d kernel 0": lambda L, x: L.nn.functional.max_pool2d(x, 0),
+    "max_pool2d stride 0": lambda L, x: L.nn.functional.max_pool2d(x, 2, 0),
+    "max_pool2d stride -1": lambda L, x: L.nn.functional.max_pool2d(x, 2, -1),
+    "max_pool2d padding -1": lambda L, x: L.nn.functional.max_pool2d(x, 2, 2, -1),
+    "max_pool2d dilation 0": lambda L, x: L.nn.functional.max_pool2d(x, 2, 2, 0, 0),
+    "max_pool2d float kernel": lambda L, x: L.nn.functional.max_pool2d(x, 2.5),
+    "max_pool2d 3 sizes": lambda L, x: L.nn.functional.max_pool2d(x, (2, 2, 2)),
+    "avg_pool2d kernel 0": lambda L, x: L.nn.functional.avg_pool2d(x, 0),
+    "avg_pool2d padding -1": lambda L, x: L.nn.functional.avg_pool2d(x, 2, 2, -1),
+    "avg_pool2d float kernel": lambda L, x: L.nn.functional.avg_pool2d(x, 2.5),
+    "conv2d groups 0": lambda L, x: L.nn.functional.conv2d(x, L.ones(1, 1, 3, 3), groups=0),
+    "conv2d 0x0 kernel": lambda L, x: L.nn.functional.conv2d(x, L.ones(1, 1, 0, 0)),
+    "conv2d float stride": lambda L, x: L.nn.functional.conv2d(x, L.ones(1, 1, 3, 3), stride=1.5),
+}
+
+
+@pytest.mark.parametrize("case", FUNCTIONAL_BAD_ARGS)
+def test_functional_conv_and_pool_bad_arguments_raise_like_torch(case):
+    raised = []
+    for lib in (cr, torch):
+        with pytest.raises((RuntimeError, TypeError, ValueError)) as info:
+            FUNCTIONAL_BAD_ARGS[case](lib, lib.ones(1, 1, 6, 6))
+        raised.append(type(info.value))
+    assert raised[0] is raised[1], raised
+
+
+def test_pool_kernel_as_one_tuple_like_torch():
+    x = np.random.default_rng(0).standard_normal((1, 1, 6, 6)).astype(np.float32)
+    compare(lambda t: F_cr.max_pool2d(t, (2,)), lambda t: torch.nn.functional.max_pool2d(t, (2,)), [x])
+
+
+F_cr = cr.nn.functional

@@ -372,3 +372,10 @@ def test_second_derivatives_through_the_changed_rules():
                lambda t: t.max() ** 2, lambda t: (t.logsumexp(1) ** 2).sum(), lambda t: t[0, 0].prod() ** 3,
                lambda t: (t.std(1) ** 2).sum(), lambda t: t.norm(3) ** 2):
         assert cr.autograd.gradgradcheck(fn, (x,))
+
+
+def test_integer_tensor_powers_with_negative_exponents_match_torch():
+    for base, exponent in ((1, [-1, 2, 0]), ([2, -1, 1, 3, -1], [-1, -3, -2, 2, -2])):
+        ours = (cr.tensor(base) if isinstance(base, list) else base) ** cr.tensor(exponent)
+        ref = (torch.tensor(base) if isinstance(base, list) else base) ** torch.tensor(exponent)
+        assert ours.tolist() == ref.tolist() and str(ours.dtype).split(".")[-1] == str(ref.dtype).split(".")[-1]

@@ -117,6 +117,15 @@ class Div(Op):
         return (g / b if needs[0] else None), (-g * a / (b * b) if needs[1] else None)
 
 
+def _integer_power(xp, a, b):
+    """Integers to negative integer tensor powers, as torch computes them (NumPy refuses): 1 for a
+    base of 1, +-1 for -1, 0 for other bases."""
+    negative = b < 0
+    odd = (b % 2) != 0
+    small = xp.where(a == 1, 1, xp.where(a == -1, xp.where(odd, -1, 1), 0))
+    return xp.where(negative, small, a ** xp.where(negative, 0, b)).astype(xp.result_type(a, b))
+
+
 class Pow(Op):
     """out = a ** b;  da = g b a^(b-1),  db = g out log(a)  (0 where a == 0 and b >= 0)"""
     save_args = True
@@ -125,6 +134,8 @@ class Pow(Op):
 
     @staticmethod
     def forward(ctx, xp, a, b):
+        if getattr(b, "dtype", None) is not None and b.dtype.kind == "i" and bool((b < 0).any()):
+            return _integer_power(xp, a, b)
         return a ** b
 
     @staticmethod

@@ -94,12 +94,16 @@ class Gelu(Op):
 
 # ---- convolution and pooling -------------------------------------------------------------------
 
-def pair(v, name):
-    if isinstance(v, (tuple, list)):
-        if len(v) != 2:
-            raise ValueError(f"{name} must be an int or a pair of ints, got {v}")
-        return tuple(int(x) for x in v)
-    return (int(v), int(v))
+def pair(v, name, op="conv2d"):
+    """An int or a tuple of one or two ints as a pair of ints; anything else raises as torch."""
+    values = tuple(v) if isinstance(v, (tuple, list)) else (v,)
+    for x in values:
+        if isinstance(x, bool) or not isinstance(x, (int, np.integer)):
+            raise TypeError(f"{op}(): argument '{name}' must be tuple of ints, but found element of type "
+                            f"{type(x).__name__}")
+    if len(values) not in (1, 2):
+        raise RuntimeError(f"{op}: {name} must either be a single int, or a tuple of two ints (got {v})")
+    return (int(values[0]), int(values[-1]))
 
 
 def _pool_out(size, k, s, p, d, ceil):
@@ -112,9 +116,19 @@ def _pool_out(size, k, s, p, d, ceil):
 def _pool_args(input, kernel_size, stride, padding, dilation, ceil_mode, op):
     """(kernel, stride, padding, dilation, out_hw, extra): ``extra`` is the padding past ``padding``
     that ceil_mode's last windows reach at the bottom/right (they take nothing from it)."""
-    kernel = pair(kernel_size, "kernel_size")
-    stride = kernel if stride is None or stride == [] or stride == () else pair(stride, "stride")
-    padding, dilation = pair(padding, "padding"), pair(dilation, "dilation")
+    kernel = pair(kernel_size, "kernel_size", op)
+    no_stride = stride is None or isinstance(stride, (tuple, list)) and not stride
+    stride = kernel if no_stride else pair(stride, "stride", op)
+    padding, dilation = pair(padding, "padding", op), pair(dilation, "dilation", op)
+    if min(kernel) <= 0 or min(stride) == 0:
+        raise RuntimeError(f"{op}: stride should not be zero (kernel_size={kernel}, stride={stride})")
+    if min(stride) < 0:
+        raise RuntimeError(f"{op}: stride should be greater than zero, but got dH: {stride[0]} dW: {stride[1]}")
+    if min(padding) < 0:
+        raise RuntimeError(f"{op}: pad must be non-negative, but got pad: {min(padding)}")
+    if min(dilation) <= 0:
+        raise RuntimeError(f"{op}: dilation should be greater than zero, but got dilationH: {dilation[0]} "
+                           f"dilationW: {dilation[1]}")
     if input.data.ndim not in (3, 4) or 0 in input.data.shape[-3:]:
         raise RuntimeError(f"{op}: Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for "
                            f"input, got {list(input.shape)}")
@@ -221,6 +235,11 @@ class Conv2d(Op):
     @staticmethod
     def call(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         stride, dilation = pair(stride, "stride"), pair(dilation, "dilation")
+        if groups <= 0:
+            raise RuntimeError(f"conv2d: non-positive groups is not supported (groups={groups})")
+        if weight.data.ndim == 4 and min(weight.data.shape[2:]) <= 0:
+            raise RuntimeError(f"conv2d: kernel size should be greater than zero, but got kernel_height: "
+                               f"{weight.data.shape[2]} kernel_width: {weight.data.shape[3]}")
         if input.data.ndim not in (3, 4):
             raise RuntimeError(f"conv2d: Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input "
                                f"of size: {list(input.shape)}")
