@@ -5,6 +5,7 @@ import operator
 import warnings
 
 from ..tensor import empty, ones, zeros, full, tensor
+from ..ops.nn import pair, pool_args
 from . import functional as F
 from . import init
 from .module import Module, Parameter
@@ -69,17 +70,6 @@ def _ntuple(v):
     return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
 
 
-def _int_pair(layer, name, v, what="a single integer value or a list of 2 values"):
-    """(a, b) from an int or a 1/2-sequence of ints, as torch checks them when the op runs:
-    TypeError for anything but ints, RuntimeError for a wrong length."""
-    vals = tuple(v) if isinstance(v, (tuple, list)) else (v,)
-    if not all(_is_int(x) for x in vals):
-        raise TypeError(f"{layer}: {name} must be an int or a tuple of ints, got {name}={v!r}")
-    if len(vals) not in (1, 2):
-        raise RuntimeError(f"{layer}: expected {name} to be {what}, but got {name}={v!r}")
-    return (int(vals[0]), int(vals[-1]))
-
-
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
@@ -140,8 +130,8 @@ class Conv2d(Module):
         if self.weight.ndim != 4:
             raise RuntimeError(f"Conv2d: kernel_size must be a single int or a pair of ints, got kernel_size="
                                f"{self.kernel_size} (weight of size {list(self.weight.shape)})")
-        stride = _int_pair("Conv2d", "stride", self.stride)
-        dilation = _int_pair("Conv2d", "dilation", self.dilation)
+        stride = pair(self.stride, "stride", "Conv2d")
+        dilation = pair(self.dilation, "dilation", "Conv2d")
         if min(stride) <= 0:
             raise RuntimeError(f"Conv2d: non-positive stride is not supported, got stride={self.stride}")
         if min(dilation) <= 0:
@@ -160,7 +150,7 @@ class Conv2d(Module):
             padding = tuple(t // 2 for t in total)
             extra = tuple(t % 2 for t in total)
         else:
-            padding = _int_pair("Conv2d", "padding", self.padding)
+            padding = pair(self.padding, "padding", "Conv2d")
             if min(padding) < 0:
                 raise RuntimeError(f"Conv2d: negative padding is not supported, got padding={self.padding}")
         return stride, padding, dilation, extra
@@ -187,26 +177,8 @@ class Conv2d(Module):
 
 
 def _check_pool(layer, kernel_size, stride, padding, dilation=1):
-    """The argument checks torch's max_pool2d/avg_pool2d make when they run (TypeError for a
-    non-int, RuntimeError for a wrong length or value), naming ``layer`` and the value; returns
-    (kernel, stride, padding, dilation) as pairs of Python ints."""
-    what = "a single int, or a tuple of two ints"
-    kernel = _int_pair(layer, "kernel_size", kernel_size, what)
-    empty_stride = stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0)
-    strides = kernel if empty_stride else _int_pair(layer, "stride", stride, "omitted, " + what)
-    pads = _int_pair(layer, "padding", padding, what)
-    dilations = _int_pair(layer, "dilation", dilation, what)
-    if min(kernel) <= 0:
-        raise RuntimeError(f"{layer}: kernel size should be greater than zero, but got kernel_size={kernel_size!r}")
-    if min(strides) == 0:
-        raise RuntimeError(f"{layer}: stride should not be zero, but got stride={stride!r}")
-    if min(strides) < 0:
-        raise RuntimeError(f"{layer}: stride should be greater than zero, but got stride={stride!r}")
-    if min(pads) < 0:
-        raise RuntimeError(f"{layer}: pad must be non-negative, but got padding={padding!r}")
-    if min(dilations) <= 0:
-        raise RuntimeError(f"{layer}: dilation should be greater than zero, but got dilation={dilation!r}")
-    return kernel, strides, pads, dilations
+    """The checks torch's pooling makes when it runs, naming ``layer``: pairs of Python ints."""
+    return pool_args(layer, kernel_size, stride, padding, dilation)
 
 
 class MaxPool2d(Module):

@@ -99,11 +99,29 @@ def pair(v, name, op="conv2d"):
     values = tuple(v) if isinstance(v, (tuple, list)) else (v,)
     for x in values:
         if isinstance(x, bool) or not isinstance(x, (int, np.integer)):
-            raise TypeError(f"{op}(): argument '{name}' must be tuple of ints, but found element of type "
-                            f"{type(x).__name__}")
+            raise TypeError(f"{op}(): argument '{name}' must be an int or a tuple of ints, but got "
+                            f"{name}={v!r} (an element of type {type(x).__name__})")
     if len(values) not in (1, 2):
-        raise RuntimeError(f"{op}: {name} must either be a single int, or a tuple of two ints (got {v})")
+        raise RuntimeError(f"{op}: {name} must either be a single int, or a tuple of two ints, but got {name}={v!r}")
     return (int(values[0]), int(values[-1]))
+
+
+def pool_args(op, kernel_size, stride, padding, dilation):
+    """Pooling sizes as pairs of ints, checked as torch checks them when pooling runs."""
+    kernel = pair(kernel_size, "kernel_size", op)
+    no_stride = stride is None or isinstance(stride, (tuple, list)) and not stride
+    stride = kernel if no_stride else pair(stride, "stride", op)
+    padding, dilation = pair(padding, "padding", op), pair(dilation, "dilation", op)
+    if min(kernel) <= 0 or min(stride) == 0:
+        raise RuntimeError(f"{op}: stride should not be zero (kernel_size={kernel}, stride={stride})")
+    if min(stride) < 0:
+        raise RuntimeError(f"{op}: stride should be greater than zero, but got dH: {stride[0]} dW: {stride[1]}")
+    if min(padding) < 0:
+        raise RuntimeError(f"{op}: pad must be non-negative, but got pad: {min(padding)} (padding={padding})")
+    if min(dilation) <= 0:
+        raise RuntimeError(f"{op}: dilation should be greater than zero, but got dilationH: {dilation[0]} "
+                           f"dilationW: {dilation[1]}")
+    return kernel, stride, padding, dilation
 
 
 def _pool_out(size, k, s, p, d, ceil):
@@ -116,19 +134,7 @@ def _pool_out(size, k, s, p, d, ceil):
 def _pool_args(input, kernel_size, stride, padding, dilation, ceil_mode, op):
     """(kernel, stride, padding, dilation, out_hw, extra): ``extra`` is the padding past ``padding``
     that ceil_mode's last windows reach at the bottom/right (they take nothing from it)."""
-    kernel = pair(kernel_size, "kernel_size", op)
-    no_stride = stride is None or isinstance(stride, (tuple, list)) and not stride
-    stride = kernel if no_stride else pair(stride, "stride", op)
-    padding, dilation = pair(padding, "padding", op), pair(dilation, "dilation", op)
-    if min(kernel) <= 0 or min(stride) == 0:
-        raise RuntimeError(f"{op}: stride should not be zero (kernel_size={kernel}, stride={stride})")
-    if min(stride) < 0:
-        raise RuntimeError(f"{op}: stride should be greater than zero, but got dH: {stride[0]} dW: {stride[1]}")
-    if min(padding) < 0:
-        raise RuntimeError(f"{op}: pad must be non-negative, but got pad: {min(padding)}")
-    if min(dilation) <= 0:
-        raise RuntimeError(f"{op}: dilation should be greater than zero, but got dilationH: {dilation[0]} "
-                           f"dilationW: {dilation[1]}")
+    kernel, stride, padding, dilation = pool_args(op, kernel_size, stride, padding, dilation)
     if input.data.ndim not in (3, 4) or 0 in input.data.shape[-3:]:
         raise RuntimeError(f"{op}: Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for "
                            f"input, got {list(input.shape)}")
