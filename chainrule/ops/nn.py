@@ -151,6 +151,13 @@ def _pool_args(input, kernel_size, stride, padding, dilation, ceil_mode, op):
     return kernel, stride, padding, dilation, out_hw, extra
 
 
+def _batched(op, input, **params):
+    """Pooling of a (C, H, W) input as a batch of one."""
+    if input.data.ndim == 3:
+        return apply(op, input.unsqueeze(0), **params).squeeze(0)
+    return apply(op, input, **params)
+
+
 def _windows(xp, x, kh, kw, stride, dilation, out_hw):
     """A read-only view (N, C, kh, kw, Ho, Wo) of every kernel window of x (N, C, H, W)."""
     n, c = x.shape[:2]
@@ -358,11 +365,8 @@ class MaxPool2d(Op):
             raise NotImplementedError("max_pool2d: return_indices is not supported")
         kernel, stride, padding, dilation, out_hw, extra = _pool_args(input, kernel_size, stride, padding, dilation,
                                                                       ceil_mode, "max_pool2d")
-        unbatched = input.data.ndim == 3
-        x = input.unsqueeze(0) if unbatched else input
-        out = apply(MaxPool2d, x, kernel=kernel, stride=stride, padding=padding, dilation=dilation, out_hw=out_hw,
-                    extra=extra)
-        return out.squeeze(0) if unbatched else out
+        return _batched(MaxPool2d, input, kernel=kernel, stride=stride, padding=padding, dilation=dilation,
+                        out_hw=out_hw, extra=extra)
 
     @staticmethod
     def forward(ctx, xp, x, kernel, stride, padding, dilation, out_hw, extra):
@@ -441,11 +445,8 @@ class AvgPool2d(Op):
                                                                "avg_pool2d")
         divisor = float(divisor_override) if divisor_override is not None else _divisors(
             input.data.shape[-2:], kernel, stride, padding, out_hw, count_include_pad)
-        unbatched = input.data.ndim == 3
-        x = input.unsqueeze(0) if unbatched else input
-        out = apply(AvgPool2d, x, kernel=kernel, stride=stride, padding=padding, out_hw=out_hw, extra=extra,
-                    divisor=divisor)
-        return out.squeeze(0) if unbatched else out
+        return _batched(AvgPool2d, input, kernel=kernel, stride=stride, padding=padding, out_hw=out_hw,
+                        extra=extra, divisor=divisor)
 
     @staticmethod
     def forward(ctx, xp, x, kernel, stride, padding, out_hw, extra, divisor):

@@ -195,6 +195,17 @@ def _inject_property(module, tensor_name):
     setattr(module.__class__, tensor_name, property(get_parametrized, set_original))
 
 
+def _check_like(value, reference, name, not_tensor, differs, label):
+    """torch's checks that a parametrization's result keeps the tensor's type, dtype and shape."""
+    if not isinstance(value, Tensor):
+        raise ValueError(not_tensor.format(type(value).__name__))
+    for attr in ("dtype", "shape"):
+        if getattr(value, attr) != getattr(reference, attr):
+            raise ValueError(differs.format(attr=attr, name=name) + f"\nmodule.{name}.{attr}: "
+                             f"{getattr(reference, attr)}\n" + label.format(attr=attr, name=name)
+                             + f": {getattr(value, attr)}")
+
+
 def register_parametrization(module, tensor_name, parametrization, *, unsafe=False):
     """Parametrize ``module.<tensor_name>`` (a parameter, a buffer or an already parametrized
     tensor) by the module ``parametrization``; returns ``module``. torch's checks and messages."""
@@ -203,33 +214,18 @@ def register_parametrization(module, tensor_name, parametrization, *, unsafe=Fal
         if not unsafe:
             Y = getattr(module, tensor_name)
             X = parametrization(Y)
-            if not isinstance(X, Tensor):
-                raise ValueError(f"A parametrization must return a tensor. Got {type(X).__name__}.")
-            if X.dtype != Y.dtype:
-                raise ValueError("Registering a parametrization may not change the dtype of the tensor, unless the "
-                                 f"`unsafe` flag is enabled.\nmodule.{tensor_name}.dtype: {Y.dtype}\n"
-                                 f"parametrization(module.{tensor_name}).dtype: {X.dtype}")
-            if X.shape != Y.shape:
-                raise ValueError("Registering a parametrization may not change the shape of the tensor, unless the "
-                                 f"`unsafe` flag is enabled.\nmodule.{tensor_name}.shape: {Y.shape}\n"
-                                 f"parametrization(module.{tensor_name}).shape: {X.shape}")
+            _check_like(X, Y, tensor_name, "A parametrization must return a tensor. Got {}.",
+                        "Registering a parametrization may not change the {attr} of the tensor, unless the "
+                        "`unsafe` flag is enabled.", "parametrization(module.{name}).{attr}")
             if hasattr(parametrization, "right_inverse"):
                 try:
                     Z = parametrization.right_inverse(X)
                 except NotImplementedError:
                     pass
                 else:
-                    if not isinstance(Z, Tensor):
-                        raise ValueError(f"parametrization.right_inverse must return a tensor. Got: "
-                                         f"{type(Z).__name__}")
-                    if Z.dtype != Y.dtype:
-                        raise ValueError("The tensor returned by parametrization.right_inverse must have the same "
-                                         f"dtype as module.{tensor_name}, unless the `unsafe` flag is enabled.\n"
-                                         f"module.{tensor_name}.dtype: {Y.dtype}\nreturned dtype: {Z.dtype}")
-                    if Z.shape != Y.shape:
-                        raise ValueError("The tensor returned by parametrization.right_inverse must have the same "
-                                         f"shape as module.{tensor_name}, unless the `unsafe` flag is enabled.\n"
-                                         f"module.{tensor_name}.shape: {Y.shape}\nreturned shape: {Z.shape}")
+                    _check_like(Z, Y, tensor_name, "parametrization.right_inverse must return a tensor. Got: {}",
+                                "The tensor returned by parametrization.right_inverse must have the same {attr} as "
+                                "module.{name}, unless the `unsafe` flag is enabled.", "returned {attr}")
         module.parametrizations[tensor_name].append(parametrization)
         module.parametrizations[tensor_name].unsafe |= unsafe
     elif tensor_name in module._buffers or tensor_name in module._parameters:
