@@ -1,0 +1,2159 @@
+"""Property-based differential fuzzing of every op in the op table against torch (hypothesis).
+
+``tests/test_op_table.py`` checks each primitive on a few hand-picked inputs; this file throws
+random ones at them. ``GENERATORS`` maps each op class name of ``chainrule.ops.registry.OPS`` (all
+but the ``_`` plumbing and ``EXEMPT``'s ToDevice, see ``test_fuzzer_covers_every_op``) to a
+hypothesis strategy drawing a ``Case``: the computation ``fn(L, *tensors)``, written once and run
+with ``L = chainrule`` and ``L = torch`` (as in the op table), and its inputs:
+
+- shapes with size-0 and size-1 dims, 0-d tensors; binary ops get broadcast-compatible shapes built
+  by dropping leading dims and setting dims to 1 in every position (and, rarely, incompatible ones);
+  reductions a shape + dim(s) + keepdim; movement ops valid (and rarely invalid) permutations,
+  reshapes, expansions and index keys; matmul/linear compatible shapes incl. zero-size dims; conv
+  and pooling small valid (rarely invalid) configurations with batch 0 allowed;
+- float32/float64 (and, where the op takes them, integer/bool or mixed-dtype operands);
+- values: normal, coarse (multiples of 0.5: ties, exact sums), wide (|x| up to 1e30), overlaid at
+  random with 0, -0, +-1, +-1e30, denormals and, less often, +-inf and nan;
+- non-contiguous inputs, two ways: the NumPy array handed to ``L.tensor`` is at random Fortran
+  ordered or a step-2 slice of a larger array; and the tensor the op sees is at random built with
+  the library's own ops from a stored leaf: ``leaf.permute(..)`` (a transposed view),
+  ``leaf[.., off::2, ..]`` (a strided slice whose skipped entries hold garbage, nan included) or
+  ``leaf.expand(..)`` (stride 0). Gradients are compared on the leaves.
+
+For each example both libraries run forward, then backward with the same random upstream
+gradient (standard normal, the output's shape and dtype). Compared (``differential``):
+
+- raising: if torch raises, chainrule must raise (an exception type may differ only where
+  ``EXCEPTION_TYPES`` says why); if torch does not, chainrule must not;
+- every output's dtype, shape and values: nan positions and +-inf positions exactly, finite values
+  within ``|c - t| <= tiny + rtol (|t| + B)``, rtol 1e-4 (float32) / 1e-7 (float64) (1e-3 float16),
+  ``tiny`` the dtype's smallest normal (denormal results may differ in their last bits). ``B`` is
+  an error bound for values that are sums of terms (0 for everything else): a sum of terms in a
+  different order (NumPy's pairwise/BLAS blocking vs torch's vectorised kernels) differs by up to
+  ~n eps sum|terms|, which is arbitrarily large relative to a result near cancellation (1e30 + 1 -
+  1e30). ``B`` is sum|terms| elementwise, computed with torch: for multilinear ops (sum, mean,
+  matmul, linear, conv, avg pool, indexing, cat, repeat) by running the case on |inputs| (nan/inf
+  as 0) with |upstream| ("abs"); for broadcasting elementwise ops from the gradient terms before
+  they are summed over the broadcast dims ("broadcast"); a few ops have their own (``bound=``);
+  and a leaf behind an ``expand`` view adds the sum of |view gradient| it accumulates;
+- input gradients the same way. Where the forward output has a nan or inf, gradients are compared
+  only where torch's gradient is finite: there 0 * inf and inf - inf choices (which of several
+  infinite paths a rule multiplies out first) are conventions, and the issue tracks the ones that
+  matter (KNOWN_DIVERGENCES); a finite torch gradient must still be matched.
+
+Where torch itself is inconsistent (its result for a non-contiguous view differs from its result
+for the same values contiguous, e.g. the order of a reduction over a transposed input deciding an
+overflow), the test says so (a ``TorchInconsistency`` warning and a hypothesis event naming the
+case) and skips that example. Duplicate indices in ``y[idx] = v`` (torch: undefined which write
+wins) are never generated.
+
+``KNOWN_DIVERGENCES`` lists the divergences that are known and being fixed (the edge-case issue)
+or newly found here (``new=True``): an example failing in a way that matches an entry (op, stage,
+condition) is counted as a hypothesis event instead of failing. Delete an entry when its fix
+lands; ``CHAINRULE_FUZZ_STRICT=1`` ignores the list (to see what is still broken).
+
+Runs:
+
+- default (CI): ``python -m pytest tests/test_fuzz.py -q -p no:cacheprovider``, a fixed
+  (derandomized) budget of ``DEFAULT_EXAMPLES`` examples per op, under 100 s on two cores;
+- long: ``CHAINRULE_FUZZ_EXAMPLES=5000 python -m pytest tests/test_fuzz.py -q -p no:cacheprovider``
+  (examples per op; add ``CHAINRULE_FUZZ_SEED=<int>`` for other examples than the default's,
+  ``-x`` to stop at the first failure, ``-k Conv2d`` for one op).
+
+Run from the repository root, so that ``chainrule`` is this checkout's.
+"""
+import math
+import os
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, Phase, event, given, seed, settings, strategies as st
+
+import chainrule as cr
+from chainrule.ops.registry import OPS
+from test_op_table import EXEMPT, recorded_ops
+
+pytestmark = pytest.mark.fuzz
+
+DEFAULT_EXAMPLES = 70
+EXAMPLES = int(os.environ.get("CHAINRULE_FUZZ_EXAMPLES") or DEFAULT_EXAMPLES)
+SEED = os.environ.get("CHAINRULE_FUZZ_SEED")
+STRICT = os.environ.get("CHAINRULE_FUZZ_STRICT") == "1"
+inf, nan = math.inf, math.nan
+
+
+class TorchInconsistency(UserWarning):
+    """torch gives different results for the same values in different layouts: example skipped."""
+
+
+def F(L):
+    return L.nn.functional
+
+
+# ---- tolerances ---------------------------------------------------------------------------------
+
+RTOL = {np.dtype(np.float16): 1e-3, np.dtype(np.float32): 1e-4, np.dtype(np.float64): 1e-7}
+
+
+def _tiny(dtype):
+    return float(np.finfo(dtype).tiny)
+
+
+# ---- values ---------------------------------------------------------------------------------------
+
+DENORMAL = {np.dtype(np.float32): 1e-40, np.dtype(np.float64): 1e-310, np.dtype(np.float16): 1e-6}
+MODES = ("normal", "coarse", "normal", "wide", "scaled")
+SPECIAL_P = (0.0, 0.0, 0.0, 0.15, 0.5)
+
+
+@st.composite
+def value_spec(draw):
+    """How to fill an array: (seed, mode, probability of special values, may they be inf/nan)."""
+    return (draw(st.integers(0, 2 ** 32 - 1)), draw(st.sampled_from(MODES)), draw(st.sampled_from(SPECIAL_P)),
+            draw(st.sampled_from((False, False, True))))
+
+
+def fill(spec, shape, dtype, kind="real"):
+    """An array of ``shape``: kind real (any value), moderate (finite, |x| < 1e6: casts to int),
+    unit (in [0, 1], nan/out of range when the spec allows non-finite), positive, int, bool."""
+    seed_, mode, p, nonfinite = spec
+    rng = np.random.default_rng(seed_)
+    dtype = np.dtype(dtype)
+    if dtype == np.bool_:
+        return rng.random(shape) < 0.5
+    if dtype.kind in "iu":
+        return rng.integers(-3, 4, shape).astype(dtype)
+    tiny = DENORMAL[dtype]
+    if kind == "unit":
+        a = rng.random(shape)
+        if mode == "coarse":
+            a = np.round(a * 4) / 4
+        specials = [0.0, 1.0, tiny, 0.5, 1e-30, 1 - float(np.finfo(dtype).eps)]
+        bad = [nan, -0.25, 1.5]
+    else:
+        if mode == "coarse":
+            a = rng.integers(-4, 5, shape) * 0.5
+        elif mode == "wide":
+            a = rng.choice([-1.0, 1.0], shape) * 10.0 ** rng.uniform(-30, 30, shape)
+        elif mode == "scaled":
+            a = rng.standard_normal(shape) * 10.0 ** rng.integers(-3, 4)
+        else:
+            a = rng.standard_normal(shape)
+        specials = [0.0, -0.0, 1.0, -1.0, 1e30, -1e30, tiny, -tiny]
+        bad = [inf, -inf, nan]
+        if kind == "moderate":
+            a = np.clip(a, -1e6, 1e6)
+            specials, bad = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, tiny], []
+    if p:
+        pool = specials + (bad if nonfinite else [])
+        a = np.where(rng.random(shape) < p, rng.choice(pool, shape), a)
+    if kind == "positive":
+        a = np.abs(a)
+    return np.asarray(a).astype(dtype)
+
+
+# ---- layouts: how the tensor an op sees is made from the stored leaf ------------------------------
+
+class Plain:
+    kind = "plain"
+
+    def stored_shape(self, shape):
+        return tuple(shape)
+
+    def np_view(self, a):
+        return a
+
+    def view(self, L, leaf):
+        return leaf
+
+    def back(self, g, stored_shape):
+        """A view-shaped nonnegative bound carried onto the leaf (as the view's backward would)."""
+        return g
+
+    def __repr__(self):
+        return "plain"
+
+
+PLAIN = Plain()
+
+
+class Perm(Plain):
+    """leaf.permute(perm): a transposed view."""
+    kind = "permute"
+
+    def __init__(self, perm):
+        self.perm = tuple(perm)
+        self.inv = tuple(int(i) for i in np.argsort(perm))
+
+    def stored_shape(self, shape):
+        return tuple(shape[i] for i in self.inv)
+
+    def np_view(self, a):
+        return a.transpose(self.perm)
+
+    def view(self, L, leaf):
+        return leaf.permute(*self.perm)
+
+    def back(self, g, stored_shape):
+        return g.transpose(self.inv)
+
+    def __repr__(self):
+        return f"leaf.permute{self.perm}"
+
+
+class Strided(Plain):
+    """leaf[..., off::2 (dim k), ...]: every other entry of a longer dim; the rest is garbage."""
+    kind = "strided"
+
+    def __init__(self, shape, k, off):
+        self.k, self.off, self.n = k, off, shape[k]
+        self.key = (slice(None),) * k + (slice(off, off + 2 * self.n, 2),)
+
+    def stored_shape(self, shape):
+        s = list(shape)
+        s[self.k] = 2 * self.n + self.off
+        return tuple(s)
+
+    def np_view(self, a):
+        return a[self.key]
+
+    def view(self, L, leaf):
+        return leaf[self.key]
+
+    def back(self, g, stored_shape):
+        z = np.zeros(stored_shape)
+        z[self.key] = g
+        return z
+
+    def __repr__(self):
+        return f"leaf[{', '.join([':'] * self.k + [f'{self.off}:{self.off + 2 * self.n}:2'])}]"
+
+
+class Expanded(Plain):
+    """leaf.expand(shape) of a leaf with size 1 at dim k (stride 0)."""
+    kind = "expanded"
+
+    def __init__(self, shape, k):
+        self.shape, self.k = tuple(shape), k
+
+    def stored_shape(self, shape):
+        s = list(shape)
+        s[self.k] = 1
+        return tuple(s)
+
+    def np_view(self, a):
+        return np.broadcast_to(a, self.shape)
+
+    def view(self, L, leaf):
+        return leaf.expand(*self.shape)
+
+    def back(self, g, stored_shape):
+        return g.sum(axis=self.k, keepdims=True)
+
+    def __repr__(self):
+        return f"leaf.expand{self.shape}"
+
+
+@st.composite
+def layouts(draw, shape):
+    nd = len(shape)
+    if nd == 0:
+        return PLAIN
+    kind = draw(st.sampled_from(("plain", "permute", "strided", "plain", "expanded")))
+    if kind == "permute" and nd >= 2:
+        perm = tuple(draw(st.permutations(range(nd))))
+        return Perm(perm if perm != tuple(range(nd)) else perm[::-1])
+    if kind == "strided":
+        return Strided(shape, draw(st.integers(0, nd - 1)), draw(st.integers(0, 1)))
+    if kind == "expanded":
+        return Expanded(shape, draw(st.integers(0, nd - 1)))
+    return PLAIN
+
+
+def np_noncontig(a, order):
+    """The stored array as handed to L.tensor: C order, Fortran order, or a step-2 slice."""
+    if order == "F" and a.ndim:  # (asfortranarray makes 0-d 1-d)
+        return np.asfortranarray(a)
+    if order == "step" and a.ndim:
+        big = np.zeros(a.shape[:-1] + (2 * a.shape[-1],), a.dtype)
+        big[..., ::2] = a
+        return big[..., ::2]
+    return a
+
+
+class Arg:
+    """One input: the stored array, the layout that makes the op's tensor from its leaf, whether
+    the leaf requires grad (float only), the NumPy order handed to L.tensor."""
+
+    def __init__(self, stored, layout=PLAIN, grad=True, order="C"):
+        self.stored, self.layout, self.order = np.asarray(stored), layout, order
+        self.grad = bool(grad) and self.stored.dtype.kind == "f"
+        self.logical = np.array(layout.np_view(self.stored), order="C")  # (ascontiguousarray makes 0-d 1-d)
+
+    def leaf(self, L, plain):
+        a = self.logical if plain else np_noncontig(self.stored, self.order)
+        return L.tensor(a.copy() if plain else a, requires_grad=self.grad)
+
+    def __repr__(self):
+        a = self.logical
+        vals = np.array2string(a, precision=9, separator=", ", threshold=60)
+        lay = "" if self.layout is PLAIN else f", layout={self.layout!r} of stored {self.stored.shape}"
+        order = "" if self.order == "C" else f", numpy={self.order}"
+        return f"{a.dtype}{list(a.shape)}{lay}{order}: {vals}"
+
+
+def const(a):
+    return Arg(np.asarray(a), PLAIN, grad=False)
+
+
+@st.composite
+def arg(draw, shape, dtype, kind="real", grad=True, layout=True):
+    shape = tuple(shape)
+    lay = draw(layouts(shape)) if layout else PLAIN
+    spec = draw(value_spec())
+    order = draw(st.sampled_from(("C", "C", "F", "step")))
+    return Arg(fill(spec, lay.stored_shape(shape), dtype, kind), lay, grad, order)
+
+
+# ---- shapes ---------------------------------------------------------------------------------------
+
+SIDES = (1, 2, 3, 0, 1, 4, 2, 5, 3, 1)  # drawn by index: shrinks to 1; 0 one time in ten
+
+
+def side(lo=0):
+    return st.integers(0, len(SIDES) - 1).map(SIDES.__getitem__).filter(lambda n: n >= lo)
+
+
+def shapes(min_dims=0, max_dims=4, lo=0):
+    return st.lists(side(lo), min_size=min_dims, max_size=max_dims).map(tuple)
+
+
+FLOAT = st.sampled_from((np.float32, np.float64))
+
+
+def other_float(dt):
+    return np.float64 if np.dtype(dt) == np.float32 else np.float32
+
+
+@st.composite
+def broadcast_shapes(draw, n, min_dims=0, max_dims=4):
+    """n shapes that broadcast together: each the trailing dims of one full shape with some set to
+    1; rarely (1 in 20) one dim made incompatible."""
+    full = draw(shapes(min_dims, max_dims))
+    out = []
+    for _ in range(n):
+        nd = draw(st.sampled_from((len(full), len(full), draw(st.integers(0, len(full))))))
+        s = [1 if draw(st.integers(0, 3)) == 0 else d for d in full[len(full) - nd:]]
+        out.append(s)
+    if draw(st.integers(0, 19)) == 0:
+        i = draw(st.integers(0, n - 1))
+        if out[i]:
+            j = draw(st.integers(0, len(out[i]) - 1))
+            out[i][j] = max(full[len(full) - len(out[i]) + j], 1) + 1
+    return [tuple(s) for s in out]
+
+
+@st.composite
+def dim_arg(draw, nd, multi=True, allow_none=True):
+    """A reduction dim: None, an int (negative at random) or a tuple of distinct dims; rarely out
+    of range or repeated."""
+    n = max(nd, 1)
+    choice = draw(st.sampled_from(("int", "int", "tuple", "none") if multi else ("int", "int", "none")))
+    if choice == "none" and allow_none:
+        return None
+    if choice == "tuple":
+        dims = draw(st.lists(st.integers(0, n - 1), unique=True, max_size=n))
+        dims = [d - n if draw(st.booleans()) else d for d in dims]
+        if draw(st.integers(0, 19)) == 0 and dims:
+            dims.append(dims[0])
+        return tuple(dims)
+    if draw(st.integers(0, 19)) == 0:
+        return draw(st.sampled_from((n, -n - 1)))
+    d = draw(st.integers(0, n - 1))
+    return d - n if draw(st.booleans()) else d
+
+
+# ---- a case ---------------------------------------------------------------------------------------
+
+class Case:
+    """``fn(L, *tensors)`` on ``args`` (``torch_fn`` where torch spells it differently).
+
+    bound: how the error bound B of sums of terms is made ("abs", "broadcast", "absg" = the case on
+    its own inputs with |upstream|, a callable (case, logical float64 arrays, upstream) ->
+    (forward B, [B per arg]), or None); params: the drawn parameters, for KNOWN_DIVERGENCES."""
+
+    def __init__(self, op, label, fn, args, torch_fn=None, bound=None, **params):
+        self.op, self.label, self.fn, self.args = op, label, fn, list(args)
+        self.torch_fn, self.bound, self.params = torch_fn, bound, params
+
+    def __repr__(self):
+        lines = [f"{self.op}: {self.label}"] + [f"  input {i}: {a!r}" for i, a in enumerate(self.args)]
+        if self.params:
+            lines.append(f"  params: {self.params}")
+        return "\n".join(lines)
+
+    # conditions for KNOWN_DIVERGENCES
+    def floats(self):
+        return [a.logical for a in self.args if a.logical.dtype.kind == "f"]
+
+    def nonfinite(self, i=None):
+        arrays = self.floats() if i is None else [self.args[i].logical]
+        return any(not np.isfinite(a).all() for a in arrays)
+
+    def has_nan(self, i=None):
+        arrays = self.floats() if i is None else [self.args[i].logical]
+        return any(np.isnan(a).any() for a in arrays)
+
+    def has_inf(self, i=None):
+        arrays = self.floats() if i is None else [self.args[i].logical]
+        return any(np.isinf(a).any() for a in arrays)
+
+    def empty(self):
+        return any(a.logical.size == 0 for a in self.args)
+
+    def any_layout(self):
+        """A view made by the library's ops, or a Fortran-ordered array (torch.tensor keeps its strides)."""
+        return any(a.layout is not PLAIN or a.order == "F" for a in self.args)
+
+    def dtype(self):
+        return self.args[0].logical.dtype
+
+
+def first_derivative(loss):
+    """fn(L, x, *rest) = d loss(L, x, *rest) / dx with create_graph: its backward is a second
+    derivative (double backward through the op's backward)."""
+    def fn(L, x, *rest):
+        with L.enable_grad():
+            g, = L.autograd.grad(loss(L, x, *rest), x, create_graph=True)
+        return g
+    return fn
+
+
+# ---- generators: one strategy per op ------------------------------------------------------------
+
+GENERATORS = {}
+
+
+def generator(*ops):
+    def register(composite):
+        for op in ops:
+            GENERATORS[op] = composite(op)
+        return composite
+    return register
+
+
+def v(label, fn):
+    return (label, fn)
+
+
+# -- binary arithmetic --
+
+BINARY = {
+    "Add": [v("a + b", lambda L, a, b: a + b), v("a.add(b, alpha=2)", lambda L, a, b: a.add(b, alpha=2)),
+            v("L.add(a, b)", lambda L, a, b: L.add(a, b))],
+    "Sub": [v("a - b", lambda L, a, b: a - b), v("a.sub(b, alpha=-3)", lambda L, a, b: a.sub(b, alpha=-3)),
+            v("L.sub(a, b)", lambda L, a, b: L.sub(a, b))],
+    "Mul": [v("a * b", lambda L, a, b: a * b), v("L.mul(a, b)", lambda L, a, b: L.mul(a, b))],
+    "Div": [v("a / b", lambda L, a, b: a / b), v("L.div(a, b)", lambda L, a, b: L.div(a, b))],
+    "Pow": [v("a ** b", lambda L, a, b: a ** b), v("L.pow(a, b)", lambda L, a, b: L.pow(a, b))],
+    "Maximum": [v("L.maximum(a, b)", lambda L, a, b: L.maximum(a, b)), v("a.max(b)", lambda L, a, b: a.max(b))],
+    "Minimum": [v("L.minimum(a, b)", lambda L, a, b: L.minimum(a, b)), v("a.min(b)", lambda L, a, b: a.min(b))],
+}
+SYMBOL = {"Add": "+", "Sub": "-", "Mul": "*", "Div": "/", "Pow": "**"}
+SCALARS = (2.0, 0.5, -1.5, 0.0, 3, -2, 1, 1e30, -1e-40, inf, -inf, nan, True)
+EXPONENTS = (2, 3, 0, 1, -1, -2, 0.5, 2.5, -0.5, 0.0, 1e30, inf, nan, 2.0)
+BASES = (2.0, 0.0, -1.0, 0.5, 1, 2, inf, -2.5)
+
+
+def _scalar_fn(op, s, scalar_first):
+    if op in SYMBOL:
+        sym = SYMBOL[op]
+        import operator
+        f = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+             "**": operator.pow}[sym]
+        if scalar_first:
+            return f"{s!r} {sym} a", lambda L, a: f(s, a)
+        return f"a {sym} {s!r}", lambda L, a: f(a, s)
+    name = op.lower()
+    return f"L.{name}(a, {s!r})", lambda L, a: getattr(L, name)(a, s)
+
+
+@generator("Add", "Sub", "Mul", "Div", "Pow", "Maximum", "Minimum")
+@st.composite
+def gen_binary(draw, op):
+    dt = draw(FLOAT)
+    form = draw(st.sampled_from(("tensors", "tensors", "tensors", "scalar", "scalar first")))
+    if form == "tensors":
+        sa, sb = draw(broadcast_shapes(2))
+        da = db = dt
+        r = draw(st.integers(0, 11))
+        if r == 0:
+            db = other_float(dt)
+        elif r == 1:
+            db = np.int64
+        elif r == 2:
+            da = np.int64
+        elif r == 3:
+            da = db = np.int64
+        elif r == 4:
+            db = np.bool_
+        label, fn = draw(st.sampled_from(BINARY[op]))
+        return Case(op, label, fn, [draw(arg(sa, da)), draw(arg(sb, db))], bound="broadcast")
+    shape = draw(shapes())
+    if draw(st.integers(0, 9)) == 0:
+        dt = np.int64
+    pool = SCALARS
+    if op == "Pow":
+        pool = BASES if form == "scalar first" else EXPONENTS
+    s = draw(st.sampled_from(pool))
+    if op in ("Maximum", "Minimum"):
+        form = "scalar"
+    label, fn = _scalar_fn(op, s, form == "scalar first")
+    return Case(op, label, fn, [draw(arg(shape, dt))], bound="broadcast", scalar=s)
+
+
+@generator("Where")
+@st.composite
+def gen_where(draw, op):
+    dt = draw(FLOAT)
+    sc, sa, sb = draw(broadcast_shapes(3))
+    cdt = np.bool_ if draw(st.integers(0, 14)) else np.float32
+    cond = draw(arg(sc, cdt, grad=False))
+    form = draw(st.sampled_from(("tensors", "tensors", "scalar other", "scalar input")))
+    if form == "tensors":
+        db = other_float(dt) if draw(st.integers(0, 5)) == 0 else dt
+        return Case(op, "L.where(c, a, b)", lambda L, c, a, b: L.where(c, a, b),
+                    [cond, draw(arg(sa, dt)), draw(arg(sb, db))], bound="broadcast")
+    s = draw(st.sampled_from((0.0, 1.5, -inf, nan, 2)))
+    if form == "scalar other":
+        return Case(op, f"L.where(c, a, {s!r})", lambda L, c, a: L.where(c, a, s), [cond, draw(arg(sa, dt))],
+                    bound="broadcast")
+    return Case(op, f"L.where(c, {s!r}, b)", lambda L, c, b: L.where(c, s, b), [cond, draw(arg(sb, dt))],
+                bound="broadcast")
+
+
+# -- unary --
+
+UNARY = {
+    "Neg": [v("-x", lambda L, x: -x), v("x.neg()", lambda L, x: x.neg()), v("L.neg(x)", lambda L, x: L.neg(x))],
+    "Exp": [v("x.exp()", lambda L, x: x.exp()), v("L.exp(x)", lambda L, x: L.exp(x))],
+    "Log": [v("x.log()", lambda L, x: x.log()), v("L.log(x)", lambda L, x: L.log(x))],
+    "Sqrt": [v("x.sqrt()", lambda L, x: x.sqrt()), v("x.rsqrt()", lambda L, x: x.rsqrt()),
+             v("L.sqrt(x)", lambda L, x: L.sqrt(x))],
+    "Sin": [v("x.sin()", lambda L, x: x.sin()), v("L.sin(x)", lambda L, x: L.sin(x))],
+    "Cos": [v("x.cos()", lambda L, x: x.cos()), v("L.cos(x)", lambda L, x: L.cos(x))],
+    "Tanh": [v("x.tanh()", lambda L, x: x.tanh()), v("F.tanh(x)", lambda L, x: F(L).tanh(x))],
+    "Sigmoid": [v("x.sigmoid()", lambda L, x: x.sigmoid()), v("L.sigmoid(x)", lambda L, x: L.sigmoid(x)),
+                v("F.sigmoid(x)", lambda L, x: F(L).sigmoid(x))],
+    "Relu": [v("x.relu()", lambda L, x: x.relu()), v("F.relu(x)", lambda L, x: F(L).relu(x)),
+             v("L.relu(x)", lambda L, x: L.relu(x))],
+    "Abs": [v("x.abs()", lambda L, x: x.abs()), v("abs(x)", lambda L, x: abs(x)),
+            v("L.abs(x)", lambda L, x: L.abs(x))],
+    "Clone": [v("x.clone()", lambda L, x: x.clone()), v("L.clone(x)", lambda L, x: L.clone(x))],
+    "LeakyRelu": [v("F.leaky_relu(x)", lambda L, x: F(L).leaky_relu(x))] + [
+        v(f"F.leaky_relu(x, {s})", (lambda s: lambda L, x: F(L).leaky_relu(x, s))(s)) for s in (0.2, 0.0, -0.5, 2.0)],
+    "Elu": [v("F.elu(x)", lambda L, x: F(L).elu(x))] + [
+        v(f"F.elu(x, alpha={a})", (lambda a: lambda L, x: F(L).elu(x, alpha=a))(a)) for a in (0.5, 0.0, 2.0)],
+    "Gelu": [v("F.gelu(x)", lambda L, x: F(L).gelu(x)),
+             v("F.gelu(x, approximate='tanh')", lambda L, x: F(L).gelu(x, approximate="tanh"))],
+}
+
+
+@generator(*UNARY)
+@st.composite
+def gen_unary(draw, op):
+    r = draw(st.integers(0, 14))
+    dt = np.int64 if r == 0 else np.bool_ if r == 1 else draw(FLOAT)
+    label, fn = draw(st.sampled_from(UNARY[op]))
+    return Case(op, label, fn, [draw(arg(draw(shapes()), dt))],
+                bound={"Elu": bound_elu, "Gelu": bound_gelu, "Tanh": bound_saturating,
+                       "Sigmoid": bound_saturating}.get(op))
+
+
+CLAMP_BOUNDS = (None, -0.5, 0.5, 0.0, 1.0, -1e30, 1e30, -inf, inf, nan, 2)
+
+
+@generator("Clamp")
+@st.composite
+def gen_clamp(draw, op):
+    dt = np.int64 if draw(st.integers(0, 9)) == 0 else draw(FLOAT)
+    x = draw(arg(draw(shapes()), dt))
+    lo, hi = draw(st.sampled_from(CLAMP_BOUNDS)), draw(st.sampled_from(CLAMP_BOUNDS))
+    form = draw(st.integers(0, 4))
+    if form == 0:
+        return Case(op, f"x.clamp(min={lo!r})", lambda L, x: x.clamp(min=lo), [x])
+    if form == 1:
+        return Case(op, f"x.clamp(max={hi!r})", lambda L, x: x.clamp(max=hi), [x])
+    if form == 2:
+        return Case(op, f"L.clamp(x, {lo!r}, {hi!r})", lambda L, x: L.clamp(x, lo, hi), [x])
+    if form == 3:
+        return Case(op, f"x.clip({lo!r}, {hi!r})", lambda L, x: x.clip(lo, hi), [x])
+    return Case(op, f"x.clamp({lo!r}, {hi!r})", lambda L, x: x.clamp(lo, hi), [x])
+
+
+@generator("Cast")
+@st.composite
+def gen_cast(draw, op):
+    dt = draw(FLOAT)
+    shape = draw(shapes())
+    other = "float64" if np.dtype(dt) == np.float32 else "float32"
+    form = draw(st.integers(0, 8))
+    if form == 0:
+        return Case(op, f"x.to(L.{other})", lambda L, x: x.to(getattr(L, other)), [draw(arg(shape, dt))])
+    if form == 1:
+        name = "double" if other == "float64" else "float"
+        return Case(op, f"x.{name}()", lambda L, x: getattr(x, name)(), [draw(arg(shape, dt))])
+    if form == 2:
+        return Case(op, "x.half()", lambda L, x: x.half(), [draw(arg(shape, dt))])
+    if form == 3:  # float -> int: values only; nan, inf and out-of-range values are undefined behaviour
+        name = draw(st.sampled_from(("long", "int")))
+        return Case(op, f"x.{name}()", lambda L, x: getattr(x, name)(), [draw(arg(shape, dt, "moderate"))])
+    if form == 4:
+        return Case(op, "x.bool()", lambda L, x: x.bool(), [draw(arg(shape, dt))])
+    if form == 5:  # int -> float, into a differentiable product
+        n = draw(arg(shape, np.int64))
+        return Case(op, "x * n.float()", lambda L, x, n: x * n.float(), [draw(arg(shape, dt)), n])
+    sa, sb = draw(broadcast_shapes(2))
+    return Case(op, "a + b (promotion)", lambda L, a, b: a + b,
+                [draw(arg(sa, dt)), draw(arg(sb, other_float(dt)))], bound="broadcast")
+
+
+# -- reductions --
+
+def _dims_label(dim, keepdim):
+    parts = ([] if dim is None else [repr(dim)]) + (["keepdim=True"] if keepdim else [])
+    return ", ".join(parts)
+
+
+@st.composite
+def float_or_int(draw, ints=True):
+    if ints and draw(st.integers(0, 9)) == 0:
+        return draw(st.sampled_from((np.int64, np.bool_)))
+    return draw(FLOAT)
+
+
+@generator("Sum", "Mean")
+@st.composite
+def gen_sum_mean(draw, op):
+    name = op.lower()
+    dt = draw(float_or_int())
+    shape = draw(shapes())
+    x = draw(arg(shape, dt))
+    dim, keepdim = draw(dim_arg(len(shape))), draw(st.booleans())
+    form = draw(st.integers(0, 4))
+    if form == 0:
+        return Case(op, f"x.{name}()", lambda L, x: getattr(x, name)(), [x], bound="abs")
+    if form == 1:
+        return Case(op, f"L.{name}(x, {_dims_label(dim, keepdim)})",
+                    lambda L, x: getattr(L, name)(x, dim, keepdim=keepdim), [x], bound="abs")
+    if form == 2:
+        return Case(op, f"x.{name}(dtype=L.float64)", lambda L, x: getattr(x, name)(dtype=L.float64), [x],
+                    bound="abs")
+    return Case(op, f"x.{name}(dim={dim!r}, keepdim={keepdim})",
+                lambda L, x: getattr(x, name)(dim=dim, keepdim=keepdim), [x], bound="abs")
+
+
+@generator("Prod")
+@st.composite
+def gen_prod(draw, op):
+    dt = draw(float_or_int())
+    shape = draw(shapes())
+    x = draw(arg(shape, dt))
+    dim, keepdim = draw(dim_arg(len(shape), multi=False)), draw(st.booleans())
+    form = draw(st.integers(0, 5))
+    if form == 0 or dim is None:
+        return Case(op, "x.prod()", lambda L, x: x.prod(), [x], bound=bound_prod)
+    if form == 1 and np.dtype(dt).kind == "f":
+        c = draw(arg(tuple(n for i, n in enumerate(shape) if i != dim % max(len(shape), 1)) if shape else (),
+                     dt, layout=False))
+        return Case(op, f"d/dx sum(c * x.prod({dim}))", first_derivative(lambda L, x, c: (c * x.prod(dim)).sum()),
+                    [x, c], bound=bound_prod_d, dim=dim)
+    if form == 2:
+        return Case(op, f"L.prod(x, {dim})", lambda L, x: L.prod(x, dim), [x], bound=bound_prod, dim=dim)
+    return Case(op, f"x.prod({dim}, keepdim={keepdim})", lambda L, x: x.prod(dim, keepdim=keepdim), [x],
+                bound=bound_prod, dim=dim, keepdim=keepdim)
+
+
+@generator("Amax", "Amin")
+@st.composite
+def gen_amax(draw, op):
+    name = op.lower()
+    short = name[1:]  # max / min
+    dt = draw(FLOAT)
+    shape = draw(shapes())
+    x = draw(arg(shape, dt))
+    dim, keepdim = draw(dim_arg(len(shape))), draw(st.booleans())
+    form = draw(st.integers(0, 4))
+    if form == 0:
+        return Case(op, f"x.{short}()", lambda L, x: getattr(x, short)(), [x])
+    if form == 1:
+        return Case(op, f"L.{short}(x)", lambda L, x: getattr(L, short)(x), [x])
+    if form == 2 or dim is None:
+        return Case(op, f"x.{name}()", lambda L, x: getattr(x, name)(), [x])
+    if form == 3:
+        return Case(op, f"L.{name}(x, {dim!r}, keepdim={keepdim})",
+                    lambda L, x: getattr(L, name)(x, dim, keepdim=keepdim), [x])
+    return Case(op, f"x.{name}({dim!r}, keepdim={keepdim})", lambda L, x: getattr(x, name)(dim, keepdim=keepdim), [x])
+
+
+@generator("MaxDim", "MinDim")
+@st.composite
+def gen_maxdim(draw, op):
+    name = "max" if op == "MaxDim" else "min"
+    dt = draw(FLOAT)
+    shape = draw(shapes(min_dims=1))
+    x = draw(arg(shape, dt))
+    dim, keepdim = draw(dim_arg(len(shape), multi=False, allow_none=False)), draw(st.booleans())
+    form = draw(st.integers(0, 3))
+    if form == 0:
+        return Case(op, f"L.{name}(x, {dim})", lambda L, x: tuple(getattr(L, name)(x, dim)), [x])
+    if form == 1:
+        return Case(op, f"x.{name}(dim={dim}).values", lambda L, x: getattr(x, name)(dim=dim).values, [x])
+    return Case(op, f"x.{name}({dim}, keepdim={keepdim}) (values, indices)",
+                lambda L, x: tuple(getattr(x, name)(dim, keepdim=keepdim)), [x])
+
+
+@generator("LogSumExp")
+@st.composite
+def gen_logsumexp(draw, op):
+    dt = draw(FLOAT)
+    shape = draw(shapes())
+    x = draw(arg(shape, dt))
+    dim, keepdim = draw(dim_arg(len(shape), allow_none=False)), draw(st.booleans())
+    form = draw(st.integers(0, 4))
+    if form == 0:
+        return Case(op, f"L.logsumexp(x, {dim!r})", lambda L, x: L.logsumexp(x, dim), [x], bound=bound_logsumexp, dim=dim)
+    if form == 1 and isinstance(dim, int):
+        red = tuple(n for i, n in enumerate(shape) if i != dim % max(len(shape), 1)) if shape else ()
+        c = draw(arg(red, dt, layout=False))
+        return Case(op, f"d/dx sum(c * x.logsumexp({dim}))",
+                    first_derivative(lambda L, x, c: (c * x.logsumexp(dim)).sum()), [x, c], bound="norm")
+    return Case(op, f"x.logsumexp({dim!r}, keepdim={keepdim})", lambda L, x: x.logsumexp(dim, keepdim=keepdim), [x],
+                bound=bound_logsumexp, dim=dim)
+
+
+@generator("Softmax", "LogSoftmax")
+@st.composite
+def gen_softmax(draw, op):
+    name = "softmax" if op == "Softmax" else "log_softmax"
+    dt = draw(FLOAT)
+    shape = draw(shapes())
+    x = draw(arg(shape, dt))
+    dim = draw(dim_arg(len(shape), multi=False, allow_none=False))
+    form = draw(st.integers(0, 6))
+    bound = bound_softmax if op == "Softmax" else bound_log_softmax
+    if form == 0:
+        return Case(op, f"F.{name}(x, dim={dim})", lambda L, x: getattr(F(L), name)(x, dim=dim), [x], bound=bound)
+    if form == 1:
+        return Case(op, f"F.{name}(x, {dim}, dtype=L.float64)",
+                    lambda L, x: getattr(F(L), name)(x, dim, dtype=L.float64), [x], bound=bound)
+    if form == 2 and op == "Softmax":
+        c = draw(arg(shape, dt, layout=False))
+        return Case(op, f"d/dx sum(c * x.softmax({dim}))", first_derivative(lambda L, x, c: (c * x.softmax(dim)).sum()),
+                    [x, c], bound="norm")
+    if form == 2:  # nll_loss on log_softmax: the loss the issue names, through LogSoftmax
+        n, c = draw(side()), draw(side(lo=1))
+        x = draw(arg((n, c), dt))
+        rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+        ignore = draw(st.sampled_from((-100, 0, 1)))
+        t = np.where(rng.random(n) < 0.2, ignore, rng.integers(0, c, n)).astype(np.int64)
+        reduction = draw(st.sampled_from(("mean", "sum", "none")))
+        w = draw(st.sampled_from((None, "w")))
+        args = [x, const(t)] + ([draw(arg((c,), dt, "unit", grad=False, layout=False))] if w else [])
+        return Case(op, f"F.nll_loss(F.log_softmax(x, 1), t, weight={w}, ignore_index={ignore}, "
+                        f"reduction={reduction!r})",
+                    lambda L, x, t, *w: F(L).nll_loss(F(L).log_softmax(x, 1), t, weight=w[0] if w else None,
+                                                      ignore_index=ignore, reduction=reduction),
+                    args, bound=bound_log_softmax, nll=True, reduction=reduction, ignore_index=ignore, target=t)
+    return Case(op, f"x.{name}({dim})", lambda L, x: getattr(x, name)(dim), [x], bound=bound)
+
+
+@generator("NormSqrt")
+@st.composite
+def gen_norm(draw, op):
+    dt = draw(FLOAT)
+    shape = draw(shapes())
+    x = draw(arg(shape, dt))
+    dim, keepdim = draw(dim_arg(len(shape))), draw(st.booleans())
+    form = draw(st.integers(0, 6))
+    if form == 0:
+        return Case(op, "x.norm()", lambda L, x: x.norm(), [x], bound=bound_norm, stat="norm")
+    if form == 1:
+        return Case(op, f"x.norm(dim={dim!r}, keepdim={keepdim})", lambda L, x: x.norm(dim=dim, keepdim=keepdim),
+                    [x], bound=bound_norm, stat="norm", dim=dim)
+    if form == 2:
+        return Case(op, "x.std()", lambda L, x: x.std(), [x], bound=bound_std, stat="std")
+    if form == 3:
+        c = draw(st.sampled_from((0, 1, 2)))
+        return Case(op, f"x.std({dim!r}, correction={c}, keepdim={keepdim})",
+                    lambda L, x: x.std(dim, correction=c, keepdim=keepdim), [x], bound=bound_std, stat="std", dim=dim)
+    if form == 4:
+        return Case(op, f"x.std({dim!r}, unbiased=False)", lambda L, x: x.std(dim, unbiased=False), [x],
+                    bound=bound_std, stat="std", dim=dim)
+    return Case(op, f"x.std({dim!r}, keepdim={keepdim})", lambda L, x: x.std(dim, keepdim=keepdim), [x],
+                bound=bound_std, stat="std", dim=dim)
+
+
+# -- movement --
+
+def _factors(n):
+    if n == 0:
+        return [0]
+    out, p = [], 2
+    while n > 1:
+        while n % p == 0:
+            out.append(p)
+            n //= p
+        p += 1
+    return out
+
+
+@st.composite
+def reshape_target(draw, shape):
+    """A shape of the same size (factors regrouped, 1s inserted, maybe one -1); rarely a wrong one."""
+    factors = [f for n in shape for f in _factors(n)]
+    factors = list(draw(st.permutations(factors)))
+    ngroups = draw(st.integers(1 if factors else 0, max(len(factors), 1)))
+    cuts = sorted(draw(st.lists(st.integers(0, len(factors)), min_size=max(ngroups - 1, 0),
+                                max_size=max(ngroups - 1, 0))))
+    bounds = [0] + cuts + [len(factors)]
+    target = [int(np.prod(factors[a:b], dtype=np.int64)) for a, b in zip(bounds, bounds[1:])] if ngroups else []
+    for _ in range(draw(st.integers(0, 2))):
+        target.insert(draw(st.integers(0, len(target))), 1)
+    if target and draw(st.integers(0, 2)) == 0:
+        target[draw(st.integers(0, len(target) - 1))] = -1
+    if target and draw(st.integers(0, 19)) == 0:
+        i = draw(st.integers(0, len(target) - 1))
+        target[i] = abs(target[i]) + 1
+    return tuple(target)
+
+
+@generator("Reshape")
+@st.composite
+def gen_reshape(draw, op):
+    dt = draw(FLOAT)
+    shape = draw(shapes())
+    x = draw(arg(shape, dt))
+    nd = len(shape)
+    t = draw(reshape_target(shape))
+    form = draw(st.integers(0, 8))
+    if form == 0:
+        return Case(op, f"x.reshape(*{t})", lambda L, x: x.reshape(*t), [x])
+    if form == 1:
+        return Case(op, f"x.view({t})", lambda L, x: x.view(t), [x])
+    if form == 2:
+        return Case(op, f"L.reshape(x, {t})", lambda L, x: L.reshape(x, t), [x])
+    if form == 3:
+        s, e = draw(st.integers(-max(nd, 1), max(nd, 1) - 1)), draw(st.integers(-max(nd, 1), max(nd, 1) - 1))
+        return Case(op, f"x.flatten({s}, {e})", lambda L, x: x.flatten(s, e), [x])
+    if form == 4:
+        d = draw(st.integers(-nd - 1, nd))
+        return Case(op, f"x.unsqueeze({d})", lambda L, x: x.unsqueeze(d), [x])
+    if form == 5:
+        d = draw(st.one_of(st.none(), st.integers(-max(nd, 1), max(nd, 1) - 1)))
+        return Case(op, f"x.squeeze({'' if d is None else d})", lambda L, x: x.squeeze() if d is None else x.squeeze(d),
+                    [x])
+    if form == 6:
+        return Case(op, "x.view(-1)", lambda L, x: x.view(-1), [x])
+    return Case(op, f"x.reshape({t})", lambda L, x: x.reshape(t), [x])
+
+
+@generator("Permute")
+@st.composite
+def gen_permute(draw, op):
+    dt = draw(FLOAT)
+    shape = draw(shapes())
+    x = draw(arg(shape, dt))
+    nd = len(shape)
+    perm = tuple(draw(st.permutations(range(nd))))
+    if draw(st.integers(0, 19)) == 0:
+        perm = perm[:-1] + (perm[0],) if nd >= 2 else perm + (0,)
+    i, j = draw(st.integers(-max(nd, 1), max(nd, 1) - 1)), draw(st.integers(-max(nd, 1), max(nd, 1) - 1))
+    form = draw(st.integers(0, 7))
+    if form == 0:
+        return Case(op, f"x.permute(*{perm})", lambda L, x: x.permute(*perm), [x])
+    if form == 1:
+        return Case(op, f"L.permute(x, {perm})", lambda L, x: L.permute(x, perm), [x])
+    if form == 2:
+        return Case(op, f"x.transpose({i}, {j})", lambda L, x: x.transpose(i, j), [x])
+    if form == 3:
+        return Case(op, f"x.swapaxes({i}, {j})", lambda L, x: x.swapaxes(i, j), [x])
+    if form == 4:
+        return Case(op, "x.t()", lambda L, x: x.t(), [x])
+    if form == 5:
+        return Case(op, "x.mT", lambda L, x: x.mT, [x])
+    return Case(op, f"x.permute({perm})", lambda L, x: x.permute(perm), [x])
+
+
+@generator("Expand")
+@st.composite
+def gen_expand(draw, op):
+    dt = draw(FLOAT)
+    shape = draw(shapes(max_dims=3))
+    x = draw(arg(shape, dt))
+    lead = [draw(side()) for _ in range(draw(st.integers(0, 2)))]
+    sizes = lead + [draw(st.sampled_from((draw(side()), -1, 1))) if n == 1 else draw(st.sampled_from((n, -1)))
+                    for n in shape]
+    if sizes and draw(st.integers(0, 19)) == 0:
+        sizes[draw(st.integers(0, len(sizes) - 1))] = draw(st.sampled_from((-1, 7)))
+    sizes = tuple(sizes)
+    form = draw(st.integers(0, 3))
+    if form == 0:
+        return Case(op, f"x.expand({sizes})", lambda L, x: x.expand(sizes), [x], bound="abs")
+    if form == 1:
+        target = tuple(n if n != -1 else (shape[i - len(lead)] if i >= len(lead) else 1) for i, n in enumerate(sizes))
+        return Case(op, f"x.broadcast_to({target})", lambda L, x: x.broadcast_to(target), [x], bound="abs")
+    return Case(op, f"x.expand(*{sizes})", lambda L, x: x.expand(*sizes), [x], bound="abs")
+
+
+class _T:
+    """A placeholder in an index key for the next index tensor."""
+    def __repr__(self):
+        return "T"
+
+
+T = _T()
+
+
+@st.composite
+def index_key(draw, shape, unique=False):
+    """A torch index key for a tensor of ``shape``: (template with T placeholders, index arrays).
+    unique: at most one advanced index, 1-d without repeats (for writes)."""
+    nd = len(shape)
+    parts, arrays = [], []
+    d = 0
+    ellipsis = False
+    adv = 0
+    adv_shape = draw(shapes(0, 2, lo=0).map(lambda s: tuple(min(n, 3) for n in s)))
+    nparts = draw(st.integers(1, max(nd, 1) + 1))
+    while len(parts) < nparts:
+        kinds = ["slice", "slice", "int", "none", "array", "mask", "list", "ellipsis"]
+        kind = draw(st.sampled_from(kinds))
+        if d >= nd and kind not in ("none", "ellipsis"):
+            kind = draw(st.sampled_from(("none", "ellipsis", "stop", "stop")))
+            if kind == "stop":
+                break
+        n = shape[d] if d < nd else 0
+        if kind == "ellipsis":
+            if ellipsis:
+                continue
+            ellipsis = True
+            parts.append(Ellipsis)
+            d = max(d, nd - draw(st.integers(0, max(nd - d, 0))))
+            continue
+        if kind == "none":
+            parts.append(None)
+            continue
+        if kind == "slice":
+            ends = (None, 0, 1, -1, 2, -3, n + 2)
+            parts.append(slice(draw(st.sampled_from(ends)), draw(st.sampled_from(ends)),
+                               draw(st.sampled_from((None, 1, 2, 3)))))
+            d += 1
+            continue
+        if kind == "int":
+            i = draw(st.integers(-n, n - 1)) if n else 0
+            if draw(st.integers(0, 29)) == 0:
+                i = n
+            parts.append(i)
+            d += 1
+            continue
+        if unique and adv:
+            continue
+        adv += 1
+        rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+        if kind == "mask":
+            m = draw(st.integers(1, max(min(2, nd - d), 1)))
+            arrays.append(rng.random(shape[d:d + m]) < 0.5)
+            parts.append(T)
+            d += m
+            continue
+        if unique:
+            k = draw(st.integers(0, n))
+            idx = rng.permutation(n)[:k]
+            idx = np.where(rng.random(k) < 0.3, idx - n, idx).astype(np.int64)
+        else:
+            s = adv_shape if draw(st.integers(0, 3)) else tuple(1 if draw(st.booleans()) else k for k in adv_shape)
+            idx = rng.integers(-n, n, s) if n else np.zeros(s, np.int64)
+            if n == 0 and idx.size:
+                idx = idx[..., :0] if idx.ndim else np.zeros((0,), np.int64)
+            if draw(st.integers(0, 29)) == 0 and idx.size:
+                idx.flat[0] = n
+        if kind == "list":
+            parts.append([int(i) for i in np.ravel(idx)])
+        else:
+            arrays.append(np.asarray(idx, dtype=np.int64))
+            parts.append(T)
+        d += 1
+    if len(parts) == 1 and draw(st.booleans()):
+        return parts[0], arrays
+    return tuple(parts), arrays
+
+
+def _ellipsis_between(template):
+    """An Ellipsis between two index tensors/lists of the key."""
+    keys = template if isinstance(template, tuple) else (template,)
+    adv = [i for i, k in enumerate(keys) if k is T or isinstance(k, list)]
+    return len(adv) > 1 and any(k is Ellipsis for k in keys[adv[0]:adv[-1]])
+
+
+def _zero_d_index(arrays):
+    """A 0-d integer index tensor among several index tensors (torch reads it as an int)."""
+    return len(arrays) > 1 and any(a.ndim == 0 and a.dtype != np.bool_ for a in arrays)
+
+
+def build_key(template, tensors):
+    it = iter(tensors)
+    if isinstance(template, tuple):
+        return tuple(next(it) if k is T else k for k in template)
+    return next(it) if template is T else template
+
+
+def key_label(template):
+    def one(k):
+        if isinstance(k, slice):
+            return ":".join("" if p is None else str(p) for p in (k.start, k.stop, k.step)).rstrip(":") or ":"
+        return "..." if k is Ellipsis else repr(k)
+    if isinstance(template, tuple):
+        return ", ".join(one(k) for k in template) or "()"
+    return one(template)
+
+
+def _torch_result_shape(shape, template, arrays):
+    try:
+        return tuple(torch.zeros(shape)[build_key(template, [torch.tensor(a) for a in arrays])].shape)
+    except Exception:  # an invalid key: both libraries must raise
+        return None
+
+
+@generator("Index")
+@st.composite
+def gen_index(draw, op):
+    dt = draw(FLOAT)
+    shape = draw(shapes())
+    template, arrays = draw(index_key(shape))
+    x = draw(arg(shape, dt))
+    target = _torch_result_shape(shape, template, arrays)
+    return Case(op, f"x[{key_label(template)}]", lambda L, x, *idx: x[build_key(template, idx)],
+                [x] + [const(a) for a in arrays], bound="abs", empty_result=bool(target) and 0 in target,
+                zero_d_index=_zero_d_index(arrays), ellipsis_between=_ellipsis_between(template))
+
+
+def _put(x, key, val):
+    y = x.clone()
+    y[key] = val
+    return y
+
+
+@generator("IndexPut")
+@st.composite
+def gen_index_put(draw, op):
+    dt = draw(FLOAT)
+    shape = draw(shapes())
+    template, arrays = draw(index_key(shape, unique=True))
+    x = draw(arg(shape, dt))
+    target = _torch_result_shape(shape, template, arrays)
+    idx = [const(a) for a in arrays]
+    advanced = bool(arrays) or any(isinstance(k, list) for k in (template if isinstance(template, tuple) else
+                                                                  (template,)))
+    if target is None or draw(st.integers(0, 5)) == 0:
+        s = draw(st.sampled_from((0.5, -inf, nan, 3)))
+        return Case(op, f"y = x.clone(); y[{key_label(template)}] = {s!r}",
+                    lambda L, x, *idx: _put(x, build_key(template, idx), s), [x] + idx, advanced=advanced,
+                    zero_d_index=_zero_d_index(arrays))
+    nd = draw(st.integers(0, len(target)))
+    vs = tuple(1 if draw(st.integers(0, 3)) == 0 else n for n in target[len(target) - nd:])
+    lead_ones = draw(st.integers(0, 9)) == 0  # torch also takes leading size-1 dims beyond the target's
+    if lead_ones:
+        vs = (1,) + vs
+    vdt = other_float(dt) if draw(st.integers(0, 7)) == 0 else dt
+    val = draw(arg(vs, vdt))
+    return Case(op, f"y = x.clone(); y[{key_label(template)}] = v",
+                lambda L, x, val, *idx: _put(x, build_key(template, idx), val), [x, val] + idx, advanced=advanced,
+                lead_ones=lead_ones and len(vs) > len(target), zero_d_index=_zero_d_index(arrays))
+
+
+@generator("IndexGrad")
+@st.composite
+def gen_index_grad(draw, op):
+    dt = draw(FLOAT)
+    if draw(st.integers(0, 3)) == 0:
+        shape = draw(shapes(min_dims=1))
+        dim = draw(st.integers(-len(shape), len(shape) - 1))
+        red = tuple(n for i, n in enumerate(shape) if i != dim % len(shape))
+        return Case(op, f"d/dx sum(c * x.max(dim={dim}).values ** 2)",
+                    first_derivative(lambda L, x, c: (c * x.max(dim=dim).values ** 2).sum()),
+                    [draw(arg(shape, dt)), draw(arg(red, dt, layout=False))], bound="norm")
+    shape = draw(shapes())
+    template, arrays = draw(index_key(shape))
+    target = _torch_result_shape(shape, template, arrays) or ()
+    f = draw(st.sampled_from(("** 3", ".sin()")))
+
+    def loss(L, x, c, *idx):
+        y = x[build_key(template, idx)]
+        return (c * (y ** 3 if f == "** 3" else y.sin())).sum()
+    return Case(op, f"d/dx sum(c * x[{key_label(template)}]{' ' if f[0] == '*' else ''}{f})", first_derivative(loss),
+                [draw(arg(shape, dt)), draw(arg(target, dt, layout=False))] + [const(a) for a in arrays],
+                bound="norm", empty_result=0 in target, zero_d_index=_zero_d_index(arrays),
+                ellipsis_between=_ellipsis_between(template))
+
+
+@generator("Cat")
+@st.composite
+def gen_cat(draw, op):
+    dt = draw(FLOAT)
+    base = list(draw(shapes(min_dims=1, max_dims=3)))
+    nd = len(base)
+    d = draw(st.integers(-nd, nd - 1))
+    k = draw(st.integers(1, 3))
+    shp = []
+    for _ in range(k):
+        s = list(base)
+        s[d] = draw(side())
+        shp.append(s)
+    stack = draw(st.integers(0, 3)) == 0
+    if stack:
+        shp = [list(base)] * k
+        d = draw(st.integers(-nd - 1, nd))
+    r = draw(st.integers(0, 19))
+    if r == 0:  # a mismatching dim, or a different number of dims
+        i = draw(st.integers(0, k - 1))
+        # (one error at a time: with two, which one is reported first is not a property)
+        shp[i] = shp[i][:-1] if draw(st.booleans()) and nd > 1 and not stack else [n + 1 for n in shp[i]]
+    elif r == 1 and not stack and nd > 1:  # torch's legacy exception: a 1-d empty tensor is skipped by cat
+        shp.insert(draw(st.integers(0, k)), [0])
+    dts = [other_float(dt) if draw(st.integers(0, 9)) == 0 else dt for _ in shp]
+    args = [draw(arg(s, t)) for s, t in zip(shp, dts)]
+    legacy = r == 1 and not stack and nd > 1
+    if stack:
+        return Case(op, f"L.stack([{len(args)} tensors], {d})", lambda L, *ts: L.stack(list(ts), d), args, bound="abs")
+    if draw(st.booleans()):
+        return Case(op, f"L.cat(({len(args)} tensors), dim={d})", lambda L, *ts: L.cat(ts, dim=d), args, bound="abs",
+                    legacy_empty=legacy)
+    return Case(op, f"L.cat([{len(args)} tensors], {d})", lambda L, *ts: L.cat(list(ts), d), args, bound="abs",
+                legacy_empty=legacy)
+
+
+@generator("Repeat")
+@st.composite
+def gen_repeat(draw, op):
+    dt = draw(FLOAT)
+    shape = draw(shapes(max_dims=3))
+    x = draw(arg(shape, dt))
+    reps = tuple(min(draw(side()), 3) for _ in range(len(shape) + draw(st.integers(0, 2))))
+    if draw(st.integers(0, 19)) == 0:
+        reps = reps[:max(len(shape) - 1, 0)]
+    if draw(st.booleans()) and reps:
+        return Case(op, f"x.repeat(*{reps})", lambda L, x: x.repeat(*reps), [x], bound="abs")
+    return Case(op, f"x.repeat({reps})", lambda L, x: x.repeat(reps), [x], bound="abs")
+
+
+# -- matrix products --
+
+@generator("Matmul")
+@st.composite
+def gen_matmul(draw, op):
+    dt = draw(FLOAT)
+    na, nb = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    m, k, n = draw(side()), draw(side()), draw(side())
+    batch = draw(shapes(max(na, nb) - 2, max(na, nb) - 2)) if max(na, nb) > 2 else ()
+    ba = [1 if draw(st.integers(0, 3)) == 0 else s for s in batch[len(batch) - max(na - 2, 0):]] if na > 2 else []
+    bb = [1 if draw(st.integers(0, 3)) == 0 else s for s in batch[len(batch) - max(nb - 2, 0):]] if nb > 2 else []
+    kb = k + 1 if draw(st.integers(0, 19)) == 0 else k
+    sa = tuple(ba) + (m, k) if na >= 2 else (k,)
+    sb = tuple(bb) + (kb, n) if nb >= 2 else (kb,)
+    db = other_float(dt) if draw(st.integers(0, 19)) == 0 else dt
+    a, b = draw(arg(sa, dt)), draw(arg(sb, db))
+    forms = [v("a @ b", lambda L, a, b: a @ b), v("L.matmul(a, b)", lambda L, a, b: L.matmul(a, b)),
+             v("a.matmul(b)", lambda L, a, b: a.matmul(b))]
+    if na == nb == 1:
+        forms += [v("a.dot(b)", lambda L, a, b: a.dot(b)), v("L.dot(a, b)", lambda L, a, b: L.dot(a, b))]
+    if na == nb == 2:
+        forms += [v("a.mm(b)", lambda L, a, b: a.mm(b)), v("L.mm(a, b)", lambda L, a, b: L.mm(a, b))]
+    if na == nb == 3:
+        forms += [v("a.bmm(b)", lambda L, a, b: a.bmm(b)), v("L.bmm(a, b)", lambda L, a, b: L.bmm(a, b))]
+    label, fn = draw(st.sampled_from(forms))
+    return Case(op, label, fn, [a, b], bound="abs", k=k, n=n)
+
+
+@generator("Linear")
+@st.composite
+def gen_linear(draw, op):
+    dt = draw(FLOAT)
+    batch = draw(shapes(0, 2))
+    fin, fout = draw(side()), draw(side())
+    win = fin + 1 if draw(st.integers(0, 19)) == 0 else fin
+    x, w = draw(arg(batch + (fin,), dt)), draw(arg((fout, win), dt))
+    if draw(st.booleans()):
+        return Case(op, "F.linear(x, w, b)", lambda L, x, w, b: F(L).linear(x, w, b),
+                    [x, w, draw(arg((fout,), dt))], bound="abs", k=fin, fout=fout)
+    return Case(op, "F.linear(x, w)", lambda L, x, w: F(L).linear(x, w), [x, w], bound="abs", k=fin, fout=fout)
+
+
+# -- neural-network ops --
+
+def _pair_or_int(draw, values):
+    a = draw(st.sampled_from(values))
+    return (a, draw(st.sampled_from(values))) if draw(st.integers(0, 3)) == 0 else a
+
+
+def _p(v, i):
+    return v[i] if isinstance(v, tuple) else v
+
+
+@generator("Conv2d")
+@st.composite
+def gen_conv(draw, op):
+    dt = draw(FLOAT)
+    n = draw(st.sampled_from((1, 2, 0, 1)))
+    groups = draw(st.sampled_from((1, 1, 2)))
+    cg, og = draw(st.sampled_from((1, 2))), draw(st.sampled_from((1, 2)))
+    kh, kw = draw(st.sampled_from((1, 2, 3))), draw(st.sampled_from((1, 2, 3)))
+    h, w_ = draw(st.integers(1, 6)), draw(st.integers(1, 6))
+    stride = _pair_or_int(draw, (1, 1, 2, 3))
+    padding = _pair_or_int(draw, (0, 0, 1, 2))
+    dilation = _pair_or_int(draw, (1, 1, 2))
+    unbatched = draw(st.integers(0, 5)) == 0
+    xs = (groups * cg, h, w_) if unbatched else (n, groups * cg, h, w_)
+    x, w = draw(arg(xs, dt)), draw(arg((groups * og, cg, kh, kw), dt))
+    label = f"F.conv2d(x, w, b, stride={stride}, padding={padding}, dilation={dilation}, groups={groups})"
+    if draw(st.booleans()):
+        return Case(op, label, lambda L, x, w, b: F(L).conv2d(x, w, b, stride=stride, padding=padding,
+                                                              dilation=dilation, groups=groups),
+                    [x, w, draw(arg((groups * og,), dt))], bound="abs", batch=0 if unbatched else n)
+    return Case(op, label.replace(", b,", ","), lambda L, x, w: F(L).conv2d(x, w, None, stride, padding, dilation, groups),
+                [x, w], bound="abs", batch=0 if unbatched else n)
+
+
+@st.composite
+def pool_config(draw, dilation=True):
+    dt = draw(FLOAT)
+    n = draw(st.sampled_from((1, 2, 0, 1)))
+    c = draw(st.sampled_from((1, 2)))
+    h, w = draw(st.integers(1, 6)), draw(st.integers(1, 6))
+    kernel = _pair_or_int(draw, (1, 2, 3))
+    stride = draw(st.one_of(st.none(), st.sampled_from((1, 2, 3))))
+    pad_max = min(_p(kernel, 0), _p(kernel, 1)) // 2
+    padding = draw(st.integers(0, pad_max))
+    if draw(st.integers(0, 19)) == 0:
+        padding += 1
+    dil = _pair_or_int(draw, (1, 1, 2)) if dilation else 1
+    shape = (c, h, w) if draw(st.integers(0, 5)) == 0 else (n, c, h, w)
+    return dt, shape, kernel, stride, padding, dil
+
+
+def _window_in_padding(size, k, s, p, d):
+    """Whether some pooling window of a dim lies entirely in the padding."""
+    n = (size + 2 * p - d * (k - 1) - 1) // s + 1
+    return any(all(not 0 <= o * s - p + j * d < size for j in range(k)) for o in range(max(n, 0)))
+
+
+@generator("MaxPool2d")
+@st.composite
+def gen_maxpool(draw, op):
+    dt, shape, kernel, stride, padding, dil = draw(pool_config())
+    x = draw(arg(shape, dt))
+    unsafe = all(padding <= _p(kernel, i) // 2 for i in range(2)) and any(_window_in_padding(shape[-2 + i], _p(kernel, i), _p(stride if stride is not None else kernel, i),
+                                    padding, _p(dil, i)) for i in range(2))
+    return Case(op, f"F.max_pool2d(x, {kernel}, stride={stride}, padding={padding}, dilation={dil})",
+                lambda L, x: F(L).max_pool2d(x, kernel, stride, padding, dil), [x], bound="absg",
+                torch_unsafe="torch's max_pool2d backward writes out of bounds (heap corruption, abort) when a "
+                             "dilated window lies entirely in the padding" if unsafe else None)
+
+
+@generator("AvgPool2d")
+@st.composite
+def gen_avgpool(draw, op):
+    dt, shape, kernel, stride, padding, _ = draw(pool_config(dilation=False))
+    x = draw(arg(shape, dt))
+    return Case(op, f"F.avg_pool2d(x, {kernel}, stride={stride}, padding={padding})",
+                lambda L, x: F(L).avg_pool2d(x, kernel, stride, padding), [x], bound="abs")
+
+
+@generator("SoftmaxCrossEntropy")
+@st.composite
+def gen_cross_entropy(draw, op):
+    dt = draw(FLOAT)
+    form = draw(st.sampled_from(("NC", "NC", "C", "NCd", "NCdd")))
+    n, c = draw(side()), draw(side(lo=1)) if draw(st.integers(0, 19)) else 0
+    spatial = tuple(draw(side()) for _ in range(form.count("d")))
+    xs = (c,) if form == "C" else (n, c) + spatial
+    ts = () if form == "C" else (n,) + spatial
+    x = draw(arg(xs, dt))
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    t = rng.integers(0, max(c, 1), ts).astype(np.int64)
+    ignore = draw(st.sampled_from((-100, -100, 0, 1, -1)))
+    p_ignore = draw(st.sampled_from((0.0, 0.2, 1.0)))
+    t = np.where(rng.random(ts) < p_ignore, ignore, t)
+    if draw(st.integers(0, 29)) == 0 and t.size:
+        t.flat[0] = c
+    reduction = draw(st.sampled_from(("mean", "sum", "none")))
+    smoothing = draw(st.sampled_from((0.0, 0.0, 0.1, 0.5, 1.0)))
+    args = [x, const(t)]
+    weighted = draw(st.booleans())
+    if weighted:
+        args.append(draw(arg((c,), dt, "unit", grad=False, layout=False)))
+    kw = ", ".join(["weight=w"] * weighted + [f"ignore_index={ignore}", f"reduction={reduction!r}",
+                                                f"label_smoothing={smoothing}"])
+    if draw(st.integers(0, 7)) == 0 and not form.startswith("C"):
+        return Case(op, f"d/dx F.cross_entropy(x, t, {kw})",
+                    first_derivative(lambda L, x, t, *w: F(L).cross_entropy(
+                        x, t, weight=w[0] if w else None, ignore_index=ignore, reduction=reduction,
+                        label_smoothing=smoothing).sum()),
+                    args, bound="norm", ignore_index=ignore, reduction=reduction, smoothing=smoothing, target=t, classes=c)
+    return Case(op, f"F.cross_entropy(x, t, {kw})",
+                lambda L, x, t, *w: F(L).cross_entropy(x, t, weight=w[0] if w else None, ignore_index=ignore,
+                                                       reduction=reduction, label_smoothing=smoothing),
+                args, bound=bound_cross_entropy, ignore_index=ignore, reduction=reduction, smoothing=smoothing,
+                target=t, classes=c)
+
+
+@generator("BatchNorm")
+@st.composite
+def gen_batch_norm(draw, op):
+    dt = draw(FLOAT)
+    n, c = draw(side()), draw(side(lo=1))
+    shape = (n, c) + tuple(draw(side()) for _ in range(draw(st.integers(0, 2))))
+    x = draw(arg(shape, dt))
+    training = draw(st.booleans())
+    stats = not training or draw(st.booleans())
+    momentum = draw(st.sampled_from((0.1, 0.0, 1.0)))
+    eps = draw(st.sampled_from((1e-5, 1e-5, 0.1)))
+    affine = draw(st.booleans())
+    args = [x]
+    if stats:
+        args += [draw(arg((c,), dt, grad=False, layout=False)), draw(arg((c,), dt, "positive", grad=False,
+                                                                           layout=False))]
+    if affine:
+        args += [draw(arg((c,), dt)), draw(arg((c,), dt))]
+
+    def fn(L, x, *rest):
+        rm, rv = rest[:2] if stats else (None, None)
+        w, b = rest[-2:] if affine else (None, None)
+        out = F(L).batch_norm(x, rm, rv, w, b, training=training, momentum=momentum, eps=eps)
+        return (out, rm, rv) if stats else out
+    return Case(op, f"F.batch_norm(x, {'rm, rv' if stats else 'None, None'}, {'w, b' if affine else 'None, None'}, "
+                    f"training={training}, momentum={momentum}, eps={eps})" + (" (out, rm, rv)" if stats else ""),
+                fn, args, bound=bound_batch_norm, training=training, eps=eps, stats=stats, affine=affine)
+
+
+@generator("BinaryCrossEntropy")
+@st.composite
+def gen_bce(draw, op):
+    dt = draw(FLOAT)
+    shape = draw(shapes(max_dims=3))
+    p, y = draw(arg(shape, dt, "unit")), draw(arg(shape, dt, "unit" if draw(st.integers(0, 5)) else "real"))
+    reduction = draw(st.sampled_from(("mean", "sum", "none")))
+    args = [p, y]
+    weighted = draw(st.integers(0, 2)) == 0
+    if weighted:
+        ws = tuple(1 if draw(st.booleans()) else s for s in shape[len(shape) - draw(st.integers(0, len(shape))):])
+        args.append(draw(arg(ws, dt, "unit", grad=False, layout=False)))
+    return Case(op, f"F.binary_cross_entropy(p, y{', weight=w' if weighted else ''}, reduction={reduction!r})",
+                lambda L, p, y, *w: F(L).binary_cross_entropy(p, y, weight=w[0] if w else None, reduction=reduction),
+                args, bound=bound_bce, reduction=reduction)
+
+
+# ---- error bounds of the nonlinear ops that sum (see the module docstring) ------------------------
+
+def _finite(a):
+    return np.where(np.isfinite(a), a, 0.0)
+
+
+def _reduce_axes(dim, nd):
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    return tuple(d % max(nd, 1) for d in dims) if nd else None
+
+
+def bound_elu(case, xs, up):
+    """elu's rule dx = g (out + alpha) for x <= 0 cancels: out = alpha (e^x - 1) rounds to -alpha for
+    x << 0 (x < -17 in float32), leaving 0 for g alpha e^x: an error of eps * alpha * |g|."""
+    alpha = max(float(case.label.partition("alpha=")[2].rstrip(")") or 1.0), 1.0)
+    return 0.0, [np.abs(up) * alpha]
+
+
+def bound_saturating(case, xs, up):
+    """tanh's g (1 - out^2) and sigmoid's g out (1 - out) cancel where out rounds to +-1 (|x| > 9 in
+    float32): whether out is 1 or 1 - eps decides between 0 and eps * g."""
+    return 0.0, [2 * np.abs(up)]
+
+
+def _order_dependent(x, axis, dtype):
+    """(per slice, per element): whether the product of a slice (of the other entries of an element's
+    slice) depends on the multiplication order: a partial product can overflow while a factor < 1 or
+    a zero could have come first (inf, nan or finite), or underflow below the normals while a factor
+    > 1 could have come first (0 or a few bits, multiplied back up)."""
+    fi = np.finfo(dtype)
+    a = np.abs(x.astype(np.float64))
+    fin = np.isfinite(a)
+    nz = fin & (a != 0)
+    zero = (fin & ~nz).astype(np.int64)
+    lg = np.log(np.where(nz, a, 1.0))
+    pos, neg = np.maximum(lg, 0.0), np.minimum(lg, 0.0)
+    hi, lo = np.log(float(fi.max)), np.log(float(fi.tiny))
+
+    def amb(sp, sn, z):  # (and a product within a factor 20 of overflow: times g, or in another order, it may)
+        return ((sp > hi) & ((sn < 0) | (z > 0))) | ((sn < lo) & (sp > 0)) | ((z == 0) & (np.abs(sp + sn - hi) < 3))
+    sp, sn, z = (np.sum(v, axis=axis, keepdims=True) for v in (pos, neg, zero))
+    return amb(sp, sn, z), amb(sp - pos, sn - neg, z - zero)
+
+
+def bound_prod(case, xs, up):
+    """A product that underflows into the denormals keeps only the bits above the smallest denormal
+    (d): the gradient (g * out) / x errs by up to (n |g| + 1) d / |x| (g * out may underflow too). Where
+    the product (the product of the others) depends on the order (``_order_dependent``), any result
+    is right: inf."""
+    x = xs[0]
+    dt = case.dtype()
+    if dt.kind != "f" or x.ndim == 0:
+        return 0.0, [0.0]
+    dim = case.params.get("dim")
+    axis = None if dim is None else dim % x.ndim
+    slice_amb, elem_amb = _order_dependent(x, axis, dt)
+    fwd = np.where(slice_amb, inf, 0.0)
+    fwd = fwd.reshape(()) if axis is None else fwd if case.params.get("keepdim") else np.squeeze(fwd, axis)
+    with np.errstate(all="ignore"):
+        b = (np.max(np.abs(up), initial=0.0) * max(x.size, 1) + 1) * float(np.finfo(dt).smallest_subnormal) \
+            / np.abs(x) / RTOL[dt]
+    return fwd, [np.where(elem_amb, inf, _finite(b))]
+
+
+def bound_gelu(case, xs, up):
+    """gelu = x (1 + erf(x / sqrt 2)) / 2 cancels in 1 + erf for x << 0 (torch evaluates the tail with
+    erfc): an error of eps * |x| (-0 for x < -5.4 in float32 where torch has -1e-8), and of eps * |g|
+    in the gradient g (cdf + x pdf)."""
+    return np.abs(_finite(xs[0])), [2 * np.abs(up)]
+
+
+def bound_prod_d(case, xs, up):
+    """The first derivative c P / x_i of sum(c * prod(x, dim)) as ``bound_prod``'s gradient; the second
+    sum_j up_j c P / (x_i x_j) over a slice, each term carried out in floating point (1 / x_i - P / x_i^2
+    cancels for a size-1 dim); inf where the products depend on the order."""
+    x, c = np.abs(xs[0]), np.abs(xs[1])
+    d = case.params["dim"] % x.ndim
+    dt = case.dtype()
+    slice_amb, elem_amb = _order_dependent(xs[0], d, dt)
+    with np.errstate(all="ignore"):
+        ce = np.expand_dims(c, d)
+        first = (ce * x.shape[d] + 1) * float(np.finfo(dt).smallest_subnormal) / x / RTOL[dt]
+        p = np.prod(x, axis=d, keepdims=True)
+        s = np.sum(np.abs(up) / x, axis=d, keepdims=True)
+        b = ce * p / x * s
+    amb = elem_amb | slice_amb
+    return np.where(amb, inf, _finite(first)), [np.where(np.broadcast_to(amb.any(axis=d, keepdims=True), x.shape),
+                                                         inf, _finite(b)), 0.0]
+
+
+def bound_logsumexp(case, xs, up):
+    """log sum exp: the result is accurate to eps times the largest |x| (the shift by the max and
+    the log of a sum of n terms); the gradient exp(x - out) g is accurate to eps * |g| times that."""
+    x = xs[0]
+    s = np.max(np.abs(_finite(x)), initial=0.0) + np.log(max(x.size, 1)) + 1
+    return s, [np.full(x.shape, s * np.max(np.abs(up), initial=0.0))]
+
+
+def bound_softmax(case, xs, up):
+    """softmax's sum is of positive terms (relative accuracy); its gradient out (g - sum g out)
+    cancels: eps * (|g| + sum |g| out) * out, bounded by eps * max|g| * n."""
+    x = xs[0]
+    return 1.0, [np.full(x.shape, 2 * max(x.size, 1) * np.max(np.abs(up), initial=0.0))]
+
+
+def bound_log_softmax(case, xs, up):
+    """log_softmax = x - max - log sum exp: accurate to eps times the largest |x| (and log n);
+    its gradient g - exp(out) sum g cancels: eps * sum|g|."""
+    x = xs[0]
+    s = np.max(np.abs(_finite(x)), initial=0.0) + np.log(max(x.size, 1)) + 1
+    return s, [np.full(a.shape, s * np.sum(np.abs(up))) for a in xs]
+
+
+def bound_norm(case, xs, up):
+    """norm = sqrt(sum x^2): positive terms, relative accuracy; its gradient x g / norm too."""
+    return 0.0, [np.zeros(xs[0].shape)]
+
+
+def bound_std(case, xs, up):
+    """std = sqrt(sum (x - mean)^2 / (n - c)): x - mean cancels, to eps * max|x|, which the
+    square root keeps; the gradient (x - mean) g / ((n - c) std) likewise, over std."""
+    x = _finite(xs[0])
+    m = np.max(np.abs(x), initial=0.0)
+    return m, [np.full(x.shape, m * np.max(np.abs(up), initial=0.0) * max(x.size, 1))]
+
+
+def bound_cross_entropy(case, xs, up):
+    """The loss sums -a_ic log softmax: log softmax is accurate to eps times max|x| (+ log C), times
+    the coefficients' total (<= the summed weights); the gradient g (p sum a - a) likewise."""
+    x = xs[0]
+    w = xs[2] if len(xs) > 2 else np.ones(1)
+    s = (np.max(np.abs(_finite(x)), initial=0.0) + np.log(max(x.size, 1)) + 1) * max(float(np.sum(np.abs(w))), 1.0)
+    s *= max(x.size, 1)
+    return s, [np.full(x.shape, s * np.max(np.abs(up), initial=0.0))]
+
+
+def bound_batch_norm(case, xs, up):
+    """xhat = (x - mean) / sqrt(var + eps): x - mean cancels to eps * max|x|, divided by the channel's
+    std (or sqrt(eps)); output and gradients carry that, times |gamma|, |g| and the count."""
+    x = _finite(xs[0])
+    eps = case.params["eps"]
+    m = np.max(np.abs(x), initial=0.0)
+    scale = m / math.sqrt(eps) + 1
+    if case.params["affine"]:
+        scale *= max(np.max(np.abs(_finite(xs[-2])), initial=0.0), 1.0)
+        scale += np.max(np.abs(_finite(xs[-1])), initial=0.0)
+    g = np.max(np.abs(up), initial=0.0) * max(x.size, 1)
+    # the running statistics: momentum times the batch mean (a sum of up to m-sized terms) and variance
+    stats = [m, m * m * max(x.size, 1)] if case.params["stats"] else []
+    return [scale] + stats, [np.full(a.shape, scale * g * (m + 1)) for a in xs]
+
+
+def bound_bce(case, xs, up):
+    """-(y log p + (1 - y) log(1 - p)) sums positive terms for y in [0, 1] (else they cancel, to
+    eps * the terms); dp = g (p - y) / (p (1 - p)) cancels in p - y: eps * |g| (|p| + |y|) / p(1-p)."""
+    p, y = _finite(xs[0]), _finite(xs[1])
+    w = np.abs(_finite(xs[2])) if len(xs) > 2 else 1.0
+    terms = (np.abs(y) + np.abs(1 - y)) * 100 * w
+    n = max(p.size, 1)
+    fwd = np.sum(terms) if case.params["reduction"] == "sum" else np.max(terms, initial=0.0) * (
+        1 if case.params["reduction"] == "none" else 1)
+    g = np.max(np.abs(up), initial=0.0) * w
+    if case.params["reduction"] == "mean":
+        g = g / n
+    gp = g * (np.abs(p) + np.abs(y) + 1) / np.maximum(p * (1 - p), 1e-12)
+    gy = g * 100
+    return fwd, [np.broadcast_to(gp, p.shape), np.broadcast_to(gy, y.shape)] + [np.zeros(a.shape) for a in xs[2:]]
+
+
+# ---- known divergences ------------------------------------------------------------------------------
+
+class Known:
+    """A divergence being fixed: an example of ``op`` failing at ``stage`` ("raise": raise/no-raise
+    or exception type, "forward": dtype/shape/values, "backward": gradients) where ``when(case)`` holds
+    is not a failure. ``new``: found by this fuzzer (not yet in the issue)."""
+
+    def __init__(self, op, stage, when, reason, new=False):
+        self.op, self.stage, self.when, self.reason, self.new = op, stage, when, reason, new
+
+    def matches(self, case, stage):
+        return case.op == self.op and self.stage in (stage, "any") and bool(self.when(case))
+
+    def __repr__(self):
+        return f"{'NEW ' if self.new else ''}{self.op} [{self.stage}]: {self.reason}"
+
+
+F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _sum_sq(x):
+    x = np.where(np.isfinite(x), x, 0).astype(np.float64)
+    return float(np.sum(x * x))
+
+
+def _prod_overflows_with_zero(x):
+    """x (finite) has a zero, and the product of its other entries (or that product over one of them)
+    overflows."""
+    nz = np.abs(x[(x != 0) & np.isfinite(x)].astype(np.float64))
+    if not (x == 0).any() or not np.isfinite(x).all() or not nz.size:
+        return False
+    logs, big = np.log(nz), np.log(float(np.finfo(x.dtype).max))
+    return np.sum(logs[logs > 0]) > big or np.sum(logs) - np.min(logs) > big
+
+
+def _norm_underflows(case):
+    """Some reduced slice of x has only |x| < sqrt(the smallest normal): x * x underflows."""
+    x = np.abs(np.where(np.isfinite(case.args[0].logical), case.args[0].logical, 0).astype(np.float64))
+    dim = case.params.get("dim")
+    axes = None if dim in (None, (), []) else tuple(d % max(x.ndim, 1) for d in
+                                                     ((dim,) if isinstance(dim, int) else dim)) if x.ndim else None
+    try:
+        m = np.max(x, axis=axes, initial=0.0)
+    except Exception:  # noqa: BLE001 -- an invalid dim: not this divergence
+        return False
+    limit = 1e-18 if case.dtype() == np.float32 else 1e-152
+    return bool(((m > 0) & (m < limit)).any())
+
+
+def _reciprocal_overflows(x):
+    if x.dtype.kind != "f":
+        return False
+    a = np.abs(x[np.isfinite(x) & (x != 0)].astype(np.float64))
+    return bool((a < 1.0 / float(np.finfo(x.dtype).max)).any())
+
+
+def _g_out_overflows(case):
+    """A second-derivative prod case whose first derivative's (c * out) overflows."""
+    x, cc = case.args[0].logical.astype(np.float64), case.args[1].logical.astype(np.float64)
+    d = case.params["dim"] % max(x.ndim, 1) if x.ndim else None
+    with np.errstate(all="ignore"):
+        out = np.prod(x, axis=d) if x.ndim else x
+        return bool((np.abs(_finite(cc * out)) > float(np.finfo(case.dtype()).max)).any())
+
+
+def _cube_overflows(x):
+    big = float(np.finfo(x.dtype).max) * 0.5
+    x = np.abs(x[np.isfinite(x)].astype(np.float64))
+    with np.errstate(over="ignore"):
+        return bool((0.044715 * x ** 3 > big).any()) if x.size else False
+
+
+def _square_leaves_range(x, dtype=None):
+    """Some nonzero finite |x| whose square underflows or overflows the dtype (not a normal number)."""
+    if x.dtype.kind != "f":
+        return False
+    fi = np.finfo(dtype or x.dtype)
+    x = np.abs(x[np.isfinite(x) & (x != 0)].astype(np.float64))
+    return bool(x.size) and bool(((x < 1.1 * math.sqrt(float(fi.tiny))) | (x > math.sqrt(float(fi.max)))).any())
+
+
+def _tiny_total_weight(case):
+    t, ignore = case.params.get("target"), case.params.get("ignore_index")
+    if t is None or len(case.args) < 3 or case.params.get("reduction") != "mean":
+        return False
+    w = case.args[2].logical
+    total = float(np.sum(w[np.clip(t[t != ignore], 0, max(w.size - 1, 0))].astype(np.float64))) if w.size else 0.0
+    return 0 < total < _tiny(w.dtype)
+
+
+def _all_ignored(case):
+    """Every target is ignore_index, or (for a weighted mean) the targets' weights sum to 0."""
+    t, ignore = case.params.get("target"), case.params.get("ignore_index")
+    if t is None:
+        return False
+    if np.all(t == ignore):
+        return True
+    weights = [a.logical for a in case.args[2:3] if a.logical.size]
+    if weights and case.params.get("reduction") == "mean":
+        valid = t[t != ignore]
+        return bool(np.sum(weights[0][np.clip(valid, 0, weights[0].size - 1)]) == 0)
+    return False
+
+
+def _scalar_label(case):
+    return "(a, " in case.label and case.label.startswith("L.m")
+
+
+KNOWN_DIVERGENCES = [
+    # -- from the edge-case issue (being fixed) --
+    Known("SoftmaxCrossEntropy", "any", _all_ignored,
+          "all targets ignore_index (or zero total weight): torch's 0/nan conventions for an empty mean "
+          "(issue: all-ignore_index batches)"),
+    Known("LogSoftmax", "any", lambda c: c.params.get("nll") and c.nonfinite(0),
+          "nll_loss with -inf/nan in non-target entries: -inf * 0 coefficient = nan (issue)"),
+    Known("LogSoftmax", "any", lambda c: c.params.get("nll") and _all_ignored(c),
+          "nll_loss with every target ignore_index (issue: all-ignore_index batches)"),
+    Known("Conv2d", "raise", lambda c: c.params.get("batch") == 0, "conv2d with batch 0 crashes (issue)"),
+    Known("Amax", "raise", lambda c: c.empty(), "amax()/max() of an empty tensor: NumPy's ValueError (issue)"),
+    Known("Amin", "raise", lambda c: c.empty(), "amin()/min() of an empty tensor: NumPy's ValueError (issue)"),
+    Known("Softmax", "raise", lambda c: c.empty(), "softmax of an empty tensor crashes (issue)"),
+    Known("LogSoftmax", "raise", lambda c: c.empty(), "log_softmax of an empty tensor crashes (issue)"),
+    Known("LogSumExp", "raise", lambda c: c.empty(), "logsumexp of an empty tensor crashes (issue)"),
+    Known("Matmul", "backward", lambda c: c.params.get("k") == 0,
+          "matmul backward with a zero-size inner dim crashes (issue)"),
+    Known("Linear", "backward", lambda c: c.params.get("k") == 0,
+          "linear backward with a zero-size inner dim crashes (issue)"),
+    Known("NormSqrt", "any", lambda c: c.dtype() == np.float32 and _sum_sq(c.args[0].logical) > F32_MAX,
+          "float32 std/norm overflow when sum x^2 > 3.4e38 (|x| above ~1e19) where torch scales (issue)"),
+    Known("Prod", "any", lambda c: c.args[0].logical.ndim == 0, "0-d prod gradient conventions (issue)"),
+    Known("Abs", "backward", lambda c: c.has_nan(), "abs gradient at nan: torch 0 (sgn), chainrule nan (issue)"),
+    Known("Relu", "backward", lambda c: c.has_nan(), "relu gradient at nan: torch passes g, chainrule 0 (issue)"),
+    Known("Amax", "backward", lambda c: c.has_nan(), "max()/amax gradient with nan: torch routes g to the nan (issue)"),
+    Known("Amin", "backward", lambda c: c.has_nan(), "min()/amin gradient with nan: torch routes g to the nan (issue)"),
+    Known("MaxPool2d", "backward", lambda c: c.nonfinite(),
+          "max_pool2d gradient with nan or -inf in a window: torch routes g to the nan or the first real -inf, "
+          "chainrule to the padding's -inf or nowhere (issue)"),
+    Known("SoftmaxCrossEntropy", "any", lambda c: c.nonfinite(0),
+          "cross_entropy with -inf/nan logits in non-target entries (issue)"),
+    # -- NEW: found by this fuzzer --
+    Known("Maximum", "raise", lambda c: "scalar" in c.params,
+          "L.maximum(t, 2.0): chainrule takes a Python number, torch raises TypeError (must be Tensor); "
+          "not in the README's list of deliberate differences", new=True),
+    Known("Minimum", "raise", lambda c: "scalar" in c.params,
+          "L.minimum(t, 2.0): as maximum", new=True),
+    Known("Pow", "raise", lambda c: all(a.logical.dtype == np.int64 for a in c.args) and isinstance(
+        c.params.get("scalar", 1), int) and bool((c.args[-1].logical < 0).any())
+          and not ("scalar" in c.params and c.label.startswith("a **")),
+          "int tensor (or int) ** int tensor with a negative exponent: torch computes (0, +-1), chainrule raises "
+          "a misleading 'shapes cannot be broadcast' (NumPy's ValueError caught as a broadcast error)", new=True),
+    Known("Prod", "backward", lambda c: _prod_overflows_with_zero(c.args[0].logical),
+          "prod backward, input with a zero and entries whose product overflows: chainrule's zero branch gives "
+          "nan (inf / x * 0) where torch gives the exact 0 (x = [1e30, 1e30, 0] float32: torch [0, 0, inf])",
+          new=True),
+    Known("NormSqrt", "any", _norm_underflows,
+          "norm/std of a slice whose |x| are all below ~1e-19 (float32) / 1e-154 (float64): x * x underflows, "
+          "chainrule gives 0 (and gradient 0) where torch scales and gives |x|, sign(x) (the underflow side of "
+          "the issue's std/var/norm overflow)", new=True),
+    Known("Linear", "backward", lambda c: c.params.get("fout") == 0 and c.args[0].logical.ndim != 2,
+          "linear backward with zero output features and a 1-d or >2-d input crashes (g.reshape(-1, 0))",
+          new=True),
+    Known("Matmul", "backward", lambda c: c.params.get("n") == 0 and c.args[0].logical.ndim > 2
+          and c.args[1].logical.ndim == 2,
+          "matmul backward, batched a @ 2-d b with zero columns (n = 0): g.reshape(-1, 0) crashes (as linear "
+          "with zero output features)", new=True),
+    Known("Index", "any", lambda c: c.params.get("zero_d_index"),
+          "a 0-d integer index tensor with other index tensors: torch treats it as a Python int (select), "
+          "chainrule as an index array, so the result dims differ: x (2, 3, 4), x[tensor(0), :, tensor([0, 1])] "
+          "is (3, 2) in torch, (2, 3) in chainrule", new=True),
+    Known("IndexGrad", "any", lambda c: c.params.get("zero_d_index"), "as for Index", new=True),
+    Known("Index", "any", lambda c: c.params.get("ellipsis_between"),
+          "index tensors separated only by an Ellipsis that stands for no dims: torch keeps them adjacent (result "
+          "dims in place), chainrule (NumPy) treats them as separated (dims to the front): x (5, 3, 4), "
+          "x[:, i, ..., i] with i = tensor([0, 1]) is (5, 2) in torch, (2, 5) in chainrule", new=True),
+    Known("IndexGrad", "any", lambda c: c.params.get("ellipsis_between"), "as for Index", new=True),
+    Known("IndexPut", "any", lambda c: c.params.get("zero_d_index"), "as for Index", new=True),
+    Known("IndexPut", "raise", lambda c: c.params.get("advanced") and len(c.args) > 1
+          and c.args[1].logical.dtype != c.args[0].logical.dtype,
+          "y[index_tensor] = v with v of another dtype: torch raises 'Index put requires the source and "
+          "destination dtypes match', chainrule casts v", new=True),
+    Known("Permute", "raise", lambda c: c.label == "x.mT" and c.args[0].logical.ndim < 2,
+          "x.mT of a 1-d tensor: torch RuntimeError (only matrices), chainrule IndexError (dimension out of "
+          "range); of a 0-d tensor torch returns x, chainrule raises", new=True),
+    Known("Div", "backward", lambda c: c.args[-1].grad and _square_leaves_range(
+        c.args[-1].logical, np.float32 if any(a.logical.dtype == np.float32 for a in c.args) else None),
+          "a / b, gradient of b = -g a / (b * b): b * b underflows (|b| < ~1e-19 float32) or overflows (> ~1e19) "
+          "where torch's -g (a / b) / b is finite (a = b = 1e-25 float32: chainrule -inf, torch -1e25)", new=True),
+    Known("Prod", "any", lambda c: "d/dx" in c.label and _g_out_overflows(c),
+          "prod backward evaluates (g * out) / x: it overflows for a large upstream gradient g where torch's "
+          "g * (out / x) does not (x = [-1e27] float32, x.prod(0) with g = -1e27: chainrule -inf, torch -1e27)",
+          new=True),
+    Known("Prod", "backward", lambda c: "d/dx" in c.label and c.nonfinite(1),
+          "second derivative of prod with an inf c (the first derivative's upstream): chainrule's zero branch "
+          "multiplies it by 0 (nan) where torch's is 0 (structurally, for a size-1 dim)", new=True),
+    Known("Prod", "backward", lambda c: "d/dx" in c.label and _square_leaves_range(c.args[0].logical),
+          "second derivative of prod through Div's backward (b * b under/overflow, as a / b)", new=True),
+    Known("Reshape", "raise", lambda c: c.label.startswith("x.view"),
+          "x.view(shape) of a non-contiguous tensor whose strides cannot be viewed: torch raises 'view size is "
+          "not compatible with input tensor's size and stride', chainrule copies (view = reshape)", new=True),
+    Known("Sub", "raise", lambda c: "alpha" in c.label and any(a.logical.dtype == np.bool_ for a in c.args),
+          "a.sub(b, alpha=-3) with a bool b: torch raises (bool subtraction), chainrule multiplies b by alpha "
+          "first (an int) and subtracts", new=True),
+    Known("Conv2d", "any", lambda c: c.nonfinite(),
+          "conv2d with a nan/inf weight or input: the padding zeros (forward) and the stride-1 'flat' layout's "
+          "dropped columns (backward, g = 0) meet them, and 0 * inf = nan lands in outputs and gradients that "
+          "torch's kernels (which skip padded taps) give finite: w = [[[[0, inf]]]], padding=(0, 1)",
+          new=True),
+    Known("BatchNorm", "forward", lambda c: c.params.get("affine") and (c.nonfinite(len(c.args) - 1)
+                                                                        or c.nonfinite(len(c.args) - 2)),
+          "batch_norm with an inf weight or bias: torch's fused x * (w inv_std) + (b - mean w inv_std) gives "
+          "inf - inf = nan where chainrule's (x - mean) inv_std w + b gives +-inf", new=True),
+    Known("Elu", "backward", lambda c: c.has_nan(),
+          "elu gradient at a nan input: torch passes g (its rule tests x <= 0), chainrule gives nan", new=True),
+    Known("BatchNorm", "raise", lambda c: c.args[0].logical.size == 0,
+          "batch_norm of an empty batch (N = 0) crashes with NumPy's reshape ValueError; torch returns empty",
+          new=True),
+    Known("BinaryCrossEntropy", "raise", lambda c: not ((c.args[1].logical >= 0) & (c.args[1].logical <= 1)).all(),
+          "binary_cross_entropy with a target outside [0, 1] (or nan): torch raises 'all elements of target "
+          "should be between 0 and 1', chainrule computes", new=True),
+    Known("Cat", "raise", lambda c: "cat" in c.label and any(a.logical.shape == (0,) for a in c.args),
+          "cat with a 1-d empty tensor: torch skips it (legacy), unchecked (among n-d tensors, or with a dim out "
+          "of its range), chainrule raises", new=True),
+    Known("NormSqrt", "raise", lambda c: c.label.startswith("x.norm") and isinstance(c.params.get("dim"), tuple)
+          and len(c.params["dim"]) > 2,
+          "x.norm(dim=(0, 1, 2)) (default p='fro'): torch raises 'linalg.matrix_norm: dim must be a 2-tuple', "
+          "chainrule (default p=2) reduces over the three dims", new=True),
+    Known("SoftmaxCrossEntropy", "any", lambda c: c.params.get("classes") == 0,
+          "cross_entropy with zero classes: chainrule raises (reshape -1 of size 0 / target 0 out of bounds even "
+          "where every target is ignored) where torch returns or raises IndexError", new=True),
+    Known("IndexPut", "any", lambda c: c.params.get("lead_ones"),
+          "y[key] = v with v having more leading size-1 dims than y[key] (y 0-d, v of shape (1,)): torch "
+          "accepts; chainrule raises 'shape mismatch', or (y[None] = v) accepts and its backward raises "
+          "IndexError", new=True),
+    Known("Expand", "raise", lambda c: "*()" in c.label,
+          "x.expand() with no sizes: torch TypeError (missing argument); chainrule accepts it (0-d x) or "
+          "raises RuntimeError", new=True),
+    Known("Reshape", "raise", lambda c: "*()" in c.label, "x.reshape() with no shape: as expand", new=True),
+    Known("Permute", "raise", lambda c: "*()" in c.label, "x.permute() with no dims: as expand", new=True),
+]
+
+# Where torch is inconsistent with itself: the example is skipped with a TorchInconsistency warning.
+TORCH_QUIRKS = [
+    Known("Div", "any", lambda c: "scalar" in c.params and not c.label.startswith("a ") and _reciprocal_overflows(
+        c.args[0].logical),
+          "torch's number / tensor is number * reciprocal(tensor): 1 / a overflows for a denormal a, so "
+          "-1e-40 / tensor([1e-40]) is -inf where tensor / tensor gives -1"),
+    Known("Prod", "any", lambda c: c.args[0].logical.dtype.kind == "f" and not np.isfinite(c.args[0].logical).all()
+          and bool((c.args[0].logical == 0).any()),
+          "torch's prod backward takes its zero-safe path (exclusive cumprods) when any entry of the tensor is 0, "
+          "giving an inf entry the finite product of the others; without a zero anywhere it gives inf / inf = nan "
+          "(x.prod(1) of [[1.5, -1, -inf]] vs [[1.5, -1, -inf], [0, 1, 1]])"),
+    Known("Pow", "any", lambda c: c.params.get("scalar") in (0.5, -0.5) and bool(
+        (np.signbit(c.args[0].logical) & (c.args[0].logical == 0)).any()),
+          "torch's x ** -0.5 is rsqrt: (-0.) ** -0.5 = -inf, where x ** tensor(-0.5) and IEEE pow give +inf"),
+    Known("Index", "raise", lambda c: c.params.get("empty_result"),
+          "torch's advanced indexing checks index bounds only while gathering: an out-of-range index into an "
+          "empty selection (x[:0, [1]] of a (1, 1) x) passes, into a non-empty one raises IndexError"),
+    Known("IndexGrad", "raise", lambda c: c.params.get("empty_result"), "as for Index"),
+    Known("Gelu", "any", lambda c: "tanh" not in c.label and c.dtype() == np.float32
+          and bool(np.isposinf(c.args[0].logical).any()),
+          "torch's float32 gelu(inf) is nan in its vectorised kernel (tensors of 2+ elements) but inf for one "
+          "element and in float64"),
+    Known("SoftmaxCrossEntropy", "backward", lambda c: _tiny_total_weight(c),
+          "torch's weighted-mean class loss with a total weight below the smallest normal (a denormal weight): "
+          "its backward computes 1 / total (overflow: inf/nan gradients) while its forward is finite"),
+    Known("LogSoftmax", "backward", lambda c: c.params.get("nll") and _tiny_total_weight(c),
+          "as for cross_entropy: nll_loss's weighted mean with a denormal total weight"),
+    Known("Gelu", "backward", lambda c: "tanh" in c.label and _cube_overflows(c.args[0].logical),
+          "torch's tanh-gelu backward is nan where x^3 overflows (inf * 0 in its formula) although the "
+          "derivative is 1 (0 for x -> -inf) and its exact gelu gives that"),
+    Known("Matmul", "raise", lambda c: c.empty() and c.args[0].logical.dtype != c.args[1].logical.dtype,
+          "torch's matmul of float32 and float64 raises 'expected m1 and m2 to have the same dtype' unless an "
+          "operand is empty, then it returns"),
+    Known("Pow", "backward", lambda c: len(c.args) == 2 and c.args[0].logical.dtype != c.args[1].logical.dtype
+          and bool((c.args[0].logical < 0).any()),
+          "torch's pow backward for a float64 base and a float32 exponent computes b - 1 in float32 (1e-14 - 1 "
+          "rounds to -1): a negative base gets a finite gradient where the (float64) forward is nan"),
+    Known("Pow", "backward", lambda c: any(a.logical.dtype == np.bool_ for a in c.args),
+          "torch's pow backward raises for a bool operand ('Subtraction ... with a bool tensor' inside its "
+          "derivative formula) although its forward accepts it"),
+    Known("LogSumExp", "any", lambda c: c.params.get("dim") in ((), []),
+          "torch.logsumexp(x, dim=()) raises an internal shape error ('output with shape [] doesn't match the "
+          "broadcast shape'), where sum/amax/mean read dim=() as all dims"),
+    Known("NormSqrt", "backward", lambda c: c.params.get("stat") == "std" and c.params.get("dim") in ((), []),
+          "torch's std/var with dim=() reduce all dims forward but their backward omits the 1/n "
+          "(x.std(()) and x.std() have the same value, gradients n times apart)"),
+]
+
+
+# ---- running one library ------------------------------------------------------------------------
+
+class Run:
+    def __init__(self):
+        self.exc = None      # forward exception
+        self.outs = ()       # output tensors
+        self.leaves, self.views = [], []
+        self.bexc = None     # backward exception
+        self.did_backward = False
+
+
+def _quiet():
+    cm = warnings.catch_warnings()
+    cm.__enter__()
+    warnings.simplefilter("ignore")
+    return cm
+
+
+def forward(L, case, plain=False):
+    r = Run()
+    fn = case.torch_fn if (L is torch and case.torch_fn is not None) else case.fn
+    cm = _quiet()
+    try:
+        with np.errstate(all="ignore"):
+            r.leaves = [a.leaf(L, plain) for a in case.args]
+            r.views = [lv if plain else a.layout.view(L, lv) for a, lv in zip(case.args, r.leaves)]
+            if L is torch:
+                for vw, lv in zip(r.views, r.leaves):
+                    if vw is not lv and vw.requires_grad:
+                        vw.retain_grad()
+            out = fn(L, *r.views)
+            r.outs = tuple(out) if isinstance(out, (tuple, list)) else (out,)
+    except Exception as e:  # noqa: BLE001 -- any exception is a result to compare
+        r.exc = e
+    finally:
+        cm.__exit__(None, None, None)
+    return r
+
+
+def backward(L, r, upstream):
+    cm = _quiet()
+    try:
+        with np.errstate(all="ignore"):
+            r.outs[0].backward(L.tensor(upstream))
+            r.did_backward = True
+    except Exception as e:  # noqa: BLE001
+        r.bexc = e
+    finally:
+        cm.__exit__(None, None, None)
+
+
+def to_np(t):
+    if isinstance(t, torch.Tensor):
+        return t.detach().numpy()
+    if isinstance(t, cr.Tensor):
+        return t.detach().numpy()
+    return np.asarray(t)
+
+
+def _short(a, n=200):
+    s = np.array2string(np.asarray(a), precision=9, separator=", ", threshold=40)
+    return s if len(s) <= n else s[:n] + "..."
+
+
+def close(c, t, bound=0.0, finite_only=False, rtol=None):
+    """None if chainrule's array c matches torch's t (see the module docstring), else why not."""
+    if c.dtype != t.dtype:
+        return f"dtype {c.dtype} != torch {t.dtype}"
+    if c.shape != t.shape:
+        return f"shape {c.shape} != torch {t.shape}"
+    if t.dtype.kind != "f":
+        return None if np.array_equal(c, t) else f"values differ:\n    chainrule {_short(c)}\n    torch     {_short(t)}"
+    c64, t64 = c.astype(np.float64), t.astype(np.float64)
+    tfin = np.isfinite(t64)
+    if finite_only:
+        bad = tfin & ~np.isfinite(c64)
+    else:
+        bad = (np.isnan(c64) != np.isnan(t64)) | (np.isposinf(c64) != np.isposinf(t64)) | \
+              (np.isneginf(c64) != np.isneginf(t64))
+    both = tfin & np.isfinite(c64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        tol = _tiny(t.dtype) + max(RTOL.get(t.dtype, 1e-4), rtol or 0) * (np.abs(np.where(tfin, t64, 0)) + bound)
+        bad |= both & ~(np.abs(np.where(both, c64 - t64, 0)) <= tol)
+    # a sum whose terms reach the overflow threshold overflows or not, or gives inf - inf = nan, depending on
+    # the order of the terms and on fused multiply-adds: any result is right there
+    bad &= ~(np.asarray(bound) > float(np.finfo(t.dtype).max))
+    if not bad.any():
+        return None
+    i = tuple(int(k) for k in np.argwhere(bad)[0]) if bad.ndim else ()
+    return (f"{int(bad.sum())} of {bad.size} values differ, first at {list(i)}: chainrule {c64[i]!r} vs torch "
+            f"{t64[i]!r} (tolerance {float(np.broadcast_to(tol, bad.shape)[i]):.3g})\n"
+            f"    chainrule {_short(c)}\n    torch     {_short(t)}")
+
+
+# ---- error bounds -----------------------------------------------------------------------------
+
+def _sum_to(a, shape):
+    a = a.sum(axis=tuple(range(a.ndim - len(shape)))) if a.ndim > len(shape) else a
+    axes = tuple(i for i, (n, m) in enumerate(zip(shape, a.shape)) if n == 1 and m != 1)
+    return a.sum(axis=axes, keepdims=True) if axes else a
+
+
+def bounds(case, th, upstream):
+    """(forward bound, [gradient bound per leaf]) of the sums of terms (see the module docstring)."""
+    n = len(case.args)
+    fwd, views = 0.0, [0.0] * n
+    mode = case.bound
+    cm = _quiet()
+    try:
+        if mode == "abs":
+            leaves = [torch.tensor(np.abs(_finite(a.logical)).astype(np.float64), requires_grad=a.grad)
+                      if a.logical.dtype.kind == "f" else torch.tensor(a.logical) for a in case.args]
+            out = case.fn(torch, *leaves)
+            out = out[0] if isinstance(out, (tuple, list)) else out
+            fwd = np.abs(to_np(out).astype(np.float64))
+            if upstream is not None and out.requires_grad:
+                out.backward(torch.tensor(np.abs(upstream).astype(np.float64)))
+                views = [np.abs(lv.grad.detach().numpy()) if lv.grad is not None else 0.0 for lv in leaves]
+        elif mode in ("broadcast", "absg") and upstream is not None:
+            out_shape = tuple(th.outs[0].shape)
+            leaves = [torch.tensor(a.logical, requires_grad=a.grad) for a in case.args]
+            if mode == "broadcast":
+                xs = [lv.expand(out_shape) if lv.requires_grad else lv for lv in leaves]
+                for x in xs:
+                    if x.requires_grad:
+                        x.retain_grad()
+                up = upstream
+            else:
+                xs, up = leaves, np.abs(upstream)
+            out = case.fn(torch, *xs)
+            out = out[0] if isinstance(out, (tuple, list)) else out
+            out.backward(torch.tensor(up))
+            views = [_sum_to(np.abs(x.grad.detach().numpy().astype(np.float64)), a.logical.shape) if x.grad is not None
+                     else 0.0 for x, a in zip(xs, case.args)]
+        elif mode == "norm":  # first and second derivatives: sums of n products of the inputs (and the
+            # upstream gradient), cancelling to eps * n * M^2 for M the largest |input| (at least 1)
+            out = _finite(np.abs(to_np(th.outs[0]).astype(np.float64)))
+            m = max([1.0] + [float(np.max(np.abs(_finite(a.logical)), initial=0.0)) for a in case.args
+                             if a.logical.dtype.kind == "f"])
+            n = max([out.size] + [a.logical.size for a in case.args])
+            fwd = n * (np.max(out, initial=0.0) + m * m)
+            g = np.max(np.abs(upstream), initial=0.0) if upstream is not None else 0.0
+            grads = [np.max(_finite(np.abs(lv.grad.detach().numpy().astype(np.float64))), initial=0.0)
+                     if lv.grad is not None else 0.0 for lv in th.leaves]
+            return fwd, [np.full(a.stored.shape, n * (v + g * m * m)) for v, a in zip(grads, case.args)]
+        elif callable(mode):
+            xs = [a.logical.astype(np.float64) if a.logical.dtype.kind == "f" else a.logical for a in case.args]
+            up = np.zeros(()) if upstream is None else upstream.astype(np.float64)
+            fwd, vb = mode(case, xs, up)
+            views = list(vb) + [0.0] * (n - len(vb))
+    except Exception:  # a bound is best effort: without one the comparison is only stricter
+        pass
+    finally:
+        cm.__exit__(None, None, None)
+    grads = []  # (nan -> 0: no bound; inf stays: a bound past the dtype's range accepts any result there)
+    for a, b, vw in zip(case.args, views, th.views):
+        g = vw.grad.detach().numpy().astype(np.float64) if getattr(vw, "grad", None) is not None else 0.0
+        b = np.nan_to_num(np.broadcast_to(np.asarray(b, dtype=np.float64), a.logical.shape) + _finite(np.abs(g)),
+                          nan=0.0, posinf=inf)
+        grads.append(a.layout.back(b, a.stored.shape))
+    if isinstance(fwd, list):
+        return [np.nan_to_num(np.asarray(f, dtype=np.float64), nan=0.0, posinf=inf) for f in fwd], grads
+    return np.nan_to_num(np.asarray(fwd, dtype=np.float64), nan=0.0, posinf=inf), grads
+
+
+# ---- the comparison -------------------------------------------------------------------------------
+
+# (torch's exception type, chainrule's): why chainrule's is acceptable
+EXCEPTION_TYPES = {
+    (NotImplementedError, RuntimeError):
+        "torch's dtype-dispatch 'X not implemented for Long' is a NotImplementedError, a subclass of "
+        "RuntimeError: chainrule checks the dtype up front and raises the base class, so `except "
+        "RuntimeError` catches both (`except NotImplementedError` would not catch chainrule's)",
+}
+
+
+class Failure(Exception):
+    def __init__(self, stage, message):
+        super().__init__(message)
+        self.stage = stage
+
+
+def _exc(e):
+    return f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
+
+
+def _outs_summary(r):
+    return "; ".join(f"{tuple(o.shape)} {o.dtype}: {_short(to_np(o), 120)}" for o in r.outs
+                     if hasattr(o, "shape"))
+
+
+def compare_runs(case, th, c, upstream, bound):
+    """Raise Failure(stage, message) where chainrule's run c differs from torch's th."""
+    if th.exc is not None:
+        if c.exc is None:
+            raise Failure("raise", f"torch raised {_exc(th.exc)}; chainrule returned {_outs_summary(c)}")
+        pair = (type(th.exc), type(c.exc))
+        if pair[0] is not pair[1] and not any(issubclass(pair[1], b) and issubclass(pair[0], a)
+                                              for a, b in EXCEPTION_TYPES):
+            raise Failure("raise", f"exception types differ: torch {_exc(th.exc)}; chainrule {_exc(c.exc)}")
+        return
+    if c.exc is not None:
+        raise Failure("raise", f"chainrule raised {_exc(c.exc)}; torch returned {_outs_summary(th)}")
+    if len(c.outs) != len(th.outs):
+        raise Failure("forward", f"{len(c.outs)} outputs, torch {len(th.outs)}")
+    fwd_bound, grad_bounds = bound
+    for i, (co, to) in enumerate(zip(c.outs, th.outs)):
+        b = fwd_bound[i] if isinstance(fwd_bound, list) else fwd_bound if i == 0 else 0.0
+        why = close(to_np(co), to_np(to), b)
+        if why:
+            raise Failure("forward", f"output {i}: {why}")
+    if not th.did_backward and th.bexc is None:
+        return
+    if th.bexc is not None:
+        if c.bexc is None:
+            raise Failure("backward", f"torch's backward raised {_exc(th.bexc)}; chainrule's did not")
+        return
+    if c.bexc is not None:
+        raise Failure("backward", f"chainrule's backward raised {_exc(c.bexc)}")
+    finite_only = not np.isfinite(to_np(th.outs[0]).astype(np.float64)).all()
+    # a gradient is as accurate as the least precise dtype it passed through (a float64 leaf cast down)
+    grad_rtol = max(RTOL.get(np.dtype(d), 0.0) for d in [a.logical.dtype for a in case.args]
+                    + [to_np(th.outs[0]).dtype])
+    for i, (cl, tl, b) in enumerate(zip(c.leaves, th.leaves, grad_bounds)):
+        if tl.grad is None:  # structurally zero in torch: chainrule's may be zeros (up to rounding)
+            cg = to_np(cl.grad) if cl.grad is not None else None
+            why = close(cg, np.zeros_like(cg), b, rtol=grad_rtol) if cg is not None and cg.dtype.kind == "f" else None
+            if why:
+                raise Failure("backward", f"input {i}: torch has no gradient (zeros), chainrule's: {why}")
+            continue
+        if cl.grad is None:
+            if not tl.requires_grad:
+                continue
+            raise Failure("backward", f"input {i}: chainrule produced no gradient; torch's is "
+                                      f"{_short(tl.grad.detach().numpy())}")
+        why = close(to_np(cl.grad), tl.grad.detach().numpy(), b, finite_only, grad_rtol)
+        if why:
+            raise Failure("backward", f"gradient of input {i}{' (where finite in torch)' if finite_only else ''}: "
+                                      f"{why}")
+
+
+def torch_inconsistency(case, th, upstream):
+    """Why torch's result for the case's layouts differs from its result for the same values
+    contiguous, or None."""
+    plain = forward(torch, case, plain=True)
+    if (plain.exc is None) != (th.exc is None):
+        return f"raises {'only' if th.exc else 'not'} for the non-contiguous layout"
+    if th.exc is not None:
+        return None
+    for i, (a, b) in enumerate(zip(th.outs, plain.outs)):
+        why = close(to_np(a), to_np(b))
+        if why:
+            return f"output {i} depends on the layout: {why}"
+    if upstream is not None and th.did_backward:
+        backward(torch, plain, upstream)
+        if plain.bexc is not None:
+            return None
+        finite_only = not np.isfinite(to_np(th.outs[0]).astype(np.float64)).all()
+        for i, (vw, lv) in enumerate(zip(th.views, plain.leaves)):
+            if getattr(vw, "grad", None) is not None and lv.grad is not None:
+                why = close(vw.grad.detach().numpy(), lv.grad.detach().numpy(), 0.0, finite_only)
+                if why:
+                    return f"gradient of input {i} depends on the layout: {why}"
+    return None
+
+
+def differential(case, reached, upstream_seed=0):
+    """Run the case on torch and chainrule and compare (see the module docstring)."""
+    if case.params.get("torch_unsafe"):
+        msg = f"torch inconsistent, examples skipped: {case.op}: {case.params['torch_unsafe']}"
+        event(msg[:200])
+        warnings.warn(msg, TorchInconsistency)
+        return
+    th = forward(torch, case)
+    c = forward(cr, case)
+    upstream = None
+    if th.exc is None and c.exc is None and th.outs and isinstance(th.outs[0], torch.Tensor) \
+            and th.outs[0].requires_grad:
+        o = th.outs[0]
+        rng = np.random.default_rng(upstream_seed)
+        upstream = rng.standard_normal(tuple(o.shape)).astype(to_np(o).dtype)
+        backward(torch, th, upstream)
+        if isinstance(c.outs[0], cr.Tensor) and c.outs[0].requires_grad:
+            backward(cr, c, upstream)
+    if c.exc is None and c.outs and isinstance(c.outs[0], cr.Tensor) and case.op in recorded_ops(c.outs[0]):
+        reached.append(True)
+    try:
+        if th.exc is None and c.exc is None and upstream is not None and not c.did_backward and c.bexc is None:
+            raise Failure("backward", "chainrule's output does not require grad; torch's does")
+        compare_runs(case, th, c, upstream, bounds(case, th, upstream) if th.exc is None else (0.0, []))
+    except Failure as f:
+        why = torch_inconsistency(case, th, upstream) if case.any_layout() else None
+        if why:
+            event(f"torch inconsistent, example skipped: {case.label}: {why.splitlines()[0]}"[:200])
+            warnings.warn(f"torch inconsistent, examples skipped: {case.op}: torch's result for a non-contiguous "
+                          f"input differs from its result for the same values contiguous", TorchInconsistency)
+            return
+        quirk = next((q for q in TORCH_QUIRKS if q.matches(case, f.stage)), None)
+        if quirk:
+            event(f"torch inconsistent, example skipped: {quirk.reason}"[:200])
+            warnings.warn(f"torch inconsistent, examples skipped: {case.op}: {quirk.reason}", TorchInconsistency)
+            return
+        if not STRICT:
+            for k in KNOWN_DIVERGENCES:
+                if k.matches(case, f.stage):
+                    event(f"known divergence: {k!r}"[:150])
+                    return
+        raise AssertionError(f"{case.op} [{f.stage}]: {f}\n{case!r}") from None
+
+
+# ---- the tests ------------------------------------------------------------------------------------
+
+def _public_ops():
+    return {name for name in OPS if not name.startswith("_")}
+
+
+def test_fuzzer_covers_every_op():
+    ops = _public_ops()
+    problems = [f"{name}: no fuzz generator" for name in sorted(ops - set(EXEMPT) - set(GENERATORS))]
+    problems += [f"{name}: a generator but not an op in OPS (stale)" for name in sorted(set(GENERATORS) - ops)]
+    problems += [f"{k!r}: not an op in OPS (stale)" for k in KNOWN_DIVERGENCES if k.op not in ops]
+    assert not problems, "fuzzer incomplete:\n  " + "\n  ".join(problems)
+
+
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=SEED is None, database=None,
+                    suppress_health_check=list(HealthCheck), print_blob=False,
+                    phases=[Phase.explicit, Phase.generate, Phase.shrink])
+
+
+@pytest.mark.parametrize("op", sorted(GENERATORS))
+def test_fuzz_op_against_torch(op):
+    reached = []
+
+    @SETTINGS
+    @given(case=GENERATORS[op], upstream_seed=st.integers(0, 2 ** 32 - 1))
+    def check(case, upstream_seed):
+        differential(case, reached, upstream_seed)
+
+    if SEED is not None:
+        check = seed(int(SEED))(check)
+    check()
+    assert reached or EXAMPLES < 20, f"{op}: no example reached the op in chainrule's graph"
