@@ -379,3 +379,11 @@ def test_integer_tensor_powers_with_negative_exponents_match_torch():
         ours = (cr.tensor(base) if isinstance(base, list) else base) ** cr.tensor(exponent)
         ref = (torch.tensor(base) if isinstance(base, list) else base) ** torch.tensor(exponent)
         assert ours.tolist() == ref.tolist() and str(ours.dtype).split(".")[-1] == str(ref.dtype).split(".")[-1]
+
+
+def test_maximum_minimum_take_tensors_only_like_torch():
+    for lib in (cr, torch):
+        for call in (lambda: lib.maximum(lib.ones(2), 2.0), lambda: lib.ones(2).minimum(2.0),
+                     lambda: lib.maximum(1, lib.ones(2))):
+            with pytest.raises(TypeError, match="must be Tensor"):
+                call()

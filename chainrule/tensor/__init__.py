@@ -14,7 +14,7 @@ An op class as the implementation means its public entry ``Op.call``; for the bi
 ops the dunders go straight to ``binary`` (no extra call on the hottest path).
 """
 from ..ops.args import check_tensor
-from ..ops.elementwise import (Abs, Add, Clamp, Clone, Cos, Div, Exp, Log, Maximum, Minimum, Mul, Neg, Pow, Relu,
+from ..ops.elementwise import (Abs, Add, Clamp, Clone, Cos, Div, Exp, Log, Mul, Neg, Pow, Relu,
                                Sigmoid, Sin, Sqrt, Sub, Tanh, Where, binary)
 from ..ops.linalg import Matmul
 from ..ops.movement import Cat, Expand, Index, Permute, Repeat, Reshape
@@ -54,8 +54,8 @@ VARIANTS = (
     ("clip",          Clamp,                             "method function"),
     ("clamp_min",     elementwise.clamp_min,             "method"),
     ("clamp_max",     elementwise.clamp_max,             "method"),
-    ("maximum",       Maximum,                           "method free"),
-    ("minimum",       Minimum,                           "method free"),
+    ("maximum",       elementwise.maximum,               "method free"),
+    ("minimum",       elementwise.minimum,               "method free"),
     ("where",         Where,                             "free"),
     ("eq",            elementwise.eq,                    "method function __eq__"),
     ("ne",            elementwise.ne,                    "method function __ne__"),

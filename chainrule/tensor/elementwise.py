@@ -4,7 +4,7 @@ import numpy as np
 
 from ..backend import namespace
 from ..ops.args import broadcast_error, is_tensor, no_bool_pair, operand, plain, promote, same_device
-from ..ops.elementwise import Div, Mul, Pow, Where, sign_of
+from ..ops.elementwise import Div, Maximum, Minimum, Mul, Pow, Where, sign_of
 
 
 def _on_arrays(a, b, method, promoted=False):
@@ -125,6 +125,22 @@ def masked_fill(input, mask, value):
         raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, but got tensor with "
                            f"{value.data.ndim} dimension(s)")
     return Where.call(mask, value.to(input.dtype) if is_tensor(value) else value, input).to(input.dtype)
+
+
+def _tensor_pair(op):
+    """torch.maximum/minimum: two tensors (a number raises TypeError, as torch; the ops' own entry,
+    which backward rules use, also takes numbers)."""
+    def pair(input, other):
+        for position, (arg, value) in enumerate((("input", input), ("other", other))):
+            if not is_tensor(value):
+                raise TypeError(f"{op.__name__.lower()}(): argument '{arg}' (position {position + 1}) must be "
+                                f"Tensor, not {type(value).__name__}")
+        return op.call(input, other)
+    pair.__name__ = op.__name__.lower()
+    return pair
+
+
+maximum, minimum = _tensor_pair(Maximum), _tensor_pair(Minimum)
 
 
 def positive(input):
