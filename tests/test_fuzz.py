@@ -63,6 +63,7 @@ Runs:
 Run from the repository root, so that ``chainrule`` is this checkout's.
 """
 import math
+import operator
 import os
 import warnings
 
@@ -157,8 +158,6 @@ def fill(spec, shape, dtype, kind="real"):
 # ---- layouts: how the tensor an op sees is made from the stored leaf ------------------------------
 
 class Plain:
-    kind = "plain"
-
     def stored_shape(self, shape):
         return tuple(shape)
 
@@ -181,8 +180,6 @@ PLAIN = Plain()
 
 class Perm(Plain):
     """leaf.permute(perm): a transposed view."""
-    kind = "permute"
-
     def __init__(self, perm):
         self.perm = tuple(perm)
         self.inv = tuple(int(i) for i in np.argsort(perm))
@@ -205,8 +202,6 @@ class Perm(Plain):
 
 class Strided(Plain):
     """leaf[..., off::2 (dim k), ...]: every other entry of a longer dim; the rest is garbage."""
-    kind = "strided"
-
     def __init__(self, shape, k, off):
         self.k, self.off, self.n = k, off, shape[k]
         self.key = (slice(None),) * k + (slice(off, off + 2 * self.n, 2),)
@@ -233,8 +228,6 @@ class Strided(Plain):
 
 class Expanded(Plain):
     """leaf.expand(shape) of a leaf with size 1 at dim k (stride 0)."""
-    kind = "expanded"
-
     def __init__(self, shape, k):
         self.shape, self.k = tuple(shape), k
 
@@ -378,15 +371,15 @@ def dim_arg(draw, nd, multi=True, allow_none=True):
 # ---- a case ---------------------------------------------------------------------------------------
 
 class Case:
-    """``fn(L, *tensors)`` on ``args`` (``torch_fn`` where torch spells it differently).
+    """``fn(L, *tensors)`` on ``args``, run with L = chainrule and L = torch.
 
     bound: how the error bound B of sums of terms is made ("abs", "broadcast", "absg" = the case on
     its own inputs with |upstream|, a callable (case, logical float64 arrays, upstream) ->
     (forward B, [B per arg]), or None); params: the drawn parameters, for KNOWN_DIVERGENCES."""
 
-    def __init__(self, op, label, fn, args, torch_fn=None, bound=None, **params):
+    def __init__(self, op, label, fn, args, bound=None, **params):
         self.op, self.label, self.fn, self.args = op, label, fn, list(args)
-        self.torch_fn, self.bound, self.params = torch_fn, bound, params
+        self.bound, self.params = bound, params
 
     def __repr__(self):
         lines = [f"{self.op}: {self.label}"] + [f"  input {i}: {a!r}" for i, a in enumerate(self.args)]
@@ -405,10 +398,6 @@ class Case:
     def has_nan(self, i=None):
         arrays = self.floats() if i is None else [self.args[i].logical]
         return any(np.isnan(a).any() for a in arrays)
-
-    def has_inf(self, i=None):
-        arrays = self.floats() if i is None else [self.args[i].logical]
-        return any(np.isinf(a).any() for a in arrays)
 
     def empty(self):
         return any(a.logical.size == 0 for a in self.args)
@@ -470,7 +459,6 @@ BASES = (2.0, 0.0, -1.0, 0.5, 1, 2, inf, -2.5)
 def _scalar_fn(op, s, scalar_first):
     if op in SYMBOL:
         sym = SYMBOL[op]
-        import operator
         f = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
              "**": operator.pow}[sym]
         if scalar_first:
@@ -724,7 +712,8 @@ def gen_logsumexp(draw, op):
     dim, keepdim = draw(dim_arg(len(shape), allow_none=False)), draw(st.booleans())
     form = draw(st.integers(0, 4))
     if form == 0:
-        return Case(op, f"L.logsumexp(x, {dim!r})", lambda L, x: L.logsumexp(x, dim), [x], bound=bound_logsumexp, dim=dim)
+        return Case(op, f"L.logsumexp(x, {dim!r})", lambda L, x: L.logsumexp(x, dim), [x], bound=bound_logsumexp,
+                    dim=dim)
     if form == 1 and isinstance(dim, int):
         red = tuple(n for i, n in enumerate(shape) if i != dim % max(len(shape), 1)) if shape else ()
         c = draw(arg(red, dt, layout=False))
@@ -998,9 +987,11 @@ def _ellipsis_between(template):
     return len(adv) > 1 and any(k is Ellipsis for k in keys[adv[0]:adv[-1]])
 
 
-def _zero_d_index(arrays):
-    """A 0-d integer index tensor among several index tensors (torch reads it as an int)."""
-    return len(arrays) > 1 and any(a.ndim == 0 and a.dtype != np.bool_ for a in arrays)
+def _zero_d_index(template, arrays):
+    """A 0-d integer index tensor among several index tensors or lists (torch reads it as an int)."""
+    keys = template if isinstance(template, tuple) else (template,)
+    n = len(arrays) + sum(isinstance(k, list) for k in keys)
+    return n > 1 and any(a.ndim == 0 and a.dtype != np.bool_ for a in arrays)
 
 
 def build_key(template, tensors):
@@ -1037,7 +1028,7 @@ def gen_index(draw, op):
     target = _torch_result_shape(shape, template, arrays)
     return Case(op, f"x[{key_label(template)}]", lambda L, x, *idx: x[build_key(template, idx)],
                 [x] + [const(a) for a in arrays], bound="abs", empty_result=bool(target) and 0 in target,
-                zero_d_index=_zero_d_index(arrays), ellipsis_between=_ellipsis_between(template))
+                zero_d_index=_zero_d_index(template, arrays), ellipsis_between=_ellipsis_between(template))
 
 
 def _put(x, key, val):
@@ -1055,13 +1046,14 @@ def gen_index_put(draw, op):
     x = draw(arg(shape, dt))
     target = _torch_result_shape(shape, template, arrays)
     idx = [const(a) for a in arrays]
+    empty = target is not None and 0 in target
     advanced = bool(arrays) or any(isinstance(k, list) for k in (template if isinstance(template, tuple) else
                                                                   (template,)))
     if target is None or draw(st.integers(0, 5)) == 0:
         s = draw(st.sampled_from((0.5, -inf, nan, 3)))
         return Case(op, f"y = x.clone(); y[{key_label(template)}] = {s!r}",
                     lambda L, x, *idx: _put(x, build_key(template, idx), s), [x] + idx, advanced=advanced,
-                    zero_d_index=_zero_d_index(arrays))
+                    zero_d_index=_zero_d_index(template, arrays), empty_result=empty)
     nd = draw(st.integers(0, len(target)))
     vs = tuple(1 if draw(st.integers(0, 3)) == 0 else n for n in target[len(target) - nd:])
     lead_ones = draw(st.integers(0, 9)) == 0  # torch also takes leading size-1 dims beyond the target's
@@ -1071,7 +1063,8 @@ def gen_index_put(draw, op):
     val = draw(arg(vs, vdt))
     return Case(op, f"y = x.clone(); y[{key_label(template)}] = v",
                 lambda L, x, val, *idx: _put(x, build_key(template, idx), val), [x, val] + idx, advanced=advanced,
-                lead_ones=lead_ones and len(vs) > len(target), zero_d_index=_zero_d_index(arrays))
+                lead_ones=lead_ones and len(vs) > len(target), zero_d_index=_zero_d_index(template, arrays),
+                empty_result=empty)
 
 
 @generator("IndexGrad")
@@ -1095,7 +1088,7 @@ def gen_index_grad(draw, op):
         return (c * (y ** 3 if f == "** 3" else y.sin())).sum()
     return Case(op, f"d/dx sum(c * x[{key_label(template)}]{' ' if f[0] == '*' else ''}{f})", first_derivative(loss),
                 [draw(arg(shape, dt)), draw(arg(target, dt, layout=False))] + [const(a) for a in arrays],
-                bound="norm", empty_result=0 in target, zero_d_index=_zero_d_index(arrays),
+                bound="norm", empty_result=0 in target, zero_d_index=_zero_d_index(template, arrays),
                 ellipsis_between=_ellipsis_between(template))
 
 
@@ -1125,14 +1118,11 @@ def gen_cat(draw, op):
         shp.insert(draw(st.integers(0, k)), [0])
     dts = [other_float(dt) if draw(st.integers(0, 9)) == 0 else dt for _ in shp]
     args = [draw(arg(s, t)) for s, t in zip(shp, dts)]
-    legacy = r == 1 and not stack and nd > 1
     if stack:
         return Case(op, f"L.stack([{len(args)} tensors], {d})", lambda L, *ts: L.stack(list(ts), d), args, bound="abs")
     if draw(st.booleans()):
-        return Case(op, f"L.cat(({len(args)} tensors), dim={d})", lambda L, *ts: L.cat(ts, dim=d), args, bound="abs",
-                    legacy_empty=legacy)
-    return Case(op, f"L.cat([{len(args)} tensors], {d})", lambda L, *ts: L.cat(list(ts), d), args, bound="abs",
-                legacy_empty=legacy)
+        return Case(op, f"L.cat(({len(args)} tensors), dim={d})", lambda L, *ts: L.cat(ts, dim=d), args, bound="abs")
+    return Case(op, f"L.cat([{len(args)} tensors], {d})", lambda L, *ts: L.cat(list(ts), d), args, bound="abs")
 
 
 @generator("Repeat")
@@ -1221,9 +1211,10 @@ def gen_conv(draw, op):
     if draw(st.booleans()):
         return Case(op, label, lambda L, x, w, b: F(L).conv2d(x, w, b, stride=stride, padding=padding,
                                                               dilation=dilation, groups=groups),
-                    [x, w, draw(arg((groups * og,), dt))], bound="abs", batch=0 if unbatched else n)
-    return Case(op, label.replace(", b,", ","), lambda L, x, w: F(L).conv2d(x, w, None, stride, padding, dilation, groups),
-                [x, w], bound="abs", batch=0 if unbatched else n)
+                    [x, w, draw(arg((groups * og,), dt))], bound="abs", batch=None if unbatched else n)
+    return Case(op, label.replace(", b,", ","),
+                lambda L, x, w: F(L).conv2d(x, w, None, stride, padding, dilation, groups),
+                [x, w], bound="abs", batch=None if unbatched else n)
 
 
 @st.composite
@@ -1254,8 +1245,9 @@ def _window_in_padding(size, k, s, p, d):
 def gen_maxpool(draw, op):
     dt, shape, kernel, stride, padding, dil = draw(pool_config())
     x = draw(arg(shape, dt))
-    unsafe = all(padding <= _p(kernel, i) // 2 for i in range(2)) and any(_window_in_padding(shape[-2 + i], _p(kernel, i), _p(stride if stride is not None else kernel, i),
-                                    padding, _p(dil, i)) for i in range(2))
+    step = stride if stride is not None else kernel
+    unsafe = all(padding <= _p(kernel, i) // 2 for i in range(2)) and any(
+        _window_in_padding(shape[-2 + i], _p(kernel, i), _p(step, i), padding, _p(dil, i)) for i in range(2))
     return Case(op, f"F.max_pool2d(x, {kernel}, stride={stride}, padding={padding}, dilation={dil})",
                 lambda L, x: F(L).max_pool2d(x, kernel, stride, padding, dil), [x], bound="absg",
                 torch_unsafe="torch's max_pool2d backward writes out of bounds (heap corruption, abort) when a "
@@ -1301,7 +1293,8 @@ def gen_cross_entropy(draw, op):
                     first_derivative(lambda L, x, t, *w: F(L).cross_entropy(
                         x, t, weight=w[0] if w else None, ignore_index=ignore, reduction=reduction,
                         label_smoothing=smoothing).sum()),
-                    args, bound="norm", ignore_index=ignore, reduction=reduction, smoothing=smoothing, target=t, classes=c)
+                    args, bound="norm", ignore_index=ignore, reduction=reduction, smoothing=smoothing, target=t,
+                    classes=c)
     return Case(op, f"F.cross_entropy(x, t, {kw})",
                 lambda L, x, t, *w: F(L).cross_entropy(x, t, weight=w[0] if w else None, ignore_index=ignore,
                                                        reduction=reduction, label_smoothing=smoothing),
@@ -1361,13 +1354,6 @@ def _finite(a):
     return np.where(np.isfinite(a), a, 0.0)
 
 
-def _reduce_axes(dim, nd):
-    if dim is None:
-        return None
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    return tuple(d % max(nd, 1) for d in dims) if nd else None
-
-
 def bound_elu(case, xs, up):
     """elu's rule dx = g (out + alpha) for x <= 0 cancels: out = alpha (e^x - 1) rounds to -alpha for
     x << 0 (x < -17 in float32), leaving 0 for g alpha e^x: an error of eps * alpha * |g|."""
@@ -1418,7 +1404,8 @@ def bound_prod(case, xs, up):
     with np.errstate(all="ignore"):
         b = (np.max(np.abs(up), initial=0.0) * max(x.size, 1) + 1) * float(np.finfo(dt).smallest_subnormal) \
             / np.abs(x) / RTOL[dt]
-    return fwd, [np.where(elem_amb, inf, _finite(b))]
+    # (the gradient g out / x goes through the whole product: its order matters too)
+    return fwd, [np.where(elem_amb | slice_amb, inf, _finite(b))]
 
 
 def bound_gelu(case, xs, up):
@@ -1441,7 +1428,8 @@ def bound_prod_d(case, xs, up):
         first = (ce * x.shape[d] + 1) * float(np.finfo(dt).smallest_subnormal) / x / RTOL[dt]
         p = np.prod(x, axis=d, keepdims=True)
         s = np.sum(np.abs(up) / x, axis=d, keepdims=True)
-        b = ce * p / x * s
+        # (and c * out underflowing, by up to the smallest denormal, then divided by x_i x_j)
+        b = ce * p / x * s + (x.shape[d] + 1) * float(np.finfo(dt).smallest_subnormal) / x * s / RTOL[dt]
     amb = elem_amb | slice_amb
     return np.where(amb, inf, _finite(first)), [np.where(np.broadcast_to(amb.any(axis=d, keepdims=True), x.shape),
                                                          inf, _finite(b)), 0.0]
@@ -1456,18 +1444,39 @@ def bound_logsumexp(case, xs, up):
 
 
 def bound_softmax(case, xs, up):
-    """softmax's sum is of positive terms (relative accuracy); its gradient out (g - sum g out)
-    cancels: eps * (|g| + sum |g| out) * out, bounded by eps * max|g| * n."""
-    x = xs[0]
-    return 1.0, [np.full(x.shape, 2 * max(x.size, 1) * np.max(np.abs(up), initial=0.0))]
+    """softmax = e^(x - max) / sum: relatively accurate (the exponent's error, eps |x - max|, stays under
+    rtol until e^(x - max) is a denormal); its gradient out (g - sum g out) cancels: eps out (|g| +
+    max|g|) <= 2 eps max|g|."""
+    return 0.0, [np.full(xs[0].shape, 2 * np.max(np.abs(up), initial=0.0))]
 
 
 def bound_log_softmax(case, xs, up):
-    """log_softmax = x - max - log sum exp: accurate to eps times the largest |x| (and log n);
-    its gradient g - exp(out) sum g cancels: eps * sum|g|."""
+    """log_softmax = (x - max) - log sum e^(x - max): accurate to eps (|out| + log n), and (nll_loss) a
+    sum of nonnegative -w log p terms, so no cancellation beyond the log n per term; its gradient
+    g - e^out sum g cancels: eps * sum|g| (times the weights, over their total for a mean)."""
     x = xs[0]
-    s = np.max(np.abs(_finite(x)), initial=0.0) + np.log(max(x.size, 1)) + 1
-    return s, [np.full(a.shape, s * np.sum(np.abs(up))) for a in xs]
+    s = np.log(max(x.size, 1)) + 1
+    if case.params.get("nll"):
+        w = _class_weights(case, xs)
+        return s * w, [np.full(x.shape, s * w * np.sum(np.abs(up)))]
+    return s, [np.full(x.shape, s * np.sum(np.abs(up)))]
+
+
+def _class_weights(case, xs):
+    """The largest total of the coefficients one loss value sums: 1 for an unweighted mean, the target
+    weights over their total for a weighted one, their sum for 'sum', the largest for 'none'."""
+    t, ignore = case.params["target"], case.params["ignore_index"]
+    valid = t[t != ignore]
+    w = np.abs(_finite(xs[2])) if len(xs) > 2 and xs[2].size else np.ones(max(int(valid.max(initial=0)) + 1, 1))
+    wt = w[np.clip(valid, 0, w.size - 1)] if valid.size else np.zeros(0)
+    smooth = 1 + case.params.get("smoothing", 0.0) * max(float(np.max(w, initial=0.0)), 1.0) * 2
+    reduction = case.params["reduction"]
+    if reduction == "mean":
+        total = float(np.sum(wt))
+        return (float(np.max(w, initial=1.0)) / total if total > 0 else 1.0) * max(valid.size, 1) * smooth
+    if reduction == "sum":
+        return max(float(np.sum(wt)), 1.0) * smooth
+    return max(float(np.max(w, initial=1.0)), 1.0) * smooth
 
 
 def bound_norm(case, xs, up):
@@ -1476,54 +1485,85 @@ def bound_norm(case, xs, up):
 
 
 def bound_std(case, xs, up):
-    """std = sqrt(sum (x - mean)^2 / (n - c)): x - mean cancels, to eps * max|x|, which the
-    square root keeps; the gradient (x - mean) g / ((n - c) std) likewise, over std."""
+    """std = sqrt(sum (x - mean)^2 / (n - c)): x - mean cancels, to eps max|x|, which the square root
+    keeps (forward); the gradient (x - mean) g / ((n - c) std) carries it over std, which makes a
+    slice of equal values (std at the rounding level of its mean: torch's 2 (x - mean) / n rule and
+    chainrule's exact derivative of its computed mean differ entirely) ill-conditioned."""
     x = _finite(xs[0])
-    m = np.max(np.abs(x), initial=0.0)
-    return m, [np.full(x.shape, m * np.max(np.abs(up), initial=0.0) * max(x.size, 1))]
+    dim = case.params.get("dim")
+    axes = None if dim in (None, (), []) or x.ndim == 0 else tuple(
+        d % x.ndim for d in ((dim,) if isinstance(dim, int) else dim))
+    try:
+        m = np.max(np.abs(x), axis=axes, keepdims=True, initial=0.0)
+        sd = np.std(x, axis=axes, keepdims=True) if x.size else np.zeros(())
+    except Exception:  # noqa: BLE001 -- an invalid dim: both raise
+        return 0.0, [0.0]
+    with np.errstate(all="ignore"):
+        g = np.max(np.abs(up), initial=0.0) * max(x.size, 1) * m / np.maximum(sd, 1e-300)
+    return float(np.max(m, initial=0.0)), [np.broadcast_to(np.nan_to_num(g, posinf=inf), x.shape)]
 
 
 def bound_cross_entropy(case, xs, up):
-    """The loss sums -a_ic log softmax: log softmax is accurate to eps times max|x| (+ log C), times
-    the coefficients' total (<= the summed weights); the gradient g (p sum a - a) likewise."""
+    """The loss sums -a_ic log softmax(x_i)_c: each log softmax accurate to eps (max|x_i - max| + log C),
+    times the coefficients' total (``_class_weights``); the gradient g (p sum a - a) likewise
+    cancels to eps |g| times the coefficients."""
     x = xs[0]
-    w = xs[2] if len(xs) > 2 else np.ones(1)
-    s = (np.max(np.abs(_finite(x)), initial=0.0) + np.log(max(x.size, 1)) + 1) * max(float(np.sum(np.abs(w))), 1.0)
-    s *= max(x.size, 1)
-    return s, [np.full(x.shape, s * np.max(np.abs(up), initial=0.0))]
+    w = _class_weights(case, xs)
+    s = (np.max(np.abs(_finite(x)), initial=0.0) * 2 + np.log(max(x.size, 1)) + 1) * w
+    return s, [np.full(x.shape, 2 * w * np.max(np.abs(up), initial=0.0))]
 
 
 def bound_batch_norm(case, xs, up):
-    """xhat = (x - mean) / sqrt(var + eps): x - mean cancels to eps * max|x|, divided by the channel's
-    std (or sqrt(eps)); output and gradients carry that, times |gamma|, |g| and the count."""
+    """Per channel: xhat = (x - mean) inv_std cancels in x - mean to eps max|x|, times inv_std (up to
+    1 / sqrt(eps)); the output w xhat + b adds |b|; the gradients w inv_std (g - mean g - xhat
+    mean(g xhat)) and sum g xhat carry that, times |g| (eval: x a + c, with a, c from the running
+    statistics, cancels to eps (|x a| + |c|)). The running statistics: momentum times the batch mean
+    and variance, sums of up-to-max|x|-sized terms."""
     x = _finite(xs[0])
-    eps = case.params["eps"]
-    m = np.max(np.abs(x), initial=0.0)
-    scale = m / math.sqrt(eps) + 1
-    if case.params["affine"]:
-        scale *= max(np.max(np.abs(_finite(xs[-2])), initial=0.0), 1.0)
-        scale += np.max(np.abs(_finite(xs[-1])), initial=0.0)
-    g = np.max(np.abs(up), initial=0.0) * max(x.size, 1)
-    # the running statistics: momentum times the batch mean (a sum of up to m-sized terms) and variance
-    stats = [m, m * m * max(x.size, 1)] if case.params["stats"] else []
-    return [scale] + stats, [np.full(a.shape, scale * g * (m + 1)) for a in xs]
+    n, c = x.shape[:2]
+    x3 = x.reshape(n, c, -1)
+    eps, affine, stats = case.params["eps"], case.params["affine"], case.params["stats"]
+    w = np.abs(_finite(xs[-2])) if affine else np.ones(c)
+    b = np.abs(_finite(xs[-1])) if affine else np.zeros(c)
+    m = np.max(np.abs(x3), axis=(0, 2), initial=0.0)
+    if case.params["training"]:
+        var = np.var(x3, axis=(0, 2)) if x3.size else np.zeros(c)
+        inv = 1 / np.sqrt(var + eps)
+        out = (m * inv + 1) * np.maximum(w, 1) + b
+    else:
+        inv = 1 / np.sqrt(np.abs(_finite(xs[2])) + eps)
+        out = m * inv * np.maximum(w, 1) + np.abs(_finite(xs[1])) * inv * np.maximum(w, 1) + b
+    g = np.max(np.abs(up), initial=0.0)
+    count = max(x3.shape[0] * x3.shape[2], 1)
+    shape = (1, c) + (1,) * (x.ndim - 2)
+    gx = np.maximum(w, 1) * inv * g * (3 + m * inv)
+    grads = [np.broadcast_to(gx.reshape(shape), x.shape)]
+    if stats:
+        grads += [np.zeros(c), np.zeros(c)]
+    if affine:
+        grads += [count * g * (m * inv + 1), np.full(c, count * g)]
+    fwd = [np.broadcast_to(out.reshape(shape), x.shape)]
+    if stats:
+        fwd += [m, m * m * count]
+    return fwd, grads
 
 
 def bound_bce(case, xs, up):
-    """-(y log p + (1 - y) log(1 - p)) sums positive terms for y in [0, 1] (else they cancel, to
-    eps * the terms); dp = g (p - y) / (p (1 - p)) cancels in p - y: eps * |g| (|p| + |y|) / p(1-p)."""
+    """-(y max(log p, -100) + (1 - y) max(log(1 - p), -100)) sums nonnegative terms for y in [0, 1];
+    dp = g (p - y) / max(p (1 - p), 1e-12) cancels in p - y: eps |g| (|p| + |y|) / max(p (1 - p), 1e-12);
+    dy = g (log(1 - p) - log p) cancels: eps |g| (|log(1 - p)| + |log p|)."""
     p, y = _finite(xs[0]), _finite(xs[1])
     w = np.abs(_finite(xs[2])) if len(xs) > 2 else 1.0
-    terms = (np.abs(y) + np.abs(1 - y)) * 100 * w
-    n = max(p.size, 1)
-    fwd = np.sum(terms) if case.params["reduction"] == "sum" else np.max(terms, initial=0.0) * (
-        1 if case.params["reduction"] == "none" else 1)
     g = np.max(np.abs(up), initial=0.0) * w
     if case.params["reduction"] == "mean":
-        g = g / n
-    gp = g * (np.abs(p) + np.abs(y) + 1) / np.maximum(p * (1 - p), 1e-12)
-    gy = g * 100
-    return fwd, [np.broadcast_to(gp, p.shape), np.broadcast_to(gy, y.shape)] + [np.zeros(a.shape) for a in xs[2:]]
+        g = g / max(p.size, 1)
+    with np.errstate(all="ignore"):
+        logs = np.minimum(np.abs(np.log(p)), 100) + np.minimum(np.abs(np.log1p(-p)), 100)
+        # (plus a denormal intermediate, g w of a denormal weight, amplified by 1 / max(p (1 - p), 1e-12))
+        tiny = float(np.finfo(case.dtype()).smallest_subnormal) / RTOL[case.dtype()]
+        gp = (g + tiny) * (np.abs(p) + np.abs(y) + 1) / np.maximum(p * (1 - p), 1e-12)
+    return 0.0, [np.broadcast_to(_finite(gp), p.shape), np.broadcast_to(_finite(g * logs), y.shape)] + [
+        np.zeros(a.shape) for a in xs[2:]]
 
 
 # ---- known divergences ------------------------------------------------------------------------------
@@ -1636,41 +1676,100 @@ def _scalar_label(case):
 
 KNOWN_DIVERGENCES = [
     # -- from the edge-case issue (being fixed) --
-    Known("SoftmaxCrossEntropy", "any", _all_ignored,
-          "all targets ignore_index (or zero total weight): torch's 0/nan conventions for an empty mean "
-          "(issue: all-ignore_index batches)"),
-    Known("LogSoftmax", "any", lambda c: c.params.get("nll") and c.nonfinite(0),
-          "nll_loss with -inf/nan in non-target entries: -inf * 0 coefficient = nan (issue)"),
-    Known("LogSoftmax", "any", lambda c: c.params.get("nll") and _all_ignored(c),
-          "nll_loss with every target ignore_index (issue: all-ignore_index batches)"),
-    Known("Conv2d", "raise", lambda c: c.params.get("batch") == 0, "conv2d with batch 0 crashes (issue)"),
-    Known("Amax", "raise", lambda c: c.empty(), "amax()/max() of an empty tensor: NumPy's ValueError (issue)"),
-    Known("Amin", "raise", lambda c: c.empty(), "amin()/min() of an empty tensor: NumPy's ValueError (issue)"),
-    Known("Softmax", "raise", lambda c: c.empty(), "softmax of an empty tensor crashes (issue)"),
-    Known("LogSoftmax", "raise", lambda c: c.empty(), "log_softmax of an empty tensor crashes (issue)"),
-    Known("LogSumExp", "raise", lambda c: c.empty(), "logsumexp of an empty tensor crashes (issue)"),
-    Known("Matmul", "backward", lambda c: c.params.get("k") == 0,
-          "matmul backward with a zero-size inner dim crashes (issue)"),
+    Known("Abs", "backward", lambda c: c.has_nan(), "abs gradient at nan: torch 0 (sgn), chainrule nan"),
+    Known("Amax", "raise", lambda c: c.empty(), "amax()/max() of an empty tensor: NumPy's ValueError"),
+    Known("Amax", "backward", lambda c: c.has_nan(), "max()/amax gradient with a nan: torch routes g to the nan"),
+    Known("Amin", "raise", lambda c: c.empty(), "amin()/min() of an empty tensor: NumPy's ValueError"),
+    Known("Amin", "backward", lambda c: c.has_nan(), "min()/amin gradient with a nan: torch routes g to the nan"),
+    Known("Conv2d", "raise", lambda c: c.params.get("batch") == 0, "conv2d with batch 0 crashes"),
     Known("Linear", "backward", lambda c: c.params.get("k") == 0,
-          "linear backward with a zero-size inner dim crashes (issue)"),
-    Known("NormSqrt", "any", lambda c: c.dtype() == np.float32 and _sum_sq(c.args[0].logical) > F32_MAX,
-          "float32 std/norm overflow when sum x^2 > 3.4e38 (|x| above ~1e19) where torch scales (issue)"),
-    Known("Prod", "any", lambda c: c.args[0].logical.ndim == 0, "0-d prod gradient conventions (issue)"),
-    Known("Abs", "backward", lambda c: c.has_nan(), "abs gradient at nan: torch 0 (sgn), chainrule nan (issue)"),
-    Known("Relu", "backward", lambda c: c.has_nan(), "relu gradient at nan: torch passes g, chainrule 0 (issue)"),
-    Known("Amax", "backward", lambda c: c.has_nan(), "max()/amax gradient with nan: torch routes g to the nan (issue)"),
-    Known("Amin", "backward", lambda c: c.has_nan(), "min()/amin gradient with nan: torch routes g to the nan (issue)"),
+          "linear backward with a zero-size inner dim crashes"),
+    Known("LogSoftmax", "raise", lambda c: c.empty(), "log_softmax of an empty tensor crashes"),
+    Known("LogSoftmax", "any", lambda c: c.params.get("nll") and c.nonfinite(0),
+          "nll_loss with -inf/nan in non-target entries: -inf * a 0 coefficient = nan"),
+    Known("LogSoftmax", "any", lambda c: c.params.get("nll") and _all_ignored(c),
+          "nll_loss with every target ignore_index (or a zero total weight): all-ignore_index batches"),
+    Known("LogSumExp", "raise", lambda c: c.empty(), "logsumexp of an empty tensor crashes"),
+    Known("Matmul", "backward", lambda c: c.params.get("k") == 0,
+          "matmul backward with a zero-size inner dim crashes"),
     Known("MaxPool2d", "backward", lambda c: c.nonfinite(),
-          "max_pool2d gradient with nan or -inf in a window: torch routes g to the nan or the first real -inf, "
-          "chainrule to the padding's -inf or nowhere (issue)"),
+          "max_pool2d gradient with a nan or -inf in a window: torch routes g to the nan or the first real -inf, "
+          "chainrule to the padding's -inf or nowhere"),
+    Known("NormSqrt", "any", lambda c: c.dtype() == np.float32 and _sum_sq(c.args[0].logical) > F32_MAX,
+          "float32 std/norm overflow when sum x^2 > 3.4e38 (|x| above ~1e19), where torch scales"),
+    Known("Prod", "any", lambda c: c.args[0].logical.ndim == 0, "0-d prod gradient conventions"),
+    Known("Relu", "backward", lambda c: c.has_nan(), "relu gradient at nan: torch passes g, chainrule 0"),
+    Known("Softmax", "raise", lambda c: c.empty(), "softmax of an empty tensor crashes"),
     Known("SoftmaxCrossEntropy", "any", lambda c: c.nonfinite(0),
-          "cross_entropy with -inf/nan logits in non-target entries (issue)"),
+          "cross_entropy with -inf/nan logits in non-target entries"),
+    Known("SoftmaxCrossEntropy", "any", _all_ignored,
+          "cross_entropy with every target ignore_index (or a zero total weight): all-ignore_index batches"),
     # -- NEW: found by this fuzzer --
+    Known("BatchNorm", "raise", lambda c: c.args[0].logical.size == 0,
+          "batch_norm of an empty input (N = 0, eval or training) crashes with NumPy's reshape ValueError; torch "
+          "returns an empty output", new=True),
+    Known("BatchNorm", "forward", lambda c: c.params.get("affine") and (c.nonfinite(len(c.args) - 1)
+                                                                        or c.nonfinite(len(c.args) - 2)),
+          "batch_norm with an inf weight or bias: torch's fused x (w inv_std) + (b - mean w inv_std) gives "
+          "inf - inf = nan where chainrule's (x - mean) inv_std w + b gives +-inf", new=True),
+    Known("BinaryCrossEntropy", "raise", lambda c: not ((c.args[1].logical >= 0) & (c.args[1].logical <= 1)).all(),
+          "binary_cross_entropy with a target outside [0, 1] (or nan): torch raises 'all elements of target "
+          "should be between 0 and 1', chainrule computes", new=True),
+    Known("Cat", "raise", lambda c: "cat" in c.label and any(a.logical.shape == (0,) for a in c.args),
+          "cat with a 1-d empty tensor: torch skips it unchecked (legacy; among n-d tensors, or with a dim out "
+          "of its range), chainrule raises", new=True),
+    Known("Conv2d", "any", lambda c: c.nonfinite(),
+          "conv2d with a nan/inf weight or input: the padding zeros (forward) and the stride-1 'flat' layout's "
+          "dropped columns (backward, g = 0) meet them, and 0 * inf = nan lands in outputs and gradients that "
+          "torch's kernels (which skip padded taps) give finite", new=True),
+    Known("Div", "backward", lambda c: c.args[-1].grad and _square_leaves_range(
+        c.args[-1].logical, np.float32 if any(a.logical.dtype == np.float32 for a in c.args) else None),
+          "a / b, gradient of b = -g a / (b * b): b * b underflows (|b| < ~1e-19 float32) or overflows (> ~1e19) "
+          "where torch's -g (a / b) / b is finite", new=True),
+    Known("Elu", "backward", lambda c: c.has_nan(),
+          "elu gradient at a nan input: torch passes g (its rule tests x <= 0), chainrule gives nan", new=True),
+    Known("Expand", "raise", lambda c: "*()" in c.label,
+          "x.expand() with no sizes: torch TypeError (missing argument); chainrule accepts it (0-d x) or raises "
+          "RuntimeError", new=True),
+    Known("Index", "any", lambda c: c.params.get("zero_d_index"),
+          "a 0-d integer index tensor with other index tensors: torch treats it as a Python int (select), "
+          "chainrule as an index array, so the result dims differ", new=True),
+    Known("Index", "any", lambda c: c.params.get("ellipsis_between"),
+          "index tensors separated only by an Ellipsis that stands for no dims: torch keeps them adjacent (result "
+          "dims in place), chainrule (NumPy's rule) treats them as separated (result dims first)", new=True),
+    Known("IndexGrad", "any", lambda c: c.params.get("zero_d_index") or c.params.get("ellipsis_between"),
+          "as for Index (the same keys, differentiated twice)", new=True),
+    Known("IndexPut", "any", lambda c: c.params.get("zero_d_index"), "as for Index", new=True),
+    Known("IndexPut", "raise", lambda c: c.params.get("advanced") and len(c.args) > 1
+          and c.args[1].logical.dtype != c.args[0].logical.dtype,
+          "y[index_tensor] = v with v of another dtype: torch raises 'Index put requires the source and "
+          "destination dtypes match', chainrule casts v", new=True),
+    Known("IndexPut", "any", lambda c: c.params.get("lead_ones"),
+          "y[key] = v with v having more leading size-1 dims than y[key]: torch accepts; chainrule raises 'shape "
+          "mismatch' (y 0-d, v of shape (1,)), or accepts (y[None] = v) and its backward raises IndexError",
+          new=True),
+    Known("Linear", "backward", lambda c: c.params.get("fout") == 0 and c.args[0].logical.ndim != 2,
+          "linear backward with zero output features and a 1-d or >2-d input crashes (g.reshape(-1, 0))",
+          new=True),
+    Known("Matmul", "backward", lambda c: c.params.get("n") == 0 and c.args[0].logical.ndim > 2
+          and c.args[1].logical.ndim == 2,
+          "matmul backward, a batched a @ a 2-d b with zero columns: g.reshape(-1, 0) crashes (as linear)", new=True),
     Known("Maximum", "raise", lambda c: "scalar" in c.params,
-          "L.maximum(t, 2.0): chainrule takes a Python number, torch raises TypeError (must be Tensor); "
-          "not in the README's list of deliberate differences", new=True),
-    Known("Minimum", "raise", lambda c: "scalar" in c.params,
-          "L.minimum(t, 2.0): as maximum", new=True),
+          "L.maximum(t, 2.0): chainrule takes a Python number, torch raises TypeError (must be Tensor); not in "
+          "the README's deliberate differences", new=True),
+    Known("Minimum", "raise", lambda c: "scalar" in c.params, "L.minimum(t, 2.0): as maximum", new=True),
+    Known("NormSqrt", "any", _norm_underflows,
+          "norm/std of a slice whose |x| are all below ~1e-19 (float32) / 1e-154 (float64): x * x underflows, "
+          "chainrule gives 0 (gradient 0) where torch scales and gives |x| (gradient sign(x)): the underflow "
+          "side of the issue's overflow", new=True),
+    Known("NormSqrt", "raise", lambda c: c.label.startswith("x.norm") and isinstance(c.params.get("dim"), tuple)
+          and len(c.params["dim"]) > 2,
+          "x.norm(dim=(0, 1, 2)) (default p='fro'): torch raises 'linalg.matrix_norm: dim must be a 2-tuple', "
+          "chainrule (default p=2) reduces over the three dims", new=True),
+    Known("Permute", "raise", lambda c: c.label == "x.mT" and c.args[0].logical.ndim < 2,
+          "x.mT of a 1-d tensor: torch RuntimeError (only matrices), chainrule IndexError (dimension out of "
+          "range); of a 0-d tensor torch returns x, chainrule raises", new=True),
+    Known("Permute", "raise", lambda c: "*()" in c.label, "x.permute() with no dims: as expand", new=True),
     Known("Pow", "raise", lambda c: all(a.logical.dtype == np.int64 for a in c.args) and isinstance(
         c.params.get("scalar", 1), int) and bool((c.args[-1].logical < 0).any())
           and not ("scalar" in c.params and c.label.startswith("a **")),
@@ -1678,92 +1777,25 @@ KNOWN_DIVERGENCES = [
           "a misleading 'shapes cannot be broadcast' (NumPy's ValueError caught as a broadcast error)", new=True),
     Known("Prod", "backward", lambda c: _prod_overflows_with_zero(c.args[0].logical),
           "prod backward, input with a zero and entries whose product overflows: chainrule's zero branch gives "
-          "nan (inf / x * 0) where torch gives the exact 0 (x = [1e30, 1e30, 0] float32: torch [0, 0, inf])",
-          new=True),
-    Known("NormSqrt", "any", _norm_underflows,
-          "norm/std of a slice whose |x| are all below ~1e-19 (float32) / 1e-154 (float64): x * x underflows, "
-          "chainrule gives 0 (and gradient 0) where torch scales and gives |x|, sign(x) (the underflow side of "
-          "the issue's std/var/norm overflow)", new=True),
-    Known("Linear", "backward", lambda c: c.params.get("fout") == 0 and c.args[0].logical.ndim != 2,
-          "linear backward with zero output features and a 1-d or >2-d input crashes (g.reshape(-1, 0))",
-          new=True),
-    Known("Matmul", "backward", lambda c: c.params.get("n") == 0 and c.args[0].logical.ndim > 2
-          and c.args[1].logical.ndim == 2,
-          "matmul backward, batched a @ 2-d b with zero columns (n = 0): g.reshape(-1, 0) crashes (as linear "
-          "with zero output features)", new=True),
-    Known("Index", "any", lambda c: c.params.get("zero_d_index"),
-          "a 0-d integer index tensor with other index tensors: torch treats it as a Python int (select), "
-          "chainrule as an index array, so the result dims differ: x (2, 3, 4), x[tensor(0), :, tensor([0, 1])] "
-          "is (3, 2) in torch, (2, 3) in chainrule", new=True),
-    Known("IndexGrad", "any", lambda c: c.params.get("zero_d_index"), "as for Index", new=True),
-    Known("Index", "any", lambda c: c.params.get("ellipsis_between"),
-          "index tensors separated only by an Ellipsis that stands for no dims: torch keeps them adjacent (result "
-          "dims in place), chainrule (NumPy) treats them as separated (dims to the front): x (5, 3, 4), "
-          "x[:, i, ..., i] with i = tensor([0, 1]) is (5, 2) in torch, (2, 5) in chainrule", new=True),
-    Known("IndexGrad", "any", lambda c: c.params.get("ellipsis_between"), "as for Index", new=True),
-    Known("IndexPut", "any", lambda c: c.params.get("zero_d_index"), "as for Index", new=True),
-    Known("IndexPut", "raise", lambda c: c.params.get("advanced") and len(c.args) > 1
-          and c.args[1].logical.dtype != c.args[0].logical.dtype,
-          "y[index_tensor] = v with v of another dtype: torch raises 'Index put requires the source and "
-          "destination dtypes match', chainrule casts v", new=True),
-    Known("Permute", "raise", lambda c: c.label == "x.mT" and c.args[0].logical.ndim < 2,
-          "x.mT of a 1-d tensor: torch RuntimeError (only matrices), chainrule IndexError (dimension out of "
-          "range); of a 0-d tensor torch returns x, chainrule raises", new=True),
-    Known("Div", "backward", lambda c: c.args[-1].grad and _square_leaves_range(
-        c.args[-1].logical, np.float32 if any(a.logical.dtype == np.float32 for a in c.args) else None),
-          "a / b, gradient of b = -g a / (b * b): b * b underflows (|b| < ~1e-19 float32) or overflows (> ~1e19) "
-          "where torch's -g (a / b) / b is finite (a = b = 1e-25 float32: chainrule -inf, torch -1e25)", new=True),
+          "nan (inf / x * 0) where torch gives the exact 0", new=True),
     Known("Prod", "any", lambda c: "d/dx" in c.label and _g_out_overflows(c),
           "prod backward evaluates (g * out) / x: it overflows for a large upstream gradient g where torch's "
-          "g * (out / x) does not (x = [-1e27] float32, x.prod(0) with g = -1e27: chainrule -inf, torch -1e27)",
-          new=True),
+          "g * (out / x) does not", new=True),
     Known("Prod", "backward", lambda c: "d/dx" in c.label and c.nonfinite(1),
           "second derivative of prod with an inf c (the first derivative's upstream): chainrule's zero branch "
           "multiplies it by 0 (nan) where torch's is 0 (structurally, for a size-1 dim)", new=True),
     Known("Prod", "backward", lambda c: "d/dx" in c.label and _square_leaves_range(c.args[0].logical),
-          "second derivative of prod through Div's backward (b * b under/overflow, as a / b)", new=True),
+          "second derivative of prod through Div's backward (its b * b under/overflow, as for a / b)", new=True),
     Known("Reshape", "raise", lambda c: c.label.startswith("x.view"),
           "x.view(shape) of a non-contiguous tensor whose strides cannot be viewed: torch raises 'view size is "
           "not compatible with input tensor's size and stride', chainrule copies (view = reshape)", new=True),
+    Known("Reshape", "raise", lambda c: "*()" in c.label, "x.reshape() with no shape: as expand", new=True),
+    Known("SoftmaxCrossEntropy", "any", lambda c: c.params.get("classes") == 0,
+          "cross_entropy with zero classes: chainrule raises (reshape -1 of a size-0 array; target 0 out of "
+          "bounds even where every target is ignored) where torch returns, or raises IndexError", new=True),
     Known("Sub", "raise", lambda c: "alpha" in c.label and any(a.logical.dtype == np.bool_ for a in c.args),
           "a.sub(b, alpha=-3) with a bool b: torch raises (bool subtraction), chainrule multiplies b by alpha "
           "first (an int) and subtracts", new=True),
-    Known("Conv2d", "any", lambda c: c.nonfinite(),
-          "conv2d with a nan/inf weight or input: the padding zeros (forward) and the stride-1 'flat' layout's "
-          "dropped columns (backward, g = 0) meet them, and 0 * inf = nan lands in outputs and gradients that "
-          "torch's kernels (which skip padded taps) give finite: w = [[[[0, inf]]]], padding=(0, 1)",
-          new=True),
-    Known("BatchNorm", "forward", lambda c: c.params.get("affine") and (c.nonfinite(len(c.args) - 1)
-                                                                        or c.nonfinite(len(c.args) - 2)),
-          "batch_norm with an inf weight or bias: torch's fused x * (w inv_std) + (b - mean w inv_std) gives "
-          "inf - inf = nan where chainrule's (x - mean) inv_std w + b gives +-inf", new=True),
-    Known("Elu", "backward", lambda c: c.has_nan(),
-          "elu gradient at a nan input: torch passes g (its rule tests x <= 0), chainrule gives nan", new=True),
-    Known("BatchNorm", "raise", lambda c: c.args[0].logical.size == 0,
-          "batch_norm of an empty batch (N = 0) crashes with NumPy's reshape ValueError; torch returns empty",
-          new=True),
-    Known("BinaryCrossEntropy", "raise", lambda c: not ((c.args[1].logical >= 0) & (c.args[1].logical <= 1)).all(),
-          "binary_cross_entropy with a target outside [0, 1] (or nan): torch raises 'all elements of target "
-          "should be between 0 and 1', chainrule computes", new=True),
-    Known("Cat", "raise", lambda c: "cat" in c.label and any(a.logical.shape == (0,) for a in c.args),
-          "cat with a 1-d empty tensor: torch skips it (legacy), unchecked (among n-d tensors, or with a dim out "
-          "of its range), chainrule raises", new=True),
-    Known("NormSqrt", "raise", lambda c: c.label.startswith("x.norm") and isinstance(c.params.get("dim"), tuple)
-          and len(c.params["dim"]) > 2,
-          "x.norm(dim=(0, 1, 2)) (default p='fro'): torch raises 'linalg.matrix_norm: dim must be a 2-tuple', "
-          "chainrule (default p=2) reduces over the three dims", new=True),
-    Known("SoftmaxCrossEntropy", "any", lambda c: c.params.get("classes") == 0,
-          "cross_entropy with zero classes: chainrule raises (reshape -1 of size 0 / target 0 out of bounds even "
-          "where every target is ignored) where torch returns or raises IndexError", new=True),
-    Known("IndexPut", "any", lambda c: c.params.get("lead_ones"),
-          "y[key] = v with v having more leading size-1 dims than y[key] (y 0-d, v of shape (1,)): torch "
-          "accepts; chainrule raises 'shape mismatch', or (y[None] = v) accepts and its backward raises "
-          "IndexError", new=True),
-    Known("Expand", "raise", lambda c: "*()" in c.label,
-          "x.expand() with no sizes: torch TypeError (missing argument); chainrule accepts it (0-d x) or "
-          "raises RuntimeError", new=True),
-    Known("Reshape", "raise", lambda c: "*()" in c.label, "x.reshape() with no shape: as expand", new=True),
-    Known("Permute", "raise", lambda c: "*()" in c.label, "x.permute() with no dims: as expand", new=True),
 ]
 
 # Where torch is inconsistent with itself: the example is skipped with a TorchInconsistency warning.
@@ -1784,6 +1816,7 @@ TORCH_QUIRKS = [
           "torch's advanced indexing checks index bounds only while gathering: an out-of-range index into an "
           "empty selection (x[:0, [1]] of a (1, 1) x) passes, into a non-empty one raises IndexError"),
     Known("IndexGrad", "raise", lambda c: c.params.get("empty_result"), "as for Index"),
+    Known("IndexPut", "raise", lambda c: c.params.get("empty_result"), "as for Index"),
     Known("Gelu", "any", lambda c: "tanh" not in c.label and c.dtype() == np.float32
           and bool(np.isposinf(c.args[0].logical).any()),
           "torch's float32 gelu(inf) is nan in its vectorised kernel (tensors of 2+ elements) but inf for one "
@@ -1835,7 +1868,6 @@ def _quiet():
 
 def forward(L, case, plain=False):
     r = Run()
-    fn = case.torch_fn if (L is torch and case.torch_fn is not None) else case.fn
     cm = _quiet()
     try:
         with np.errstate(all="ignore"):
@@ -1845,7 +1877,7 @@ def forward(L, case, plain=False):
                 for vw, lv in zip(r.views, r.leaves):
                     if vw is not lv and vw.requires_grad:
                         vw.retain_grad()
-            out = fn(L, *r.views)
+            out = case.fn(L, *r.views)
             r.outs = tuple(out) if isinstance(out, (tuple, list)) else (out,)
     except Exception as e:  # noqa: BLE001 -- any exception is a result to compare
         r.exc = e
@@ -2135,7 +2167,7 @@ def test_fuzzer_covers_every_op():
     ops = _public_ops()
     problems = [f"{name}: no fuzz generator" for name in sorted(ops - set(EXEMPT) - set(GENERATORS))]
     problems += [f"{name}: a generator but not an op in OPS (stale)" for name in sorted(set(GENERATORS) - ops)]
-    problems += [f"{k!r}: not an op in OPS (stale)" for k in KNOWN_DIVERGENCES if k.op not in ops]
+    problems += [f"{k!r}: not an op in OPS (stale)" for k in KNOWN_DIVERGENCES + TORCH_QUIRKS if k.op not in ops]
     assert not problems, "fuzzer incomplete:\n  " + "\n  ".join(problems)
 
 
