@@ -174,7 +174,9 @@ class _Pickler(pickle.Pickler):
 
 
 class _Pickled:
-    """An object pickled by ``_Pickler``, to be unpickled on the other side of a queue."""
+    """An object pickled by ``_Pickler``, to be unpickled on the other side of a queue: bytes made by
+    this process's own DataLoader workers, in memory, as multiprocessing queues pass everything
+    (nothing read from disk is ever unpickled)."""
     __slots__ = ("payload",)
 
     def __init__(self, obj):
