@@ -40,7 +40,7 @@ def test_grad_is_owned_not_aliased():
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     y = cr.tensor([3.0, 4.0], requires_grad=True)
     (x + y).sum().backward()
-    assert x.grad is not y.grad and not np.shares_memory(x.grad.data, y.grad.data)
+    assert x.grad is not y.grad and not np.shares_memory(x.grad._data, y.grad._data)
     x.grad.data += 1
     assert y.grad.tolist() == [1.0, 1.0]
     s = cr.tensor(2.0, requires_grad=True)
@@ -673,3 +673,29 @@ def test_multi_output_function_second_derivatives_and_explain():
     steps = cr.viz.explain(a * b, names={"x": x})
     assert float(steps.leaf_grads["x"]) == pytest.approx(18 * 1.5 ** 2)  # d(2x 3x^2)/dx = 18 x^2
     assert "SplitScale" in str(steps)
+
+
+def test_data_is_a_tensor_sharing_memory_without_history():
+    """torch's .data: a Tensor with no history sharing the memory; writes through it change the
+    parameter and autograd does not see them; assigning .data swaps the memory."""
+    import torch
+    rng = np.random.default_rng(0)
+    w0, g0 = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    results = []
+    for L in (cr, torch):
+        w = L.tensor(w0, requires_grad=True)
+        (w * L.tensor(g0)).sum().backward()
+        d = w.data
+        assert type(d) is L.Tensor and not d.requires_grad and d.grad_fn is None
+        w.data.add_(w.grad, alpha=-0.1)           # the classic manual SGD step
+        w.data -= 0.1 * w.grad.data
+        w.data.mul_(2)
+        y = (w * 3).sum()
+        y.backward()                               # no version error: .data writes are invisible
+        results.append((w.detach().numpy().copy(), w.grad.numpy().copy()))
+        w.data = L.zeros(2, dtype=L.float64)       # swapping the memory (shape may change)
+        assert tuple(w.shape) == (2,) and w.requires_grad
+        with pytest.raises(TypeError):
+            w.data = np.zeros(2)
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-7)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-7)

@@ -74,7 +74,7 @@ def test_index_tensor_dtypes_int32_and_0dim():
 def test_basic_index_is_view_of_data():
     x = cr.tensor(X)
     row = x[1]
-    assert np.shares_memory(row.data, x.data)
+    assert np.shares_memory(row._data, x._data)
 
 
 def test_second_order_through_index():

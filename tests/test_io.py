@@ -46,7 +46,7 @@ def test_tensor_round_trip_every_dtype_and_shape(tmp_path, dtype):
     for k in obj:
         assert isinstance(back[k], cr.Tensor)
         _same(back[k].numpy(), obj[k].numpy())
-        assert back[k].data.flags.writeable
+        assert back[k]._data.flags.writeable
     single = cr.from_numpy(_array(dtype, (3, 2), rng))
     cr.save(single, p)
     _same(cr.load(p).numpy(), single.numpy())
@@ -454,7 +454,7 @@ def test_crafted_valid_file_loads_like_safetensors(tmp_path):
     assert list(back) == ["a", "e", "s"]
     for k in back:
         np.testing.assert_array_equal(back[k].numpy(), ref[k].numpy())
-        assert back[k].shape == tuple(ref[k].shape) and back[k].data.flags.writeable
+        assert back[k].shape == tuple(ref[k].shape) and back[k]._data.flags.writeable
 
 
 class _Stream(io.RawIOBase):

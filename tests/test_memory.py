@@ -54,7 +54,7 @@ def test_graph_freed_without_cyclic_gc_after_backward(no_cyclic_gc):
     x = cr.randn(100, 100, requires_grad=True)
     mid = (x * 2).exp()
     node_ref = weakref.ref(mid.grad_fn)
-    array_ref = weakref.ref(mid.data) if hasattr(mid.data, "__weakref__") else None
+    array_ref = weakref.ref(mid._data) if hasattr(mid._data, "__weakref__") else None
     out = (mid.sin() * mid).sum()
     out.backward()
     del mid, out

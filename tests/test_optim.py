@@ -146,14 +146,14 @@ def test_float32_params_stay_float32_and_close_to_torch():
 def test_step_updates_in_place_without_graph(name):
     kwargs = dict(lr=0.1, momentum=0.9) if name in ("SGD", "RMSprop") else dict(lr=0.1)
     w = cr.randn(4, 3, dtype=cr.float64, requires_grad=True)
-    arr, ptr = w.data, w.data.ctypes.data
+    arr, ptr = w._data, w._data.ctypes.data
     opt = getattr(optim, name)([w], **kwargs)
     before = w.detach().numpy().copy()
     for _ in range(3):
         opt.zero_grad()
         (w * w).sum().backward()
         opt.step()
-    assert w.data is arr and w.data.ctypes.data == ptr   # the same array, updated in place
+    assert w._data is arr and w._data.ctypes.data == ptr   # the same array, updated in place
     assert w.is_leaf and w.grad_fn is None and w.requires_grad
     assert not np.allclose(w.detach().numpy(), before)
 

@@ -385,12 +385,12 @@ def test_implementation_flags(name):
 @pytest.mark.parametrize("name", ALL)
 def test_step_updates_in_place_without_graph(name):
     m = Model(cr)
-    arrays = [p.data for p in m.params]
+    arrays = [p._data for p in m.params]
     before = [a.copy() for a in arrays]
     opt = getattr(optim, name)(m.params, lr=0.1)
     m.train(opt, 2)
     for p, a, b in zip(m.params, arrays, before):
-        assert p.data is a and p.is_leaf and p.grad_fn is None and p.requires_grad
+        assert p._data is a and p.is_leaf and p.grad_fn is None and p.requires_grad
         assert not np.array_equal(a, b)
 
 

@@ -146,7 +146,7 @@ def test_attributes():
     assert x.size() == (2, 3, 4) and x.size(1) == 3 and x.size(-1) == 4
     assert x.T.shape == (4, 3, 2)
     assert repr(x.shape) == "chainrule.Size([2, 3, 4])"
-    assert isinstance(x.data, np.ndarray) and x.grad is None and not x.requires_grad
+    assert isinstance(x._data, np.ndarray) and x.grad is None and not x.requires_grad
     assert len(x) == 2 and x.is_floating_point() and not cr.zeros(2, dtype=cr.int64).is_floating_point()
     y = cr.ones(2, requires_grad=True) * 2
     assert not y.is_leaf and y.grad_fn is not None and y.requires_grad
@@ -176,9 +176,9 @@ def test_detach_and_clone():
     y = x * 2
     d = y.detach()
     assert not d.requires_grad and d.is_leaf and d.grad_fn is None
-    assert np.shares_memory(d.numpy(), y.data)
+    assert np.shares_memory(d.numpy(), y._data)
     c = y.clone()
-    assert c.requires_grad and c.grad_fn is not None and not np.shares_memory(c.data, y.data)
+    assert c.requires_grad and c.grad_fn is not None and not np.shares_memory(c._data, y._data)
     (c * cr.tensor([3.0, 4.0])).sum().backward()
     assert x.grad.tolist() == [6.0, 8.0]
 
@@ -190,11 +190,11 @@ def test_inplace_under_no_grad(op, args):
     w = cr.tensor(a, requires_grad=True)
     tw = torch.tensor(a, requires_grad=True)
     with cr.no_grad():
-        before = w.data
+        before = w._data
         r = getattr(w, op)(*args)
     with torch.no_grad():
         getattr(tw, op)(*args)
-    assert r is w and w.data is before and w.is_leaf and w.requires_grad
+    assert r is w and w._data is before and w.is_leaf and w.requires_grad
     assert_close(w, tw)
 
 

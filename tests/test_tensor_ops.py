@@ -476,7 +476,7 @@ def test_reused_input_and_norm(dtype):
 ])
 def test_edge_case_values_and_dtypes(expr):
     out, ref = eval(expr, {"L": cr}), eval(expr, {"L": torch})
-    assert isinstance(out.data, np.ndarray), "tensor data must be an ndarray, not a NumPy scalar"
+    assert isinstance(out._data, np.ndarray), "tensor data must be an ndarray, not a NumPy scalar"
     assert_close(out, ref)
 
 

@@ -24,7 +24,7 @@ def _user_site():
 
 def _array(x):
     """The array of a Tensor (gradients are Tensors under create_graph), else x itself."""
-    return x.data if hasattr(x, "_node") else x
+    return x._data if hasattr(x, "_node") else x
 
 
 def _nonfinite(x):

@@ -138,7 +138,7 @@ def run_backward(tensors, grads, retain_graph=False, create_graph=False, capture
                         pending.setdefault(p, None)
                         ready.append(p)
                 elif ig is not None:
-                    data = p.data
+                    data = p._data
                     if ig.shape != data.shape or ig.dtype is not data.dtype:
                         ig = _fit(xp, ig, data.shape, data.dtype)
                     leaf_grads[p] = leaf_grads[p] + ig if p in leaf_grads else ig
@@ -187,7 +187,7 @@ def _run_hooks(hooks, g, create_graph):
             if res.shape != gt.shape:
                 raise RuntimeError(f"hook '{getattr(hook, '__name__', hook)}' has changed the size of value: "
                                    f"expected {list(gt.shape)}, got {list(res.shape)}")
-            g = res if create_graph else res.data
+            g = res if create_graph else res._data
     return g
 
 
@@ -197,11 +197,11 @@ def _accumulate(leaf, g, create_graph, given):
         return
     if leaf.grad is None:
         # Own the buffer: the same array may reach two leaves, or be a read-only broadcast view.
-        if type(g) is not type(leaf.data) or g.base is not None or id(g) in given:
-            g = namespace(leaf.data).array(g)
+        if type(g) is not type(leaf._data) or g.base is not None or id(g) in given:
+            g = namespace(leaf._data).array(g)
         given.add(id(g))
         leaf.grad = make_tensor(g)
     elif leaf.grad._node is not None:
-        leaf.grad = make_tensor(leaf.grad.data + g)
+        leaf.grad = make_tensor(leaf.grad._data + g)
     else:
-        leaf.grad.data += g
+        leaf.grad._data += g

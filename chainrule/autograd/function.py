@@ -62,11 +62,11 @@ class _FunctionBackward(Op):
             if gi is not None and not isinstance(gi, Tensor):
                 raise TypeError(f"function {fn_cls.__name__}Backward returned a gradient of type "
                                 f"{type(gi).__name__} for input {i}; expected a Tensor or None")
-            if gi is not None and gi.data.shape != shapes[i] and not _reduces_to(gi.data.shape, shapes[i]):
+            if gi is not None and gi._data.shape != shapes[i] and not _reduces_to(gi._data.shape, shapes[i]):
                 raise RuntimeError(f"function {fn_cls.__name__}Backward returned an invalid gradient at index "
-                                   f"{i} - got {list(gi.data.shape)} but expected shape compatible with "
+                                   f"{i} - got {list(gi._data.shape)} but expected shape compatible with "
                                    f"{list(shapes[i])}")
-            picked.append(gi if gi is None or graph_mode else gi.data)
+            picked.append(gi if gi is None or graph_mode else gi._data)
         return picked
 
 
@@ -132,31 +132,31 @@ class Function:
             return out
         positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         first = next(o for o in outs if isinstance(o, Tensor))
-        xp = namespace(first.data)
+        xp = namespace(first._data)
         node = Node(_FunctionBackward, xp)  # the engine sums broadcast grads with it
         node.parents = tuple(args[i]._node if args[i]._node is not None else (args[i] if args[i]._requires_grad else None)
                              for i in positions)
         node.needs = tuple(p is not None for p in node.parents)
         node.label = cls.__name__ + "Backward"
-        shapes = {i: args[i].data.shape for i in positions}
+        shapes = {i: args[i]._data.shape for i in positions}
         if not multi:
             node.saved = (cls, ctx, positions, shapes, None)
-            node.shape, node.dtype = out.data.shape, out.data.dtype
-            return Tensor._make(out.data, node)
+            node.shape, node.dtype = out._data.shape, out._data.dtype
+            return Tensor._make(out._data, node)
         # several outputs: one small node per differentiable output feeds the Function's node
         node.shape, node.dtype = _OutputGrads.shape, _OutputGrads.dtype
         metas, results = [], []
         for k, o in enumerate(outs):
-            if not (isinstance(o, Tensor) and o.data.dtype.kind in "fc"):
+            if not (isinstance(o, Tensor) and o._data.dtype.kind in "fc"):
                 metas.append(None)  # not differentiable (an integer tensor, a number): passed as is
                 results.append(o)
                 continue
-            metas.append((namespace(o.data), o.data.shape, o.data.dtype))
+            metas.append((namespace(o._data), o._data.shape, o._data.dtype))
             out_node = Node(_OutputOf, xp)
             out_node.parents, out_node.needs, out_node.saved = (node,), (True,), k
-            out_node.shape, out_node.dtype = o.data.shape, o.data.dtype
+            out_node.shape, out_node.dtype = o._data.shape, o._data.dtype
             out_node.label = node.label
-            results.append(Tensor._make(o.data, out_node))
+            results.append(Tensor._make(o._data, out_node))
         node.saved = (cls, ctx, positions, shapes, metas)
         return tuple(results)
 

@@ -20,7 +20,7 @@ def _outputs(fn, inputs):
 
 def _output_copy(fn, inputs, oi):
     """Output ``oi`` as a flat float64 copy (an output may be a view of the perturbed input)."""
-    return np.array(_outputs(fn, inputs)[oi].data, dtype=np.float64).ravel()
+    return np.array(_outputs(fn, inputs)[oi]._data, dtype=np.float64).ravel()
 
 
 def _as_function(fn, inputs):
@@ -54,15 +54,15 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
         n_out = out.numel()
         analytic = {i: np.zeros((n_out, inputs[i].numel())) for i in wrt}
         for k in range(n_out):
-            seed = np.zeros(n_out, dtype=out.data.dtype)
+            seed = np.zeros(n_out, dtype=out._data.dtype)
             seed[k] = 1
             grads = _grad(_outputs(fn, inputs)[oi], [inputs[i] for i in wrt],
-                          grad_outputs=Tensor._make(seed.reshape(out.data.shape)), allow_unused=True)
+                          grad_outputs=Tensor._make(seed.reshape(out._data.shape)), allow_unused=True)
             for i, g in zip(wrt, grads):
                 if g is not None:
-                    analytic[i][k] = np.asarray(g.data, dtype=np.float64).ravel()
+                    analytic[i][k] = np.asarray(g._data, dtype=np.float64).ravel()
         for i in wrt:
-            x = inputs[i].data
+            x = inputs[i]._data
             numeric = np.zeros_like(analytic[i])
             with no_grad():
                 for j in range(x.size):
@@ -97,7 +97,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     outputs = [o for o in _outputs(fn, inputs) if o.requires_grad]
     if grad_outputs is None:
         rng = np.random.default_rng(0)
-        grad_outputs = [Tensor._make(rng.standard_normal(o.data.shape)).requires_grad_() for o in outputs]
+        grad_outputs = [Tensor._make(rng.standard_normal(o._data.shape)).requires_grad_() for o in outputs]
     else:
         grad_outputs = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs)
     n = len(inputs)

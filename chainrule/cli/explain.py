@@ -59,7 +59,7 @@ def run(args):
     width = max(len(f"{name} = {text}") for name, _, text in steps)
     print("forward:")
     for name, tensor, text in steps:
-        print(f"  {f'{name} = {text}'.ljust(width)}  = {describe(tensor.data)}")
+        print(f"  {f'{name} = {text}'.ljust(width)}  = {describe(tensor._data)}")
     explanation = cr.viz.explain(result, names=names)
     print("\nbackward (downstream = upstream x local):")
     print(explanation.table(markdown=args.markdown))

@@ -84,7 +84,7 @@ def _encode(obj, path, tensors):
     if isinstance(obj, float):
         return obj if np.isfinite(obj) else {"float": repr(obj)}
     if isinstance(obj, Tensor):
-        node = {"tensor": _put(tensors, path or "tensor", to_device(obj.data, Device.CPU))}
+        node = {"tensor": _put(tensors, path or "tensor", to_device(obj._data, Device.CPU))}
         if obj.requires_grad:
             node["requires_grad"] = True
         return node

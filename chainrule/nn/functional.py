@@ -56,7 +56,7 @@ def log_softmax(input, dim=None, dtype=None):
 
 def _default_dim(input, dim):
     if dim is None:  # torch's legacy implicit choice
-        return 0 if input.data.ndim in (0, 1, 3) else 1
+        return 0 if input._data.ndim in (0, 1, 3) else 1
     return dim
 
 
@@ -67,18 +67,18 @@ gelu = Gelu.call
 
 def prelu(input, weight):
     _check_float(input, "prelu")
-    c = weight.data.size
-    if c != 1 and (input.data.ndim < 2 or input.data.shape[1] != c):
+    c = weight._data.size
+    if c != 1 and (input._data.ndim < 2 or input._data.shape[1] != c):
         raise RuntimeError(f"prelu: Mismatch of parameter numbers and input channel size. Found parameter numbers = "
-                           f"{c} and channel size = {input.data.shape[1] if input.data.ndim > 1 else 1}.")
-    w = weight.reshape((1, c) + (1,) * (input.data.ndim - 2)) if c != 1 else weight.reshape(())
+                           f"{c} and channel size = {input._data.shape[1] if input._data.ndim > 1 else 1}.")
+    w = weight.reshape((1, c) + (1,) * (input._data.ndim - 2)) if c != 1 else weight.reshape(())
     return Where.call(input > 0, input, w * input)
 
 
 def _log1p_exp(x):
     """log(1 + e^x) for any x without overflow, as logsumexp(0, x): its gradient is sigmoid(x)
     everywhere (splitting at the kink, relu(x) + log(1 + e^-|x|), gives 0 instead of 1/2 at x = 0)."""
-    zeros = Tensor._make(namespace(x.data).zeros((1,) + x.data.shape, x.data.dtype))
+    zeros = Tensor._make(namespace(x._data).zeros((1,) + x._data.shape, x._data.dtype))
     return Cat.call([zeros, x.unsqueeze(0)], 0).logsumexp(0)
 
 
@@ -94,23 +94,23 @@ def dropout(input, p=0.5, training=True, inplace=False):
         return input
     if p == 1:
         return input * 0
-    keep = _random.uniform_array(input.data.shape, 0.0, 1.0, input.data.dtype, input.device) >= p
-    mask = keep.astype(input.data.dtype) * (1.0 / (1 - p))
-    return input * Tensor._make(mask.astype(input.data.dtype, copy=False))
+    keep = _random.uniform_array(input._data.shape, 0.0, 1.0, input._data.dtype, input.device) >= p
+    mask = keep.astype(input._data.dtype) * (1.0 / (1 - p))
+    return input * Tensor._make(mask.astype(input._data.dtype, copy=False))
 
 
 def embedding(input, weight, padding_idx=None):
-    if input.data.dtype.kind not in "iu":
+    if input._data.dtype.kind not in "iu":
         raise RuntimeError(f"embedding: Expected tensor for argument #1 'indices' to have one of the following "
                            f"scalar types: Long, Int; but got {input.dtype} instead")
-    n = weight.data.shape[0]
-    if input.data.size and (int(input.data.min()) < 0 or int(input.data.max()) >= n):
-        bad = int(input.data.max()) if int(input.data.max()) >= n else int(input.data.min())
+    n = weight._data.shape[0]
+    if input._data.size and (int(input._data.min()) < 0 or int(input._data.max()) >= n):
+        bad = int(input._data.max()) if int(input._data.max()) >= n else int(input._data.min())
         raise IndexError(f"embedding: index {bad} is out of range for an embedding table of {n} rows")
     if padding_idx is None:
         return weight[input]
     # the padding row is looked up like any other but receives no gradient, as in torch
-    keep = Tensor._make(input.data != (padding_idx % n))
+    keep = Tensor._make(input._data != (padding_idx % n))
     return Where.call(keep.unsqueeze(-1), weight[input], weight.detach()[input])
 
 
@@ -123,10 +123,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         return out
     mean, var, per_channel = stats[0]
     with no_grad():
-        running_mean.data *= 1 - momentum
-        running_mean.data += momentum * mean
-        running_var.data *= 1 - momentum
-        running_var.data += momentum * var * (per_channel / (per_channel - 1))
+        running_mean._data *= 1 - momentum
+        running_mean._data += momentum * mean
+        running_var._data *= 1 - momentum
+        running_var._data += momentum * var * (per_channel / (per_channel - 1))
     return out
 
 
@@ -198,19 +198,19 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
 
 
 def _ns(t):
-    return namespace(t.data)
+    return namespace(t._data)
 
 
 def one_hot(tensor, num_classes=-1):
-    if tensor.data.dtype != np.int64:
+    if tensor._data.dtype != np.int64:
         raise RuntimeError(f"one_hot: is only applicable to index tensor of type LongTensor, got {tensor.dtype}")
-    if not tensor.data.size:
+    if not tensor._data.size:
         if num_classes <= 0:
             raise RuntimeError(f"one_hot: Can not infer total number of classes from empty tensor (shape "
                                f"{list(tensor.shape)}, num_classes={num_classes})")
         n = num_classes
     else:
-        lo, hi = int(tensor.data.min()), int(tensor.data.max())
+        lo, hi = int(tensor._data.min()), int(tensor._data.max())
         if lo < 0:
             raise RuntimeError(f"one_hot: Class values must be non-negative, got {lo}")
         n = hi + 1 if num_classes == -1 else num_classes
@@ -218,7 +218,7 @@ def one_hot(tensor, num_classes=-1):
             raise RuntimeError(f"one_hot: Class values must be smaller than num_classes, got {hi} "
                                f"(num_classes={num_classes})")
     xp = _ns(tensor)
-    return Tensor._make((tensor.data[..., None] == xp.arange(n)).astype(np.int64))
+    return Tensor._make((tensor._data[..., None] == xp.arange(n)).astype(np.int64))
 
 
 def pad(input, pad, mode="constant", value=0.0):
@@ -226,7 +226,7 @@ def pad(input, pad, mode="constant", value=0.0):
         raise NotImplementedError("pad: only constant padding with pairs of sizes is supported")
     out = input
     for i in range(len(pad) // 2):
-        dim = input.data.ndim - 1 - i
+        dim = input._data.ndim - 1 - i
         lo, hi = pad[2 * i], pad[2 * i + 1]
         parts = []
         if lo:

@@ -14,8 +14,8 @@ class Parameter(Tensor):
     def __new__(cls, data=None, requires_grad=True):
         t = object.__new__(cls)
         arr = np.zeros(0, dtype=np.float32) if data is None else (
-            data.data if isinstance(data, Tensor) else _tensor(data).data)
-        t.data, t.grad, t._node, t._meta = arr, None, None, None
+            data._data if isinstance(data, Tensor) else _tensor(data)._data)
+        t._data, t.grad, t._node, t._meta = arr, None, None, None
         t._requires_grad = False
         if requires_grad:
             t.requires_grad_(True)
@@ -31,7 +31,7 @@ class Parameter(Tensor):
         raise TypeError("chainrule tensors are saved with chainrule.save (safetensors), not pickle")
 
     def __deepcopy__(self, memo):  # copy.deepcopy(model), as torch; no pickling involved
-        copied = memo[id(self)] = Parameter(self.data.copy(), self.requires_grad)
+        copied = memo[id(self)] = Parameter(self._data.copy(), self.requires_grad)
         return copied
 
 
@@ -217,7 +217,7 @@ class Module:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad.data[...] = 0
+                    p.grad._data[...] = 0
 
     # ---- state ---------------------------------------------------------------------------------
     def state_dict(self, destination=None, prefix="", keep_vars=False):
@@ -244,10 +244,10 @@ class Module:
             if k not in state_dict:
                 continue
             value = state_dict[k]
-            arr = value.data if isinstance(value, Tensor) else np.asarray(value)
-            if tuple(arr.shape) != tuple(target.data.shape):
+            arr = value._data if isinstance(value, Tensor) else np.asarray(value)
+            if tuple(arr.shape) != tuple(target._data.shape):
                 errors.append(f"size mismatch for {k}: copying a param with shape {list(arr.shape)} from "
-                              f"checkpoint, the shape in current model is {list(target.data.shape)}.")
+                              f"checkpoint, the shape in current model is {list(target._data.shape)}.")
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
@@ -258,8 +258,8 @@ class Module:
         for k, target in own.items():
             if k in state_dict:
                 value = state_dict[k]
-                arr = value.data if isinstance(value, Tensor) else np.asarray(value)
-                target.data[...] = to_device(arr, target.device) if hasattr(arr, "shape") else arr
+                arr = value._data if isinstance(value, Tensor) else np.asarray(value)
+                target._data[...] = to_device(arr, target.device) if hasattr(arr, "shape") else arr
         return _IncompatibleKeys(missing, unexpected)
 
     # ---- devices and dtypes -------------------------------------------------------------------
@@ -269,9 +269,9 @@ class Module:
             for store in (m._parameters, m._buffers):
                 for t in store.values():
                     if t is not None:
-                        t.data = fn(t.data)
+                        t._data = fn(t._data)
                         if t.grad is not None:
-                            t.grad.data = fn(t.grad.data)
+                            t.grad._data = fn(t.grad._data)
         return self
 
     def to(self, *args, **kwargs):

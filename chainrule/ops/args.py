@@ -100,13 +100,13 @@ def shape_args(shape):
 # ---- devices, broadcasting and dtypes --------------------------------------------------------
 
 def same_device(a, b, op):
-    if (type(a.data) is _ndarray) != (type(b.data) is _ndarray) or a.device != b.device:
+    if (type(a._data) is _ndarray) != (type(b._data) is _ndarray) or a.device != b.device:
         raise RuntimeError(f"{op}: Expected all tensors to be on the same device, but found at least two "
                            f"devices, {a.device} and {b.device}!")
 
 
 def broadcast_error(a, b, op):
-    sa, sb = tuple(np.shape(getattr(a, "data", a))), tuple(np.shape(getattr(b, "data", b)))
+    sa, sb = tuple(np.shape(getattr(a, "_data", a))), tuple(np.shape(getattr(b, "_data", b)))
     n = max(len(sa), len(sb))
     pa, pb = (1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb
     for i in range(n - 1, -1, -1):
@@ -118,27 +118,27 @@ def broadcast_error(a, b, op):
 
 def float_needed(t, op):
     """Elementwise float math on int/bool tensors promotes to the default float dtype."""
-    return t if t.data.dtype.kind == "f" else t.to(_dt.get_default_dtype())
+    return t if t._data.dtype.kind == "f" else t.to(_dt.get_default_dtype())
 
 
 def float_only(t, op):
     """softmax-like ops refuse integer/bool input (as torch) instead of promoting it."""
-    if t.data.dtype.kind != "f":
+    if t._data.dtype.kind != "f":
         raise NotImplementedError(f"{op}: not implemented for {t.dtype} tensors (pass dtype=chainrule.float32)")
     return t
 
 
 def no_bool_pair(a, b, op):
-    if a.data.dtype == np.bool_ and (isinstance(b, bool) or is_tensor(b) and b.data.dtype == np.bool_):
+    if a._data.dtype == np.bool_ and (isinstance(b, bool) or is_tensor(b) and b._data.dtype == np.bool_):
         raise NotImplementedError(f"{op}: not implemented for two bool operands")
 
 
 def is_float(x):
-    return x.data.dtype.kind == "f" if is_tensor(x) else isinstance(x, float)
+    return x._data.dtype.kind == "f" if is_tensor(x) else isinstance(x, float)
 
 
 def is_bool(x):
-    return x.data.dtype == np.bool_ if is_tensor(x) else isinstance(x, bool)
+    return x._data.dtype == np.bool_ if is_tensor(x) else isinstance(x, bool)
 
 
 def operand(x, op):
@@ -158,12 +158,12 @@ def operand(x, op):
 def promote(a, b, op):
     """Cast tensor operands to the torch result dtype; scalars stay Python numbers."""
     ta, tb = is_tensor(a), is_tensor(b)
-    res = _dt.result_type(a.data if ta else a, b.data if tb else b)
+    res = _dt.result_type(a._data if ta else a, b._data if tb else b)
     if ta and tb:
         same_device(a, b, op)
-    if ta and a.data.dtype != res.np:
+    if ta and a._data.dtype != res.np:
         a = a.to(res)
-    if tb and b.data.dtype != res.np:
+    if tb and b._data.dtype != res.np:
         b = b.to(res)
     return a, b
 
@@ -172,7 +172,7 @@ def leaf_array(data, dtype=None):
     """The array of a new leaf tensor copying ``data`` (nested lists, scalars, arrays or tensors):
     torch's dtype inference (Python floats -> the default float dtype), then ``dtype`` if given."""
     if is_tensor(data):
-        arr = data.data.copy()
+        arr = data._data.copy()
     elif hasattr(data, "__cuda_array_interface__"):
         arr = data.copy()
     else:
@@ -221,4 +221,4 @@ def _untensor(x):
 
 def on_device_of(array, t):
     """``array`` moved to tensor ``t``'s device when it is elsewhere."""
-    return array if type(t.data) is type(array) else to_device(array, t.device)
+    return array if type(t._data) is type(array) else to_device(array, t.device)

@@ -21,10 +21,10 @@ def binary(op, a, b, name):
     # fast path: float tensors of one dtype, or a float tensor and a Python number
     tensor = registry.Tensor
     if isinstance(a, tensor):
-        da = a.data.dtype
-        fast = da.kind == "f" and (type(b) in NUMBER or isinstance(b, tensor) and b.data.dtype is da)
+        da = a._data.dtype
+        fast = da.kind == "f" and (type(b) in NUMBER or isinstance(b, tensor) and b._data.dtype is da)
     else:
-        fast = type(a) in NUMBER and isinstance(b, tensor) and b.data.dtype.kind == "f"
+        fast = type(a) in NUMBER and isinstance(b, tensor) and b._data.dtype.kind == "f"
     if fast:
         try:
             return apply(op, a, b)
@@ -40,7 +40,7 @@ def _binary_promoting(op, a, b, name):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
                            "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
     if is_tensor(a) and is_tensor(b):
-        if a.data.dtype is not b.data.dtype:
+        if a._data.dtype is not b._data.dtype:
             a, b = promote(a, b, name)
     else:
         a, b = promote(operand(a, name), operand(b, name), name)
@@ -48,7 +48,7 @@ def _binary_promoting(op, a, b, name):
         f = _dt.get_default_dtype()
         a = a.to(f) if is_tensor(a) else float(a)
         b = b.to(f) if is_tensor(b) else float(b)
-    elif op is Pow and isinstance(b, int) and b < 0 and is_tensor(a) and a.data.dtype.kind in "iub":
+    elif op is Pow and isinstance(b, int) and b < 0 and is_tensor(a) and a._data.dtype.kind in "iub":
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     try:
         return apply(op, a, b)
@@ -159,9 +159,9 @@ def _pair_call(op, name):
         if not is_tensor(input) and not is_tensor(other):
             raise TypeError(f"{name}(): expected at least one Tensor argument")
         if not is_tensor(input):
-            input = registry.make(to_device(np.asarray(input, other.data.dtype), device_of(other.data)))
+            input = registry.make(to_device(np.asarray(input, other._data.dtype), device_of(other._data)))
         if not is_tensor(other):
-            other = registry.make(to_device(np.asarray(other, input.data.dtype), device_of(input.data)))
+            other = registry.make(to_device(np.asarray(other, input._data.dtype), device_of(input._data)))
         return binary(op, input, other, name)
     return staticmethod(call)
 
@@ -204,21 +204,21 @@ class Where(Op):
     def call(condition, input=None, other=None):
         """where(cond, a, b); where(cond) alone gives the indices of its true entries."""
         if input is None and other is None:
-            xp = registry.namespace(condition.data)
-            return tuple(registry.make(i.astype(np.int64)) for i in xp.nonzero(condition.data))
-        cond = condition.data if is_tensor(condition) else np.asarray(condition)
+            xp = registry.namespace(condition._data)
+            return tuple(registry.make(i.astype(np.int64)) for i in xp.nonzero(condition._data))
+        cond = condition._data if is_tensor(condition) else np.asarray(condition)
         if cond.dtype != np.bool_:
             raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
                                f"{_dt.from_numpy(cond.dtype)}")
         a, b = input, other
         if is_tensor(a) and is_tensor(b):
-            if a.data.dtype != b.data.dtype:
+            if a._data.dtype != b._data.dtype:
                 a, b = promote(a, b, "where")
         else:  # a number takes the tensor's dtype, or the promoted one if it is of a higher kind
             ref = a if is_tensor(a) else b
             if not is_tensor(ref):
                 ref = a = operand([a], "where").reshape(())
-            res = _dt.result_type(a.data if is_tensor(a) else a, b.data if is_tensor(b) else b)
+            res = _dt.result_type(a._data if is_tensor(a) else a, b._data if is_tensor(b) else b)
             a, b = (x.to(res) if is_tensor(x) else registry.make(to_device(np.asarray(x, res.np), ref.device))
                     for x in (a, b))
         try:
@@ -257,7 +257,7 @@ def _unary(name, rule, saves, forward, backward, check=float_needed):
 
 def _no_bool(error, message):
     def check(t, op):
-        if t.data.dtype == np.bool_:
+        if t._data.dtype == np.bool_:
             raise error(message)
         return t
     return check
@@ -321,8 +321,8 @@ class Clamp(Op):
         if is_tensor(lo) or is_tensor(hi):  # tensor bounds: promoted with the input, differentiable
             t, lo = promote(t, lo, "clamp") if lo is not None else (t, lo)
             t, hi = promote(t, hi, "clamp") if hi is not None else (t, hi)
-            lo = lo.to(t.dtype) if is_tensor(lo) and lo.data.dtype != t.data.dtype else lo
-        elif t.data.dtype.kind != "f" and any(isinstance(v, float) for v in (lo, hi)):
+            lo = lo.to(t.dtype) if is_tensor(lo) and lo._data.dtype != t._data.dtype else lo
+        elif t._data.dtype.kind != "f" and any(isinstance(v, float) for v in (lo, hi)):
             t = t.to(_dt.get_default_dtype())
         try:
             return apply(Clamp, t, lo, hi)

@@ -29,25 +29,25 @@ class Matmul(Op):
         if not is_tensor(a) or not is_tensor(b):
             raise TypeError(f"matmul(): argument 'other' must be Tensor, not "
                             f"{type(b if is_tensor(a) else a).__name__}")
-        if a.data.ndim == 0 or b.data.ndim == 0:
+        if a._data.ndim == 0 or b._data.ndim == 0:
             raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
-                               f"{a.data.ndim}D and {b.data.ndim}D")
-        if a.data.dtype is not b.data.dtype and a.data.dtype != b.data.dtype:
+                               f"{a._data.ndim}D and {b._data.ndim}D")
+        if a._data.dtype is not b._data.dtype and a._data.dtype != b._data.dtype:
             raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a.dtype} != {b.dtype}")
-        if a.data.dtype == np.bool_:
+        if a._data.dtype == np.bool_:
             raise NotImplementedError("matmul: not implemented for bool tensors")
-        ka = a.data.shape[-1]
-        kb = b.data.shape[-2] if b.data.ndim > 1 else b.data.shape[0]
+        ka = a._data.shape[-1]
+        kb = b._data.shape[-2] if b._data.ndim > 1 else b._data.shape[0]
         if ka != kb:
-            sa = list(a.data.shape) if a.data.ndim > 1 else [1] + list(a.data.shape)
-            sb = b.data.shape[-2:] if b.data.ndim > 1 else (kb, 1)
+            sa = list(a._data.shape) if a._data.ndim > 1 else [1] + list(a._data.shape)
+            sb = b._data.shape[-2:] if b._data.ndim > 1 else (kb, 1)
             raise RuntimeError(f"matmul: mat1 and mat2 shapes cannot be multiplied ({'x'.join(map(str, sa[-2:]))} "
-                               f"and {'x'.join(map(str, sb))}); shapes {list(a.data.shape)} and {list(b.data.shape)}")
+                               f"and {'x'.join(map(str, sb))}); shapes {list(a._data.shape)} and {list(b._data.shape)}")
         same_device(a, b, "matmul")
         try:
             return apply(Matmul, a, b)
         except ValueError:
-            raise RuntimeError(f"matmul: batch dimensions of {list(a.data.shape)} and {list(b.data.shape)} "
+            raise RuntimeError(f"matmul: batch dimensions of {list(a._data.shape)} and {list(b._data.shape)} "
                                "cannot be broadcast") from None
 
     @staticmethod
@@ -87,13 +87,13 @@ class Linear(Op):
 
     @staticmethod
     def call(input, weight, bias=None):
-        if input.data.ndim == 0 or input.data.shape[-1] != weight.data.shape[-1]:
-            rows = input.data.size // max(input.data.shape[-1], 1) if input.data.ndim else 1
+        if input._data.ndim == 0 or input._data.shape[-1] != weight._data.shape[-1]:
+            rows = input._data.size // max(input._data.shape[-1], 1) if input._data.ndim else 1
             raise RuntimeError(f"linear: mat1 and mat2 shapes cannot be multiplied ({rows}x"
-                               f"{input.data.shape[-1] if input.data.ndim else 0} and "
-                               f"{weight.data.shape[1]}x{weight.data.shape[0]}); input {list(input.shape)}, "
+                               f"{input._data.shape[-1] if input._data.ndim else 0} and "
+                               f"{weight._data.shape[1]}x{weight._data.shape[0]}); input {list(input.shape)}, "
                                f"weight {list(weight.shape)}")
-        if input.data.dtype != weight.data.dtype:
+        if input._data.dtype != weight._data.dtype:
             raise RuntimeError(f"linear: mat1 and mat2 must have the same dtype, but got {input.dtype} and "
                                f"{weight.dtype}")
         return apply(Linear, input, weight, bias) if bias is not None else apply(Linear, input, weight)

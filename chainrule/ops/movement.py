@@ -17,8 +17,8 @@ class Reshape(Op):
     """out = x viewed as ``shape``;  dx = g reshaped back"""
     @staticmethod
     def call(input, *shape):
-        shape = _infer_shape(shape_args(shape), input.data.size, input.data.shape, "reshape")
-        if shape == input.data.shape:
+        shape = _infer_shape(shape_args(shape), input._data.size, input._data.shape, "reshape")
+        if shape == input._data.shape:
             return input
         return as_view(apply(Reshape, input, shape=shape), input, Reshape, dict(shape=shape))
 
@@ -38,7 +38,7 @@ class Permute(Op):
     def call(input, *dims):
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
-        nd = input.data.ndim
+        nd = input._data.ndim
         if len(dims) != nd:
             raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not "
                                f"match the length of the desired ordering of dimensions i.e. input.dim() "
@@ -65,7 +65,7 @@ class Expand(Op):
     @staticmethod
     def call(input, *sizes):
         sizes = shape_args(sizes)
-        shp = input.data.shape
+        shp = input._data.shape
         if len(sizes) < len(shp):
             raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or "
                                f"equal to the number of dimensions in the tensor ({len(shp)})")
@@ -160,7 +160,7 @@ def as_view(out, input, op, params):
     """Record that ``out`` shares ``input``'s memory (a view): an in-place write through either must
     reach the other, values and history (``tensor.inplace.store``). Views know their root base and
     the path from it; the root keeps weak references to its live views. Only in grad mode."""
-    if not _grad_state.enabled or out is input or not namespace(out.data).may_share_memory(out.data, input.data):
+    if not _grad_state.enabled or out is input or not namespace(out._data).may_share_memory(out._data, input._data):
         return out
     meta = input._meta
     root, path = (meta and meta.get("view_of")) or (input, ())
@@ -204,29 +204,29 @@ class Cat(Op):
         for i, t in enumerate(tensors):
             if not is_tensor(t):
                 raise TypeError(f"cat(): expected a sequence of Tensors, but got {type(t).__name__}")
-            if t.data.ndim == 0:
+            if t._data.ndim == 0:
                 raise RuntimeError(f"cat(): zero-dimensional tensor (at position {i}) cannot be concatenated")
         # as torch, legacy empty 1-D tensors (shape (0,)) are skipped: they fix no dims, need not match
-        kept = [t for t in tensors if t.data.shape != (0,)]
+        kept = [t for t in tensors if t._data.shape != (0,)]
         ref = kept[0] if kept else tensors[0]
-        nd = ref.data.ndim
+        nd = ref._data.ndim
         d = _dim(dim, nd, "cat") if kept else 0
         res = ref.dtype
         for i, t in enumerate(tensors):
             res = _dt.promote(res, t.dtype)
-            if t.data.shape == (0,):
+            if t._data.shape == (0,):
                 continue
-            if t.data.ndim != nd:
-                raise RuntimeError(f"cat(): Tensors must have same number of dimensions: got {nd} and {t.data.ndim}")
+            if t._data.ndim != nd:
+                raise RuntimeError(f"cat(): Tensors must have same number of dimensions: got {nd} and {t._data.ndim}")
             for ax in range(nd):
-                if ax != d and t.data.shape[ax] != ref.data.shape[ax]:
+                if ax != d and t._data.shape[ax] != ref._data.shape[ax]:
                     raise RuntimeError(f"cat(): Sizes of tensors must match except in dimension {d}. Expected "
-                                       f"size {ref.data.shape[ax]} but got size {t.data.shape[ax]} for tensor "
+                                       f"size {ref._data.shape[ax]} but got size {t._data.shape[ax]} for tensor "
                                        f"number {i} in the list.")
             same_device(ref, t, "cat")
-        empty = ref.data.shape[:d] + (0,) + ref.data.shape[d + 1:]  # a skipped one joins as a 0-wide slice
-        tensors = [Reshape.call(t, empty) if t.data.shape == (0,) else t for t in tensors]
-        return apply(Cat, *[t if t.data.dtype == res.np else t.to(res) for t in tensors], axis=d)
+        empty = ref._data.shape[:d] + (0,) + ref._data.shape[d + 1:]  # a skipped one joins as a 0-wide slice
+        tensors = [Reshape.call(t, empty) if t._data.shape == (0,) else t for t in tensors]
+        return apply(Cat, *[t if t._data.dtype == res.np else t.to(res) for t in tensors], axis=d)
 
     @staticmethod
     def forward(ctx, xp, *arrays, axis):
@@ -250,7 +250,7 @@ class Repeat(Op):
     @staticmethod
     def call(input, *sizes):
         reps = size_args(sizes, "repeat")
-        if len(reps) < input.data.ndim:
+        if len(reps) < input._data.ndim:
             raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of "
                                "dimensions of tensor")
         return apply(Repeat, input, reps=reps)
@@ -302,10 +302,10 @@ def index_key(t, key):
     out = []
     basic = True
     dim = 0
-    nd = t.data.ndim
+    nd = t._data.ndim
     n_specified = sum(1 for k in key if k is not None and k is not Ellipsis
-                      and not (is_tensor(k) and k.data.dtype == np.bool_)) + sum(
-        k.data.ndim for k in key if is_tensor(k) and k.data.dtype == np.bool_)
+                      and not (is_tensor(k) and k._data.dtype == np.bool_)) + sum(
+        k._data.ndim for k in key if is_tensor(k) and k._data.dtype == np.bool_)
     if n_specified > nd:
         raise IndexError(f"index: too many indices for tensor of dimension {nd}")
     for k in key:
@@ -325,7 +325,7 @@ def index_key(t, key):
         if isinstance(k, bool):
             raise IndexError("index: indexing with a Python bool is not supported")
         if isinstance(k, (int, np.integer)):
-            size = t.data.shape[dim]
+            size = t._data.shape[dim]
             if not -size <= k < size:
                 raise IndexError(f"index {k} is out of bounds for dimension {dim} with size {size}")
             out.append(int(k))
@@ -333,7 +333,7 @@ def index_key(t, key):
             continue
         # advanced: Tensor, list, ndarray
         if is_tensor(k):
-            arr = k.data
+            arr = k._data
         else:
             arr = np.asarray(k)
             if arr.dtype == object or (arr.size == 0 and arr.dtype.kind == "f"):
@@ -342,12 +342,12 @@ def index_key(t, key):
             raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors (got {arr.dtype})")
         basic = False
         if arr.dtype == np.bool_:
-            if arr.shape != t.data.shape[dim:dim + arr.ndim]:
+            if arr.shape != t._data.shape[dim:dim + arr.ndim]:
                 raise IndexError(f"The shape of the mask {list(arr.shape)} at index {dim} does not match the "
-                                 f"shape of the indexed tensor {list(t.data.shape[dim:dim + arr.ndim])}")
+                                 f"shape of the indexed tensor {list(t._data.shape[dim:dim + arr.ndim])}")
             dim += arr.ndim
         else:
-            size = t.data.shape[dim]
+            size = t._data.shape[dim]
             if arr.size:
                 lo, hi = int(arr.min()), int(arr.max())
                 if lo < -size or hi >= size:

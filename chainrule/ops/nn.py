@@ -18,7 +18,7 @@ from .registry import Op, apply
 
 
 def check_float(x, op):
-    if check_tensor(x, op).data.dtype.kind != "f":
+    if check_tensor(x, op)._data.dtype.kind != "f":
         raise RuntimeError(f"{op}: expected a floating point input, got {x.dtype}")
 
 
@@ -135,17 +135,17 @@ def _pool_args(input, kernel_size, stride, padding, dilation, ceil_mode, op):
     """(kernel, stride, padding, dilation, out_hw, extra): ``extra`` is the padding past ``padding``
     that ceil_mode's last windows reach at the bottom/right (they take nothing from it)."""
     kernel, stride, padding, dilation = pool_args(op, kernel_size, stride, padding, dilation)
-    if input.data.ndim not in (3, 4) or 0 in input.data.shape[-3:]:
+    if input._data.ndim not in (3, 4) or 0 in input._data.shape[-3:]:
         raise RuntimeError(f"{op}: Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for "
                            f"input, got {list(input.shape)}")
     if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
         raise RuntimeError(f"{op}: pad should be at most half of effective kernel size, but got pad={padding}, "
                            f"kernel_size={kernel}")
-    hw = input.data.shape[-2:]
+    hw = input._data.shape[-2:]
     out_hw = tuple(_pool_out(*a, bool(ceil_mode)) for a in zip(hw, kernel, stride, padding, dilation))
     if out_hw[0] <= 0 or out_hw[1] <= 0:
         raise RuntimeError(f"{op}: Given input size: {list(input.shape[-3:])}. Calculated output size: "
-                           f"{[input.data.shape[-3], *out_hw]}. Output size is too small")
+                           f"{[input._data.shape[-3], *out_hw]}. Output size is too small")
     extra = tuple(max(0, (o - 1) * s + d * (k - 1) + 1 - n - 2 * p)
                   for o, s, d, k, n, p in zip(out_hw, stride, dilation, kernel, hw, padding))
     return kernel, stride, padding, dilation, out_hw, extra
@@ -153,7 +153,7 @@ def _pool_args(input, kernel_size, stride, padding, dilation, ceil_mode, op):
 
 def _batched(op, input, **params):
     """Pooling of a (C, H, W) input as a batch of one."""
-    if input.data.ndim == 3:
+    if input._data.ndim == 3:
         return apply(op, input.unsqueeze(0), **params).squeeze(0)
     return apply(op, input, **params)
 
@@ -250,17 +250,17 @@ class Conv2d(Op):
         stride, dilation = pair(stride, "stride"), pair(dilation, "dilation")
         if groups <= 0:
             raise RuntimeError(f"conv2d: non-positive groups is not supported (groups={groups})")
-        if weight.data.ndim == 4 and min(weight.data.shape[2:]) <= 0:
+        if weight._data.ndim == 4 and min(weight._data.shape[2:]) <= 0:
             raise RuntimeError(f"conv2d: kernel size should be greater than zero, but got kernel_height: "
-                               f"{weight.data.shape[2]} kernel_width: {weight.data.shape[3]}")
-        if input.data.ndim not in (3, 4):
+                               f"{weight._data.shape[2]} kernel_width: {weight._data.shape[3]}")
+        if input._data.ndim not in (3, 4):
             raise RuntimeError(f"conv2d: Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input "
                                f"of size: {list(input.shape)}")
-        unbatched = input.data.ndim == 3
+        unbatched = input._data.ndim == 3
         if unbatched:
             input = input.unsqueeze(0)
-        o, cg, kh, kw = weight.data.shape
-        n, c, h, w = input.data.shape
+        o, cg, kh, kw = weight._data.shape
+        n, c, h, w = input._data.shape
         if c != cg * groups:
             raise RuntimeError(f"conv2d: Given groups={groups}, weight of size {list(weight.shape)}, expected "
                                f"input{list(input.shape)} to have {cg * groups} channels, but got {c} channels "
@@ -284,7 +284,7 @@ class Conv2d(Op):
             raise RuntimeError(f"conv2d: Calculated padded input size per channel: ({hp} x {wp}). Kernel size: "
                                f"({dilation[0] * (kh - 1) + 1} x {dilation[1] * (kw - 1) + 1}). Kernel size can't "
                                "be greater than actual input size")
-        if input.data.dtype != weight.data.dtype:
+        if input._data.dtype != weight._data.dtype:
             raise RuntimeError(f"conv2d: Input type ({input.dtype}) and weight type ({weight.dtype}) should be the "
                                "same")
         out = apply(Conv2d, input, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups,
@@ -444,7 +444,7 @@ class AvgPool2d(Op):
         kernel, stride, padding, _, out_hw, extra = _pool_args(input, kernel_size, stride, padding, 1, ceil_mode,
                                                                "avg_pool2d")
         divisor = float(divisor_override) if divisor_override is not None else _divisors(
-            input.data.shape[-2:], kernel, stride, padding, out_hw, count_include_pad)
+            input._data.shape[-2:], kernel, stride, padding, out_hw, count_include_pad)
         return _batched(AvgPool2d, input, kernel=kernel, stride=stride, padding=padding, out_hw=out_hw,
                         extra=extra, divisor=divisor)
 
@@ -477,23 +477,23 @@ def class_targets(input, target, reduction, label_smoothing, op):
         raise ValueError(f"{op}: {reduction} is not a valid value for reduction")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    if target.data.dtype.kind not in "iu":
-        if target.data.dtype.kind == "f" and target.shape == input.shape:
+    if target._data.dtype.kind not in "iu":
+        if target._data.dtype.kind == "f" and target.shape == input.shape:
             raise NotImplementedError(f"{op}: class-probability targets are not supported; pass class indices")
         raise RuntimeError(f"{op}: expected target of integer (Long) dtype for class indices, got {target.dtype}")
-    if input.data.ndim == 1:
+    if input._data.ndim == 1:
         input = input.unsqueeze(0)
         target = target.reshape(1)
-    if input.data.ndim < 2:
-        raise ValueError(f"{op}: Expected input of at least 1 dimension, got {input.data.ndim}")
-    n, c = input.data.shape[:2]
-    expected = (n,) + input.data.shape[2:]
-    if target.data.shape != expected:
+    if input._data.ndim < 2:
+        raise ValueError(f"{op}: Expected input of at least 1 dimension, got {input._data.ndim}")
+    n, c = input._data.shape[:2]
+    expected = (n,) + input._data.shape[2:]
+    if target._data.shape != expected:
         raise ValueError(f"{op}: Expected target size {list(expected)}, got {list(target.shape)} "
                          f"(input size {list(input.shape)})")
-    if input.data.ndim > 2:  # (N, C, d1, ...) -> (N*d1*..., C)
-        input = input.permute((0,) + tuple(range(2, input.data.ndim)) + (1,)).reshape(-1, c)
-    return input, target.data.reshape(-1), c
+    if input._data.ndim > 2:  # (N, C, d1, ...) -> (N*d1*..., C)
+        input = input.permute((0,) + tuple(range(2, input._data.ndim)) + (1,)).reshape(-1, c)
+    return input, target._data.reshape(-1), c
 
 
 def coefficients(x, t, c, weight, ignore_index, label_smoothing, reduction, op):
@@ -502,14 +502,14 @@ def coefficients(x, t, c, weight, ignore_index, label_smoothing, reduction, op):
     the targets, and every class with label smoothing, of the rows not ignored: -inf or nan elsewhere
     adds nothing); whether it is a mean over no targets (torch: nan, zero gradients). Checks the
     targets against C."""
-    xp = namespace(x.data)
+    xp = namespace(x._data)
     valid = t != ignore_index
     tv = xp.where(valid, t, 0)
     if t.size and (int(tv.min()) < 0 or int(tv.max()) >= c):
         bad = int(tv.max()) if int(tv.max()) >= c else int(tv.min())
         raise IndexError(f"{op}: Target {bad} is out of bounds (number of classes: {c})")
-    m, dtype = t.shape[0], x.data.dtype
-    w = xp.ones(c, dtype=dtype) if weight is None else weight.data.astype(dtype, copy=False)
+    m, dtype = t.shape[0], x._data.dtype
+    w = xp.ones(c, dtype=dtype) if weight is None else weight._data.astype(dtype, copy=False)
     wt = w[tv] * valid
     coef = xp.zeros((m, c), dtype=dtype)
     coef[xp.arange(m), tv] = wt * (1 - label_smoothing)
@@ -538,7 +538,7 @@ def per_target(losses, input, target, reduction, empty=False):
     """A class-index loss's result from its per-target losses (the mean is in the coefficients; a
     mean over no targets is nan, its gradients zero, as torch)."""
     if reduction == "none":
-        return losses.reshape(target.shape if input.data.ndim > 1 else ())
+        return losses.reshape(target.shape if input._data.ndim > 1 else ())
     return losses.sum() + math.nan if empty else losses.sum()
 
 
@@ -552,7 +552,7 @@ class SoftmaxCrossEntropy(Op):
     @staticmethod
     def call(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
         x, t, c = class_targets(input, target, reduction, label_smoothing, "cross_entropy")
-        if weight is not None and weight.data.shape != (c,):
+        if weight is not None and weight._data.shape != (c,):
             raise RuntimeError(f"cross_entropy: weight tensor should be defined either for all {c} classes or no "
                                f"classes but got weight tensor of shape: {list(weight.shape)}")
         coef, present, empty = coefficients(x, t, c, weight, ignore_index, label_smoothing, reduction,
@@ -591,26 +591,26 @@ class BatchNorm(Op):
              batch_stats=None):
         """batch_norm but the running statistics' update: training appends (mean, biased var, M)
         of the batch to ``batch_stats`` (a list) for nn.functional.batch_norm to make it."""
-        if input.data.ndim < 2:
-            raise ValueError(f"batch_norm: expected at least 2D input (got {input.data.ndim}D input)")
-        c = input.data.shape[1]
+        if input._data.ndim < 2:
+            raise ValueError(f"batch_norm: expected at least 2D input (got {input._data.ndim}D input)")
+        c = input._data.shape[1]
         for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
                         ("running_var", running_var)):
-            if t is not None and t.data.shape != (c,):
-                raise RuntimeError(f"batch_norm: {name} should contain {c} elements not {t.data.size}")
-        if training and not input.data.size:  # torch: no statistics, zero gradients, no running update
-            xp = namespace(input.data)
-            return apply(BatchNorm, input, weight, bias, mean=xp.zeros(c, input.data.dtype),
-                         var=xp.ones(c, input.data.dtype), eps=eps, training=False)
+            if t is not None and t._data.shape != (c,):
+                raise RuntimeError(f"batch_norm: {name} should contain {c} elements not {t._data.size}")
+        if training and not input._data.size:  # torch: no statistics, zero gradients, no running update
+            xp = namespace(input._data)
+            return apply(BatchNorm, input, weight, bias, mean=xp.zeros(c, input._data.dtype),
+                         var=xp.ones(c, input._data.dtype), eps=eps, training=False)
         if training:
-            if input.data.size // c <= 1:
+            if input._data.size // c <= 1:
                 raise ValueError(f"Expected more than 1 value per channel when training, got input size "
                                  f"{list(input.shape)}")
             return apply(BatchNorm, input, weight, bias, mean=None, var=None, eps=eps, training=True,
                          batch_stats=batch_stats)
         if running_mean is None or running_var is None:
             raise RuntimeError("batch_norm: running_mean and running_var must be defined in evaluation mode")
-        return apply(BatchNorm, input, weight, bias, mean=running_mean.data, var=running_var.data, eps=eps,
+        return apply(BatchNorm, input, weight, bias, mean=running_mean._data, var=running_var._data, eps=eps,
                      training=False)
 
     @staticmethod
@@ -679,7 +679,7 @@ class BinaryCrossEntropy(Op):
     @staticmethod
     def call(input, target):
         same_shape(input, target, "binary_cross_entropy")
-        data = input.data
+        data = input._data
         if data.size and (float(data.min()) < 0 or float(data.max()) > 1 or bool(np.isnan(np.asarray(data.sum())))):
             raise RuntimeError(f"binary_cross_entropy: all elements of input should be between 0 and 1 (got values "
                                f"in [{float(data.min())}, {float(data.max())}])")

@@ -25,9 +25,9 @@ class Sum(Op):
     @staticmethod
     def call(input, dim=None, keepdim=False, dtype=None):
         t = input if dtype is None else input.to(dtype)
-        if t.data.dtype.kind in "biu":  # bool and integer sums are int64, as torch
+        if t._data.dtype.kind in "biu":  # bool and integer sums are int64, as torch
             t = t.to(_dt.int64)
-        return apply(Sum, t, axes=reduce_axes(dim, t.data.ndim, "sum"), keepdim=keepdim)
+        return apply(Sum, t, axes=reduce_axes(dim, t._data.ndim, "sum"), keepdim=keepdim)
 
     @staticmethod
     def forward(ctx, xp, x, axes=None, keepdim=False):
@@ -45,10 +45,10 @@ class Mean(Op):
     @staticmethod
     def call(input, dim=None, keepdim=False, dtype=None):
         t = input if dtype is None else input.to(dtype)
-        if t.data.dtype.kind != "f":
+        if t._data.dtype.kind != "f":
             raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
                                f"floating point or complex dtype. Got: {t.dtype}")
-        return apply(Mean, t, axes=reduce_axes(dim, t.data.ndim, "mean"), keepdim=keepdim)
+        return apply(Mean, t, axes=reduce_axes(dim, t._data.ndim, "mean"), keepdim=keepdim)
 
     @staticmethod
     def forward(ctx, xp, x, axes=None, keepdim=False):
@@ -69,10 +69,10 @@ class Prod(Op):
 
     @staticmethod
     def call(input, dim=None, keepdim=False):
-        t = input.to(_dt.int64) if input.data.dtype.kind in "biu" else input
+        t = input.to(_dt.int64) if input._data.dtype.kind in "biu" else input
         if dim is not None and not isinstance(dim, int):
             raise TypeError("prod(): argument 'dim' must be int")
-        return apply(Prod, t, axes=reduce_axes(dim, t.data.ndim, "prod"), keepdim=keepdim)
+        return apply(Prod, t, axes=reduce_axes(dim, t._data.ndim, "prod"), keepdim=keepdim)
 
     @staticmethod
     def forward(ctx, xp, x, axes=None, keepdim=False):
@@ -133,9 +133,9 @@ class Amin(Amax):
 def _extreme_call(op):
     """amax/amin(input, dim=(), keepdim=False): dim () or None reduces everything, as torch."""
     def call(input, dim=(), keepdim=False):
-        axes = reduce_axes(dim, input.data.ndim, op.pick)
-        if not input.data.size:
-            nonempty(input.data.shape, axes, op.pick)
+        axes = reduce_axes(dim, input._data.ndim, op.pick)
+        if not input._data.size:
+            nonempty(input._data.shape, axes, op.pick)
         return apply(op, input, axes=axes, keepdim=keepdim)
     return staticmethod(call)
 
@@ -175,7 +175,7 @@ class LogSumExp(Op):
     @staticmethod
     def call(input, dim, keepdim=False):
         t = float_needed(input, "logsumexp")
-        return apply(LogSumExp, t, axes=_dims(dim, t.data.ndim, "logsumexp"), keepdim=keepdim)
+        return apply(LogSumExp, t, axes=_dims(dim, t._data.ndim, "logsumexp"), keepdim=keepdim)
 
     @staticmethod
     def forward(ctx, xp, x, axes=None, keepdim=False):
@@ -199,7 +199,7 @@ def _along_dim(op, name):
     """softmax/log_softmax(input, dim, dtype=None): float input only, as torch."""
     def call(input, dim, dtype=None):
         t = float_only(input if dtype is None else input.to(dtype), name)
-        return apply(op, t, axis=_dim(dim, t.data.ndim, name))
+        return apply(op, t, axis=_dim(dim, t._data.ndim, name))
     return staticmethod(call)
 
 

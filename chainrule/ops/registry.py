@@ -91,7 +91,7 @@ def apply(op, *inputs, **params):
     xp = None
     for t in inputs:
         if isinstance(t, Tensor):
-            a = t.data
+            a = t._data
             arrays.append(a)
             if xp is None:
                 xp = NP if type(a) is _ndarray else namespace(a)

@@ -28,8 +28,8 @@ class Adagrad(Optimizer):
     def _update_group(self, group, params):
         for p in params:
             self._init_state(p, group)
-        adagrad([p.data for p in params], [p.grad.data for p in params],
-                [self.state[p]["sum"].data for p in params], [self._step_count(p) for p in params],
+        adagrad([p._data for p in params], [p.grad._data for p in params],
+                [self.state[p]["sum"]._data for p in params], [self._step_count(p) for p in params],
                 lr=group["lr"], weight_decay=group["weight_decay"], lr_decay=group["lr_decay"],
                 eps=group["eps"], maximize=group["maximize"])
 

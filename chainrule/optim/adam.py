@@ -20,7 +20,7 @@ class Adam(Optimizer):
         amsgrad = group["amsgrad"]
         beta1, beta2 = group["betas"]
         steps = [self._step_count(p) for p in params]
-        adam([p.data for p in params], [p.grad.data for p in params],
+        adam([p._data for p in params], [p.grad._data for p in params],
              [self._state_tensor(p, "exp_avg") for p in params],
              [self._state_tensor(p, "exp_avg_sq") for p in params],
              [self._state_tensor(p, "max_exp_avg_sq") for p in params] if amsgrad else None,

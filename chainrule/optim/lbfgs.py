@@ -40,23 +40,23 @@ class LBFGS(Optimizer):
         return self.param_groups[0]["params"]
 
     def _gather_flat_grad(self):
-        xp = namespace(self._params[0].data)
-        return xp.concatenate([xp.zeros(p.data.size, p.data.dtype) if p.grad is None else p.grad.data.reshape(-1)
+        xp = namespace(self._params[0]._data)
+        return xp.concatenate([xp.zeros(p._data.size, p._data.dtype) if p.grad is None else p.grad._data.reshape(-1)
                                for p in self._params])
 
     def _add_grad(self, t, d):
         """p += t * (p's slice of d), for every parameter."""
         offset = 0
         for p in self._params:
-            n = p.data.size
-            p.data += _times(d[offset:offset + n].reshape(p.data.shape), t)
-            note_write(p.data)
+            n = p._data.size
+            p._data += _times(d[offset:offset + n].reshape(p._data.shape), t)
+            note_write(p._data)
             offset += n
 
     def _set_param(self, arrays):
         for p, a in zip(self._params, arrays):
-            p.data[...] = a
-            note_write(p.data)
+            p._data[...] = a
+            note_write(p._data)
 
     def _evaluate(self, closure):
         with enable_grad():
@@ -135,7 +135,7 @@ class LBFGS(Optimizer):
             if group["line_search_fn"] is not None:
                 if group["line_search_fn"] != "strong_wolfe":
                     raise RuntimeError("only 'strong_wolfe' is supported")
-                x_init = [p.data.copy() for p in self._params]
+                x_init = [p._data.copy() for p in self._params]
                 loss, flat_grad, t, ls_func_evals = strong_wolfe(
                     lambda x, t_, d_: self._directional_evaluate(closure, x, t_, d_), x_init, t, d, loss, flat_grad,
                     gtd, max_ls=max_eval - current_evals)
@@ -288,5 +288,5 @@ def _unpack(value):
     if isinstance(value, list):
         return [_unpack(v) for v in value]
     if isinstance(value, Tensor):
-        return value.data if value.data.ndim else value.data[()]
+        return value._data if value._data.ndim else value._data[()]
     return value

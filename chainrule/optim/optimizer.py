@@ -99,7 +99,7 @@ class Optimizer:
                     else:  # zeroed in place, as torch (the same grad tensor, cut from any graph)
                         if p.grad.grad_fn is not None:
                             p.grad = p.grad.detach()
-                        p.grad.data[...] = 0
+                        p.grad._data[...] = 0
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns closure()'s loss."""
@@ -112,7 +112,7 @@ class Optimizer:
             if params:
                 self._update_group(group, params)
                 for p in params:  # graphs recorded before the step must not backward through it
-                    note_write(p.data)
+                    note_write(p._data)
         self._opt_called = True
         return loss
 
@@ -124,10 +124,10 @@ class Optimizer:
         st = self.state.setdefault(p, {})
         t = st.get(key)
         if t is None:
-            arr = p.data.copy()
+            arr = p._data.copy()
             arr[...] = fill
             t = st[key] = Tensor._make(arr)
-        return t.data
+        return t._data
 
     def _scalar_state(self, p, key, fill=0.0):
         """state[p][key] for a per-parameter scalar (the step count, NAdam's mu_product, ASGD's eta
@@ -137,7 +137,7 @@ class Optimizer:
         t = st.get(key)
         if t is None:
             t = st[key] = Tensor._make(np.array(fill, _scalar_dtype()))
-        return t.data
+        return t._data
 
     def _step_count(self, p):
         """state[p]['step'], incremented; returns the new count."""
@@ -148,7 +148,7 @@ class Optimizer:
     def _arrays(self, params, *keys):
         """The arrays an update function takes: the parameters', their gradients', then for each
         key the state tensors' (created as zeros on first use)."""
-        return ([p.data for p in params], [p.grad.data for p in params],
+        return ([p._data for p in params], [p.grad._data for p in params],
                 *([self._state_tensor(p, key) for p in params] for key in keys))
 
     @staticmethod
@@ -286,7 +286,7 @@ def _cast_state(p, key, value):
         return Tensor._make(np.array(float(value), _scalar_dtype()))
     if not isinstance(value, Tensor):
         return value
-    arr = to_device(value.data, Device.CPU if key == "step" else device_of(p.data))
-    if key != "step" and p.data.dtype.kind == "f":
-        arr = arr.astype(p.data.dtype)
-    return Tensor._make(arr.copy() if arr is value.data else arr)
+    arr = to_device(value._data, Device.CPU if key == "step" else device_of(p._data))
+    if key != "step" and p._data.dtype.kind == "f":
+        arr = arr.astype(p._data.dtype)
+    return Tensor._make(arr.copy() if arr is value._data else arr)

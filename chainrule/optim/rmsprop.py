@@ -19,7 +19,7 @@ class RMSprop(Optimizer):
         momentum, centered = group["momentum"], group["centered"]
         for p in params:
             self._step_count(p)
-        rmsprop([p.data for p in params], [p.grad.data for p in params],
+        rmsprop([p._data for p in params], [p.grad._data for p in params],
                 [self._state_tensor(p, "square_avg") for p in params],
                 [self._state_tensor(p, "grad_avg") for p in params] if centered else None,
                 [self._state_tensor(p, "momentum_buffer") for p in params] if momentum > 0 else None,

@@ -21,8 +21,8 @@ class SGD(Optimizer):
     def _update_group(self, group, params):
         momentum = group["momentum"]
         bufs = [self.state.get(p, {}).get("momentum_buffer") for p in params] if momentum != 0 else None
-        arrays = None if bufs is None else [b if b is None else b.data for b in bufs]
-        sgd([p.data for p in params], [p.grad.data for p in params], arrays, lr=group["lr"],
+        arrays = None if bufs is None else [b if b is None else b._data for b in bufs]
+        sgd([p._data for p in params], [p.grad._data for p in params], arrays, lr=group["lr"],
             momentum=momentum, dampening=group["dampening"], weight_decay=group["weight_decay"],
             nesterov=group["nesterov"], maximize=group["maximize"])
         if momentum != 0:

@@ -19,10 +19,10 @@ def to(input, *args, **kwargs):
         out = apply(ToDevice, out, device=dev)
     if dtype is not None:
         dtype = _dt.to_dtype(dtype)
-        if dtype.np != out.data.dtype:
+        if dtype.np != out._data.dtype:
             out = apply(Cast, out, dtype=dtype.np)
             if not dtype.is_floating_point:  # integer/bool results carry no gradient
-                out = Tensor._make(out.data)
+                out = Tensor._make(out._data)
     if copy and out is input:
         out = Clone.call(input)
     return out
@@ -60,36 +60,36 @@ def contiguous(input):
 # ---- out of chainrule ------------------------------------------------------------------------------
 
 def numpy(input, force=False):
-    if type(input.data) is not _ndarray:
+    if type(input._data) is not _ndarray:
         if force:
-            return to_device(input.data, Device.CPU)
+            return to_device(input._data, Device.CPU)
         raise TypeError(f"can't convert {input.device} device type tensor to numpy. Use "
                         "Tensor.cpu() to copy the tensor to host memory first.")
     if input._requires_grad and not force:
         raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                            "tensor.detach().numpy() instead.")
-    return input.data
+    return input._data
 
 
 def as_array(input, dtype=None, copy=None):  # __array__
-    a = to_device(input.data, Device.CPU)
+    a = to_device(input._data, Device.CPU)
     return a if dtype is None else a.astype(dtype)
 
 
 def item(input):
-    if input.data.size != 1:
-        raise RuntimeError(f"a Tensor with {input.data.size} elements cannot be converted to Scalar")
-    return input.data.reshape(()).item() if type(input.data) is _ndarray else input.data.item()
+    if input._data.size != 1:
+        raise RuntimeError(f"a Tensor with {input._data.size} elements cannot be converted to Scalar")
+    return input._data.reshape(()).item() if type(input._data) is _ndarray else input._data.item()
 
 
 def tolist(input):
-    return to_device(input.data, Device.CPU).tolist()
+    return to_device(input._data, Device.CPU).tolist()
 
 
 def _scalar(input):
-    if input.data.size != 1:
+    if input._data.size != 1:
         raise ValueError("only one element tensors can be converted to Python scalars "
-                         f"(got shape {list(input.data.shape)})")
+                         f"(got shape {list(input._data.shape)})")
     return item(input)
 
 
@@ -102,12 +102,12 @@ def to_int(input):  # int(t)
 
 
 def to_index(input):  # operator.index(t): an integer tensor of one element
-    if input.data.dtype.kind not in "iub" or input.data.size != 1:
+    if input._data.dtype.kind not in "iub" or input._data.size != 1:
         raise TypeError("only integer tensors of a single element can be converted to an index")
     return int(item(input))
 
 
 def to_bool(input):  # bool(t), `if t:`
-    if input.data.size != 1:
+    if input._data.size != 1:
         raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
     return bool(item(input))

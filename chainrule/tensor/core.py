@@ -32,14 +32,14 @@ class Size(tuple):
 
 
 class Tensor:
-    """data: the array; grad: the accumulated gradient (a Tensor) or None; _requires_grad;
+    """_data: the array; grad: the accumulated gradient (a Tensor) or None; _requires_grad;
     _node: the graph node that produced it (None for a leaf); _meta: rarely used extras (hooks,
     name, retains_grad), None otherwise."""
-    __slots__ = ("data", "grad", "_requires_grad", "_node", "_meta", "__weakref__")
+    __slots__ = ("_data", "grad", "_requires_grad", "_node", "_meta", "__weakref__")
     __array_ufunc__ = None  # make numpy defer to our reflected operators
 
     def __init__(self, data, requires_grad=False):
-        self.data, self.grad, self._requires_grad, self._node, self._meta = leaf_array(data), None, False, None, None
+        self._data, self.grad, self._requires_grad, self._node, self._meta = leaf_array(data), None, False, None, None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -47,7 +47,7 @@ class Tensor:
     def _make(data, node=None):
         """Wrap an array without copying; ``node`` is the graph node that produced it."""
         t = _new(Tensor)
-        t.data = data
+        t._data = data
         t.grad = None
         t._requires_grad = node is not None
         t._node = node
@@ -57,54 +57,54 @@ class Tensor:
     # ---- storage, dtype, device ----------------------------------------------------------------
     @property
     def shape(self):
-        return Size(self.data.shape)
+        return Size(self._data.shape)
 
     @property
     def dtype(self):
-        return _dt.from_numpy(self.data.dtype)
+        return _dt.from_numpy(self._data.dtype)
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     def dim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     def size(self, dim=None):
         if dim is None:
-            return Size(self.data.shape)
-        return self.data.shape[_dim(dim, self.data.ndim, "size")]
+            return Size(self._data.shape)
+        return self._data.shape[_dim(dim, self._data.ndim, "size")]
 
     def numel(self):
-        return int(self.data.size)
+        return int(self._data.size)
 
     nelement = numel
 
     def element_size(self):
-        return self.data.itemsize
+        return self._data.itemsize
 
     def is_floating_point(self):
-        return self.data.dtype.kind == "f"
+        return self._data.dtype.kind == "f"
 
     @property
     def device(self):
-        return device_of(self.data)
+        return device_of(self._data)
 
     @property
     def is_cuda(self):
-        return type(self.data) is not _ndarray
+        return type(self._data) is not _ndarray
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     __hash__ = object.__hash__
 
     def __reduce_ex__(self, protocol):
         """copy.deepcopy and in-process pickling (DataLoader workers): a leaf with the data, the
         requires_grad flag and the gradient; no history, no view links."""
-        return _rebuild, (self.data, self._requires_grad, self.grad)
+        return _rebuild, (self._data, self._requires_grad, self.grad)
 
     # ---- autograd fields ---------------------------------------------------------------------
     @property
@@ -120,7 +120,7 @@ class Tensor:
             raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want "
                                "to use a computed variable in a subgraph that doesn't require "
                                "differentiation use var_no_grad = var.detach().")
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and self._data.dtype.kind != "f":
             raise RuntimeError(f"only Tensors of floating point dtype can require gradients "
                                f"(got {self.dtype})")
         if self._node is None:
@@ -149,7 +149,19 @@ class Tensor:
         self._meta[key] = value
 
     def detach(self):
-        return Tensor._make(self.data)
+        return Tensor._make(self._data)
+
+    @property
+    def data(self):
+        """As torch: a Tensor sharing this one's memory, with no history, so writes through it
+        (``p.data.add_(..)``) change the values without autograd seeing them."""
+        return Tensor._make(self._data)
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
+        self._data = value._data
 
     def detach_(self):
         if self._node is not None and self._meta and self._meta.get("view_of"):
@@ -198,7 +210,7 @@ class Tensor:
 
     # ---- repr --------------------------------------------------------------------------------
     def __repr__(self):
-        data = to_device(self.data, Device.CPU)
+        data = to_device(self._data, Device.CPU)
         kind = data.dtype.kind
         opts = dict(separator=", ", prefix="tensor(", threshold=1000, edgeitems=3)
         if kind == "f":
@@ -214,7 +226,7 @@ class Tensor:
         body = np.array2string(data, **opts) if data.ndim else (
             repr(data.item()) if kind != "f" else np.array2string(data, **{k: v for k, v in opts.items() if k != "prefix"}))
         extras = []
-        if type(self.data) is not _ndarray:
+        if type(self._data) is not _ndarray:
             extras.append(f"device='{self.device}'")
         if data.size == 0 and data.ndim != 1:
             extras.append(f"size={tuple(data.shape)}")
@@ -229,7 +241,7 @@ class Tensor:
     __str__ = __repr__
 
     def __format__(self, spec):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             return format(self.item(), spec)
         return repr(self)
 
@@ -243,20 +255,20 @@ def _rebuild(data, requires_grad, grad):
 def root_grad(t, gradient, create_graph):
     """The gradient backward starts from at ``t``: ones for a scalar, else ``gradient`` checked."""
     if gradient is None:
-        if t.data.size != 1:
+        if t._data.size != 1:
             raise RuntimeError(f"grad can be implicitly created only for scalar outputs (got shape "
-                               f"{list(t.data.shape)})")
-        g = namespace(t.data).empty(t.data.shape, t.data.dtype)
+                               f"{list(t._data.shape)})")
+        g = namespace(t._data).empty(t._data.shape, t._data.dtype)
         g.fill(1)
         return Tensor._make(g) if create_graph else g
     if not isinstance(gradient, Tensor):
         gradient = Tensor._make(leaf_array(gradient, dtype=t.dtype))
-    if gradient.data.shape != t.data.shape:
-        raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {list(gradient.data.shape)} "
-                           f"and output[0] has a shape of {list(t.data.shape)}.")
+    if gradient._data.shape != t._data.shape:
+        raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {list(gradient._data.shape)} "
+                           f"and output[0] has a shape of {list(t._data.shape)}.")
     if create_graph:
         return gradient
-    return gradient.data.astype(t.data.dtype, copy=True)
+    return gradient._data.astype(t._data.dtype, copy=True)
 
 
 class _RetainGrad:
@@ -270,7 +282,7 @@ class _RetainGrad:
         t = self.ref()
         if t is not None:
             if t.grad is None:
-                t.grad = g if g._node is not None else Tensor._make(g.data.copy())
+                t.grad = g if g._node is not None else Tensor._make(g._data.copy())
             else:
                 t.grad = t.grad + g
         return None

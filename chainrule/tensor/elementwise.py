@@ -8,7 +8,7 @@ from ..ops.elementwise import Div, Maximum, Minimum, Mul, Pow, Where, sign_of
 
 
 def _on_arrays(a, b, method, promoted=False):
-    """a.data <method> b's array (or number): bool comparisons and logical ops, no graph."""
+    """a._data <method> b's array (or number): bool comparisons and logical ops, no graph."""
     name = method.strip("_")
     b = operand(b, name)
     if is_tensor(b):
@@ -16,7 +16,7 @@ def _on_arrays(a, b, method, promoted=False):
     if promoted:  # the arithmetic ones compute in the promoted dtype
         a, b = promote(a, b, name)
     try:
-        return plain(getattr(a.data, method)(b.data if is_tensor(b) else b))
+        return plain(getattr(a._data, method)(b._data if is_tensor(b) else b))
     except ValueError:
         raise broadcast_error(a, b, name) from None
 
@@ -46,8 +46,8 @@ def _logical(method):
         if not is_tensor(input):  # reflected (2 & t): the op commutes
             input, other = other, input
         b = operand(other, method.strip("_"))
-        bd = b.data if is_tensor(b) else b
-        if input.data.dtype.kind == "f" or getattr(bd, "dtype", np.dtype(int)).kind == "f" or isinstance(bd, float):
+        bd = b._data if is_tensor(b) else b
+        if input._data.dtype.kind == "f" or getattr(bd, "dtype", np.dtype(int)).kind == "f" or isinstance(bd, float):
             raise RuntimeError(f"\"{method.strip('_')}\" not implemented for floating point tensors")
         return _on_arrays(input, b, method)
     logical.__name__ = method.strip("_")
@@ -58,47 +58,47 @@ bitwise_and, bitwise_or, bitwise_xor = (_logical(m) for m in ("__and__", "__or__
 
 
 def bitwise_not(input):
-    if input.data.dtype.kind not in "iub":
+    if input._data.dtype.kind not in "iub":
         raise TypeError(f"~ (bitwise_not) is only supported for integer and bool tensors, got {input.dtype}")
-    return plain(~input.data)
+    return plain(~input._data)
 
 
 def logical_not(input):
-    return plain(namespace(input.data).logical_not(input.data))
+    return plain(namespace(input._data).logical_not(input._data))
 
 
 def isnan(input):
-    return plain(namespace(input.data).isnan(input.data))
+    return plain(namespace(input._data).isnan(input._data))
 
 
 def isfinite(input):
-    return plain(namespace(input.data).isfinite(input.data))
+    return plain(namespace(input._data).isfinite(input._data))
 
 
 def sign(input):
     """-1, 0 or 1 (0 at nan, as torch). Differentiable with gradient 0, as in torch: recorded as
     where(True, sign, input), so the output requires grad where the input does."""
-    if input.data.dtype == np.bool_:  # NumPy has no bool sign loop; sign(b) is b
-        return plain(input.data.copy())
-    xp = namespace(input.data)
-    out = plain(sign_of(xp, input.data))
+    if input._data.dtype == np.bool_:  # NumPy has no bool sign loop; sign(b) is b
+        return plain(input._data.copy())
+    xp = namespace(input._data)
+    out = plain(sign_of(xp, input._data))
     if not input.requires_grad:
         return out
-    return Where.call(plain(xp.ones(out.data.shape, dtype=bool)), out, input)
+    return Where.call(plain(xp.ones(out._data.shape, dtype=bool)), out, input)
 
 
 def equal(input, other):
-    return input.shape == other.shape and bool((input.data == other.data).all())
+    return input.shape == other.shape and bool((input._data == other._data).all())
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    return bool(namespace(input.data).allclose(input.data, other.data, rtol, atol, equal_nan))
+    return bool(namespace(input._data).allclose(input._data, other._data, rtol, atol, equal_nan))
 
 
 # ---- compositions --------------------------------------------------------------------------------
 
 def square(input):
-    return Mul.call(input, input) if input.data.dtype != np.bool_ else Pow.call(input, 2)  # bool**2 is int64
+    return Mul.call(input, input) if input._data.dtype != np.bool_ else Pow.call(input, 2)  # bool**2 is int64
 
 
 def reciprocal(input):
@@ -118,12 +118,12 @@ def clamp_max(input, max):
 
 
 def masked_fill(input, mask, value):
-    if not is_tensor(mask) or mask.data.dtype != np.bool_:
+    if not is_tensor(mask) or mask._data.dtype != np.bool_:
         raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype "
                            f"{getattr(mask, 'dtype', type(mask).__name__)}")
-    if is_tensor(value) and value.data.ndim:
+    if is_tensor(value) and value._data.ndim:
         raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, but got tensor with "
-                           f"{value.data.ndim} dimension(s)")
+                           f"{value._data.ndim} dimension(s)")
     return Where.call(mask, value.to(input.dtype) if is_tensor(value) else value, input).to(input.dtype)
 
 

@@ -33,13 +33,13 @@ def _view_of(t):
 def store(t, result, op):
     """Write ``result`` (a Tensor computed out of place, of t's shape) into ``t``."""
     check_inplace(t, op)
-    if result.data.dtype != t.data.dtype and not np.can_cast(result.data.dtype, t.data.dtype, "same_kind"):
+    if result._data.dtype != t._data.dtype and not np.can_cast(result._data.dtype, t._data.dtype, "same_kind"):
         raise RuntimeError(f"{op}: result type {result.dtype.name.capitalize()} can't be cast to the "
                            f"desired output type {t.dtype.name.capitalize()}")
-    if result.data.shape != t.data.shape:
-        raise RuntimeError(f"{op}: output with shape {list(t.data.shape)} doesn't match the "
-                           f"broadcast shape {list(result.data.shape)}")
-    if not getattr(t.data.flags, "writeable", True):
+    if result._data.shape != t._data.shape:
+        raise RuntimeError(f"{op}: output with shape {list(t._data.shape)} doesn't match the "
+                           f"broadcast shape {list(result._data.shape)}")
+    if not getattr(t._data.flags, "writeable", True):
         raise RuntimeError(f"{op}: unsupported operation: more than one element of the written-to tensor "
                            "refers to a single memory location (an expand()ed view). Please clone() the "
                            "tensor before performing the operation.")
@@ -55,18 +55,18 @@ def store(t, result, op):
                                "not allow the output views to be modified inplace. You should replace the "
                                "inplace operation by an out-of-place one.")
         if result._node is None:  # a constant written over a value with a history: gradient 0 there
-            result = apply(Where, plain(namespace(t.data).zeros(t.data.shape, dtype=bool)), t, result)
-        if result.data.dtype != t.data.dtype:
+            result = apply(Where, plain(namespace(t._data).zeros(t._data.shape, dtype=bool)), t, result)
+        if result._data.dtype != t._data.dtype:
             result = result.to(t.dtype)
-        _own_saved_inputs(result._node, root.data)
+        _own_saved_inputs(result._node, root._data)
         new = result if view is None else apply(IndexPut, root, result, path=view[1])
-        namespace(root.data).copyto(root.data, new.data, casting="unsafe")
-        note_write(root.data)
+        namespace(root._data).copyto(root._data, new._data, casting="unsafe")
+        note_write(root._data)
         root._node, root._requires_grad = new._node, True
         _rederive_views(root)
         return t
-    namespace(t.data).copyto(t.data, result.data, casting="unsafe")
-    note_write(t.data)
+    namespace(t._data).copyto(t._data, result._data, casting="unsafe")
+    note_write(t._data)
     return t
 
 
@@ -96,8 +96,8 @@ def inplace_variant(function, name):
 
 def _constant(t, value):
     """A tensor of t's shape, dtype and device holding ``value`` (an array or a number)."""
-    xp = namespace(t.data)
-    out = xp.empty(t.data.shape, dtype=t.data.dtype)
+    xp = namespace(t._data)
+    out = xp.empty(t._data.shape, dtype=t._data.dtype)
     out[...] = value
     return plain(out)
 
@@ -113,24 +113,24 @@ def fill_(input, value):
 
 
 def uniform_(input, a=0.0, b=1.0):
-    values = _random.uniform_array(input.data.shape, a, b, input.data.dtype, input.device)
+    values = _random.uniform_array(input._data.shape, a, b, input._data.dtype, input.device)
     return store(input, plain(values), "uniform_")
 
 
 def normal_(input, mean=0.0, std=1.0):
-    values = _random.normal_array(input.data.shape, mean, std, input.data.dtype, input.device)
+    values = _random.normal_array(input._data.shape, mean, std, input._data.dtype, input.device)
     return store(input, plain(values), "normal_")
 
 
 def copy_(input, src):
-    src_data = src.data if is_tensor(src) else np.asarray(src)
+    src_data = src._data if is_tensor(src) else np.asarray(src)
     try:
-        b = np.broadcast_shapes(np.shape(src_data), input.data.shape)
+        b = np.broadcast_shapes(np.shape(src_data), input._data.shape)
     except ValueError:
         b = None
-    if b != input.data.shape:
+    if b != input._data.shape:
         raise RuntimeError(f"copy_: the size of src {list(np.shape(src_data))} does not broadcast to "
-                           f"self {list(input.data.shape)}")
+                           f"self {list(input._data.shape)}")
     if is_tensor(src) and src._requires_grad and _grad_state.enabled:
         value = src.to(input.device).to(input.dtype)
         return store(input, value.expand(input.shape) if value.shape != input.shape else value, "copy_")
@@ -145,18 +145,18 @@ def setitem(input, key, value):
     path = index_path(torch_order(key, basic), basic)
     if is_tensor(value):
         same_device(input, value, "index_put_")
-    v = value.data if is_tensor(value) else value
+    v = value._data if is_tensor(value) else value
     try:
         if _grad_state.enabled and (input._requires_grad or _view_of(input) is not None
                                     or is_tensor(value) and value._requires_grad):
             if not is_tensor(value):
                 value = plain(leaf_array(value, dtype=input.dtype))
-            elif value.data.dtype != input.data.dtype:
+            elif value._data.dtype != input._data.dtype:
                 value = value.to(input.dtype)
             store(input, apply(IndexPut, input, value, path=path), "index_put_")
         else:
-            put_along(input.data, path, v)
-            note_write(input.data)
+            put_along(input._data, path, v)
+            note_write(input._data)
     except ValueError:
         raise RuntimeError(f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be "
-                           f"broadcast to indexing result of shape {list(input.data[key].shape)}") from None
+                           f"broadcast to indexing result of shape {list(input._data[key].shape)}") from None

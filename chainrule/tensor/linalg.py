@@ -3,21 +3,21 @@ from ..ops.linalg import Matmul
 
 
 def mm(input, mat2):
-    if input.data.ndim != 2 or mat2.data.ndim != 2:
-        raise RuntimeError(f"mm: self must be a matrix (got {input.data.ndim}-D and {mat2.data.ndim}-D)")
+    if input._data.ndim != 2 or mat2._data.ndim != 2:
+        raise RuntimeError(f"mm: self must be a matrix (got {input._data.ndim}-D and {mat2._data.ndim}-D)")
     return Matmul.call(input, mat2)
 
 
 def bmm(input, mat2):
-    if input.data.ndim != 3 or mat2.data.ndim != 3:
-        raise RuntimeError(f"bmm: batch1 must be a 3D tensor (got {input.data.ndim}-D and {mat2.data.ndim}-D)")
-    if input.data.shape[0] != mat2.data.shape[0]:
+    if input._data.ndim != 3 or mat2._data.ndim != 3:
+        raise RuntimeError(f"bmm: batch1 must be a 3D tensor (got {input._data.ndim}-D and {mat2._data.ndim}-D)")
+    if input._data.shape[0] != mat2._data.shape[0]:
         raise RuntimeError(f"bmm: batch1 and batch2 must have same number of batches, got "
-                           f"{input.data.shape[0]} and {mat2.data.shape[0]}")
+                           f"{input._data.shape[0]} and {mat2._data.shape[0]}")
     return Matmul.call(input, mat2)
 
 
 def dot(input, other):
-    if input.data.ndim != 1 or other.data.ndim != 1:
-        raise RuntimeError(f"1D tensors expected, but got {input.data.ndim}D and {other.data.ndim}D tensors")
+    if input._data.ndim != 1 or other._data.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors")
     return Matmul.call(input, other)

@@ -18,38 +18,38 @@ def reshape_as(input, other):
 
 
 def flatten(input, start_dim=0, end_dim=-1):
-    nd = input.data.ndim
+    nd = input._data.ndim
     if nd == 0:
         return Reshape.call(input, 1)
     s, e = _dim(start_dim, nd, "flatten"), _dim(end_dim, nd, "flatten")
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
-    shp = input.data.shape
+    shp = input._data.shape
     return Reshape.call(input, shp[:s] + (math.prod(shp[s:e + 1]),) + shp[e + 1:])  # not -1: size 0 too
 
 
 def unflatten(input, dim, sizes):
-    d = _dim(dim, input.data.ndim, "unflatten")
-    shp = input.data.shape
+    d = _dim(dim, input._data.ndim, "unflatten")
+    shp = input._data.shape
     return Reshape.call(input, shp[:d] + tuple(sizes) + shp[d + 1:])
 
 
 def squeeze(input, dim=None):
-    shp = input.data.shape
+    shp = input._data.shape
     if dim is None:
         return Reshape.call(input, tuple(n for n in shp if n != 1))
-    axes = _dims(dim, input.data.ndim, "squeeze")
+    axes = _dims(dim, input._data.ndim, "squeeze")
     return Reshape.call(input, tuple(n for i, n in enumerate(shp) if not (i in axes and n == 1)))
 
 
 def unsqueeze(input, dim):
-    d = _dim(dim, input.data.ndim + 1, "unsqueeze")
-    shp = input.data.shape
+    d = _dim(dim, input._data.ndim + 1, "unsqueeze")
+    shp = input._data.shape
     return Reshape.call(input, shp[:d] + (1,) + shp[d:])
 
 
 def transpose(input, dim0, dim1):
-    nd = input.data.ndim
+    nd = input._data.ndim
     a, b = _dim(dim0, nd, "transpose"), _dim(dim1, nd, "transpose")
     if a == b:
         return input
@@ -59,13 +59,13 @@ def transpose(input, dim0, dim1):
 
 
 def t(input):
-    if input.data.ndim > 2:
-        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.data.ndim}D")
-    return transpose(input, 0, 1) if input.data.ndim == 2 else input
+    if input._data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D")
+    return transpose(input, 0, 1) if input._data.ndim == 2 else input
 
 
 def reversed_dims(input):  # .T
-    return Permute.call(input, tuple(range(input.data.ndim - 1, -1, -1)))
+    return Permute.call(input, tuple(range(input._data.ndim - 1, -1, -1)))
 
 
 def matrix_transpose(input):  # .mT
@@ -73,8 +73,8 @@ def matrix_transpose(input):  # .mT
 
 
 def narrow(input, dim, start, length):
-    d = _dim(dim, input.data.ndim, "narrow")
-    n = input.data.shape[d]
+    d = _dim(dim, input._data.ndim, "narrow")
+    n = input._data.shape[d]
     start = start + n if start < 0 else start
     if not 0 <= start <= n or length < 0 or start + length > n:
         raise IndexError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({n}) of dim {d}")
@@ -86,8 +86,8 @@ def expand_as(input, other):
 
 
 def split(input, split_size_or_sections, dim=0):
-    d = _dim(dim, input.data.ndim, "split")
-    n = input.data.shape[d]
+    d = _dim(dim, input._data.ndim, "split")
+    n = input._data.shape[d]
     if isinstance(split_size_or_sections, int):
         if split_size_or_sections <= 0 and n:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
@@ -109,16 +109,16 @@ def split(input, split_size_or_sections, dim=0):
 def chunk(input, chunks, dim=0):
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    n = input.data.shape[_dim(dim, input.data.ndim, "chunk")]
+    n = input._data.shape[_dim(dim, input._data.ndim, "chunk")]
     if n == 0:  # as torch: ``chunks`` empty chunks
         return split(input, [0] * chunks, dim)
     return split(input, -(-n // chunks), dim)
 
 
 def unbind(input, dim=0):
-    d = _dim(dim, input.data.ndim, "unbind")
+    d = _dim(dim, input._data.ndim, "unbind")
     lead = (slice(None),) * d
-    return _multiple_views([Index.call(input, lead + (i,)) for i in range(input.data.shape[d])], "Unbind")
+    return _multiple_views([Index.call(input, lead + (i,)) for i in range(input._data.shape[d])], "Unbind")
 
 
 def _multiple_views(outputs, function):
@@ -130,7 +130,7 @@ def _multiple_views(outputs, function):
 
 
 def iterate(input):  # iter(t)
-    if input.data.ndim == 0:
+    if input._data.ndim == 0:
         raise TypeError("iteration over a 0-d tensor")
     return iter(unbind(input, 0))
 

@@ -31,17 +31,17 @@ def _spread(input, dim, unbiased, keepdim, correction, op):
     it (or its sqrt, the std) back to, or None. In float32 (and half) the squares overflow above
     |x - mean| ~ 1e19 (and vanish below ~1e-19) where the variance or std does not: torch sums them
     in float64, so where the result is not finite or is tiny they are summed again in float64."""
-    if input.data.dtype.kind != "f":
+    if input._data.dtype.kind != "f":
         raise RuntimeError(f"{op}(): input dtype should be floating point, got {input.dtype}")
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
-    axes = reduce_axes(dim, input.data.ndim, op)
-    n = input.data.size if axes is None else int(np.prod([input.data.shape[a] for a in axes]))
+    axes = reduce_axes(dim, input._data.ndim, op)
+    n = input._data.size if axes is None else int(np.prod([input._data.shape[a] for a in axes]))
     centered = input - input.mean(dim=axes, keepdim=True)
     with np.errstate(over="ignore", under="ignore"):  # redone below
         out = (centered * centered).sum(dim=axes, keepdim=keepdim) / max(n - correction, 0)
-    info = np.finfo(input.data.dtype)
-    if info.bits < 64 and not bool(((out.data >= info.tiny / info.eps) & (out.data <= info.max)).all()):
+    info = np.finfo(input._data.dtype)
+    if info.bits < 64 and not bool(((out._data >= info.tiny / info.eps) & (out._data <= info.max)).all()):
         wide = centered.double()
         return (wide * wide).sum(dim=axes, keepdim=keepdim) / max(n - correction, 0), input.dtype
     return out, None
@@ -64,27 +64,27 @@ def std(input, dim=None, unbiased=None, keepdim=False, correction=None):
 def norm(input, p=2, dim=None, keepdim=False):
     """The p-norm over ``dim``, with torch's conventions: one entry per norm gives |x| (no square to
     overflow); gradient 0 where the norm is 0 and, for p < 1, at zero entries; p = 0 counts nonzeros."""
-    if input.data.dtype.kind != "f":
+    if input._data.dtype.kind != "f":
         raise RuntimeError(f"norm: Expected a floating point tensor as input. Got {input.dtype}")
-    axes = reduce_axes(dim, input.data.ndim, "norm")
-    if p != 0 and (input.data.size if axes is None else math.prod(input.data.shape[a] for a in axes)) == 1:
+    axes = reduce_axes(dim, input._data.ndim, "norm")
+    if p != 0 and (input._data.size if axes is None else math.prod(input._data.shape[a] for a in axes)) == 1:
         return input.abs().sum(axes, keepdim)
     if p == 2:
         return apply(NormSqrt, (input * input).sum(axes, keepdim))
     if p == 1:
         return input.abs().sum(axes, keepdim)
     if p in (math.inf, -math.inf):  # max/min |x|; as torch, a nan takes the gradient (times sign 0)
-        if not input.data.size:
-            nonempty(input.data.shape, axes, "norm (p = inf: no identity)", RuntimeError, RuntimeError)
+        if not input._data.size:
+            nonempty(input._data.shape, axes, "norm (p = inf: no identity)", RuntimeError, RuntimeError)
         return apply(Amax if p > 0 else Amin, input.abs(), axes=axes, keepdim=keepdim, evenly=True)
     if p < 1:  # a zero entry adds 0 (p < 0: inf)
-        nz = plain(input.data != 0)
+        nz = plain(input._data != 0)
         total = Where.call(nz, Where.call(nz, input.abs(), 1.0) ** p, 0.0 if p >= 0 else math.inf).sum(axes, keepdim)
         if p == 0:
             return total
     else:
         total = (input.abs() ** p).sum(axes, keepdim)
-    zero = plain(total.data == 0)  # the root's gradient is inf there
+    zero = plain(total._data == 0)  # the root's gradient is inf there
     return Where.call(zero, 0.0, Where.call(zero, 1.0, total) ** (1.0 / p))
 
 
@@ -92,18 +92,18 @@ def _extreme(input, dim, keepdim, op):
     """max()/min(): over everything; (values, indices) along ``dim``; or maximum/minimum of two."""
     is_max = op == "max"
     if dim is None:
-        nonempty(input.data.shape, None, op)
+        nonempty(input._data.shape, None, op)
         return apply(Amax if is_max else Amin, input, axes=None, keepdim=False, evenly=True)
     if is_tensor(dim):  # max(a, b) spelled as a.max(b)
         return (Maximum if is_max else Minimum).call(input, dim)
-    axis = _dim(dim, input.data.ndim, op)
-    xp = namespace(input.data)
-    if input.data.ndim == 0:
+    axis = _dim(dim, input._data.ndim, op)
+    xp = namespace(input._data)
+    if input._data.ndim == 0:
         return MinMax(apply(Amax if is_max else Amin, input, axes=(), keepdim=False, evenly=True),
                       plain(xp.zeros((), dtype=np.int64)))
-    nonempty(input.data.shape, (axis,), op)
+    nonempty(input._data.shape, (axis,), op)
     values = apply(MaxDim if is_max else MinDim, input, axis=axis, keepdim=keepdim)
-    idx = (xp.argmax if is_max else xp.argmin)(input.data, axis=axis, keepdims=keepdim)
+    idx = (xp.argmax if is_max else xp.argmin)(input._data, axis=axis, keepdims=keepdim)
     return MinMax(values, plain(idx.astype(np.int64)))
 
 
@@ -116,15 +116,15 @@ def min_over(input, dim=None, keepdim=False):
 
 
 def _arg(input, dim, keepdim, op):
-    if input.data.dtype == np.bool_:
+    if input._data.dtype == np.bool_:
         raise RuntimeError(f"{op}(): does not support bool input")
-    xp = namespace(input.data)
-    nonempty(input.data.shape, None if dim is None else (_dim(dim, input.data.ndim, op),), op, IndexError)
+    xp = namespace(input._data)
+    nonempty(input._data.shape, None if dim is None else (_dim(dim, input._data.ndim, op),), op, IndexError)
     if dim is None:
-        idx = getattr(xp, op)(input.data)
-        return plain(xp.asarray(idx, dtype=np.int64).reshape((1,) * input.data.ndim if keepdim else ()))
-    axis = _dim(dim, input.data.ndim, op)
-    return plain(getattr(xp, op)(input.data, axis=axis, keepdims=keepdim).astype(np.int64))
+        idx = getattr(xp, op)(input._data)
+        return plain(xp.asarray(idx, dtype=np.int64).reshape((1,) * input._data.ndim if keepdim else ()))
+    axis = _dim(dim, input._data.ndim, op)
+    return plain(getattr(xp, op)(input._data, axis=axis, keepdims=keepdim).astype(np.int64))
 
 
 def argmax(input, dim=None, keepdim=False):
@@ -137,9 +137,9 @@ def argmin(input, dim=None, keepdim=False):
 
 def _logical(input, dim, keepdim, op):
     """all/any: over everything for dim=None; over no dim (elementwise, as torch) for dim=()."""
-    xp = namespace(input.data)
-    axes = None if dim is None else _dims(dim, input.data.ndim, op)
-    return plain(xp.asarray(getattr(xp, op)(input.data, axis=axes, keepdims=keepdim)))
+    xp = namespace(input._data)
+    axes = None if dim is None else _dims(dim, input._data.ndim, op)
+    return plain(xp.asarray(getattr(xp, op)(input._data, axis=axes, keepdims=keepdim)))
 
 
 def all_true(input, dim=None, keepdim=False):

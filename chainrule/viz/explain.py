@@ -108,7 +108,7 @@ def explain(output, names=None, retain_graph=False):
     """
     if output._node is None:
         raise RuntimeError("explain: element 0 of tensors does not require grad and does not have a grad_fn")
-    if output.data.size != 1:
+    if output._data.size != 1:
         raise RuntimeError(f"explain: grad can be implicitly created only for scalar outputs "
                            f"(got shape {tuple(output.shape)})")
     picture = Graph(output, names)  # snapshot the forward values before backward frees them
@@ -142,7 +142,7 @@ def explain(output, names=None, retain_graph=False):
         output.backward(retain_graph=retain_graph)
     finally:
         engine.observers.remove(watch)
-    leaf_grads = {label[id(leaf)]: leaf.grad.data for leaf in picture.leaves if leaf.grad is not None}
+    leaf_grads = {label[id(leaf)]: leaf.grad._data for leaf in picture.leaves if leaf.grad is not None}
     sums = {label[key]: parts for key, parts in contributions.items() if len(parts) > 1}
     return Explanation(steps, leaf_grads, sums, picture)
 

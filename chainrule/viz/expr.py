@@ -121,4 +121,4 @@ def evaluate(tree, variables, cr):
 
 
 def _number(v):
-    return float(v.data.reshape(())) if hasattr(v, "data") else float(v)
+    return float(v._data.reshape(())) if hasattr(v, "_data") else float(v)

@@ -186,9 +186,9 @@ class Graph:
     def _snapshot_values(self):
         """id(node) -> forward value, from wherever the graph still holds it: the output, the
         tensors named by the caller, an op's saved output, or a consumer's saved inputs."""
-        values = {id(self.output._node): self.output.data}
+        values = {id(self.output._node): self.output._data}
         for key, t in self.named.items():
-            values[key] = t.data
+            values[key] = t._data
         for node in self.order:
             if node.out is not None:
                 values.setdefault(id(node), node.out)
@@ -211,7 +211,7 @@ class Graph:
     def _grad_of(self, key):
         t = self.named.get(key)
         if t is not None and t.grad is not None:
-            return describe(t.grad.data)
+            return describe(t.grad._data)
         g = self.node_grads.get(key)
         return None if g is None else describe(g)
 
@@ -232,9 +232,9 @@ class Graph:
             if id(leaf) in box:
                 continue
             box[id(leaf)] = f"l{i}"
-            label = [self.names[id(leaf)], _meta(leaf.data.shape, leaf.data.dtype), describe(leaf.data)]
+            label = [self.names[id(leaf)], _meta(leaf._data.shape, leaf._data.dtype), describe(leaf._data)]
             if leaf.grad is not None:
-                label.append("grad " + describe(leaf.grad.data))
+                label.append("grad " + describe(leaf.grad._data))
             lines.append(f'  l{i} [shape=ellipse, style=filled, fillcolor="#dff0d8", label="{_label(label)}"];')
         for i, node in enumerate(self.order):
             if id(node) in box:

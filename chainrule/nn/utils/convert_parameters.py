@@ -34,7 +34,7 @@ def vector_to_parameters(vec, parameters):
     for param in parameters:
         param_device = _check_param_device(param, param_device)
         num_param = param.numel()
-        param.data = vec[pointer:pointer + num_param].view_as(param).data
+        param._data = vec[pointer:pointer + num_param].view_as(param)._data
         pointer += num_param
 
 

@@ -45,7 +45,7 @@ def _register_parameter_or_buffer(module, name, X):
 
 def _maybe_set(dest, src):
     """torch's ``dest.set_(src)``: dest keeps its identity and takes src's values, shape and dtype."""
-    dest.data = src.data
+    dest._data = src._data
 
 
 class ParametrizationList(ModuleList):

@@ -169,7 +169,7 @@ class _Pickler(pickle.Pickler):
 
     def reducer_override(self, obj):
         if isinstance(obj, Tensor):
-            return _rebuild_tensor, (obj.data, obj._requires_grad)
+            return _rebuild_tensor, (obj._data, obj._requires_grad)
         return NotImplemented
 
 
