@@ -1348,6 +1348,24 @@ def gen_bce(draw, op):
                 args, bound=bound_bce, reduction=reduction)
 
 
+# ==== generators: sort, scan, search and counting ops (issue 13) ====
+
+
+# ==== generators: indexing, scatter and shape ops (issue 13) ====
+
+
+# ==== generators: elementwise math and predicates (issue 13) ====
+
+
+# ==== generators: random sampling and creation (issue 13) ====
+
+
+# ==== generators: linear algebra and contractions (issue 13) ====
+
+
+# ==== generators: losses (issue 13) ====
+
+
 # ---- error bounds of the nonlinear ops that sum (see the module docstring) ------------------------
 
 def _finite(a):

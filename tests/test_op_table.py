@@ -433,6 +433,12 @@ CASES = {
         D("int then index", lambda L, x, c, i: (c * x[1, :, i] ** 3).sum(), randn(*A3), randn(3, 2), idx(3, 0)),
         D("MaxDim's backward", lambda L, x, c: (c * x.max(dim=1).values ** 2).sum(), distinct(3, 4), randn(3)),
     ],
+    # ==== sort, scan, search and counting ops (issue 13) ====
+    # ==== indexing, scatter and shape ops (issue 13) ====
+    # ==== elementwise math and predicates (issue 13) ====
+    # ==== random sampling and creation (issue 13) ====
+    # ==== linear algebra and contractions (issue 13) ====
+    # ==== losses (issue 13) ====
 }
 
 

@@ -153,6 +153,12 @@ VARIANTS = (
     ("to_index",      conversion.to_index,               "__index__"),
     ("to_bool",       conversion.to_bool,                "__bool__"),
     ("numel",         Tensor.numel,                      "function"),
+    # ---- sort, scan, search and counting ops (issue 13) ----
+    # ---- indexing, scatter and shape ops (issue 13) ----
+    # ---- elementwise math and predicates (issue 13) ----
+    # ---- random sampling and creation (issue 13) ----
+    # ---- linear algebra and contractions (issue 13) ----
+    # ---- losses (issue 13) ----
 )
 
 PROPERTIES = {"T": movement.reversed_dims, "mT": movement.matrix_transpose}
