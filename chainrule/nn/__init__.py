@@ -1,11 +1,14 @@
 """chainrule.nn: modules, layers, activations and losses (torch.nn's names and semantics)."""
-from .module import Module, Parameter, Sequential, ModuleList, ModuleDict
+from .module import Module, Parameter, Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict
+from .activation import *  # noqa: F401,F403 -- the activation modules (their __all__)
+from . import activation as _activation
 from .layers import (Identity, Linear, Conv2d, MaxPool2d, AvgPool2d, Flatten, Dropout, BatchNorm1d, BatchNorm2d,
                      Embedding, ReLU, Sigmoid, Tanh, LeakyReLU, ELU, GELU, PReLU, Softmax, LogSoftmax, MSELoss,
                      L1Loss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss)
 from . import functional, init, utils
 
-__all__ = ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Identity", "Linear", "Conv2d",
+__all__ = _activation.__all__ + ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "ParameterList",
+                                 "ParameterDict", "Identity", "Linear", "Conv2d",
            "MaxPool2d", "AvgPool2d", "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d", "Embedding", "ReLU",
            "Sigmoid", "Tanh", "LeakyReLU", "ELU", "GELU", "PReLU", "Softmax", "LogSoftmax", "MSELoss", "L1Loss",
            "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "functional", "init", "utils"]

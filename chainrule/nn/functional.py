@@ -87,6 +87,104 @@ def softplus(input, beta=1.0, threshold=20.0):
     return Where.call(scaled > threshold, input, _log1p_exp(scaled) / beta)
 
 
+def silu(input, inplace=False):
+    return input * input.sigmoid()
+
+
+def mish(input, inplace=False):
+    return input * softplus(input).tanh()
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """clamp(x, min_val, max_val) whose gradient, as torch's, is 0 at the bounds themselves."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    inside = (input > min_val) & (input < max_val)
+    return Where.call(inside, input, input.detach().clamp(min_val, max_val))
+
+
+def relu6(input, inplace=False):
+    return hardtanh(input, 0.0, 6.0)
+
+
+def hardsigmoid(input, inplace=False):
+    return hardtanh(input + 3, 0.0, 6.0) / 6
+
+
+def hardswish(input, inplace=False):
+    return input * hardtanh(input + 3, 0.0, 6.0) / 6
+
+
+def softsign(input):
+    return input / (input.abs() + 1)
+
+
+def softmin(input, dim=None, dtype=None):
+    return (-input).softmax(_default_dim(input, dim), dtype=dtype)
+
+
+def logsigmoid(input):
+    return -_log1p_exp(-input)
+
+
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    return elu(input, _SELU_ALPHA) * _SELU_SCALE
+
+
+def celu(input, alpha=1.0, inplace=False):
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: celu with alpha=0")
+    return elu(input / alpha, 1.0) * alpha
+
+
+def glu(input, dim=-1):
+    if input._data.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = dim % input._data.ndim if -input._data.ndim <= dim < input._data.ndim else dim
+    if not isinstance(d, int) or not 0 <= d < input._data.ndim:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-input._data.ndim}, "
+                         f"{input._data.ndim - 1}], but got {dim})")
+    n = input._data.shape[d]
+    if n % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {n}")
+    a, b = input.split(n // 2, d)
+    return a * b.sigmoid()
+
+
+def tanhshrink(input):
+    return input - input.tanh()
+
+
+def threshold(input, threshold, value, inplace=False):
+    return Where.call(input > threshold, input, value)
+
+
+def hardshrink(input, lambd=0.5):
+    return Where.call((input > lambd) | (input < -lambd), input, 0.0)
+
+
+def softshrink(input, lambd=0.5):
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    return Where.call(input > lambd, input - lambd, Where.call(input < -lambd, input + lambd, 0.0))
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Leaky ReLU with slope (lower + upper) / 2 in eval; in training a uniform random slope per element."""
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2)
+    slope = _random.uniform_array(input._data.shape, lower, upper, input._data.dtype, input.device)
+    return Where.call(input >= 0, input, input * Tensor._make(slope.astype(input._data.dtype, copy=False)))
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12):
+    """input / max(||input||_p over dim, eps)."""
+    return input / input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+
+
 def dropout(input, p=0.5, training=True, inplace=False):
     if not 0 <= p <= 1:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")

@@ -6,6 +6,7 @@ import numpy as np
 from ..tensor import Tensor, tensor as _tensor
 from ..backend import parse_to_args, to_device
 from .. import dtypes as _dt
+from . import hooks
 
 
 class Parameter(Tensor):
@@ -53,8 +54,33 @@ class Module:
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
+    _hooks = None  # a hooks.ModuleHooks once a hook is registered
+
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        if self._hooks is None:
+            return self.forward(*args, **kwargs)
+        return hooks.call_with_hooks(self, args, kwargs)
+
+    # ---- hooks (nn/hooks.py) ---------------------------------------------------------------
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """hook(module, args) -> None or new args (with_kwargs: hook(module, args, kwargs) -> None or (args, kwargs))."""
+        return hooks.register(self, "forward_pre", hook, prepend, with_kwargs)
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+        """hook(module, args, output) -> None or a new output (with_kwargs: hook(module, args, kwargs, output))."""
+        return hooks.register(self, "forward", hook, prepend, with_kwargs, always_call)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """hook(module, grad_output) -> None or new grad_output, before the module's input gradients."""
+        return hooks.register(self, "backward_pre", hook, prepend)
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """hook(module, grad_input, grad_output) -> None or new grad_input (gradients of the tensor inputs)."""
+        return hooks.register(self, "backward", hook, prepend)
+
+    def register_backward_hook(self, hook):
+        """torch's deprecated form; here the same as ``register_full_backward_hook``."""
+        return self.register_full_backward_hook(hook)
 
     # ---- registration ---------------------------------------------------------------------
     def __setattr__(self, name, value):
@@ -153,6 +179,30 @@ class Module:
     def modules(self):
         for _, m in self.named_modules():
             yield m
+
+    def get_submodule(self, target):
+        """The module at a dotted path ("" is self); AttributeError naming the missing part."""
+        mod = self
+        for item in target.split(".") if target else ():
+            if not hasattr(mod, item):
+                raise AttributeError(f"{type(mod).__name__} has no attribute `{item}`")
+            mod = getattr(mod, item)
+            if not isinstance(mod, Module):
+                raise AttributeError(f"`{item}` is not an nn.Module")
+        return mod
+
+    def _get_member(self, target, store, kind):
+        path, _, name = target.rpartition(".")
+        mod = self.get_submodule(path)
+        if name not in getattr(mod, store):
+            raise AttributeError(f"{type(mod).__name__} has no {kind} `{name}`")
+        return getattr(mod, store)[name]
+
+    def get_parameter(self, target):
+        return self._get_member(target, "_parameters", "parameter")
+
+    def get_buffer(self, target):
+        return self._get_member(target, "_buffers", "buffer")
 
     def named_children(self):
         seen = set()
@@ -446,3 +496,106 @@ class ModuleDict(Module):
 
     def forward(self, *args):
         raise NotImplementedError("ModuleDict is a container; call its modules")
+
+
+class ParameterList(Module):
+    """Parameters held in a list (registered as "0", "1", ...); plain tensors become Parameters."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        for v in values or ():
+            self.append(v)
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters.values())
+
+    def _key(self, idx):
+        n = len(self._parameters)
+        if not -n <= idx < n:
+            raise IndexError(f"index {idx} is out of range")
+        return str(idx % n)
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return ParameterList(list(self._parameters.values())[idx])
+        return self._parameters[self._key(idx)]
+
+    def __setitem__(self, idx, param):
+        self.register_parameter(self._key(idx), _as_parameter(param))
+
+    def append(self, value):
+        self.register_parameter(str(len(self._parameters)), _as_parameter(value))
+        return self
+
+    def extend(self, values):
+        for v in values:
+            self.append(v)
+        return self
+
+    def extra_repr(self):
+        return "\n".join(f"({k}): Parameter containing: [{p.dtype} of size {'x'.join(map(str, p.shape))}]"
+                         for k, p in self._parameters.items())
+
+    def forward(self, *args):
+        raise NotImplementedError("ParameterList is a container; use its parameters")
+
+
+class ParameterDict(Module):
+    """Parameters held by name, in insertion order; plain tensors become Parameters."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key):
+        return self._parameters[key]
+
+    def __setitem__(self, key, value):
+        self.register_parameter(key, _as_parameter(value))
+
+    def __delitem__(self, key):
+        del self._parameters[key]
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters)
+
+    def __contains__(self, key):
+        return key in self._parameters
+
+    def keys(self):
+        return self._parameters.keys()
+
+    def items(self):
+        return self._parameters.items()
+
+    def values(self):
+        return self._parameters.values()
+
+    def get(self, key, default=None):
+        return self._parameters.get(key, default)
+
+    def pop(self, key):
+        return self._parameters.pop(key)
+
+    def update(self, parameters):
+        items = parameters.items() if hasattr(parameters, "items") else parameters
+        for k, v in items:
+            self[k] = v
+
+    def forward(self, *args):
+        raise NotImplementedError("ParameterDict is a container; use its parameters")
+
+
+def _as_parameter(value):
+    if isinstance(value, Parameter) or value is None:
+        return value
+    if isinstance(value, Tensor):
+        return Parameter(value)
+    raise TypeError(f"cannot assign '{type(value).__name__}' as a parameter (chainrule.Tensor or Parameter expected)")
