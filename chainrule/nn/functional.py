@@ -6,22 +6,19 @@ their input the same way and compose primitives (or wrap one op: batch_norm's ru
 binary_cross_entropy's weight and reduction).
 """
 
-import warnings
-
 import numpy as np
 
 from ..tensor import Tensor, tensor as _tensor
 from ..ops.linalg import Linear
 # _pair is nn.layers' too (F._pair); the other helpers are the checks these compositions share with ops
-from ..ops.nn import (AvgPool2d, BatchNorm, BinaryCrossEntropy, Conv2d, Elu, Gelu, LeakyRelu, MaxPool2d,
-                      SoftmaxCrossEntropy, check_float as _check_float, class_targets as _class_targets,
-                      coefficients as _coefficients, pair as _pair, per_target as _per_target,
-                      same_shape as _same_shape)
+from ..ops.nn import (AvgPool2d, BatchNorm, Conv2d, Elu, Gelu, LeakyRelu, MaxPool2d, check_float as _check_float,
+                      pair as _pair)
 from ..ops.elementwise import Where
 from ..ops.movement import Cat
 from ..autograd.grad_mode import no_grad
 from ..backend import random as _random
 from ..backend import namespace
+from .functional_losses import _log1p_exp
 
 
 # ---- linear, convolution and pooling: one op each ---------------------------------------------
@@ -73,13 +70,6 @@ def prelu(input, weight):
                            f"{c} and channel size = {input._data.shape[1] if input._data.ndim > 1 else 1}.")
     w = weight.reshape((1, c) + (1,) * (input._data.ndim - 2)) if c != 1 else weight.reshape(())
     return Where.call(input > 0, input, w * input)
-
-
-def _log1p_exp(x):
-    """log(1 + e^x) for any x without overflow, as logsumexp(0, x): its gradient is sigmoid(x)
-    everywhere (splitting at the kink, relu(x) + log(1 + e^-|x|), gives 0 instead of 1/2 at x = 0)."""
-    zeros = Tensor._make(namespace(x._data).zeros((1,) + x._data.shape, x._data.dtype))
-    return Cat.call([zeros, x.unsqueeze(0)], 0).logsumexp(0)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
@@ -197,6 +187,70 @@ def dropout(input, p=0.5, training=True, inplace=False):
     return input * Tensor._make(mask.astype(input._data.dtype, copy=False))
 
 
+def _feature_dropout(input, p, training, name, ranks):
+    """Zero whole channels: one draw per (sample, channel), broadcast over the feature dims."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if input.ndim not in ranks:
+        raise RuntimeError(f"{name}: Expected {ranks[0]}D or {ranks[1]}D input, but received a {input.ndim}D input")
+    if not training or p == 0:
+        return input
+    batched = input.ndim == ranks[1]
+    shape = tuple(input.shape[:2 if batched else 1]) + (1,) * (input.ndim - (2 if batched else 1))
+    keep = _random.uniform_array(shape, 0.0, 1.0, input._data.dtype, input.device) >= p
+    scale = keep.astype(input._data.dtype) * (1.0 / (1 - p) if p < 1 else 0.0)
+    return input * Tensor._make(scale.astype(input._data.dtype, copy=False))
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    return _feature_dropout(input, p, training, "dropout1d", (2, 3))
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    return _feature_dropout(input, p, training, "dropout2d", (3, 4))
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    return _feature_dropout(input, p, training, "dropout3d", (4, 5))
+
+
+def _alpha_dropout(input, p, training, feature):
+    """SELU-preserving dropout (torch's formula): dropped entries go to -alpha' and everything is
+    rescaled so that mean and variance stay those of the input."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return input * 0
+    shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2) if feature else tuple(input.shape)
+    keep = (_random.uniform_array(shape, 0.0, 1.0, input._data.dtype, input.device) >= p).astype(input._data.dtype)
+    alpha = 1.7580993408473766
+    a = 1.0 / ((alpha * alpha * p + 1) * (1 - p)) ** 0.5
+    b = (keep - 1) * (alpha * a) + alpha * a * p
+    return input * Tensor._make((keep * a).astype(input._data.dtype)) + Tensor._make(b.astype(input._data.dtype))
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    return _alpha_dropout(input, p, training, False)
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    return _alpha_dropout(input, p, training, True)
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """out[..., o] = sum_ij input1[..., i] weight[o, i, j] input2[..., j] + bias[o]."""
+    o, i, j = weight.shape if weight.ndim == 3 else (None, None, None)
+    if weight.ndim != 3 or input1.shape[-1] != i or input2.shape[-1] != j or input1.shape[:-1] != input2.shape[:-1]:
+        raise RuntimeError(f"bilinear: input1 {list(input1.shape)}, input2 {list(input2.shape)} and weight "
+                           f"{list(weight.shape)} do not fit (weight must be (out, in1, in2), inputs (..., in1) and "
+                           "(..., in2) with the same leading dims)")
+    left = (input1 @ weight.permute(1, 0, 2).reshape(i, o * j)).reshape(tuple(input1.shape[:-1]) + (o, j))
+    out = (left * input2.unsqueeze(-2)).sum(-1)
+    return out if bias is None else out + bias
+
+
 def embedding(input, weight, padding_idx=None):
     if input._data.dtype.kind not in "iu":
         raise RuntimeError(f"embedding: Expected tensor for argument #1 'indices' to have one of the following "
@@ -228,71 +282,13 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return out
 
 
-# ---- losses -------------------------------------------------------------------------------------
+# ---- losses and distances: chainrule/nn/functional_losses.py ------------------------------------------
 
-def _reduce(loss, reduction, op):
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{op}: {reduction} is not a valid value for reduction")
-
-
-def _broadcast_target(input, target, op):
-    """torch's regression losses warn on a shape mismatch, then broadcast (RuntimeError if they can't)."""
-    if input.shape == target.shape:
-        return
-    warnings.warn(f"{op}: Using a target size ({list(target.shape)}) that is different to the input size "
-                  f"({list(input.shape)}). This will likely lead to incorrect results due to broadcasting. "
-                  f"Please ensure they have the same size.", UserWarning, stacklevel=3)
-    try:
-        np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
-    except ValueError:
-        raise RuntimeError(f"{op}: the size of input {list(input.shape)} must match the size of target "
-                           f"{list(target.shape)} (or broadcast with it)") from None
-
-
-def mse_loss(input, target, reduction="mean"):
-    _broadcast_target(input, target, "mse_loss")
-    diff = input - target
-    return _reduce(diff * diff, reduction, "mse_loss")
-
-
-def l1_loss(input, target, reduction="mean"):
-    _broadcast_target(input, target, "l1_loss")
-    return _reduce((input - target).abs(), reduction, "l1_loss")
-
-
-def binary_cross_entropy(input, target, weight=None, reduction="mean"):
-    loss = BinaryCrossEntropy.call(input, target)
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction, "binary_cross_entropy")
-
-
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
-    _same_shape(input, target, "binary_cross_entropy_with_logits")
-    if pos_weight is None:  # log(1 + e^x) - x y
-        loss = _log1p_exp(input) - input * target
-    else:  # (1 - y) x + (1 + (pw - 1) y) log(1 + e^-x)
-        log_weight = 1 + (pos_weight - 1) * target
-        loss = (1 - target) * input + log_weight * _log1p_exp(-input)
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
-
-
-cross_entropy = SoftmaxCrossEntropy.call
-
-
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
-    x, t, c = _class_targets(input, target, reduction, 0.0, "nll_loss")
-    coef, present, empty = _coefficients(x, t, c, weight, ignore_index, 0.0, reduction, "nll_loss")
-    # torch reads only the targets' entries: -inf or nan elsewhere, or in an ignored row, adds nothing
-    picked = Where.call(Tensor._make(present()), x, 0.0) * coef
-    return _per_target(-picked.sum(1), input, target, reduction, empty)
+from .functional_losses import (  # noqa: E402 (kept beside the other sections)
+    l1_loss, mse_loss, smooth_l1_loss, huber_loss, kl_div, poisson_nll_loss, gaussian_nll_loss, binary_cross_entropy,
+    binary_cross_entropy_with_logits, cross_entropy, nll_loss, ctc_loss, cosine_similarity, pairwise_distance,
+    cosine_embedding_loss, margin_ranking_loss, hinge_embedding_loss, soft_margin_loss, multilabel_soft_margin_loss,
+    multilabel_margin_loss, multi_margin_loss, triplet_margin_loss, triplet_margin_with_distance_loss)
 
 
 def _ns(t):
@@ -348,3 +344,60 @@ def flatten(input, start_dim=0, end_dim=-1):
 # the functions: not the op classes and modules imported above
 __all__ = [n for n, v in list(globals().items()) if not n.startswith("_") and not isinstance(v, (type, type(np)))
            and n != "namespace"]
+
+
+# ---- normalisation beyond batch norm: compositions (instance norm reuses batch norm on (1, N*C, ...),
+# as torch does) ----------------------------------------------------------------------------------
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    if input.ndim < 2:
+        raise RuntimeError(f"group_norm: expected at least 2D input (N, C, ...), got {input.ndim}D")
+    n, c = input.shape[0], input.shape[1]
+    if num_groups <= 0 or c % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
+                           f"shape {list(input.shape)} and num_groups={num_groups}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != (c,):
+            raise RuntimeError(f"group_norm: expected {name} of shape [{c}], got {list(t.shape)}")
+    grouped = input.reshape(n, num_groups, -1)
+    mean = grouped.mean(-1, keepdim=True)
+    centred = grouped - mean
+    var = (centred * centred).mean(-1, keepdim=True)
+    out = (centred * (var + eps).rsqrt()).reshape(input.shape)
+    per_channel = (1, c) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(per_channel)
+    if bias is not None:
+        out = out + bias.reshape(per_channel)
+    return out
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    if input.ndim < 3:
+        raise ValueError(f"instance_norm: expected input with spatial dims (N, C, ...), got shape {list(input.shape)}")
+    n, c = input.shape[0], input.shape[1]
+    if use_input_stats and input.numel() // (n * c) <= 1 and n * c:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {list(input.shape)}")
+    folded = input.reshape((1, n * c) + tuple(input.shape[2:]))
+    rm = None if running_mean is None else running_mean.repeat(n)
+    rv = None if running_var is None else running_var.repeat(n)
+    out = batch_norm(folded, rm, rv, None if weight is None else weight.repeat(n),
+                       None if bias is None else bias.repeat(n), use_input_stats, momentum, eps)
+    if use_input_stats and running_mean is not None:   # fold the per-instance statistics back
+        running_mean._data[...] = rm._data.reshape(n, c).mean(0)
+        running_var._data[...] = rv._data.reshape(n, c).mean(0)
+    return out.reshape(input.shape)
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """x / (k + alpha/size * sum of x^2 over `size` neighbouring channels)^beta."""
+    if input.ndim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {input.ndim} dimensions)")
+    if input.numel() == 0:
+        return input
+    n, c = input.shape[0], input.shape[1]
+    sq = (input * input).reshape(n, 1, c, -1)
+    sq = pad(sq, (0, 0, size // 2, (size - 1) // 2))
+    div = avg_pool2d(sq, (size, 1), stride=1).reshape(input.shape)
+    return input / (div * alpha + k) ** beta

@@ -73,6 +73,27 @@ def _ntuple(v):
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
+class Bilinear(Module):
+    def __init__(self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__()
+        self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
+        self.weight = Parameter(empty(out_features, in1_features, in2_features, device=device, dtype=dtype))
+        bound = 1 / in1_features ** 0.5
+        init.uniform_(self.weight, -bound, bound)
+        if bias:
+            self.bias = Parameter(empty(out_features, device=device, dtype=dtype))
+            init.uniform_(self.bias, -bound, bound)
+        else:
+            self.register_parameter("bias", None)
+
+    def forward(self, input1, input2):
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")
+
+
 class Conv2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None):
@@ -227,6 +248,18 @@ class Flatten(Module):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
+class Unflatten(Module):
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        self.dim, self.unflattened_size = dim, unflattened_size
+
+    def forward(self, input):
+        return input.unflatten(self.dim, self.unflattened_size)
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
 class Dropout(Module):
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
@@ -239,6 +272,31 @@ class Dropout(Module):
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class _FeatureDropout(Dropout):
+    def forward(self, input):
+        return type(self).fn(input, self.p, self.training)
+
+
+class Dropout1d(_FeatureDropout):
+    fn = staticmethod(F.dropout1d)
+
+
+class Dropout2d(_FeatureDropout):
+    fn = staticmethod(F.dropout2d)
+
+
+class Dropout3d(_FeatureDropout):
+    fn = staticmethod(F.dropout3d)
+
+
+class AlphaDropout(_FeatureDropout):
+    fn = staticmethod(F.alpha_dropout)
+
+
+class FeatureAlphaDropout(_FeatureDropout):
+    fn = staticmethod(F.feature_alpha_dropout)
 
 
 class _BatchNorm(Module):
@@ -296,6 +354,35 @@ class BatchNorm1d(_BatchNorm):
 
 class BatchNorm2d(_BatchNorm):
     _ranks = (4,)
+
+
+class BatchNorm3d(_BatchNorm):
+    _ranks = (5,)
+
+
+class SyncBatchNorm(_BatchNorm):
+    """Batch norm whose statistics are synchronised across processes; on one process (no
+    distributed group) it is plain batch norm over any input of rank 2 or more, as torch's."""
+    _ranks = (2, 3, 4, 5)
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 process_group=None, device=None, dtype=None):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+        self.process_group = process_group
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module, process_group=None):
+        """Replace every BatchNorm*d inside ``module`` by a SyncBatchNorm with the same state."""
+        if isinstance(module, _BatchNorm) and not isinstance(module, SyncBatchNorm):
+            out = cls(module.num_features, module.eps, module.momentum, module.affine, module.track_running_stats,
+                      process_group)
+            for name, t in list(module._parameters.items()) + list(module._buffers.items()):
+                (out._parameters if name in module._parameters else out._buffers)[name] = t
+            out.training = module.training
+            return out
+        for name, child in module.named_children():
+            module._modules[name] = cls.convert_sync_batchnorm(child, process_group)
+        return module
 
 
 class Embedding(Module):

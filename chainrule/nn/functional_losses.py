@@ -1,0 +1,517 @@
+"""nn.functional's losses and distances, with torch's signatures (``nn.functional`` re-exports them).
+
+Each checks its arguments as torch does and composes primitives (log_softmax, where, clamp, norm,
+indexing); the fused ones are single ops of ``chainrule.ops.nn``: softmax cross-entropy with class
+indices, binary cross-entropy and ctc_loss's alpha-beta recursions (CtcLoss). The legacy keywords
+``size_average``/``reduce`` are mapped to a reduction as torch maps them (with its warning).
+"""
+import math
+import warnings
+
+import numpy as np
+
+from ..tensor import Tensor
+from ..ops.nn import (BinaryCrossEntropy, CtcLoss, SoftmaxCrossEntropy, check_float as _check_float,
+                      class_targets as _class_targets, coefficients as _coefficients, per_target as _per_target,
+                      same_shape as _same_shape)
+from ..ops.elementwise import Where
+from ..ops.movement import Cat
+from ..backend import namespace
+
+_TORCH_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
+                "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def _ns(t):
+    return namespace(t._data)
+
+
+def _const(t, array):
+    return Tensor._make(array)
+
+
+def _log1p_exp(x):
+    """log(1 + e^x) for any x without overflow, as logsumexp(0, x): its gradient is sigmoid(x)
+    everywhere (splitting at the kink, relu(x) + log(1 + e^-|x|), gives 0 instead of 1/2 at x = 0)."""
+    zeros = Tensor._make(namespace(x._data).zeros((1,) + x._data.shape, x._data.dtype))
+    return Cat.call([zeros, x.unsqueeze(0)], 0).logsumexp(0)
+
+
+def _legacy(size_average, reduce, reduction):
+    """torch's _Reduction.legacy_get_string: size_average/reduce, when given, decide the reduction."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    ret = "mean" if size_average and reduce else "sum" if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{ret}' instead.",
+                  UserWarning, stacklevel=3)
+    return ret
+
+
+def _check_reduction(reduction, op):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{op}: {reduction} is not a valid value for reduction")
+
+
+def _reduce(loss, reduction, op):
+    _check_reduction(reduction, op)
+    if reduction == "mean":
+        return loss.mean()
+    return loss.sum() if reduction == "sum" else loss
+
+
+def _broadcast_target(input, target, op):
+    """torch's regression losses warn on a shape mismatch, then broadcast (RuntimeError if they can't)."""
+    if input.shape == target.shape:
+        return
+    warnings.warn(f"{op}: Using a target size ({list(target.shape)}) that is different to the input size "
+                  f"({list(input.shape)}). This will likely lead to incorrect results due to broadcasting. "
+                  f"Please ensure they have the same size.", UserWarning, stacklevel=3)
+    try:
+        np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
+    except ValueError:
+        raise RuntimeError(f"{op}: the size of input {list(input.shape)} must match the size of target "
+                           f"{list(target.shape)} (or broadcast with it)") from None
+
+
+def _no_integers(input, target, op):
+    """torch's fused regression kernels have no integer versions."""
+    if input._data.dtype.kind in "iub" and target._data.dtype.kind in "iub":
+        raise NotImplementedError(f'"{op}_cpu" not implemented for '
+                                  f"'{_TORCH_NAMES.get(input._data.dtype.name, input._data.dtype.name)}'")
+
+
+def _weighted(loss, weight, input, reduction, op, mean_over_weight=True):
+    """The elementwise loss times a weight of input's shape: 'mean' divides by the weights' sum (l1,
+    mse) or by the count (huber), as torch."""
+    if weight.shape != input.shape:
+        raise ValueError(f"{op}: Weights and input must have the same size (weight {list(weight.shape)}, input "
+                         f"{list(input.shape)}).")
+    loss = loss * weight
+    if reduction == "mean" and mean_over_weight:
+        return loss.sum() / weight.sum()
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{op}: Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', 'sum'.")
+    return _reduce(loss, reduction, op)
+
+
+# ---- regression ----------------------------------------------------------------------------------
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    _broadcast_target(input, target, "l1_loss")
+    reduction = _legacy(size_average, reduce, reduction)
+    loss = (input - target).abs()
+    return _reduce(loss, reduction, "l1_loss") if weight is None else _weighted(loss, weight, input, reduction,
+                                                                                 "l1_loss")
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    _broadcast_target(input, target, "mse_loss")
+    _no_integers(input, target, "mse")
+    reduction = _legacy(size_average, reduce, reduction)
+    diff = input - target
+    loss = diff * diff
+    return _reduce(loss, reduction, "mse_loss") if weight is None else _weighted(loss, weight, input, reduction,
+                                                                                  "mse_loss")
+
+
+def _huber(input, target, delta, scale):
+    """0.5 d^2 / scale where |d| < delta, else delta (|d| - delta / 2) / scale (smooth L1: scale = delta = beta)."""
+    diff = input - target
+    z = diff.abs()
+    return Where.call(z < delta, diff * diff * (0.5 / scale), (z - 0.5 * delta) * (delta / scale))
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    _broadcast_target(input, target, "smooth_l1_loss")
+    reduction = _legacy(size_average, reduce, reduction)
+    if beta == 0.0:  # torch: exactly l1_loss
+        return _reduce((input - target).abs(), reduction, "smooth_l1_loss")
+    _no_integers(input, target, "smooth_l1")
+    if beta < 0:
+        raise RuntimeError(f"smooth_l1_loss does not support negative values for beta (beta={beta}).")
+    return _reduce(_huber(input, target, beta, beta), reduction, "smooth_l1_loss")
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    _broadcast_target(input, target, "huber_loss")
+    _no_integers(input, target, "huber")
+    if delta <= 0:
+        raise RuntimeError(f"huber_loss does not support non-positive values for delta (delta={delta}).")
+    loss = _huber(input, target, delta, 1.0)
+    if weight is None:
+        return _reduce(loss, reduction, "huber_loss")
+    return _weighted(loss, weight, input, reduction, "huber_loss", mean_over_weight=False)
+
+
+# ---- probabilistic --------------------------------------------------------------------------------
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """sum target (log target - input) (target's log given with log_target); 'batchmean' divides the
+    sum by the batch size (input.size(0))."""
+    if size_average is not None or reduce is not None:
+        reduced = _legacy(size_average, reduce, reduction)
+    else:
+        reduced = "sum" if reduction == "batchmean" else reduction
+        _check_reduction(reduced, "kl_div")
+    if input._data.dtype.kind in "iub" or target._data.dtype.kind in "iub":
+        raise RuntimeError(f"kl_div: Integral inputs not supported (input {input.dtype}, target {target.dtype}).")
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:  # xlogy(target, target) - target input: 0 where target is 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            loss = Where.call(_const(target, target._data == 0), 0.0, target * target.log()) - target * input
+    out = _reduce(loss, reduced, "kl_div")
+    if reduction == "batchmean" and input._data.ndim:
+        out = out / input._data.shape[0]
+    return out
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction="mean"):
+    """e^input - target input (log_input) or input - target log(input + eps); full adds Stirling's
+    target log target - target + log(2 pi target) / 2 where target > 1."""
+    reduction = _legacy(size_average, reduce, reduction)
+    _check_reduction(reduction, "poisson_nll_loss")
+    loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
+    if full:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            stirling = target * target.log() - target + (target * (2 * math.pi)).log() * 0.5
+        loss = loss + Where.call(_const(target, target._data > 1), stirling, 0.0)
+    return _reduce(loss, reduction, "poisson_nll_loss")
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """(log max(var, eps) + (input - target)^2 / max(var, eps)) / 2 (+ log(2 pi) / 2 with full). var has
+    input's shape, or one dim fewer, or a 1 in one dim (homoscedastic); eps clamps its value only (torch
+    clamps under no_grad: the gradient passes as if unclamped)."""
+    if isinstance(var, float):
+        if var < 0:
+            raise ValueError("gaussian_nll_loss: var has negative entry/entries")
+        var = Tensor._make(_ns(input).full(input._data.shape, var, dtype=input._data.dtype))
+    elif bool((var._data < 0).any()):
+        raise ValueError("gaussian_nll_loss: var has negative entry/entries")
+    if var.shape != input.shape:
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif not (input._data.ndim == var._data.ndim
+                  and sum(v for i, v in zip(input.shape, var.shape) if i != v) == 1):
+            raise ValueError(f"gaussian_nll_loss: var is of incorrect size (var {list(var.shape)}, input "
+                             f"{list(input.shape)})")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"gaussian_nll_loss: {reduction} is not valid")
+    held = var.detach()
+    var = var + (held.clamp_min(eps) - held)
+    diff = input - target
+    loss = (var.log() + diff * diff / var) * 0.5
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction, "gaussian_nll_loss")
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    reduction = _legacy(size_average, reduce, reduction)
+    loss = BinaryCrossEntropy.call(input, target)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None):
+    _same_shape(input, target, "binary_cross_entropy_with_logits")
+    reduction = _legacy(size_average, reduce, reduction)
+    if pos_weight is None:  # log(1 + e^x) - x y
+        loss = _log1p_exp(input) - input * target
+    else:  # (1 - y) x + (1 + (pw - 1) y) log(1 + e^-x)
+        log_weight = 1 + (pos_weight - 1) * target
+        loss = (1 - target) * input + log_weight * _log1p_exp(-input)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+
+
+def _soft_cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing):
+    """cross_entropy with class probabilities (target of input's shape): -sum_c w_c q_c log softmax(x)_c,
+    q smoothed to q (1 - s) + s / C; 'mean' divides by the number of samples (nan if none)."""
+    _check_float(input, "cross_entropy")
+    if target._data.dtype.kind != "f":
+        raise RuntimeError(f"cross_entropy: Expected floating point type for target with class probabilities, got "
+                           f"{_TORCH_NAMES.get(target._data.dtype.name, target._data.dtype.name)}")
+    if ignore_index >= 0:
+        raise RuntimeError("cross_entropy: ignore_index is not supported for floating point target")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    _check_reduction(reduction, "cross_entropy")
+    class_dim = 0 if input._data.ndim == 1 else 1
+    c = input._data.shape[class_dim]
+    if weight is not None and weight._data.shape != (c,):
+        raise RuntimeError(f"cross_entropy: weight tensor should be defined either for all {c} classes or no "
+                           f"classes but got weight tensor of shape: {list(weight.shape)}")
+    terms = input.log_softmax(class_dim) * (target * (1 - label_smoothing) + label_smoothing / c
+                                            if label_smoothing > 0 else target)
+    if weight is not None:
+        terms = terms * (weight.reshape((c,) + (1,) * (input._data.ndim - 2)) if class_dim else weight)
+    if reduction == "none":
+        return -terms.sum(class_dim)
+    if reduction == "sum":
+        return -terms.sum()
+    if not input._data.size:
+        return terms.sum() * math.nan
+    return -terms.sum() / (input._data.size // c)
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                  label_smoothing=0.0):
+    """Class indices (N) or (N, d1, ...) for input (N, C) or (N, C, d1, ...): the fused SoftmaxCrossEntropy;
+    class probabilities (target of input's shape): a composition."""
+    reduction = _legacy(size_average, reduce, reduction)
+    if isinstance(target, Tensor) and isinstance(input, Tensor) and target.shape == input.shape:
+        return _soft_cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing)
+    return SoftmaxCrossEntropy.call(input, target, weight, ignore_index, reduction, label_smoothing)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    reduction = _legacy(size_average, reduce, reduction)
+    x, t, c = _class_targets(input, target, reduction, 0.0, "nll_loss")
+    coef, present, empty = _coefficients(x, t, c, weight, ignore_index, 0.0, reduction, "nll_loss")
+    # torch reads only the targets' entries: -inf or nan elsewhere, or in an ignored row, adds nothing
+    picked = Where.call(Tensor._make(present()), x, 0.0) * coef
+    return _per_target(-picked.sum(1), input, target, reduction, empty)
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
+    """log_probs (T, N, C) or (T, C); targets padded (N, S) or concatenated (sum of target_lengths);
+    lengths as integer tensors or tuples of ints. 'mean' averages the losses divided by their target
+    lengths (at least 1); zero_infinity makes infinite losses (impossible alignments) and their
+    gradients 0."""
+    is_tensor = [isinstance(v, Tensor) for v in (input_lengths, target_lengths)]
+    if is_tensor[0] != is_tensor[1] or not (is_tensor[0] or isinstance(input_lengths, (tuple, list))
+                                            and isinstance(target_lengths, (tuple, list))):
+        raise TypeError(f"ctc_loss(): input_lengths and target_lengths must be both Tensors or both tuples of ints, "
+                        f"got {type(input_lengths).__name__} and {type(target_lengths).__name__}")
+    _check_reduction(reduction, "ctc_loss")
+    batched = log_probs._data.ndim == 3
+    nll = CtcLoss.call(log_probs if batched else log_probs.unsqueeze(1), targets, input_lengths, target_lengths,
+                       blank, zero_infinity)
+    if reduction == "mean":
+        lengths = target_lengths._data.reshape(-1) if is_tensor[1] else np.asarray(target_lengths)
+        divisor = _ns(nll).maximum(_ns(nll).asarray(lengths), 1).astype(nll._data.dtype)
+        return (nll / Tensor._make(divisor)).mean()
+    if reduction == "sum":
+        return nll.sum()
+    return nll if batched else nll.squeeze(0)
+
+
+# ---- margins and embeddings -----------------------------------------------------------------------
+
+def _common(x1, x2, op):
+    """Both inputs broadcast to one shape, integers promoted to the other's float dtype (cosine_similarity)."""
+    kinds = (x1._data.dtype.kind, x2._data.dtype.kind)
+    if "f" not in kinds:
+        raise RuntimeError(f"{op}: expected common dtype to be floating point, yet common dtype is "
+                           f"{_TORCH_NAMES.get(x1._data.dtype.name, x1._data.dtype.name)}")
+    if kinds[0] != "f":
+        x1 = x1.to(x2.dtype)
+    if kinds[1] != "f":
+        x2 = x2.to(x1.dtype)
+    try:
+        shape = np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+    except ValueError:
+        raise RuntimeError(f"{op}: The size of tensor a {list(x1.shape)} must match the size of tensor b "
+                           f"{list(x2.shape)} (or broadcast with it)") from None
+    return (x1 if tuple(x1.shape) == shape else x1.expand(shape)), (x2 if tuple(x2.shape) == shape else
+                                                                    x2.expand(shape))
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """sum over dim of (x1 / max(||x1||, eps)) (x2 / max(||x2||, eps)), as torch 2.x: each input divided by
+    its own clamped norm first (the clamp changes the value only: torch clamps under no_grad)."""
+    x1, x2 = _common(x1, x2, "cosine_similarity")
+    if x1._data.ndim == 0:
+        x1, x2 = x1.reshape(1), x2.reshape(1)
+        if dim not in (0, -1):
+            raise IndexError(f"cosine_similarity: Dimension out of range (expected to be in range of [-1, 0], but "
+                             f"got {dim})")
+        dim = 0
+        return _cosine(x1, x2, dim, eps).reshape(())
+    return _cosine(x1, x2, dim, eps)
+
+
+def _cosine(x1, x2, dim, eps):
+    def unit(x):
+        norm = x.norm(2, dim, keepdim=True)
+        held = norm.detach()
+        return x / (norm + (held.clamp_min(eps) - held))
+    return (unit(x1) * unit(x2)).sum(dim)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """||x1 - x2 + eps||_p over the last dim of the broadcast shape."""
+    dim = max(x1._data.ndim, x2._data.ndim) - 1
+    diff = x1 - x2 + eps
+    if diff._data.ndim == 0:  # a 0-d difference: |d| (torch's norm over dim -1 of a scalar)
+        return diff.abs() if p != 0 else (diff != 0).to(diff.dtype)
+    return diff.norm(p, dim, keepdim=keepdim)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    """1 - cos(x1, x2) where target = 1, max(0, cos - margin) where target = -1 (0 elsewhere);
+    cos = x1.x2 / sqrt((|x1|^2 + 1e-12)(|x2|^2 + 1e-12)) over the last dim."""
+    reduction = _legacy(size_average, reduce, reduction)
+    td = target._data.ndim
+    if td not in (0, 1):
+        raise RuntimeError("cosine_embedding_loss: 0D or 1D target tensor expected, multi-target not supported")
+    if (input1._data.ndim, input2._data.ndim) != ((2, 2) if td else (1, 1)):
+        raise RuntimeError(f"cosine_embedding_loss: {td}D target tensor expects {td + 1}D input tensors, but found "
+                           f"inputs with sizes {list(input1.shape)} and {list(input2.shape)}.")
+    prod = (input1 * input2).sum(td)
+    mag = ((input1 * input1).sum(td) + 1e-12) * ((input2 * input2).sum(td) + 1e-12)
+    cos = prod / mag.sqrt()
+    pos = Where.call(target == 1, 1 - cos, 0.0)
+    loss = pos + Where.call(target == -1, (cos - margin).clamp_min(0), 0.0)
+    return _reduce(loss, reduction, "cosine_embedding_loss")
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    """max(0, -target (x1 - x2) + margin)"""
+    reduction = _legacy(size_average, reduce, reduction)
+    if not input1._data.ndim == input2._data.ndim == target._data.ndim:
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+                           f"input1: {list(input1.shape)}, input2: {list(input2.shape)}, target: {list(target.shape)}")
+    return _reduce((-target * (input1 - input2) + margin).clamp_min(0), reduction, "margin_ranking_loss")
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    """x where target = 1, max(0, margin - x) where target = -1 (both for other targets)."""
+    reduction = _legacy(size_average, reduce, reduction)
+    loss = Where.call(target != 1, (margin - input).clamp_min(0), 0.0) + Where.call(target != -1, input, 0.0)
+    return _reduce(loss, reduction, "hinge_embedding_loss")
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """log(1 + e^(-target x))"""
+    reduction = _legacy(size_average, reduce, reduction)
+    if input._data.dtype.kind != "f" and target._data.dtype.kind != "f":
+        raise RuntimeError(f"soft_margin_loss: result type Float can't be cast to the desired output type "
+                           f"{_TORCH_NAMES.get(input._data.dtype.name, input._data.dtype.name)}")
+    return _reduce(_log1p_exp(-(input * target)), reduction, "soft_margin_loss")
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """-mean over classes of w (y log sigmoid(x) + (1 - y) log sigmoid(-x)), one loss per sample."""
+    reduction = _legacy(size_average, reduce, reduction)
+    loss = target * _log1p_exp(-input) + (1 - target) * _log1p_exp(input)
+    if weight is not None:
+        loss = loss * weight
+    class_dim = input._data.ndim - 1
+    loss = loss.sum(class_dim) / input._data.shape[class_dim]
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"multilabel_soft_margin_loss: {reduction} is not valid")
+    return _reduce(loss, reduction, "multilabel_soft_margin_loss")
+
+
+def _margin_frames(input, target, op, batch_target):
+    """(N, C) view of a 0-d, (C) or (N, C) input, as torch's multi-margin losses check it."""
+    _check_float(input, op)
+    nd, shape = input._data.ndim, input._data.shape
+    if not ((nd == 2 and shape[1] != 0) or (nd == 1 and shape[0] != 0) or nd == 0):
+        raise RuntimeError(f"{op}: Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+                           f"{list(shape)}")
+    frames, dim = (1, 1 if nd == 0 else shape[0]) if nd <= 1 else shape
+    if batch_target:  # multi_margin_loss: one class per sample
+        ok = target._data.ndim <= 1 and target._data.size == frames
+        what = (f"target tensor should be 1-D with size equal to the number of input samples (batch size). "
+                f"Expected target size [{frames}], but got {list(target.shape)}. Input has shape {list(shape)}.")
+    else:  # multilabel_margin_loss: a row of classes (ended by -1) per sample
+        ok = target._data.ndim <= 1 and target._data.size == dim if nd <= 1 else target._data.shape == shape
+        what = f"inconsistent target size: {list(target.shape)} for input of size: {list(shape)}"
+    if not ok:
+        raise RuntimeError(f"{op}: {what}")
+    if target._data.dtype != np.int64:
+        raise RuntimeError(f"{op}: expected scalar type Long but found "
+                           f"{_TORCH_NAMES.get(target._data.dtype.name, target._data.dtype.name)}")
+    return input.reshape(frames, dim), frames, dim
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """sum over the targets j (up to the first -1) and the non-target classes i of max(0, 1 - (x_j - x_i)) / C"""
+    reduction = _legacy(size_average, reduce, reduction)
+    x, frames, dim = _margin_frames(input, target, "multilabel_margin_loss", False)
+    xp = _ns(x)
+    t = target._data.reshape(frames, dim)
+    if t.size and (int(t.min()) < -1 or int(t.max()) >= dim):
+        raise RuntimeError(f"multilabel_margin_loss: argument #2 'target' is out of range (values in [-1, {dim}))")
+    valid = xp.cumprod(t != -1, axis=1).astype(bool)  # the targets before the first -1
+    tv = xp.where(valid, t, 0)
+    is_target = ((tv[:, :, None] == xp.arange(dim)) & valid[:, :, None]).any(axis=1)
+    xt = x[_const(x, xp.arange(frames)[:, None]), _const(x, tv)]  # (N, J)
+    terms = (1 - xt.unsqueeze(2) + x.unsqueeze(1)).clamp_min(0)  # (N, J, C)
+    loss = Where.call(_const(x, valid[:, :, None] & ~is_target[:, None, :]), terms, 0.0).sum((1, 2)) / dim
+    if input._data.ndim <= 1:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction, "multilabel_margin_loss")
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                      reduction="mean"):
+    """sum over the classes i != y of max(0, margin - x_y + x_i)^p w_y / C (p 1 or 2)"""
+    reduction = _legacy(size_average, reduce, reduction)
+    if p != 1 and p != 2:
+        raise ValueError("multi_margin_loss: only p == 1 and p == 2 supported")
+    if weight is not None and weight._data.ndim != 1:
+        raise ValueError("multi_margin_loss: weight must be one-dimensional")
+    x, frames, dim = _margin_frames(input, target, "multi_margin_loss", True)
+    if weight is not None and weight._data.size != dim:
+        raise RuntimeError(f"multi_margin_loss: inconsistent weight size, expected {dim} but got {list(weight.shape)}")
+    xp = _ns(x)
+    t = target._data.reshape(frames)
+    if t.size and (int(t.min()) < 0 or int(t.max()) >= dim):
+        raise RuntimeError(f"multi_margin_loss: target out of range (values in [0, {dim}))")
+    rows = xp.arange(frames)
+    z = margin - x[_const(x, rows), _const(x, t)].unsqueeze(1) + x
+    keep = (z._data > 0) & (xp.arange(dim) != t[:, None])  # torch: only z > 0 adds (and gets a gradient)
+    h = Where.call(_const(x, keep), z if p == 1 else z * z, 0.0)
+    if weight is not None:
+        h = h * weight[_const(x, t)].unsqueeze(1)
+    loss = h.sum(1) / dim
+    if reduction == "none":
+        return loss.reshape(target.shape)
+    if reduction == "mean" and not frames:  # torch: 0 over an empty batch
+        return loss.sum()
+    return _reduce(loss, reduction, "multi_margin_loss")
+
+
+def _same_ndim(anchor, positive, negative):
+    dims = (anchor._data.ndim, positive._data.ndim, negative._data.ndim)
+    if not dims[0] == dims[1] == dims[2]:
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {dims[0]}D, positive {dims[1]}D, and negative {dims[2]}D "
+                           f"inputs")
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    """max(0, margin + d(a, p) - d(a, n)), d the pairwise p-distance; swap: d(a, n) -> min(d(a, n), d(p, n))"""
+    reduction = _legacy(size_average, reduce, reduction)
+    _same_ndim(anchor, positive, negative)
+    _check_reduction(reduction, "triplet_margin_loss")
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = d_neg.minimum(pairwise_distance(positive, negative, p, eps))
+    return _reduce((margin + d_pos - d_neg).clamp_min(0), reduction, "triplet_margin_loss")
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,
+                                      reduction="mean"):
+    _check_reduction(reduction, "triplet_margin_with_distance_loss")
+    if margin <= 0:
+        raise ValueError(f"triplet_margin_with_distance_loss: margin must be greater than 0, got {margin}")
+    _same_ndim(anchor, positive, negative)
+    dist = pairwise_distance if distance_function is None else distance_function
+    d_pos, d_neg = dist(anchor, positive), dist(anchor, negative)
+    if swap:
+        d_neg = d_neg.minimum(dist(positive, negative))
+    return _reduce((margin + d_pos - d_neg).clamp_min(0), reduction, "triplet_margin_with_distance_loss")
