@@ -156,3 +156,52 @@ def test_unflatten_and_data_parallel():
     cm, tm = cr.nn.parallel.DataParallel(cr.nn.Linear(3, 2)), torch.nn.DataParallel(torch.nn.Linear(3, 2))
     assert list(cm.state_dict()) == list(tm.state_dict()) == ["module.weight", "module.bias"]
     assert tuple(cm(cr.ones(4, 3)).shape) == (4, 2)
+
+
+def _bag_run(L, fn, W, up_seed=0):
+    w = L.tensor(W, requires_grad=True)
+    y = fn(L, w)
+    y.backward(L.tensor(np.cos(np.arange(y.numel()) + up_seed).reshape(tuple(y.shape))))
+    return y.detach().numpy(), w.grad.numpy(), w.detach().numpy()
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_embedding_bag_matches_torch(mode):
+    W = rng.standard_normal((10, 4))
+    inp, off = np.array([1, 2, 4, 5, 4, 3, 2, 9, 0, 0]), np.array([0, 4, 4, 7])
+    psw = np.linspace(0.5, 2, 10)
+    cases = [
+        lambda L, w: L.nn.functional.embedding_bag(L.tensor(inp), w, L.tensor(off), mode=mode, padding_idx=0),
+        lambda L, w: L.nn.functional.embedding_bag(L.tensor(inp.reshape(2, 5)), w, mode=mode),
+        lambda L, w: L.nn.functional.embedding_bag(L.tensor(inp), w, L.tensor(np.append(off, 10)), mode=mode,
+                                                   include_last_offset=True),
+    ]
+    if mode == "sum":
+        cases.append(lambda L, w: L.nn.functional.embedding_bag(L.tensor(inp), w, L.tensor(off), mode="sum",
+                                                                per_sample_weights=L.tensor(psw)))
+    for fn in cases:
+        for a, b in zip(_bag_run(cr, fn, W), _bag_run(torch, fn, W)):
+            np.testing.assert_allclose(a, b, rtol=1e-12)
+    assert repr(cr.nn.EmbeddingBag(10, 3, mode=mode)) == repr(torch.nn.EmbeddingBag(10, 3, mode=mode))
+    for L in (cr, torch):
+        with pytest.raises(ValueError):
+            L.nn.functional.embedding_bag(L.tensor(inp.reshape(2, 5)), L.ones(10, 2), L.tensor(off))
+        if mode != "sum":
+            with pytest.raises(NotImplementedError):
+                L.nn.functional.embedding_bag(L.tensor(inp), L.ones(10, 2), L.tensor(off), mode=mode,
+                                              per_sample_weights=L.ones(10))
+
+
+def test_embedding_max_norm_and_scale_grad_by_freq():
+    W = rng.standard_normal((10, 4)) * 3
+    inp = np.array([[1, 2, 4], [4, 1, 1]])
+    fn = lambda L, w: L.nn.functional.embedding(L.tensor(inp), w, max_norm=1.5, norm_type=3.0,  # noqa: E731
+                                                scale_grad_by_freq=True)
+    for a, b in zip(_bag_run(cr, fn, W), _bag_run(torch, fn, W)):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    for L in (cr, torch):
+        e = L.nn.Embedding.from_pretrained(L.tensor(W), padding_idx=2)
+        assert not e.weight.requires_grad and e.padding_idx == 2
+        assert repr(L.nn.Embedding(5, 2, padding_idx=-1, max_norm=2.0)) == "Embedding(5, 2, padding_idx=4, max_norm=2.0)"
+    with pytest.raises(NotImplementedError, match="sparse"):
+        cr.nn.functional.embedding(cr.tensor(inp), cr.ones(10, 2), sparse=True)

@@ -251,19 +251,94 @@ def bilinear(input1, input2, weight, bias=None):
     return out if bias is None else out + bias
 
 
-def embedding(input, weight, padding_idx=None):
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+              sparse=False):
     if input._data.dtype.kind not in "iu":
         raise RuntimeError(f"embedding: Expected tensor for argument #1 'indices' to have one of the following "
                            f"scalar types: Long, Int; but got {input.dtype} instead")
+    if sparse:
+        raise NotImplementedError("embedding: chainrule has no sparse gradients; use sparse=False (dense gradients "
+                                  "work with every optimizer)")
     n = weight._data.shape[0]
     if input._data.size and (int(input._data.min()) < 0 or int(input._data.max()) >= n):
         bad = int(input._data.max()) if int(input._data.max()) >= n else int(input._data.min())
         raise IndexError(f"embedding: index {bad} is out of range for an embedding table of {n} rows")
+    if max_norm is not None:
+        _renorm_rows(weight, input, max_norm, norm_type)
+    rows = weight[input]
+    if scale_grad_by_freq:   # each row's gradient divided by its count in the batch; the values unchanged
+        xp = namespace(input._data)
+        counts = xp.bincount(input._data.reshape(-1), minlength=n)[input._data]
+        scale = Tensor._make((1.0 / counts).astype(weight._data.dtype)[..., None])
+        rows = rows * scale + (rows * (1 - scale)).detach()
     if padding_idx is None:
-        return weight[input]
+        return rows
     # the padding row is looked up like any other but receives no gradient, as in torch
     keep = Tensor._make(input._data != (padding_idx % n))
-    return Where.call(keep.unsqueeze(-1), weight[input], weight.detach()[input])
+    return Where.call(keep.unsqueeze(-1), rows, weight.detach()[input])
+
+
+def _renorm_rows(weight, input, max_norm, norm_type):
+    """torch's embedding_renorm_: rows looked up whose norm exceeds max_norm are scaled to it, in place."""
+    xp = namespace(weight._data)
+    idx = xp.unique(input._data.reshape(-1))
+    rows = weight._data[idx]
+    norms = xp.sum(xp.abs(rows) ** norm_type, axis=-1) ** (1.0 / norm_type)
+    big = norms > max_norm
+    weight._data[idx[big]] = rows[big] * (max_norm / (norms[big] + 1e-7))[:, None]
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
+                  sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
+    """Bags of embeddings reduced by sum, mean or max: input (B, N) is B bags of N; a 1-D input with
+    ``offsets`` holds bags of varying length. Rows at padding_idx are left out of every bag."""
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"mode has to be one of sum, mean or max, got {mode!r}")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+                                  f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
+                                  "GitHub.")
+    xp = namespace(input._data)
+    idx = input._data
+    if idx.ndim == 2:
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
+                             "fixed length sequences.")
+        b, length = idx.shape
+        present = xp.ones(idx.shape, dtype=bool)
+        w = None if per_sample_weights is None else per_sample_weights
+    elif idx.ndim == 1:
+        if offsets is None or offsets.ndim != 1:
+            raise ValueError("offsets has to be a 1D Tensor but got null" if offsets is None else
+                             f"offsets has to be a 1D Tensor, but got Tensor of dimension {offsets.ndim}")
+        starts = offsets._data.astype(np.int64)
+        ends = xp.concatenate([starts[1:], xp.asarray([idx.shape[0]], dtype=np.int64)])
+        if include_last_offset:
+            starts, ends = starts[:-1], ends[:-1]
+        if starts.size and (int(starts[0]) != 0 or bool((ends < starts).any())):
+            raise ValueError("embedding_bag: offsets must start at 0 and be non-decreasing")
+        b, length = starts.shape[0], int((ends - starts).max()) if starts.size else 0
+        pos = starts[:, None] + xp.arange(length)[None, :]
+        present = pos < ends[:, None]
+        pos = xp.where(present, pos, 0)
+        idx = idx[pos] if idx.size else xp.zeros(pos.shape, dtype=idx.dtype)
+        w = None if per_sample_weights is None else per_sample_weights[Tensor._make(pos)]
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {idx.ndim}")
+    if padding_idx is not None:
+        present = present & (idx != padding_idx % weight.shape[0])
+    rows = embedding(Tensor._make(idx), weight, None, max_norm, norm_type, scale_grad_by_freq, sparse)
+    mask = Tensor._make(present[..., None])
+    if mode == "max":
+        filled = Where.call(mask, rows, float("-inf")).amax(1)
+        return Where.call(Tensor._make(present.any(1)[:, None]), filled, 0.0)
+    if w is not None:
+        rows = rows * w.unsqueeze(-1)
+    summed = Where.call(mask, rows, 0.0).sum(1)
+    if mode == "sum":
+        return summed
+    count = Tensor._make(xp.maximum(present.sum(1), 1)[:, None].astype(weight._data.dtype))
+    return summed / count
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
