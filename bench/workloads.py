@@ -66,6 +66,59 @@ def resnet_small(nn):
     return ResNet()
 
 
+def lstm_lm(nn, vocab=64, embed=64, hidden=256, layers=2):
+    """Character LSTM: embedding, 2x256 LSTM, linear to the vocabulary; logits as (N T, V)."""
+
+    class LSTMModel(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(vocab, embed)
+            self.rnn = nn.LSTM(embed, hidden, layers, batch_first=True)
+            self.head = nn.Linear(hidden, vocab)
+
+        def forward(self, idx):
+            out, _ = self.rnn(self.embed(idx))
+            return self.head(out).reshape(-1, vocab)
+    return LSTMModel()
+
+
+def gpt(nn, vocab=64, context=64, d=128, heads=4, layers=4):
+    """GPT-style stack: token + position embeddings, pre-norm causal blocks (tanh GELU), LayerNorm, head."""
+
+    class GPT(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.tok, self.pos = nn.Embedding(vocab, d), nn.Embedding(context, d)
+            block = nn.TransformerEncoderLayer(d, heads, 4 * d, 0.0, activation=_gelu_tanh(nn), batch_first=True,
+                                               norm_first=True)
+            self.blocks = nn.ModuleList([block] + [_deepcopy(block) for _ in range(layers - 1)])
+            self.norm, self.head = nn.LayerNorm(d), nn.Linear(d, vocab)
+            mask = np.triu(np.full((context, context), -np.inf, dtype=np.float32), 1)
+            self.register_buffer("mask", _as_tensor(nn, mask))
+
+        def forward(self, idx):
+            t = idx.shape[1]
+            x = self.tok(idx) + self.pos.weight[:t]
+            for block in self.blocks:
+                x = block(x, src_mask=self.mask[:t, :t], is_causal=True)
+            return self.head(self.norm(x)).reshape(-1, vocab)
+    return GPT()
+
+
+def _gelu_tanh(nn):
+    return lambda x: nn.functional.gelu(x, approximate="tanh")
+
+
+def _deepcopy(m):
+    import copy
+    return copy.deepcopy(m)
+
+
+def _as_tensor(nn, array):
+    import importlib
+    return importlib.import_module(nn.__name__.rsplit(".", 1)[0]).tensor(array)
+
+
 def copy_weights(src_torch, dst_cr):
     """Give the chainrule model the torch model's parameters and buffers."""
     import chainrule as cr
@@ -111,17 +164,20 @@ def _torch_model(name, builder, seed=0):
     return _MODEL_CACHE[name]
 
 
+def _same_model(lib, name, builder, device):
+    """The workload's model in ``lib``, starting from the one torch model's weights, in training mode."""
+    import copy
+    ref = _torch_model(name, builder)
+    if _is_torch(lib):
+        return copy.deepcopy(ref).to(device).train()
+    model = builder(lib.nn)
+    copy_weights(ref, model)
+    return model.to(device).train()
+
+
 def _train_workload(name, builder, input_shape, optimizer, **opt_kwargs):
     def setup(lib, device="cpu"):
-        import copy
-        ref = _torch_model(name, builder)
-        if _is_torch(lib):
-            model = copy.deepcopy(ref).to(device)
-        else:
-            model = builder(lib.nn)
-            copy_weights(ref, model)
-            model = model.to(device)
-        model.train()
+        model = _same_model(lib, name, builder, device)
         xa, ya = _rng_inputs(input_shape, 10)
         x = lib.tensor(xa, device=device)
         y = lib.tensor(ya, device=device)
@@ -141,6 +197,25 @@ def lenet_step(batch=64):
 
 def resnet_step(batch=32):
     return _train_workload("resnet", resnet_small, (batch, 3, 32, 32), "Adam", lr=1e-3)
+
+
+def _sequence_workload(name, builder, batch, length, vocab=64):
+    def setup(lib, device="cpu"):
+        model = _same_model(lib, name, builder, device)
+        rng = np.random.default_rng(0)
+        ids = rng.integers(0, vocab, (batch, length + 1))
+        x = lib.tensor(ids[:, :-1], device=device)
+        y = lib.tensor(ids[:, 1:].reshape(-1), device=device)
+        return TrainStep(lib, model, lib.optim.Adam(model.parameters(), lr=1e-3), x, y)
+    return setup
+
+
+def lstm_step(batch=32, length=64):
+    return _sequence_workload("lstm", lstm_lm, batch, length)
+
+
+def gpt_step(batch=32, length=64):
+    return _sequence_workload("gpt", gpt, batch, length)
 
 
 # ---- op-level workloads ---------------------------------------------------------------------
@@ -184,6 +259,8 @@ CPU_WORKLOADS = {
     "MLP 784-256-256-10 step b512": mlp_step(512),
     "LeNet-5 step b64": lenet_step(64),
     "ResNet-small step b32": resnet_step(32),
+    "LSTM 2x256 step b32 T64": lstm_step(32, 64),
+    "GPT 4x4x128 step b32 T64": gpt_step(32, 64),
     "matmul 512": matmul(512),
     "matmul 2048": matmul(2048),
 }
@@ -206,5 +283,7 @@ def tiny_workloads():
         "MLP 784-256-256-10 step b128": mlp_step(4),
         "LeNet-5 step b64": lenet_step(2),
         "ResNet-small step b32": resnet_step(2),
+        "LSTM 2x256 step b32 T64": lstm_step(2, 3),
+        "GPT 4x4x128 step b32 T64": gpt_step(2, 5),
         "matmul 512": matmul(8),
     }

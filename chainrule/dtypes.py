@@ -74,6 +74,8 @@ def to_dtype(d):
         return bool_
     if isinstance(d, str) and d in _BY_NAME:
         return _BY_NAME[d]
+    if isinstance(d, type) and type(getattr(d, "dtype", None)) is dtype:  # torch.LongTensor & co (t.type(cls))
+        return d.dtype
     try:
         return from_numpy(np.dtype(d))
     except TypeError:

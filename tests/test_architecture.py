@@ -14,11 +14,13 @@ LAYERS = (
     ("tensor core", ("chainrule.tensor.core",)),
     ("tensor methods", ("chainrule.tensor.creation", "chainrule.tensor.conversion", "chainrule.tensor.elementwise",
                         "chainrule.tensor.reduce", "chainrule.tensor.movement", "chainrule.tensor.linalg",
-                        "chainrule.tensor.inplace", "chainrule.tensor.namespace")),
+                        "chainrule.tensor.inplace", "chainrule.tensor.namespace", "chainrule.tensor.scan",
+                        "chainrule.tensor.indexing", "chainrule.tensor.special")),
     ("tensor variants table", ("chainrule.tensor",)),
     ("autograd on tensors", ("chainrule.autograd",)),
     ("libraries", ("chainrule.nn", "chainrule.optim", "chainrule.io", "chainrule.utils", "chainrule.viz",
-                   "chainrule.cuda", "chainrule.models")),
+                   "chainrule.cuda", "chainrule.models",
+                   "chainrule.distributions", "chainrule.distributed")),
     ("package and commands", ("chainrule", "chainrule.cli", "chainrule.__main__")),
 )
 
@@ -109,8 +111,9 @@ def test_no_module_assigns_another_modules_globals():
                 for a in node.names:
                     if any(t in MODULES and t.endswith("." + a.name) for t in _resolve(module, is_pkg, node)):
                         aliases.add(a.asname or a.name)
-            elif isinstance(node, ast.Import):
-                aliases.update((a.asname or a.name).split(".")[0] for a in node.names)
+            elif isinstance(node, ast.Import):  # chainrule's modules only (sys.excepthook is the stdlib's API)
+                aliases.update((a.asname or a.name).split(".")[0] for a in node.names
+                               if a.name.split(".")[0] == "chainrule")
         for node in ast.walk(tree):
             targets = node.targets if isinstance(node, ast.Assign) else (
                 [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else [])

@@ -387,3 +387,195 @@ def test_maximum_minimum_take_tensors_only_like_torch():
                      lambda: lib.maximum(1, lib.ones(2))):
             with pytest.raises(TypeError, match="must be Tensor"):
                 call()
+
+
+# ---- issue 12: divergences the differential fuzzer found (tests/test_fuzz.py) ------------------------
+
+def same(fn, *arrays, **kw):
+    """``fn(L, *tensors)`` in chainrule and torch: values, dtypes and input gradients."""
+    return compare(lambda *t: fn(cr, *t), lambda *t: fn(torch, *t), list(arrays), **kw)
+
+
+def raises_as_torch(fn, *arrays, match=None):
+    """torch raises on ``fn(L, *tensors)``; chainrule raises the same exception type (and ``match``)."""
+    with pytest.raises(Exception) as ref:
+        fn(torch, *[torch.tensor(a) for a in arrays])
+    with pytest.raises(ref.type, match=match):
+        fn(cr, *[cr.tensor(a) for a in arrays])
+
+
+X3 = np.random.default_rng(12).standard_normal((3, 4, 5))
+J = np.array([0, 2, -1])
+
+
+@pytest.mark.parametrize("key", [
+    lambda L, i, j: (i, slice(None), j),      # a 0-d index tensor is an int (select): dims stay in place
+    lambda L, i, j: (j, slice(None), i),
+    lambda L, i, j: (i, j),
+    lambda L, i, j: i,                        # alone: a select, as torch
+    lambda L, i, j: (slice(None), j, Ellipsis, j),  # an Ellipsis for no dims: j, j stay adjacent
+    lambda L, i, j: (j, Ellipsis, i, j),
+    lambda L, i, j: (slice(None), j, None, Ellipsis, j),  # None separates them (result dims first)
+])
+def test_index_zero_d_tensor_and_empty_ellipsis(key):
+    i = np.array(1)
+    same(lambda L, x, i, j: x[key(L, i, j)], X3, i, J)
+
+
+def test_index_zero_d_tensor_is_a_view():
+    x = cr.tensor(X3.copy())
+    y = x[cr.tensor(1), 2]
+    y.fill_(7.0)
+    assert float(x[1, 2, 0]) == 7.0
+
+
+def _put(L, x, v, key):
+    y = x.clone()
+    y[key] = v
+    return y
+
+
+@pytest.mark.parametrize("key, vshape", [
+    (lambda L, j: (L.tensor(1), slice(None), j), (3,)),
+    (lambda L, j: (j, Ellipsis, L.tensor(0)), (1, 4)),
+    (lambda L, j: j, (1, 1, 4, 5)),           # leading size-1 dims beyond y[j]'s: dropped, as torch
+    (lambda L, j: (None, j), (1, 3, 4, 5)),
+    (lambda L, j: slice(1, 2), (1, 1, 4, 5)),
+])
+def test_setitem_zero_d_index_and_leading_ones(key, vshape):
+    v = np.random.default_rng(1).standard_normal(vshape)
+    same(lambda L, x, v, j: _put(L, x, v, key(L, j)), X3, v, J)
+
+
+def test_setitem_leading_ones_into_0d():
+    same(lambda L, x, v: _put(L, x, v, Ellipsis), np.array(2.0), np.array([[3.0]]))
+
+
+@pytest.mark.parametrize("key", [lambda L, x: L.tensor([0, 2]), lambda L, x: [0, 2],
+                                 lambda L, x: (slice(None), L.tensor([1])), lambda L, x: L.tensor(True)])
+@pytest.mark.parametrize("vdtype", [np.float32, np.int64])
+def test_index_put_dtype_mismatch_raises(key, vdtype):
+    raises_as_torch(lambda L, x, v: _put(L, x, v, key(L, x)), X3, np.ones((), vdtype),
+                    match="Index put requires the source and destination dtypes match, got Double for the "
+                          "destination and")
+
+
+def test_index_put_dtype_mismatch_allowed_where_torch_allows():
+    v32 = np.array([5.0], np.float32)
+    # one value through a single boolean mask is torch's masked_fill (it casts); a basic key casts too
+    same(lambda L, x, v: _put(L, x, v, x > 0), X3, v32, grad=False)
+    same(lambda L, x, v: _put(L, x, v, (slice(None), x[0] > 0)), X3, v32, grad=False)
+    same(lambda L, x, v: _put(L, x, v, (1, slice(0, 2))), X3, v32, grad=False)
+
+
+def test_div_backward_does_not_square_the_divisor():
+    # b * b under/overflows float32 (|b| < 1e-19, > 1e19) where -g (a / b) / b is finite
+    a, b = f32(1e-30, 3e20, 2.0, -1e-25), f32(1e-20, 1e20, 4e19, 3e-20)
+    same(lambda L, a, b: a / b, a, b)
+
+
+def test_prod_backward_with_zero_and_overflowing_others():
+    x = f32(1e30, 1e30, 0.0, 2.0).reshape(2, 2)
+    same(lambda L, x: x.prod(), x)
+    same(lambda L, x: x.prod(0), x)
+    same(lambda L, x: x.reshape(4).prod(0), x)
+    y = np.random.default_rng(3).standard_normal((3, 4, 2))
+    y[1, 2, 0] = y[0, 0, 1] = 0.0
+    for d in (0, 1, 2):
+        same(lambda L, x: x.prod(d, keepdim=True), y)
+
+
+def test_prod_backward_large_upstream_gradient():
+    x = f32(1e10, 3e10, -2.0)
+    c = cr.tensor(f32(1e30)), torch.tensor(f32(1e30))
+    same(lambda L, x: x.prod() * (c[0] if L is cr else c[1]), x)
+
+
+def test_prod_second_derivative():
+    x = np.array([1e-200, 3.0, -2.0, 1e200])
+    for L in (cr, torch):
+        t = L.tensor(x, requires_grad=True)
+        (g,) = L.autograd.grad(t.prod(), t, create_graph=True)
+        (gg,) = L.autograd.grad((g * L.tensor([1.0, 2.0, 3.0, 4.0])).sum(), t)
+        if L is cr:
+            ours = gg.numpy()
+    np.testing.assert_allclose(ours, gg.numpy(), rtol=1e-7)
+    cr.autograd.gradcheck(lambda t: t.prod(0), (cr.tensor(np.array([[0.5, 0.0], [2.0, -3.0]]), requires_grad=True),))
+
+
+@pytest.mark.parametrize("fn", [lambda L, x: x.expand(), lambda L, x: x.permute(), lambda L, x: x.reshape(),
+                                lambda L, x: x.view(), lambda L, x: L.permute(x), lambda L, x: L.reshape(x)])
+@pytest.mark.parametrize("shape", [(), (2, 3)])
+def test_movement_without_sizes_is_a_type_error(fn, shape):
+    raises_as_torch(fn, np.zeros(shape), match="")
+
+
+def test_movement_with_empty_sizes():
+    for fn in (lambda L, x: x.expand(()), lambda L, x: x.permute(()), lambda L, x: x.reshape(()),
+               lambda L, x: x.view(())):
+        same(fn, np.array(3.0))
+
+
+def test_matrix_transpose_of_1d_and_0d():
+    raises_as_torch(lambda L, x: x.mT, np.zeros(3), match="only supported on matrices")
+    same(lambda L, x: x.mT * 2, np.array(3.0))
+    same(lambda L, x: x.mT * 2, X3)
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda x: x.permute(1, 0, 2), (4, 15)),
+    (lambda x: x.transpose(1, 2), (3, 20)),
+    (lambda x: x[:, ::2], (3, 10)),
+    (lambda x: x[:, :, 1:3], (3, 8)),
+])
+def test_view_of_non_viewable_strides_raises(make, shape):
+    raises_as_torch(lambda L, x: make(x).view(*shape), X3,
+                    match="view size is not compatible with input tensor's size and stride")
+    same(lambda L, x: make(x).reshape(*shape), X3)
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda x: x.permute(1, 0, 2), (4, 3, 5, 1)),
+    (lambda x: x.transpose(1, 2), (3, 5, 2, 2)),
+    (lambda x: x[:, 1], (3, 5)),
+    (lambda x: x[:, :, 1:3], (12, 2)),
+    (lambda x: x[:0].transpose(0, 2), (0, 7)),
+])
+def test_view_of_viewable_strides_is_a_view(make, shape):
+    same(lambda L, x: make(x).view(*shape), X3)
+    x = cr.tensor(X3.copy())
+    make(x).view(*shape).zero_()
+    assert float(make(x).abs().sum()) == 0.0
+
+
+def test_norm_default_p_is_fro():
+    raises_as_torch(lambda L, x: x.norm(dim=(0, 1, 2)), X3, match="dim must be a 2-tuple")
+    raises_as_torch(lambda L, x: L.norm(x, dim=[0, 1, 2]), X3, match="dim must be a 2-tuple")
+    raises_as_torch(lambda L, x: x.norm(p="fro", dim=(0, 1, 2)), X3, match="dim must be a 2-tuple")
+    for kw in (dict(p=2, dim=(0, 1, 2)), dict(dim=(0, 1)), dict(dim=(2,)), dict(p="fro"), dict(dim=2), dict()):
+        same(lambda L, x: x.norm(**kw), X3)
+
+
+def test_add_sub_alpha_in_the_promoted_dtype():
+    a, b = np.array([1e-8, 0.3, -2.0]), f32(0.1, 1.7, 1e-3)
+    for fn in (lambda L, a, b: a.sub(b, alpha=-3), lambda L, a, b: a.add(b, alpha=3),
+               lambda L, a, b: b.add(a, alpha=0.1), lambda L, a, b: L.sub(b, a, alpha=7),
+               lambda L, a, b: a.add(b.to(L.float16), alpha=2.5)):
+        same(fn, a, b, tol=dict(rtol=1e-12, atol=0))
+    i, m = np.array([1, 2, 3]), np.array([True, False, True])
+    same(lambda L, i, b: i.add(b, alpha=1.5), i, b)
+    same(lambda L, i, m: i.add(m, alpha=2), i, m, grad=False)
+    same(lambda L, i, m: m.add(m, alpha=2), i, m, grad=False)  # bool + 2 bool stays bool
+    same(lambda L, i, m: m.add(i, alpha=-1), i, m, grad=False)
+
+
+@pytest.mark.parametrize("fn", [lambda L, x, m: x.sub(m, alpha=2), lambda L, x, m: m.sub(x, alpha=-3),
+                                lambda L, x, m: m.sub(m, alpha=2), lambda L, x, m: x.sub_(m, alpha=2)])
+def test_sub_alpha_with_bool_raises(fn):
+    raises_as_torch(fn, np.ones(3), np.array([True, False, True]), match="Subtraction, the `-` operator, with a bool")
+
+
+@pytest.mark.parametrize("fn", [lambda L, i: i.add(i, alpha=1.5), lambda L, i: i.add(2, alpha=0.5),
+                                lambda L, i: (i > 1).add(i > 2, alpha=1.5), lambda L, i: i.sub(i, alpha=2.0)])
+def test_float_alpha_with_integer_result_raises(fn):
+    raises_as_torch(fn, np.array([1, 2, 3]), match="alpha must not be a floating point number")

@@ -111,3 +111,15 @@ def test_console_entry_point():
     r = subprocess.run([sys.executable, "-m", "chainrule", "explain", "__import__('os')"],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "not allowed" in r.stderr and r.stdout == ""
+
+
+def test_svg_and_png_without_graphviz(capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)  # as on a fresh pip install
+    code, out, err = run_cli(capsys, "(x + y) * z", "x=-2", "y=5", "z=-4", "--svg", str(tmp_path / "g.svg"))
+    assert code == 0 and err == "" and "graph saved to" in out
+    svg = (tmp_path / "g.svg").read_text()
+    assert svg.count('class="node ') == 5 and svg.count('class="edge"') == 4 and "q = Add" in svg
+    code, _, _ = run_cli(capsys, "x * y", "x=2", "y=3", "--svg", str(tmp_path / "g.png"))
+    assert code == 0 and (tmp_path / "g.png").read_bytes().startswith(b"\x89PNG")
+    code, _, err = run_cli(capsys, "x * y", "x=2", "y=3", "--svg", str(tmp_path / "nowhere" / "g.svg"))
+    assert code == 1 and "does not exist" in err

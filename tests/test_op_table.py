@@ -129,6 +129,23 @@ def D(label, loss, *arrays, **kw):
 
 A3 = (2, 3, 4)  # the default non-trivial shape of elementwise and reduction cases
 
+def _recurrent(mode, **kw):
+    """fn(L, x, w_ih, w_hh, b_ih, b_hh) running one recurrent layer with those tensors as its
+    weights (torch: through functional_call); returns the output and the final states, summed."""
+    names = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
+
+    def fn(L, x, *weights):
+        m = getattr(L.nn, mode)(x.shape[-1], weights[1].shape[1], **kw)
+        if L is torch:
+            out, h = torch.func.functional_call(m, dict(zip(names, weights)), (x,))
+        else:
+            m._parameters.update(zip(names, weights))
+            out, h = m(x)
+        hs = h if isinstance(h, tuple) else (h,)
+        return out.sum(0) + sum(t.sum(0) for t in hs)
+    return fn
+
+
 CASES = {
     # -- binary arithmetic (broadcasting) --
     "Add": [
@@ -433,12 +450,198 @@ CASES = {
         D("int then index", lambda L, x, c, i: (c * x[1, :, i] ** 3).sum(), randn(*A3), randn(3, 2), idx(3, 0)),
         D("MaxDim's backward", lambda L, x, c: (c * x.max(dim=1).values ** 2).sum(), distinct(3, 4), randn(3)),
     ],
+    # ==== nn layers (issue 14) ====
+    "ConvTranspose2d": [
+        V("stride, padding, output_padding, bias", lambda L, x, w, b: F(L).conv_transpose2d(
+            x, w, b, stride=2, padding=1, output_padding=1), randn(2, 2, 3, 4), randn(2, 3, 3, 3), randn(3)),
+        V("groups, dilation, rectangular", lambda L, x, w: F(L).conv_transpose2d(
+            x, w, stride=(1, 2), padding=(0, 1), groups=2, dilation=(2, 1)), randn(1, 4, 3, 3), randn(4, 1, 2, 3)),
+        V("unbatched", lambda L, x, w: F(L).conv_transpose2d(x, w), randn(2, 3, 2), randn(2, 2, 2, 2)),
+        V("1d and 3d compositions", lambda L, x, w, v, u: F(L).conv_transpose1d(x, w, stride=2).sum()
+          + F(L).conv_transpose3d(v, u, stride=2).sum(), randn(2, 2, 5), randn(2, 3, 3), randn(1, 2, 2, 2, 3),
+          randn(2, 1, 2, 2, 2)),
+    ],
+    "LayerNorm": [
+        V("affine over the last two dims", lambda L, x, w, b: F(L).layer_norm(x, (3, 4), w, b), randn(2, 3, 4) * 3,
+          randn(3, 4), randn(3, 4)),
+        V("weight only, eps", lambda L, x, w: F(L).layer_norm(x, [4], w, None, 0.1), randn(5, 4), randn(4)),
+        V("no affine", lambda L, x: F(L).layer_norm(x, (4,)), randn(2, 2, 4)),
+    ],
+    "Recurrent": [
+        V("LSTM", _recurrent("LSTM"), randn(5, 2, 3), randn(16, 3) * 0.5, randn(16, 4) * 0.5, randn(16) * 0.1,
+          randn(16) * 0.1),
+        V("GRU", _recurrent("GRU"), randn(4, 3, 2), randn(9, 2) * 0.5, randn(9, 3) * 0.5, randn(9) * 0.1,
+          randn(9) * 0.1),
+        V("RNN relu", _recurrent("RNN", nonlinearity="relu"), randn(4, 2, 3), randn(3, 3) * 0.5, randn(3, 3) * 0.5,
+          randn(3) * 0.1, randn(3) * 0.1),
+    ],
     # ==== sort, scan, search and counting ops (issue 13) ====
+    "Sort": [
+        V("sort descending", lambda L, x: x.sort(1, descending=True).values, distinct(*A3)),
+        V("topk", lambda L, x: L.topk(x, 2, dim=0).values, distinct(3, 4)),
+        V("kthvalue keepdim", lambda L, x: x.kthvalue(2, -1, keepdim=True).values, distinct(3, 4)),
+        V("median dim, mode", lambda L, x: x.median(0).values + x.mode(0).values, distinct(3, 4)),
+        D("second derivative", lambda L, x, c: (c * x.sort(1).values ** 3).sum(), distinct(3, 4), randn(3, 4)),
+    ],
+    "Cumsum": [
+        V("dim", lambda L, x: x.cumsum(1), randn(*A3)),
+        V("function, negative dim", lambda L, x: L.cumsum(x, -3), randn(*A3)),
+        D("second derivative", lambda L, x, c: (c * x.cumsum(0) ** 3).sum(), randn(3, 4), randn(3, 4)),
+    ],
+    "Cumprod": [
+        V("dim", lambda L, x: x.cumprod(1), randn(*A3)),
+        # rows with no, one, two zeros and a zero at the start: the first zero's own gradient
+        V("zeros", lambda L, x: L.cumprod(x, 1),
+          np.array([[0.5, -1.5, 2.0, 0.8], [1.5, 0.0, -0.7, 2.0], [0.0, 1.2, 0.0, 0.9], [2.0, 0.5, 0.3, 0.0]])),
+        D("second derivative, zeros", lambda L, x, c: (c * x.cumprod(1)).sum(),
+          np.array([[0.5, -1.5, 2.0], [1.5, 0.0, -0.7], [0.0, 1.2, 0.0]]), randn(3, 3)),
+    ],
+    "CumMax": [
+        V("dim", lambda L, x: x.cummax(1).values, distinct(*A3)),
+        V("function", lambda L, x: L.cummax(x, 0)[0], distinct(4, 3)),
+    ],
+    "CumMin": [
+        V("dim", lambda L, x: x.cummin(-1).values, distinct(*A3)),
+        D("second derivative", lambda L, x, c: (c * x.cummin(0).values ** 3).sum(), distinct(3, 4), randn(3, 4)),
+    ],
+    "LogCumSumExp": [
+        V("dim", lambda L, x: x.logcumsumexp(1), randn(*A3)),
+        V("large values", lambda L, x: L.logcumsumexp(x, -1), randn(3, 4) * 50 + 500),
+        D("second derivative", lambda L, x, c: (c * x.logcumsumexp(1)).sum(), randn(3, 4), randn(3, 4)),
+    ],
     # ==== indexing, scatter and shape ops (issue 13) ====
+    "Diagonal": [
+        V("main", lambda L, x: x.diagonal(), randn(3, 4)),
+        V("offset, dims", lambda L, x: L.diagonal(x, -1, 2, 0), randn(4, 2, 3)),
+        V("trace", lambda L, x: x.trace(), randn(3, 3)),
+        D("second derivative", lambda L, x: (x.diagonal(1) ** 3).sum(), randn(3, 4)),
+    ],
+    "Flip": [
+        V("two dims", lambda L, x: x.flip((0, -1)), randn(*A3)),
+        V("rot90", lambda L, x: L.rot90(x, 1, (1, 2)), randn(*A3)),
+        D("second derivative", lambda L, x: (x.flip((1,)) ** 3 * x).sum(), randn(3, 4)),
+    ],
+    "ScatterReduce": [
+        V("prod", lambda L, x, s, i: x.scatter_reduce(1, i, s, "prod"), away(2, 4), away(2, 3),
+          idx(0, 0, 3, 1, 1, 1).reshape(2, 3)),
+        V("mean without self", lambda L, x, s, i: x.scatter_reduce(0, i, s, "mean", include_self=False), randn(3, 2),
+          randn(3, 2), idx(0, 0, 2, 0, 0, 1).reshape(3, 2)),
+        V("amax", lambda L, x, s, i: x.scatter_reduce(1, i, s, "amax"), distinct(2, 4), distinct(2, 3),
+          idx(0, 0, 3, 1, 1, 1).reshape(2, 3)),
+        V("amin without self", lambda L, x, s, i: x.scatter_reduce(1, i, s, "amin", include_self=False),
+          distinct(2, 4), distinct(2, 3), idx(0, 0, 3, 1, 1, 1).reshape(2, 3)),
+    ],
     # ==== elementwise math and predicates (issue 13) ====
+    "Log1p": [V("method", lambda L, x: x.log1p(), unif(-0.5, 3.0, *A3)),
+              D("second derivative", lambda L, x: L.log1p(x).sum(), unif(-0.5, 3.0, 4))],
+    "Expm1": [V("method", lambda L, x: x.expm1(), randn(*A3)), V("special", lambda L, x: L.special.expm1(x), randn(4))],
+    "Log2": [V("method", lambda L, x: x.log2(), unif(0.2, 3.0, *A3))],
+    "Log10": [V("function", lambda L, x: L.log10(x), unif(0.2, 3.0, *A3))],
+    "Exp2": [V("method", lambda L, x: x.exp2(), randn(*A3))],
+    "Erf": [V("method", lambda L, x: x.erf(), randn(*A3)),
+            D("second derivative", lambda L, x: L.erf(x).sum(), randn(4))],
+    "Erfc": [V("method", lambda L, x: x.erfc(), randn(*A3)),
+             V("special ndtr", lambda L, x: L.special.erfc(x) * 2, randn(4))],
+    "Erfinv": [V("method", lambda L, x: x.erfinv(), unif(-0.9, 0.9, *A3)),
+               D("second derivative", lambda L, x: L.erfinv(x).sum(), unif(-0.9, 0.9, 4))],
+    "Lgamma": [V("method", lambda L, x: x.lgamma(), unif(-3.9, 4.0, *A3) + 0.05),
+               V("special gammaln", lambda L, x: L.special.gammaln(x), unif(0.1, 9.0, 5))],
+    "Digamma": [V("method", lambda L, x: x.digamma(), unif(0.2, 5.0, *A3)),
+                V("negative", lambda L, x: L.digamma(x), np.array([-0.5, -1.3, -2.7, 0.1]))],
+    "Polygamma": [V("n=1", lambda L, x: L.polygamma(1, x), unif(0.2, 5.0, *A3)),
+                  V("n=2, method", lambda L, x: x.polygamma(2), unif(0.3, 3.0, 5)),
+                  V("n=0", lambda L, x: L.special.polygamma(0, x), unif(0.3, 3.0, 5))],
+    "Sinh": [V("method", lambda L, x: x.sinh(), randn(*A3))],
+    "Cosh": [V("method", lambda L, x: x.cosh(), randn(*A3))],
+    "Tan": [V("method", lambda L, x: x.tan(), unif(-1.2, 1.2, *A3)),
+            D("second derivative", lambda L, x: L.tan(x).sum(), unif(-1.2, 1.2, 4))],
+    "Asin": [V("method", lambda L, x: x.asin(), unif(-0.9, 0.9, *A3)), V("arcsin", lambda L, x: L.arcsin(x), unif(-0.9, 0.9, 4))],
+    "Acos": [V("method", lambda L, x: x.acos(), unif(-0.9, 0.9, *A3))],
+    "Atan": [V("method", lambda L, x: x.atan(), randn(*A3)),
+             D("second derivative", lambda L, x: L.arctan(x).sum(), randn(4))],
+    "Asinh": [V("method", lambda L, x: x.asinh(), randn(*A3))],
+    "Acosh": [V("method", lambda L, x: x.acosh(), unif(1.2, 4.0, *A3))],
+    "Atanh": [V("method", lambda L, x: x.atanh(), unif(-0.9, 0.9, *A3))],
+    "Ndtri": [V("special", lambda L, x: L.special.ndtri(x), unif(0.05, 0.95, *A3))],
+    "I0": [V("special", lambda L, x: L.special.i0(x), randn(*A3))],
+    "Rounding": [V("floor", lambda L, x: x.floor() * x, randn(*A3)),
+                 V("ceil, trunc", lambda L, x: L.ceil(x) + L.trunc(x) * x, randn(3, 4)),
+                 V("round decimals", lambda L, x: x.round(decimals=1) * x, randn(3, 4)),
+                 V("frac", lambda L, x: x.frac(), randn(3, 4))],
+    "Atan2": [V("broadcast", lambda L, a, b: L.atan2(a, b), randn(*A3), randn(3, 1)),
+              V("arctan2 method", lambda L, a, b: a.arctan2(b), randn(4), away(4))],
+    "Hypot": [V("broadcast", lambda L, a, b: L.hypot(a, b), randn(*A3), away(4))],
+    "LogAddExp": [V("broadcast", lambda L, a, b: L.logaddexp(a, b), randn(*A3), randn(3, 1)),
+                  V("large", lambda L, a, b: a.logaddexp(b), randn(4) * 50, randn(4) * 50)],
+    "LogAddExp2": [V("broadcast", lambda L, a, b: L.logaddexp2(a, b), randn(*A3), randn(4))],
+    "Xlogy": [V("broadcast", lambda L, a, b: L.xlogy(a, b), randn(*A3), unif(0.2, 3.0, 3, 1)),
+              V("scalar x", lambda L, b: L.xlogy(2.0, b), unif(0.2, 3.0, 4)),
+              V("entr", lambda L, x: L.special.entr(x), unif(0.1, 3.0, 5))],
+    "Xlog1py": [V("broadcast", lambda L, a, b: L.special.xlog1py(a, b), randn(3, 4), unif(-0.5, 3.0, 4))],
+    "Fmod": [V("broadcast", lambda L, a, b: L.fmod(a, b), unif(-5, 5, *A3), unif(0.7, 2.0, 3, 1)),
+             V("scalar", lambda L, a: a.fmod(1.5), unif(-5, 5, 3, 4))],
+    "Remainder": [V("broadcast", lambda L, a, b: L.remainder(a, b), unif(-5, 5, *A3), away(4, lo=0.7)),
+                  V("operator", lambda L, a: a % -1.5, unif(-5, 5, 3, 4))],
+    "Copysign": [V("broadcast", lambda L, a, b: L.copysign(a, b), away(*A3), randn(4)),
+                 V("scalar", lambda L, a: a.copysign(-1.0), away(3, 4))],
+    "Lerp": [V("tensor weight", lambda L, a, b, w: L.lerp(a, b, w), randn(*A3), randn(4), unif(-0.5, 1.5, 3, 1)),
+             V("scalar weight", lambda L, a, b: a.lerp(b, 0.75), randn(3, 4), randn(3, 4)),
+             D("second derivative", lambda L, a, b, w: (L.lerp(a, b, w) ** 2).sum(), randn(3), randn(3), randn(3))],
     # ==== random sampling and creation (issue 13) ====
     # ==== linear algebra and contractions (issue 13) ====
+    "Einsum": [
+        V("matmul", lambda L, a, b: L.einsum("ij,jk->ik", a, b), randn(2, 3), randn(3, 4)),
+        V("diagonal, implicit", lambda L, a, b: L.einsum("iij,k", a, b), randn(3, 3, 2), randn(2)),
+        V("ellipsis, broadcast", lambda L, a, b: L.einsum("...ij,...j->...i", a, b), randn(2, 3, 4), randn(1, 4)),
+        V("tensordot", lambda L, a, b: L.tensordot(a, b, dims=([0, 2], [2, 0])), randn(2, 3, 4), randn(4, 5, 2)),
+        D("second derivative", lambda L, a, b: (L.einsum("ij,jk->ik", a, b) ** 2).sum(), randn(2, 3), randn(3, 2)),
+    ],
+    "Inv": [
+        V("batched", lambda L, a: L.linalg.inv(a), randn(2, 3, 3) + 3 * np.eye(3)),
+        D("second derivative", lambda L, a: (L.linalg.inv(a) ** 2).sum(), randn(3, 3) + 3 * np.eye(3)),
+    ],
+    "Solve": [
+        V("matrix B", lambda L, a, b: L.linalg.solve(a, b), randn(2, 3, 3) + 3 * np.eye(3), randn(2, 3, 2)),
+        V("vector b", lambda L, a, b: L.linalg.solve(a, b), randn(3, 3) + 3 * np.eye(3), randn(3)),
+    ],
+    "Det": [V("batched", lambda L, a: L.linalg.det(a), randn(2, 3, 3))],
+    "Slogdet": [V("logabsdet", lambda L, a: L.linalg.slogdet(a)[1], randn(2, 3, 3))],
+    "Cholesky": [
+        V("lower", lambda L, a: L.linalg.cholesky(a @ a.mT + 3 * L.eye(3, dtype=a.dtype)), randn(2, 3, 3)),
+        V("upper", lambda L, a: L.linalg.cholesky(a @ a.mT + 3 * L.eye(3, dtype=a.dtype), upper=True), randn(3, 3)),
+    ],
+    "Qr": [
+        V("tall", lambda L, a: (lambda q, r: q.sum(-1, keepdim=True) + r.sum(-2, keepdim=True))(*L.linalg.qr(a)),
+          randn(2, 4, 3)),
+        V("wide", lambda L, a: (lambda q, r: q.sum(-1, keepdim=True) + r.sum(-2, keepdim=True))(*L.linalg.qr(a)),
+          randn(3, 4)),
+    ],
+    "Svd": [
+        V("gauge-invariant", lambda L, a: (lambda u, s, vh: (u ** 2 * s[..., None, :]) @ vh ** 2)(
+            *L.linalg.svd(a, full_matrices=False)), randn(2, 4, 3)),
+        V("svdvals", lambda L, a: L.linalg.svdvals(a), randn(3, 5)),
+    ],
+    "Eigh": [
+        V("gauge-invariant", lambda L, a: (lambda w, v: v ** 2 * w[..., None, :])(*L.linalg.eigh(a + a.mT)),
+          randn(2, 3, 3)),
+        V("eigvalsh", lambda L, a: L.linalg.eigvalsh(a + a.mT), randn(4, 4)),
+    ],
+    "Pinv": [
+        V("tall", lambda L, a: L.linalg.pinv(a), randn(2, 4, 3)),
+        V("wide", lambda L, a: L.linalg.pinv(a), randn(3, 4)),
+    ],
     # ==== losses (issue 13) ====
+    "CtcLoss": [  # log_softmax first: ctc's gradient (as torch's) assumes normalised log-probabilities
+        V("padded targets, tensor lengths, mean",
+          lambda L, x, t: F(L).ctc_loss(x.log_softmax(2), t, L.tensor([6, 4, 5]), L.tensor([3, 2, 0])),
+          randn(6, 3, 5), idx([1, 1, 2], [3, 4, 0], [0, 0, 0])),
+        V("concatenated targets, tuple lengths, blank, sum",
+          lambda L, x, t: F(L).ctc_loss(x.log_softmax(2), t, (5, 3), (2, 3), blank=2, reduction="sum"),
+          randn(5, 2, 4), idx(0, 0, 1, 3, 1)),
+        V("unbatched, zero_infinity, none",
+          lambda L, x, t: F(L).ctc_loss(x.log_softmax(1), t, (4,), (2,), zero_infinity=True, reduction="none"),
+          randn(4, 3), idx(1, 2)),
+    ],
 }
 
 

@@ -11,7 +11,7 @@ import pytest
 
 import chainrule as cr
 from chainrule import nn, optim
-from chainrule.cli import build_parser, main, datasets, train
+from chainrule.cli import build_parser, main, datasets, runs, train
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -124,7 +124,7 @@ def parse(*argv):
 def test_defaults_per_model_and_optimizer():
     assert train._resolve_config(parse(), None) == {
         "data": "digits", "model": "mlp", "batch_size": 32, "optimizer": "adam", "lr": 1e-3,
-        "weight_decay": 0.0, "seed": 0, "test_fraction": 0.2}
+        "weight_decay": 0.0, "seed": 0, "test_fraction": 0.2, "activation": "relu", "depth": None}
     cnn = train._resolve_config(parse("--model", "cnn"), None)
     assert cnn["lr"] == train.MODEL_DEFAULTS["cnn"]["lr"]
     sgd = train._resolve_config(parse("--optimizer", "sgd"), None)
@@ -204,7 +204,7 @@ def test_failed_write_keeps_the_old_file(tmp_path):
         f.write(b"{half")
         raise OSError("disk full")
     with pytest.raises(OSError, match="disk full"):
-        train._atomic_write(path, fail)
+        runs._atomic_write(path, fail)
     assert open(path).read() == before and os.listdir(tmp_path) == ["metrics.json"]
 
 
@@ -241,7 +241,7 @@ def test_digits_mlp_writes_checkpoint_metrics_and_plot(tmp_path, capsys):
     assert sorted(os.listdir(out_dir)) == [train.CHECKPOINT, train.METRICS, train.PLOT]
     checkpoint = cr.load(os.path.join(out_dir, train.CHECKPOINT))
     assert checkpoint["epoch"] == 2 and checkpoint["config"]["model"] == "mlp"
-    model = train._build_model("mlp", (1, 8, 8), 10)
+    model = train._build_model({"model": "mlp", "activation": "relu", "depth": None}, (1, 8, 8), 10)
     model.load_state_dict(checkpoint["model"])  # the weights fit the model
     assert len(checkpoint["optimizer"]["state"]) == len(list(model.parameters()))
     metrics = read_metrics(out_dir)
@@ -404,3 +404,58 @@ def test_ctrl_c_keeps_finished_epochs_and_says_how_to_resume(tmp_path, capsys, m
     assert f"interrupted during epoch 2; continue with --resume --out {out_dir}" in capsys.readouterr().err
     assert cr.load(os.path.join(out_dir, train.CHECKPOINT))["epoch"] == 1
     assert [e["epoch"] for e in read_metrics(out_dir)["epochs"]] == [1]
+
+
+def test_grad_stats_show_vanishing_gradients_of_a_deep_sigmoid_mlp(tmp_path, capsys):
+    out = tmp_path / "deep"
+    board = tmp_path / "board"
+    assert main(["train", "--model", "mlp", "--activation", "sigmoid", "--depth", "6", "--epochs", "2",
+                 "--grad-stats", "--tensorboard", str(board), "--no-progress", "--out", str(out)]) == 0
+    record = json.loads((out / "metrics.json").read_text())
+    last = record["epochs"][-1]
+    norms = list(last["grad_norm"].values())   # inputs first
+    assert len(norms) == 7 and all(b > 3 * a for a, b in zip(norms, norms[1:]))   # each layer: vanishing
+    assert set(last["saturated"]) == {"2", "4", "6", "8", "10", "12"} and not last["dead_relu"]
+    assert all(0.0 <= v <= 1.0 for v in last["saturated"].values())
+    assert record["config"]["activation"] == "sigmoid" and record["config"]["depth"] == 6
+    assert (out / "grad_stats.png").stat().st_size > 1000
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    events = EventAccumulator(str(board))
+    events.Reload()
+    assert [e.step for e in events.Scalars("train_loss")] == [1, 2]
+    # the architecture is part of the run: resuming with another activation is refused
+    assert main(["train", "--model", "mlp", "--activation", "relu", "--resume", "--out", str(out)]) == 2
+    assert main(["train", "--model", "cnn", "--depth", "3", "--out", str(tmp_path / "x")]) == 2
+    assert "for --model mlp" in capsys.readouterr().err
+
+
+def test_relu_mlp_reports_dead_units(tmp_path):
+    out = tmp_path / "relu"
+    assert main(["train", "--epochs", "1", "--grad-stats", "--no-progress", "--out", str(out)]) == 0
+    last = json.loads((out / "metrics.json").read_text())["epochs"][-1]
+    assert set(last["dead_relu"]) == {"2", "4"} and all(0.0 <= v < 0.5 for v in last["dead_relu"].values())
+    assert set(last["grad_norm"]) == {"1", "3", "5"} and not last["saturated"]
+
+
+def test_distributed_training_equals_one_process_with_the_global_batch(tmp_path):
+    """`chainrule launch -n 2 train --distributed --batch-size 16` reaches the weights of one
+    process with batch 32 (the same global batches, gradients averaged over the ranks); only
+    rank 0 writes; --resume continues the distributed run."""
+    pytest.importorskip("mpi4py")
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert main(["train", "--distributed", "--epochs", "2", "--batch-size", "32", "--no-progress",
+                 "--out", str(one)]) == 0
+    run = subprocess.run([sys.executable, "-m", "chainrule", "launch", "-n", "2", "train", "--distributed", "--epochs",
+                          "1", "--batch-size", "16", "--no-progress", "--out", str(two)],
+                         capture_output=True, text=True, timeout=240)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.count("epoch   1/1") == 1 and "batch 16 x 2 processes" in run.stdout
+    run = subprocess.run([sys.executable, "-m", "chainrule", "launch", "-n", "2", "train", "--distributed", "--epochs",
+                          "2", "--resume", "--no-progress", "--out", str(two)], capture_output=True, text=True,
+                         timeout=240)
+    assert run.returncode == 0, run.stderr
+    a, b = cr.load(str(one / train.CHECKPOINT)), cr.load(str(two / train.CHECKPOINT))
+    assert a["epoch"] == b["epoch"] == 2
+    for k in a["model"]:
+        np.testing.assert_allclose(a["model"][k].numpy(), b["model"][k].numpy(), rtol=1e-4, atol=1e-6)
+    assert sorted(os.listdir(two)) == [train.CHECKPOINT, train.METRICS, train.PLOT]

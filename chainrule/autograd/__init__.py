@@ -11,11 +11,11 @@ from . import engine
 from .anomaly import detect_anomaly, set_detect_anomaly, is_anomaly_enabled
 
 _ABOVE_TENSOR = {"Function": "function", "FunctionCtx": "function", "grad": "function",
-                 "gradcheck": "gradcheck", "gradgradcheck": "gradcheck", "GradcheckError": "gradcheck"}
+                 "Variable": "function", "gradcheck": "numerical", "gradgradcheck": "numerical", "GradcheckError": "numerical"}
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "Function",
            "FunctionCtx", "grad", "gradcheck", "gradgradcheck", "GradcheckError", "Node", "engine",
-           "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled"]
+           "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "Variable"]
 
 
 def __getattr__(name):
@@ -24,4 +24,4 @@ def __getattr__(name):
         raise AttributeError(f"module 'chainrule.autograd' has no attribute '{name}'")
     import importlib
     value = globals()[name] = getattr(importlib.import_module(f".{module}", __name__), name)
-    return value  # cached here, also over the submodule of the same name (gradcheck)
+    return value  # cached here

@@ -161,8 +161,15 @@ class Function:
         return tuple(results)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
-    """The gradients of ``outputs`` with respect to ``inputs`` (nothing accumulates into .grad)."""
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """The gradients of ``outputs`` with respect to ``inputs`` (nothing accumulates into .grad).
+    ``only_inputs`` is ignored (deprecated in torch); ``materialize_grads``: zeros for unused inputs."""
+    if is_grads_batched:
+        raise NotImplementedError("autograd.grad: is_grads_batched=True (vmap over grad_outputs) is not supported")
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, "
+                         "but got: allow_unused=False.")
     single_out = isinstance(outputs, Tensor)
     outputs = [outputs] if single_out else list(outputs)
     inputs_list = [inputs] if isinstance(inputs, Tensor) else list(inputs)
@@ -182,8 +189,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                                 create_graph, capture=inputs_list)
     result = []
     for i, g in enumerate(found):
-        if g is None:
-            if not allow_unused:
+        if g is None and materialize_grads:
+            result.append(Tensor._make(namespace(inputs_list[i]._data).zeros_like(inputs_list[i]._data)))
+        elif g is None:
+            if not (allow_unused or materialize_grads):
                 raise RuntimeError(f"One of the differentiated Tensors (input {i}) appears to not have been "
                                    "used in the graph. Set allow_unused=True if this is the desired behavior.")
             result.append(None)
@@ -192,3 +201,17 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         else:
             result.append(Tensor._make(namespace(g).array(g)))  # an owned copy
     return tuple(result)
+
+
+class _VariableMeta(type):
+    def __instancecheck__(cls, other):
+        return isinstance(other, Tensor)
+
+
+class Variable(metaclass=_VariableMeta):
+    """Deprecated torch.autograd.Variable (old programs): every Tensor is one; ``Variable(t, requires_grad)``
+    is a history-free alias of ``t`` (``volatile`` has no effect)."""
+    def __new__(cls, data=None, requires_grad=False, volatile=False):
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+        return data.detach().requires_grad_(requires_grad)

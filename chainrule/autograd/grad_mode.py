@@ -5,6 +5,7 @@ import functools
 class _State:
     enabled = True   # grad mode: ops record the graph
     anomaly = False  # anomaly detection (autograd.anomaly)
+    inference = False  # inference mode: no_grad, and new tensors are inference tensors
 
 
 state = _State()
@@ -12,6 +13,10 @@ state = _State()
 
 def is_grad_enabled():
     return state.enabled
+
+
+def is_inference_mode_enabled():
+    return state.inference
 
 
 class _GradMode:
@@ -65,5 +70,31 @@ class set_grad_enabled(_GradMode):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class inference_mode(_GradMode):
+    """torch.inference_mode(mode=True), context manager or decorator: no graph is recorded, and the
+    factories' tensors are inference tensors (``Tensor.is_inference()``); ``inference_mode(False)``
+    turns grad mode on, as torch's guard does. Divergence: op results inside are not marked, and
+    inference tensors are not refused by autograd outside."""
+
+    def __new__(cls, mode=True):
+        self = object.__new__(cls)
+        self.mode = mode if isinstance(mode, bool) else True
+        return self if isinstance(mode, bool) else self(mode)  # @inference_mode without ()
+
+    def __enter__(self):
+        self.prev = (state.enabled, state.inference)
+        state.enabled, state.inference = not self.mode, self.mode
+
+    def __exit__(self, *exc):
+        state.enabled, state.inference = self.prev
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(self.mode):
                 return fn(*args, **kwargs)
         return wrapper

@@ -3,9 +3,12 @@
 Ops never import numpy or cupy directly for computation: they call ``namespace(array)`` (or use
 the ``xp`` handed to them) and the helpers below, so one definition serves both devices.
 """
+import functools
+
 import numpy as np
 
 from .device import device, Device, parse_device
+from . import special as _torch_special
 from . import cuda_support
 
 __all__ = ["namespace", "NP", "ArrayNamespace", "device", "Device", "parse_device", "device_of",
@@ -30,6 +33,13 @@ class ArrayNamespace:
         self._scratch_bytes = 0
         self.sigmoid = _special(module, "expit") or self._sigmoid
         self.erf = _special(module, "erf")
+        # special functions of the elementwise math ops (scipy.special / cupyx.scipy.special)
+        for fn in ("erfc", "erfinv", "gammaln", "digamma", "ndtri", "i0", "i1", "xlog1py"):
+            setattr(self, fn, _special(module, fn))
+        self.scipy_polygamma = _special(module, "polygamma")
+        # torch's conventions where SciPy's differ: lgamma(x), trigamma(x), polygamma(n, x)
+        for fn in ("lgamma", "trigamma", "polygamma"):
+            setattr(self, fn, functools.partial(getattr(_torch_special, fn), self))
 
     def _sigmoid(self, x):
         """1 / (1 + e^-x) without overflow, for namespaces lacking a fused expit."""
@@ -45,6 +55,20 @@ class ArrayNamespace:
             np.add.at(target, index, values)
         else:
             cuda_support.scatter_add(target, index, values)
+
+    def scatter_at(self, target, index, values, how):
+        """target[index] = how(target[index], values) element by element, repeated indices included
+        (``how``: "add", "multiply", "maximum" or "minimum": scatter_reduce's sum, prod, amax, amin)."""
+        if self.module is np:
+            getattr(np, how).at(target, index, values)
+        elif how == "multiply":  # cupyx has no scatter_multiply: on the host
+            host = target.get()
+            np.multiply.at(host, tuple(k.get() if hasattr(k, "get") else k for k in index), values.get())
+            target[...] = self.asarray(host)
+        else:
+            import cupyx
+            getattr(cupyx, {"add": "scatter_add", "maximum": "scatter_max", "minimum": "scatter_min"}[how])(
+                target, index, values)
 
     def as_strided(self, array, shape, strides):
         """A read-only strided view (sliding windows for conv/pool)."""

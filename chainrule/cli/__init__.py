@@ -7,6 +7,8 @@ import sys
 SUBCOMMANDS = {
     "train": ("train", "train a model on bundled data (digits), spiral or your own .npz"),
     "explain": ("explain", "explain the backward pass of a scalar expression step by step"),
+    "export": ("export", "export a `chainrule train` run's classifier to ONNX and check it with onnxruntime"),
+    "launch": ("launch", "run a chainrule command or a script as N processes through mpiexec (MPI)"),
 }
 
 

@@ -3,7 +3,8 @@
     $ chainrule explain "(x + y) * z" x=-2 y=5 z=-4
 
 prints the forward value of every intermediate (q = x + y = 3, f = q * z = -12), the engine's
-backward walk as a table, and the gradients df/dq, df/dx, ... The expression is parsed with
+backward walk as a table, and the gradients df/dq, df/dx, ... ``--svg g.svg`` saves the picture
+(Graphviz or the built-in layout), ``--html page.html`` the interactive step-through page. The expression is parsed with
 ``ast`` and evaluated over a whitelist (chainrule.viz.expr); anything else exits with status 2.
 """
 import sys
@@ -18,6 +19,8 @@ def add_arguments(parser):
                         "+ - * / ** and exp log sin cos tanh sigmoid relu max min")
     parser.add_argument("values", nargs="*", metavar="name=value", help="a value for each variable, e.g. x=-2")
     parser.add_argument("--svg", metavar="PATH", help="also save the computation graph (.svg, .png or .dot)")
+    parser.add_argument("--html", metavar="PATH", help="also write the interactive step-through page (one "
+                        "self-contained .html file: Next/Back or the arrow keys walk the backward pass)")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
 
 
@@ -72,8 +75,15 @@ def run(args):
     if args.svg:
         try:
             explanation.graph.save(args.svg)
-        except RuntimeError as e:
+        except (RuntimeError, ValueError, OSError) as e:
             print(f"chainrule explain: error: {e}", file=sys.stderr)
             return 1
         print(f"\ngraph saved to {args.svg}")
+    if args.html:
+        try:
+            explanation.to_html(args.html, title=f"Backward pass of f = {args.expression}")
+        except OSError as e:
+            print(f"chainrule explain: error: {e}", file=sys.stderr)
+            return 1
+        print(f"\nstep-through page saved to {args.html}")
     return 0

@@ -26,10 +26,16 @@ class _Activation(Module):
     defaults = ()
 
     def forward(self, input):
-        return type(self).fn(input, **{k: getattr(self, k) for k in self.options})
+        options = {k: getattr(self, k) for k in self.options}
+        if self.inplace:
+            options["inplace"] = True
+        return type(self).fn(input, **options)
 
     def extra_repr(self):
-        return ", ".join(f"{k}={getattr(self, k)}" for k in self.options)
+        shown = [f"{k}={getattr(self, k)}" for k in self.options]
+        return ", ".join(shown + (["inplace=True"] if self.inplace and self.shows_inplace else []))
+
+    shows_inplace = True  # torch's repr names inplace=True, except Hardsigmoid's and Hardswish's
 
 
 def _activation(name, fn, options=(), defaults=()):
@@ -52,6 +58,7 @@ Threshold = _activation("Threshold", F.threshold, ("threshold", "value"), (None,
 Hardshrink = _activation("Hardshrink", F.hardshrink, ("lambd",), (0.5,))
 Softshrink = _activation("Softshrink", F.softshrink, ("lambd",), (0.5,))
 Softplus = _activation("Softplus", F.softplus, ("beta", "threshold"), (1.0, 20.0))
+Hardsigmoid.shows_inplace = Hardswish.shows_inplace = False
 Hardshrink.extra_repr = Softshrink.extra_repr = lambda self: f"{self.lambd}"  # torch prints the bare value
 GLU = _activation("GLU", F.glu, ("dim",), (-1,))
 Softmin = _activation("Softmin", F.softmin, ("dim",), (None,))

@@ -6,11 +6,17 @@ their input the same way and compose primitives (or wrap one op: batch_norm's ru
 binary_cross_entropy's weight and reduction).
 """
 
+import functools
+import inspect
+import math
+import warnings
+
 import numpy as np
 
 from ..tensor import Tensor, tensor as _tensor
 from ..ops.linalg import Linear
 # _pair is nn.layers' too (F._pair); the other helpers are the checks these compositions share with ops
+from ..ops.nn import LayerNorm
 from ..ops.nn import (AvgPool2d, BatchNorm, Conv2d, Elu, Gelu, LeakyRelu, MaxPool2d, check_float as _check_float,
                       pair as _pair)
 from ..ops.elementwise import Where
@@ -31,8 +37,23 @@ avg_pool2d = AvgPool2d.call
 
 # ---- activations ------------------------------------------------------------------------------
 
+def _in_place(fn):
+    """torch's ``inplace=True``: the result is written into ``input`` (through copy_, so autograd
+    records the write as for any in-place op) and ``input`` is returned."""
+    at = list(inspect.signature(fn).parameters).index("inplace")
+
+    @functools.wraps(fn)
+    def function(*args, **kwargs):
+        inplace = kwargs.pop("inplace", False)
+        if len(args) > at:
+            inplace, args = args[at], args[:at] + args[at + 1:]
+        out = fn(*args, **kwargs)
+        return args[0].copy_(out) if inplace and out is not args[0] else out
+    return function
+
+
 def relu(input, inplace=False):
-    return input.relu()
+    return input.relu_() if inplace else input.relu()
 
 
 def sigmoid(input):
@@ -57,8 +78,8 @@ def _default_dim(input, dim):
     return dim
 
 
-leaky_relu = LeakyRelu.call
-elu = Elu.call
+leaky_relu = _in_place(LeakyRelu.call)
+elu = _in_place(Elu.call)
 gelu = Gelu.call
 
 
@@ -77,14 +98,17 @@ def softplus(input, beta=1.0, threshold=20.0):
     return Where.call(scaled > threshold, input, _log1p_exp(scaled) / beta)
 
 
+@_in_place
 def silu(input, inplace=False):
     return input * input.sigmoid()
 
 
+@_in_place
 def mish(input, inplace=False):
     return input * softplus(input).tanh()
 
 
+@_in_place
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """clamp(x, min_val, max_val) whose gradient, as torch's, is 0 at the bounds themselves."""
     if min_val > max_val:
@@ -93,14 +117,17 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     return Where.call(inside, input, input.detach().clamp(min_val, max_val))
 
 
+@_in_place
 def relu6(input, inplace=False):
     return hardtanh(input, 0.0, 6.0)
 
 
+@_in_place
 def hardsigmoid(input, inplace=False):
     return hardtanh(input + 3, 0.0, 6.0) / 6
 
 
+@_in_place
 def hardswish(input, inplace=False):
     return input * hardtanh(input + 3, 0.0, 6.0) / 6
 
@@ -120,10 +147,12 @@ def logsigmoid(input):
 _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
 
 
+@_in_place
 def selu(input, inplace=False):
     return elu(input, _SELU_ALPHA) * _SELU_SCALE
 
 
+@_in_place
 def celu(input, alpha=1.0, inplace=False):
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: celu with alpha=0")
@@ -148,6 +177,7 @@ def tanhshrink(input):
     return input - input.tanh()
 
 
+@_in_place
 def threshold(input, threshold, value, inplace=False):
     return Where.call(input > threshold, input, value)
 
@@ -162,6 +192,7 @@ def softshrink(input, lambd=0.5):
     return Where.call(input > lambd, input - lambd, Where.call(input < -lambd, input + lambd, 0.0))
 
 
+@_in_place
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """Leaky ReLU with slope (lower + upper) / 2 in eval; in training a uniform random slope per element."""
     if not training:
@@ -175,68 +206,79 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):
     return input / input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
 
 
+@_in_place
 def dropout(input, p=0.5, training=True, inplace=False):
+    return _dropout(input, p, training, tuple(input.shape))
+
+
+def _dropout(input, p, training, mask_shape, alpha=False):
+    """Zero entries with probability p (one draw per entry of ``mask_shape``, broadcast over the
+    rest) and scale the kept ones by 1 / (1 - p); ``alpha``: SELU-preserving dropout (torch's
+    formula: dropped entries go to -alpha', then mean and variance are restored)."""
     if not 0 <= p <= 1:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0:
         return input
     if p == 1:
         return input * 0
-    keep = _random.uniform_array(input._data.shape, 0.0, 1.0, input._data.dtype, input.device) >= p
-    mask = keep.astype(input._data.dtype) * (1.0 / (1 - p))
-    return input * Tensor._make(mask.astype(input._data.dtype, copy=False))
+    dtype = input._data.dtype
+    keep = (_random.uniform_array(mask_shape, 0.0, 1.0, dtype, input.device) >= p).astype(dtype)
+    if not alpha:
+        return input * Tensor._make((keep * (1.0 / (1 - p))).astype(dtype, copy=False))
+    a_ = 1.7580993408473766
+    a = 1.0 / ((a_ * a_ * p + 1) * (1 - p)) ** 0.5
+    shift = (keep - 1) * (a_ * a) + a_ * a * p
+    return input * Tensor._make((keep * a).astype(dtype)) + Tensor._make(shift.astype(dtype))
 
 
-def _feature_dropout(input, p, training, name, ranks):
-    """Zero whole channels: one draw per (sample, channel), broadcast over the feature dims."""
-    if not 0 <= p <= 1:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if input.ndim not in ranks:
-        raise RuntimeError(f"{name}: Expected {ranks[0]}D or {ranks[1]}D input, but received a {input.ndim}D input")
-    if not training or p == 0:
-        return input
-    batched = input.ndim == ranks[1]
-    shape = tuple(input.shape[:2 if batched else 1]) + (1,) * (input.ndim - (2 if batched else 1))
-    keep = _random.uniform_array(shape, 0.0, 1.0, input._data.dtype, input.device) >= p
-    scale = keep.astype(input._data.dtype) * (1.0 / (1 - p) if p < 1 else 0.0)
-    return input * Tensor._make(scale.astype(input._data.dtype, copy=False))
+def _feature_dropout(input, p, training, batched):
+    """Zero whole channels: one draw per (sample, channel) (per channel when not ``batched``),
+    broadcast over the feature dims."""
+    lead = min(2 if batched else 1, input.ndim)
+    return _dropout(input, p, training, tuple(input.shape[:lead]) + (1,) * (input.ndim - lead))
 
 
+@_in_place
 def dropout1d(input, p=0.5, training=True, inplace=False):
-    return _feature_dropout(input, p, training, "dropout1d", (2, 3))
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input. Note that "
+                           "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, a "
+                           "channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
+    return _feature_dropout(input, p, training, input.ndim == 3)
 
 
+@_in_place
 def dropout2d(input, p=0.5, training=True, inplace=False):
-    return _feature_dropout(input, p, training, "dropout2d", (3, 4))
+    """As torch: a 3-D input is read as (N, C, L) (channel-wise 1-d dropout), other ranks than 3 and
+    4 are deprecated (a warning) and drop per (dim 0, dim 1) entry."""
+    if input.ndim not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated and will "
+                      "result in an error in a future release. To retain the behavior and silence this warning, "
+                      "please use dropout instead.", stacklevel=2)
+    if input.ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+                      "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim.",
+                      stacklevel=2)
+    return _feature_dropout(input, p, training, True)
 
 
+@_in_place
 def dropout3d(input, p=0.5, training=True, inplace=False):
-    return _feature_dropout(input, p, training, "dropout3d", (4, 5))
+    if input.ndim not in (4, 5):
+        warnings.warn(f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is deprecated and will "
+                      "result in an error in a future release. To retain the behavior and silence this warning, "
+                      "please use dropout instead.", stacklevel=2)
+    return _feature_dropout(input, p, training, input.ndim == 5)
 
 
-def _alpha_dropout(input, p, training, feature):
-    """SELU-preserving dropout (torch's formula): dropped entries go to -alpha' and everything is
-    rescaled so that mean and variance stay those of the input."""
-    if not 0 <= p <= 1:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0:
-        return input
-    if p == 1:
-        return input * 0
-    shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2) if feature else tuple(input.shape)
-    keep = (_random.uniform_array(shape, 0.0, 1.0, input._data.dtype, input.device) >= p).astype(input._data.dtype)
-    alpha = 1.7580993408473766
-    a = 1.0 / ((alpha * alpha * p + 1) * (1 - p)) ** 0.5
-    b = (keep - 1) * (alpha * a) + alpha * a * p
-    return input * Tensor._make((keep * a).astype(input._data.dtype)) + Tensor._make(b.astype(input._data.dtype))
-
-
+@_in_place
 def alpha_dropout(input, p=0.5, training=False, inplace=False):
-    return _alpha_dropout(input, p, training, False)
+    return _dropout(input, p, training, tuple(input.shape), alpha=True)
 
 
+@_in_place
 def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
-    return _alpha_dropout(input, p, training, True)
+    return _dropout(input, p, training, tuple(input.shape[:2]) + (1,) * (input.ndim - 2), alpha=True)
 
 
 def bilinear(input1, input2, weight, bias=None):
@@ -304,7 +346,6 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         if offsets is not None:
             raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
                              "fixed length sequences.")
-        b, length = idx.shape
         present = xp.ones(idx.shape, dtype=bool)
         w = None if per_sample_weights is None else per_sample_weights
     elif idx.ndim == 1:
@@ -317,7 +358,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
             starts, ends = starts[:-1], ends[:-1]
         if starts.size and (int(starts[0]) != 0 or bool((ends < starts).any())):
             raise ValueError("embedding_bag: offsets must start at 0 and be non-decreasing")
-        b, length = starts.shape[0], int((ends - starts).max()) if starts.size else 0
+        length = int((ends - starts).max()) if starts.size else 0
         pos = starts[:, None] + xp.arange(length)[None, :]
         present = pos < ends[:, None]
         pos = xp.where(present, pos, 0)
@@ -361,7 +402,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 from .functional_losses import (  # noqa: E402 (kept beside the other sections)
     l1_loss, mse_loss, smooth_l1_loss, huber_loss, kl_div, poisson_nll_loss, gaussian_nll_loss, binary_cross_entropy,
-    binary_cross_entropy_with_logits, cross_entropy, nll_loss, ctc_loss, cosine_similarity, pairwise_distance,
+    binary_cross_entropy_with_logits, cross_entropy, nll_loss, ctc_loss, cosine_similarity, pairwise_distance, pdist,
     cosine_embedding_loss, margin_ranking_loss, hinge_embedding_loss, soft_margin_loss, multilabel_soft_margin_loss,
     multilabel_margin_loss, multi_margin_loss, triplet_margin_loss, triplet_margin_with_distance_loss)
 
@@ -390,9 +431,10 @@ def one_hot(tensor, num_classes=-1):
     return Tensor._make((tensor._data[..., None] == xp.arange(n)).astype(np.int64))
 
 
-def pad(input, pad, mode="constant", value=0.0):
-    if mode != "constant" or len(pad) % 2:
-        raise NotImplementedError("pad: only constant padding with pairs of sizes is supported")
+def pad(input, pad, mode="constant", value=None):
+    if mode != "constant" or len(pad) % 2 or len(pad) > 2 * input.ndim or min(pad, default=0) < 0:
+        return _pad_modes(input, pad, mode, value)  # reflect/replicate/circular, cropping, errors
+    value = 0.0 if value is None else value
     out = input
     for i in range(len(pad) // 2):
         dim = input._data.ndim - 1 - i
@@ -423,6 +465,28 @@ __all__ = [n for n, v in list(globals().items()) if not n.startswith("_") and no
 
 # ---- normalisation beyond batch norm: compositions (instance norm reuses batch norm on (1, N*C, ...),
 # as torch does) ----------------------------------------------------------------------------------
+
+layer_norm = LayerNorm.call
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / sqrt(mean(x^2 over the last dims) + eps) * weight; eps defaults to the dtype's machine epsilon."""
+    if not isinstance(normalized_shape, (tuple, list)) or not all(isinstance(d, int) for d in normalized_shape):
+        raise TypeError(f"rms_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not "
+                        f"{type(normalized_shape).__name__}")
+    shape = tuple(normalized_shape)
+    if not shape or tuple(input.shape[input.ndim - len(shape):]) != shape or input.ndim < len(shape):
+        raise RuntimeError(f"rms_norm: Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}")
+    if weight is not None and tuple(weight.shape) != shape:
+        raise RuntimeError(f"rms_norm: Expected weight to be of same shape as normalized_shape, but got weight of "
+                           f"shape {list(weight.shape)} and normalized_shape = {list(shape)}")
+    _check_float(input, "rms_norm")
+    eps = float(np.finfo(input._data.dtype).eps) if eps is None else eps
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    out = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
+    return out if weight is None else out * weight
+
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if input.ndim < 2:
@@ -476,3 +540,170 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     sq = pad(sq, (0, 0, size // 2, (size - 1) // 2))
     div = avg_pool2d(sq, (size, 1), stride=1).reshape(input.shape)
     return input / (div * alpha + k) ** beta
+
+
+# ---- attention: compositions of matmul, softmax and dropout (torch's math path) ---------------------
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+                                 enable_gqa=False):
+    """softmax(q k^T * scale + bias) v over the last two dims; a bool attn_mask marks the allowed
+    pairs (True = attend), a float one is added; is_causal masks the upper triangle."""
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        if t.ndim < 2:
+            raise RuntimeError(f"scaled_dot_product_attention: {name} must be at least 2-D, got shape "
+                               f"{list(t.shape)}")
+    if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
+        raise RuntimeError(f"scaled_dot_product_attention: query {list(query.shape)}, key {list(key.shape)} and "
+                           f"value {list(value.shape)} do not fit (query/key share the last dim, key/value the "
+                           "sequence dim)")
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
+    if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        hq, hk = query.shape[-3], key.shape[-3]
+        if hq % hk:
+            raise RuntimeError(f"scaled_dot_product_attention: number of heads in key/value ({hk}) must divide the "
+                               f"query's ({hq}) for grouped-query attention")
+        key, value = (_repeat_heads(t, hq // hk) for t in (key, value))
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = (query @ key.transpose(-2, -1)) * scale
+    length, source = query.shape[-2], key.shape[-2]
+    if is_causal:
+        allowed = Tensor._make(namespace(query._data).tril(namespace(query._data).ones((length, source), bool)))
+        scores = Where.call(allowed, scores, float("-inf"))
+    elif attn_mask is not None:
+        if attn_mask._data.dtype == np.bool_:
+            scores = Where.call(attn_mask, scores, float("-inf"))
+        else:
+            scores = scores + attn_mask
+    weights = scores.softmax(-1)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p)
+    return weights @ value
+
+
+def _repeat_heads(t, n):
+    """(..., H, S, E) -> (..., H n, S, E), each head repeated n times in place (repeat_interleave on dim -3)."""
+    shape = tuple(t.shape)
+    return t.unsqueeze(-3).expand(shape[:-3] + (shape[-3], n) + shape[-2:]).reshape(
+        shape[:-3] + (shape[-3] * n,) + shape[-2:])
+
+
+def _canonical_mask(mask, name, dtype):
+    """MHA's masks as float: a bool mask's True entries (not allowed) become -inf."""
+    if mask is None:
+        return None
+    if mask._data.dtype == np.bool_:
+        xp = namespace(mask._data)
+        return Tensor._make(xp.where(mask._data, -xp.inf, 0.0).astype(dtype))
+    if mask._data.dtype.kind != "f":
+        raise AssertionError(f"only bool and floating types of {name} are supported")
+    return mask
+
+
+def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias,
+                                 bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias,
+                                 training=True, key_padding_mask=None, need_weights=True, attn_mask=None,
+                                 use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
+                                 v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
+                                 is_causal=False):
+    """torch's multi-head attention on (L, N, E) query and (S, N, E) key/value (or unbatched (L, E))."""
+    if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
+        raise AssertionError(f"query should be unbatched 2D or batched 3D tensor but received {query.ndim}-D query, "
+                             f"{key.ndim}-D key and {value.ndim}-D value")
+    batched = query.ndim == 3
+    if not batched:
+        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    tgt_len, bsz, embed_dim = query.shape
+    src_len = key.shape[0]
+    key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", query._data.dtype)
+    if is_causal and attn_mask is None:
+        raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer module "
+                           "method `generate_square_subsequent_mask` to create this mask.")
+    if is_causal and key_padding_mask is None and not need_weights:
+        attn_mask = None   # the causal mask is applied from the hint
+    else:
+        attn_mask = _canonical_mask(attn_mask, "attn_mask", query._data.dtype)
+        is_causal = False
+    if embed_dim != embed_dim_to_check:
+        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim}")
+    head_dim = embed_dim // num_heads
+    if head_dim * num_heads != embed_dim:
+        raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
+    if use_separate_proj_weight:
+        if tuple(key.shape[:2]) != tuple(value.shape[:2]):
+            raise AssertionError(f"key's sequence and batch dims {tuple(key.shape[:2])} do not match value's "
+                                 f"{tuple(value.shape[:2])}")
+        b_q, b_k, b_v = (None,) * 3 if in_proj_bias is None else in_proj_bias.chunk(3)
+        q, k, v = linear(query, q_proj_weight, b_q), linear(key, k_proj_weight, b_k), linear(value, v_proj_weight, b_v)
+    else:
+        if tuple(key.shape) != tuple(value.shape):
+            raise AssertionError(f"key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)}")
+        w_q, w_k, w_v = in_proj_weight.chunk(3)
+        b_q, b_k, b_v = (None,) * 3 if in_proj_bias is None else in_proj_bias.chunk(3)
+        q, k, v = linear(query, w_q, b_q), linear(key, w_k, b_k), linear(value, w_v, b_v)
+    if attn_mask is not None:
+        if attn_mask.ndim == 2:
+            if tuple(attn_mask.shape) != (tgt_len, src_len):
+                raise RuntimeError(f"The shape of the 2D attn_mask is {tuple(attn_mask.shape)}, but should be "
+                                   f"{(tgt_len, src_len)}.")
+            attn_mask = attn_mask.unsqueeze(0)
+        elif attn_mask.ndim == 3:
+            if tuple(attn_mask.shape) != (bsz * num_heads, tgt_len, src_len):
+                raise RuntimeError(f"The shape of the 3D attn_mask is {tuple(attn_mask.shape)}, but should be "
+                                   f"{(bsz * num_heads, tgt_len, src_len)}.")
+        else:
+            raise RuntimeError(f"attn_mask's dimension {attn_mask.ndim} is not supported")
+    if bias_k is not None and bias_v is not None:
+        k = Cat.call([k, bias_k.expand(1, bsz, embed_dim)])
+        v = Cat.call([v, bias_v.expand(1, bsz, embed_dim)])
+        attn_mask = None if attn_mask is None else pad(attn_mask, (0, 1))
+        key_padding_mask = None if key_padding_mask is None else pad(key_padding_mask, (0, 1))
+    elif (bias_k is None) != (bias_v is None):
+        raise AssertionError("bias_k and bias_v must both be set or both be None")
+    q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
+    k = (k.reshape(k.shape[0], bsz * num_heads, head_dim).transpose(0, 1) if static_k is None else static_k)
+    v = (v.reshape(v.shape[0], bsz * num_heads, head_dim).transpose(0, 1) if static_v is None else static_v)
+    if add_zero_attn:
+        zeros = Tensor._make(namespace(k._data).zeros((bsz * num_heads, 1, head_dim), k._data.dtype))
+        k, v = Cat.call([k, zeros], 1), Cat.call([v, zeros], 1)
+        attn_mask = None if attn_mask is None else pad(attn_mask, (0, 1))
+        key_padding_mask = None if key_padding_mask is None else pad(key_padding_mask, (0, 1))
+    src_len = k.shape[1]
+    if key_padding_mask is not None:
+        if tuple(key_padding_mask.shape) != (bsz, src_len):
+            raise AssertionError(f"expecting key_padding_mask shape of {(bsz, src_len)}, but got "
+                                 f"{tuple(key_padding_mask.shape)}")
+        kpm = key_padding_mask.reshape(bsz, 1, 1, src_len).expand(bsz, num_heads, 1, src_len).reshape(
+            bsz * num_heads, 1, src_len)
+        attn_mask = kpm if attn_mask is None else attn_mask + kpm
+    if not training:
+        dropout_p = 0.0
+    weights = (q * math.sqrt(1.0 / head_dim)) @ k.transpose(-2, -1)
+    if attn_mask is not None:
+        weights = weights + attn_mask
+    elif is_causal:
+        allowed = Tensor._make(namespace(q._data).tril(namespace(q._data).ones((tgt_len, src_len), bool)))
+        weights = Where.call(allowed, weights, float("-inf"))
+    weights = weights.softmax(-1)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p)
+    out = (weights @ v).transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
+    out = linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
+    if not need_weights:
+        return (out if batched else out.squeeze(1)), None
+    weights = weights.reshape(bsz, num_heads, tgt_len, src_len)
+    if average_attn_weights:
+        weights = weights.mean(1)
+    return (out, weights) if batched else (out.squeeze(1), weights.squeeze(0))
+
+
+# ---- convolution, pooling, resampling and padding beyond the 2-d ops (functional_conv.py) -------
+from .functional_conv import (  # noqa: E402
+    conv1d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, unfold, fold, max_pool1d, avg_pool1d,
+    max_pool2d, max_unpool2d, lp_pool1d, lp_pool2d, adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d,
+    adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d, max_unpool1d, pixel_shuffle, pixel_unshuffle, interpolate, upsample,
+    upsample_nearest, upsample_bilinear, affine_grid, grid_sample, pad as _pad_modes)
+from . import functional_conv as _functional_conv  # noqa: E402
+__all__ += [n for n in _functional_conv.__all__ if n not in __all__ and n != "pad"]

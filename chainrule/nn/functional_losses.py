@@ -17,16 +17,22 @@ from ..ops.nn import (BinaryCrossEntropy, CtcLoss, SoftmaxCrossEntropy, check_fl
 from ..ops.elementwise import Where
 from ..ops.movement import Cat
 from ..backend import namespace
+from ..backend.random import SCALAR_NAMES
+from ..autograd.grad_mode import is_grad_enabled
 
-_TORCH_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
-                "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def _name(t):
+    """torch's name of a tensor's dtype in kernel messages (Long, Float, ...)."""
+    return SCALAR_NAMES.get(t._data.dtype.name, t._data.dtype.name)
 
 
 def _ns(t):
     return namespace(t._data)
 
 
-def _const(t, array):
+def _const(array):
+    """A graph-free tensor of an array (masks, indices)."""
     return Tensor._make(array)
 
 
@@ -75,11 +81,18 @@ def _broadcast_target(input, target, op):
                            f"{list(target.shape)} (or broadcast with it)") from None
 
 
+def _constant_arg(t, arg, op):
+    """torch's fused loss kernels have no derivative for their weights (and soft_margin's target)."""
+    if t is not None and t.requires_grad and is_grad_enabled():
+        raise RuntimeError(f"The function '{op}' is not differentiable with respect to argument '{arg}'. This input "
+                           f"cannot have requires_grad True.")
+
+
 def _no_integers(input, target, op):
     """torch's fused regression kernels have no integer versions."""
     if input._data.dtype.kind in "iub" and target._data.dtype.kind in "iub":
         raise NotImplementedError(f'"{op}_cpu" not implemented for '
-                                  f"'{_TORCH_NAMES.get(input._data.dtype.name, input._data.dtype.name)}'")
+                                  f"'{_name(input)}'")
 
 
 def _weighted(loss, weight, input, reduction, op, mean_over_weight=True):
@@ -161,7 +174,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         loss = target.exp() * (target - input)
     else:  # xlogy(target, target) - target input: 0 where target is 0
         with np.errstate(divide="ignore", invalid="ignore"):
-            loss = Where.call(_const(target, target._data == 0), 0.0, target * target.log()) - target * input
+            loss = Where.call(_const(target._data == 0), 0.0, target * target.log()) - target * input
     out = _reduce(loss, reduced, "kl_div")
     if reduction == "batchmean" and input._data.ndim:
         out = out / input._data.shape[0]
@@ -178,7 +191,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     if full:
         with np.errstate(divide="ignore", invalid="ignore"):
             stirling = target * target.log() - target + (target * (2 * math.pi)).log() * 0.5
-        loss = loss + Where.call(_const(target, target._data > 1), stirling, 0.0)
+        loss = loss + Where.call(_const(target._data > 1), stirling, 0.0)
     return _reduce(loss, reduction, "poisson_nll_loss")
 
 
@@ -212,6 +225,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     reduction = _legacy(size_average, reduce, reduction)
+    _constant_arg(weight, "weight", "binary_cross_entropy")
     loss = BinaryCrossEntropy.call(input, target)
     if weight is not None:
         loss = loss * weight
@@ -222,6 +236,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                                      pos_weight=None):
     _same_shape(input, target, "binary_cross_entropy_with_logits")
     reduction = _legacy(size_average, reduce, reduction)
+    _constant_arg(weight, "weight", "binary_cross_entropy_with_logits")
+    _constant_arg(pos_weight, "pos_weight", "binary_cross_entropy_with_logits")
     if pos_weight is None:  # log(1 + e^x) - x y
         loss = _log1p_exp(input) - input * target
     else:  # (1 - y) x + (1 + (pw - 1) y) log(1 + e^-x)
@@ -238,11 +254,9 @@ def _soft_cross_entropy(input, target, weight, ignore_index, reduction, label_sm
     _check_float(input, "cross_entropy")
     if target._data.dtype.kind != "f":
         raise RuntimeError(f"cross_entropy: Expected floating point type for target with class probabilities, got "
-                           f"{_TORCH_NAMES.get(target._data.dtype.name, target._data.dtype.name)}")
+                           f"{_name(target)}")
     if ignore_index >= 0:
         raise RuntimeError("cross_entropy: ignore_index is not supported for floating point target")
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise RuntimeError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     _check_reduction(reduction, "cross_entropy")
     class_dim = 0 if input._data.ndim == 1 else 1
     c = input._data.shape[class_dim]
@@ -262,18 +276,38 @@ def _soft_cross_entropy(input, target, weight, ignore_index, reduction, label_sm
     return -terms.sum() / (input._data.size // c)
 
 
+def _check_class_target_shape(input, target, op):
+    """torch's checks of class-index targets for (N, C, d1, ...) input: the batch sizes (ValueError), then
+    the rest of the shape (RuntimeError)."""
+    shape, tshape = tuple(input.shape), tuple(target.shape)
+    if len(shape) < 2 or not tshape or target._data.dtype.kind not in "iu":
+        return
+    expected = [shape[0], *shape[2:]]
+    if tshape[0] != shape[0]:
+        raise ValueError(f"{op}: Expected target size {expected}, got {list(tshape)}: Expected input batch_size "
+                         f"({shape[0]}) to match target batch_size ({tshape[0]}).")
+    if tshape != tuple(expected):
+        raise RuntimeError(f"{op}: Expected target size {expected}, got {list(tshape)}")
+
+
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                   label_smoothing=0.0):
     """Class indices (N) or (N, d1, ...) for input (N, C) or (N, C, d1, ...): the fused SoftmaxCrossEntropy;
     class probabilities (target of input's shape): a composition."""
     reduction = _legacy(size_average, reduce, reduction)
+    if label_smoothing > 1.0:  # (torch takes a negative one as 0)
+        raise RuntimeError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     if isinstance(target, Tensor) and isinstance(input, Tensor) and target.shape == input.shape:
         return _soft_cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing)
-    return SoftmaxCrossEntropy.call(input, target, weight, ignore_index, reduction, label_smoothing)
+    _constant_arg(weight, "weight", "nll_loss_forward")
+    _check_class_target_shape(input, target, "cross_entropy")
+    return SoftmaxCrossEntropy.call(input, target, weight, ignore_index, reduction, max(label_smoothing, 0.0))
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     reduction = _legacy(size_average, reduce, reduction)
+    _constant_arg(weight, "weight", "nll_loss_forward")
+    _check_class_target_shape(input, target, "nll_loss")
     x, t, c = _class_targets(input, target, reduction, 0.0, "nll_loss")
     coef, present, empty = _coefficients(x, t, c, weight, ignore_index, 0.0, reduction, "nll_loss")
     # torch reads only the targets' entries: -inf or nan elsewhere, or in an ignored row, adds nothing
@@ -281,23 +315,73 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     return _per_target(-picked.sum(1), input, target, reduction, empty)
 
 
+def _ctc_lengths(lengths, name, batch):
+    """ctc_loss's lengths (an integer tensor or a tuple of ints) as a tuple of ints."""
+    if isinstance(lengths, Tensor):
+        if lengths._data.dtype.kind not in "iu":
+            raise RuntimeError(f"ctc_loss: {name} must be integral, got {lengths.dtype}")
+        lengths = lengths._data.reshape(-1).tolist()
+    if len(lengths) != batch:
+        raise RuntimeError(f"ctc_loss: {name} must be of size batch_size ({batch}), got {len(lengths)}")
+    return tuple(int(n) for n in lengths)
+
+
+def _ctc_targets(targets, tl, n, c, blank):
+    """l' (N, 2 S + 1) of padded (N, >= S) or concatenated targets: blank, label, blank, ..., blank past
+    each target's length; checked as torch checks them (and, where torch reads out of bounds, the labels)."""
+    data = targets._data
+    tg = np.asarray(data.get() if hasattr(data, "get") else data).astype(np.int64)  # (host copy, floats truncated)
+    if tg.ndim not in (1, 2):
+        raise RuntimeError(f"ctc_loss: Expected 1 to 2 dimensions, but got {tg.ndim}-dimensional tensor for argument "
+                           f"#2 'targets'")
+    if tg.ndim == 1 and tg.shape[0] != sum(tl):
+        raise RuntimeError(f"ctc_loss: Expected tensor to have size {sum(tl)} at dimension 0, but got size "
+                           f"{tg.shape[0]} for argument #2 'targets'")
+    if tg.ndim == 2 and (tg.shape[0] != n or tg.shape[1] < max(tl)):
+        raise RuntimeError(f"ctc_loss: Expected targets of size [{n}, at least {max(tl)}], got {list(tg.shape)} "
+                           f"for argument #2 'targets'")
+    starts = np.cumsum((0,) + tl[:-1])
+    rows = [tg[s:s + k] for s, k in zip(starts, tl)] if tg.ndim == 1 else [tg[b, :k] for b, k in enumerate(tl)]
+    lprime = np.full((n, 2 * max(tl) + 1), blank, dtype=np.int64)
+    for b, r in enumerate(rows):
+        if r.size and (r.min() < 0 or r.max() >= c):
+            raise RuntimeError(f"ctc_loss: target {int(r.max() if r.max() >= c else r.min())} is out of the label "
+                               f"range [0, {c})")
+        lprime[b, 1:2 * len(r):2] = r
+    return lprime
+
+
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
     """log_probs (T, N, C) or (T, C); targets padded (N, S) or concatenated (sum of target_lengths);
     lengths as integer tensors or tuples of ints. 'mean' averages the losses divided by their target
     lengths (at least 1); zero_infinity makes infinite losses (impossible alignments) and their
-    gradients 0."""
+    gradients 0. The gradient, as torch's, assumes log_probs normalised (a log_softmax output)."""
     is_tensor = [isinstance(v, Tensor) for v in (input_lengths, target_lengths)]
     if is_tensor[0] != is_tensor[1] or not (is_tensor[0] or isinstance(input_lengths, (tuple, list))
                                             and isinstance(target_lengths, (tuple, list))):
         raise TypeError(f"ctc_loss(): input_lengths and target_lengths must be both Tensors or both tuples of ints, "
                         f"got {type(input_lengths).__name__} and {type(target_lengths).__name__}")
     _check_reduction(reduction, "ctc_loss")
+    if log_probs._data.dtype.kind != "f":
+        raise NotImplementedError(f'"ctc_loss_cpu" not implemented for \'{_name(log_probs)}\'')
     batched = log_probs._data.ndim == 3
-    nll = CtcLoss.call(log_probs if batched else log_probs.unsqueeze(1), targets, input_lengths, target_lengths,
-                       blank, zero_infinity)
+    lp = log_probs if batched else log_probs.unsqueeze(1)
+    if lp._data.ndim != 3:
+        raise RuntimeError(f"ctc_loss: Expected 3-dimensional tensor, but got {lp._data.ndim}-dimensional tensor for "
+                           f"argument #1 'log_probs'")
+    t_max, n, c = lp._data.shape
+    if not lp._data.size:
+        raise RuntimeError("ctc_loss: log_probs tensor must not be empty")
+    if not 0 <= blank < c:
+        raise RuntimeError(f"ctc_loss: blank must be in label range (blank={blank}, {c} classes)")
+    il = _ctc_lengths(input_lengths, "input_lengths", n)
+    tl = _ctc_lengths(target_lengths, "target_lengths", n)
+    if min(tl) < 0 or min(il) < 0 or max(il) > t_max:
+        raise RuntimeError(f"ctc_loss: Expected input_lengths in [0, {t_max}] and target_lengths at least 0, but got "
+                           f"{list(il)} and {list(tl)}")
+    nll = CtcLoss.call(lp, _ctc_targets(targets, tl, n, c, blank), il, tl, zero_infinity)
     if reduction == "mean":
-        lengths = target_lengths._data.reshape(-1) if is_tensor[1] else np.asarray(target_lengths)
-        divisor = _ns(nll).maximum(_ns(nll).asarray(lengths), 1).astype(nll._data.dtype)
+        divisor = _ns(nll).maximum(_ns(nll).asarray(tl), 1).astype(nll._data.dtype)
         return (nll / Tensor._make(divisor)).mean()
     if reduction == "sum":
         return nll.sum()
@@ -311,7 +395,7 @@ def _common(x1, x2, op):
     kinds = (x1._data.dtype.kind, x2._data.dtype.kind)
     if "f" not in kinds:
         raise RuntimeError(f"{op}: expected common dtype to be floating point, yet common dtype is "
-                           f"{_TORCH_NAMES.get(x1._data.dtype.name, x1._data.dtype.name)}")
+                           f"{_name(x1)}")
     if kinds[0] != "f":
         x1 = x1.to(x2.dtype)
     if kinds[1] != "f":
@@ -356,6 +440,19 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     return diff.norm(p, dim, keepdim=keepdim)
 
 
+def pdist(input, p=2):
+    """||x_i - x_j||_p for every pair of rows i < j of a (N, M) input, in row-major order: N (N - 1) / 2 values."""
+    if input._data.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input._data.ndim}D")
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"pdist only supports floating-point dtypes (got {input.dtype})")
+    if p < 0:
+        raise RuntimeError(f"pdist only supports non-negative p values (got p={p})")
+    i, j = np.triu_indices(input._data.shape[0], 1)
+    xp = _ns(input)
+    return (input[_const(xp.asarray(i))] - input[_const(xp.asarray(j))]).norm(p, 1)
+
+
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     """1 - cos(x1, x2) where target = 1, max(0, cos - margin) where target = -1 (0 elsewhere);
     cos = x1.x2 / sqrt((|x1|^2 + 1e-12)(|x2|^2 + 1e-12)) over the last dim."""
@@ -395,7 +492,8 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     reduction = _legacy(size_average, reduce, reduction)
     if input._data.dtype.kind != "f" and target._data.dtype.kind != "f":
         raise RuntimeError(f"soft_margin_loss: result type Float can't be cast to the desired output type "
-                           f"{_TORCH_NAMES.get(input._data.dtype.name, input._data.dtype.name)}")
+                           f"{_name(input)}")
+    _constant_arg(target, "target", "soft_margin_loss")
     return _reduce(_log1p_exp(-(input * target)), reduction, "soft_margin_loss")
 
 
@@ -431,7 +529,7 @@ def _margin_frames(input, target, op, batch_target):
         raise RuntimeError(f"{op}: {what}")
     if target._data.dtype != np.int64:
         raise RuntimeError(f"{op}: expected scalar type Long but found "
-                           f"{_TORCH_NAMES.get(target._data.dtype.name, target._data.dtype.name)}")
+                           f"{_name(target)}")
     return input.reshape(frames, dim), frames, dim
 
 
@@ -446,9 +544,9 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     valid = xp.cumprod(t != -1, axis=1).astype(bool)  # the targets before the first -1
     tv = xp.where(valid, t, 0)
     is_target = ((tv[:, :, None] == xp.arange(dim)) & valid[:, :, None]).any(axis=1)
-    xt = x[_const(x, xp.arange(frames)[:, None]), _const(x, tv)]  # (N, J)
+    xt = x[_const(xp.arange(frames)[:, None]), _const(tv)]  # (N, J)
     terms = (1 - xt.unsqueeze(2) + x.unsqueeze(1)).clamp_min(0)  # (N, J, C)
-    loss = Where.call(_const(x, valid[:, :, None] & ~is_target[:, None, :]), terms, 0.0).sum((1, 2)) / dim
+    loss = Where.call(_const(valid[:, :, None] & ~is_target[:, None, :]), terms, 0.0).sum((1, 2)) / dim
     if input._data.ndim <= 1:
         loss = loss.reshape(())
     return _reduce(loss, reduction, "multilabel_margin_loss")
@@ -462,6 +560,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         raise ValueError("multi_margin_loss: only p == 1 and p == 2 supported")
     if weight is not None and weight._data.ndim != 1:
         raise ValueError("multi_margin_loss: weight must be one-dimensional")
+    _constant_arg(weight, "weight", "multi_margin_loss")
     x, frames, dim = _margin_frames(input, target, "multi_margin_loss", True)
     if weight is not None and weight._data.size != dim:
         raise RuntimeError(f"multi_margin_loss: inconsistent weight size, expected {dim} but got {list(weight.shape)}")
@@ -470,11 +569,11 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     if t.size and (int(t.min()) < 0 or int(t.max()) >= dim):
         raise RuntimeError(f"multi_margin_loss: target out of range (values in [0, {dim}))")
     rows = xp.arange(frames)
-    z = margin - x[_const(x, rows), _const(x, t)].unsqueeze(1) + x
+    z = margin - x[_const(rows), _const(t)].unsqueeze(1) + x
     keep = (z._data > 0) & (xp.arange(dim) != t[:, None])  # torch: only z > 0 adds (and gets a gradient)
-    h = Where.call(_const(x, keep), z if p == 1 else z * z, 0.0)
+    h = Where.call(_const(keep), z if p == 1 else z * z, 0.0)
     if weight is not None:
-        h = h * weight[_const(x, t)].unsqueeze(1)
+        h = h * weight[_const(t)].unsqueeze(1)
     loss = h.sum(1) / dim
     if reduction == "none":
         return loss.reshape(target.shape)

@@ -5,9 +5,9 @@ initialised in grad mode, as in torch) and returns the same tensor object. Argum
 messages are torch's, including those torch makes inside ``Tensor.uniform_``/``normal_`` (bounds,
 ``std >= 0``, integer dtypes).
 
-``generator=``: chainrule has no Generator type of its own. ``None`` draws from chainrule's seeded
-generator (``chainrule.manual_seed``); a ``numpy.random.Generator`` is accepted too, as
-``chainrule.utils.data`` accepts one; anything else (a ``torch.Generator`` included) is a TypeError.
+``generator=``: ``None`` draws from chainrule's seeded default generator (``chainrule.manual_seed``);
+a ``chainrule.Generator`` (a ``numpy.random.Generator``) draws from itself; anything else (a
+``torch.Generator`` included) is a TypeError.
 """
 import math
 import warnings
@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
+from ..backend import random as _random
 from ..tensor import as_tensor, empty, empty_like, eye as _eye, functions as _functions, rand, Tensor
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
@@ -36,8 +37,7 @@ _C_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double"}
 
 def _check_generator(fn, generator):
     if generator is not None and not isinstance(generator, np.random.Generator):
-        raise TypeError(f"{fn}(): argument 'generator' must be None or a numpy.random.Generator (chainrule has "
-                        "no Generator type of its own; chainrule.manual_seed seeds the default one), not "
+        raise TypeError(f"{fn}(): argument 'generator' must be None or a chainrule.Generator, not "
                         f"{type(generator).__name__}")
 
 
@@ -50,19 +50,7 @@ def _check_floating(tensor, kernel):
 
 
 def _check_uniform(tensor, a, b):
-    _check_floating(tensor, "check_uniform_bounds")
-    a, b = float(a), float(b)
-    finfo = np.finfo(tensor.dtype.np)
-    lo, hi, name = float(finfo.min), float(finfo.max), _C_NAMES.get(tensor.dtype.name, tensor.dtype.name)
-    for value, which in ((a, "from"), (b, "to")):
-        if not lo <= value <= hi:
-            raise RuntimeError(f"{which} is out of bounds for {name}")
-    if a > b:
-        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}")
-    if b - a > hi:
-        raise RuntimeError(f"uniform_ expects to-from <= std::numeric_limits<{_KERNEL_NAMES[tensor.dtype.name]}>"
-                           f"::max(), but found to={b:g} and from={a:g} which result in to-from to exceed the limit")
-    return a, b
+    return _random.check_uniform(tensor.dtype, a, b)
 
 
 def _check_normal(tensor, std):

@@ -1,5 +1,7 @@
 """Primitive ops, one module per kind; every op is one entry in ``registry.OPS``."""
 from .registry import Op, OPS, apply, bind_tensor_type
 from . import elementwise, reduce, movement, linalg, nn
+from . import scan
+from . import rnn
 
 __all__ = ["Op", "OPS", "apply", "bind_tensor_type", "elementwise", "reduce", "movement", "linalg", "nn"]

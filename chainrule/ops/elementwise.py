@@ -2,6 +2,7 @@
 
 Notation of the rules: g = dL/d(out); each returned entry is dL/d(input) before unbroadcasting.
 """
+import math
 import operator
 
 import numpy as np
@@ -56,11 +57,22 @@ def _binary_promoting(op, a, b, name):
         raise broadcast_error(a, b, name) from None
 
 
+def _alpha(op, a, b, alpha, name):
+    """a + alpha b (a - alpha b) as torch: alpha b in the result dtype of a and b."""
+    if op is Sub and (is_bool(a) or is_bool(b)):
+        return _binary_promoting(op, a, b, name)  # raises as torch
+    a, b = promote(a, operand(b, name), name)  # a: a Tensor (the entries' check), now of the result dtype
+    if a._data.dtype.kind in "biu" and isinstance(alpha, float):
+        raise RuntimeError(f"{name}: For integral input tensors, argument alpha must not be a floating point number.")
+    b = b * alpha
+    return binary(op, a, b.to(a.dtype) if is_tensor(b) and b._data.dtype != a._data.dtype else b, name)
+
+
 class Add(Op):
     """out = a + b;  da = g,  db = g"""
     @staticmethod
     def call(input, other, alpha=1):
-        return binary(Add, input, other if alpha == 1 else other * alpha, "add")
+        return binary(Add, input, other, "add") if alpha == 1 else _alpha(Add, input, other, alpha, "add")
 
     @staticmethod
     def forward(ctx, xp, a, b):
@@ -75,7 +87,7 @@ class Sub(Op):
     """out = a - b;  da = g,  db = -g"""
     @staticmethod
     def call(input, other, alpha=1):
-        return binary(Sub, input, other if alpha == 1 else other * alpha, "sub")
+        return binary(Sub, input, other, "sub") if alpha == 1 else _alpha(Sub, input, other, alpha, "sub")
 
     @staticmethod
     def forward(ctx, xp, a, b):
@@ -103,7 +115,7 @@ class Mul(Op):
 
 
 class Div(Op):
-    """out = a / b;  da = g / b,  db = -g a / b^2"""
+    """out = a / b;  da = g / b,  db = -g (a / b) / b"""
     save_args = True
     call = staticmethod(lambda input, other: binary(Div, input, other, "div"))
 
@@ -114,7 +126,7 @@ class Div(Op):
     @staticmethod
     def backward(ctx, xp, g, out, a, b):
         needs = ctx.needs
-        return (g / b if needs[0] else None), (-g * a / (b * b) if needs[1] else None)
+        return (g / b if needs[0] else None), (-g * (a / b / b) if needs[1] else None)  # no b * b to overflow
 
 
 def _integer_power(xp, a, b):
@@ -380,3 +392,313 @@ class ToDevice(Op):
         if is_tensor(g):
             return (g.to(ctx.saved),)
         return (to_device(g, ctx.saved),)
+
+
+# ---- elementwise math and predicates (issue 13): more unary rows, rounding, binary math ----------
+
+_LN2, _LN10, _2_SQRTPI = math.log(2.0), math.log(10.0), 2.0 / math.sqrt(math.pi)
+C_NAMES = dict(bool="Bool", uint8="Byte", int8="Char", int16="Short", int32="Int", int64="Long", float16="Half",
+               float32="Float", float64="Double")  # torch's names of dtypes in "not implemented" errors
+
+
+def not_implemented(op, t):
+    return NotImplementedError(f"\"{op}\" not implemented for '{C_NAMES[_dt.from_numpy(t._data.dtype).name]}'")
+
+
+def _special_out(fn):
+    """A SciPy special function computed in x's dtype (SciPy may return float64 for float16)."""
+    return lambda ctx, xp, x: getattr(xp, fn)(x).astype(x.dtype, copy=False)
+
+
+Log1p = _unary("Log1p", "out = ln(1 + x);  dx = g / (1 + x)", "x",
+               lambda ctx, xp, x: xp.log1p(x), lambda ctx, xp, g, out, x: (g / (x + 1),))
+Expm1 = _unary("Expm1", "out = e^x - 1;  dx = g (out + 1)", "out",
+               lambda ctx, xp, x: xp.expm1(x), lambda ctx, xp, g, out: (g * (out + 1),))
+Log2 = _unary("Log2", "out = log2 x;  dx = g / (x ln 2)", "x",
+              lambda ctx, xp, x: xp.log2(x), lambda ctx, xp, g, out, x: (g / (x * _LN2),))
+Log10 = _unary("Log10", "out = log10 x;  dx = g / (x ln 10)", "x",
+               lambda ctx, xp, x: xp.log10(x), lambda ctx, xp, g, out, x: (g / (x * _LN10),))
+Exp2 = _unary("Exp2", "out = 2^x;  dx = g out ln 2", "out",
+              lambda ctx, xp, x: xp.exp2(x), lambda ctx, xp, g, out: (g * out * _LN2,))
+Erf = _unary("Erf", "out = erf x;  dx = g 2/sqrt(pi) e^(-x^2)", "x",
+             _special_out("erf"), lambda ctx, xp, g, out, x: (g * (_2_SQRTPI * xp.exp(-(x * x))),))
+Erfc = _unary("Erfc", "out = 1 - erf x;  dx = -g 2/sqrt(pi) e^(-x^2)", "x",
+              _special_out("erfc"), lambda ctx, xp, g, out, x: (g * (-_2_SQRTPI * xp.exp(-(x * x))),))
+Erfinv = _unary("Erfinv", "out = erf^-1(x);  dx = g sqrt(pi)/2 e^(out^2)", "out",
+                _special_out("erfinv"), lambda ctx, xp, g, out: (g * (0.5 * math.sqrt(math.pi) * xp.exp(out * out)),))
+Lgamma = _unary("Lgamma", "out = ln|Gamma(x)|;  dx = g digamma(x)", "x",
+                lambda ctx, xp, x: xp.lgamma(x), lambda ctx, xp, g, out, x: (g * xp.polygamma(0, x),))
+Digamma = _unary("Digamma", "out = digamma(x) = Gamma'(x)/Gamma(x);  dx = g polygamma(1, x)", "x",
+                 lambda ctx, xp, x: xp.polygamma(0, x), lambda ctx, xp, g, out, x: (g * xp.trigamma(x),))
+Sinh = _unary("Sinh", "out = sinh x;  dx = g cosh x", "x",
+              lambda ctx, xp, x: xp.sinh(x), lambda ctx, xp, g, out, x: (g * xp.cosh(x),))
+Cosh = _unary("Cosh", "out = cosh x;  dx = g sinh x", "x",
+              lambda ctx, xp, x: xp.cosh(x), lambda ctx, xp, g, out, x: (g * xp.sinh(x),))
+Tan = _unary("Tan", "out = tan x;  dx = g (1 + out^2)", "out",
+             lambda ctx, xp, x: xp.tan(x), lambda ctx, xp, g, out: (g * (1 + out * out),))
+Asin = _unary("Asin", "out = asin x;  dx = g / sqrt(1 - x^2)", "x",
+              lambda ctx, xp, x: xp.arcsin(x), lambda ctx, xp, g, out, x: (g / xp.sqrt(1 - x * x),))
+Acos = _unary("Acos", "out = acos x;  dx = -g / sqrt(1 - x^2)", "x",
+              lambda ctx, xp, x: xp.arccos(x), lambda ctx, xp, g, out, x: (-g / xp.sqrt(1 - x * x),))
+Atan = _unary("Atan", "out = atan x;  dx = g / (1 + x^2)", "x",
+              lambda ctx, xp, x: xp.arctan(x), lambda ctx, xp, g, out, x: (g / (x * x + 1),))
+Asinh = _unary("Asinh", "out = asinh x;  dx = g / sqrt(x^2 + 1)", "x",
+               lambda ctx, xp, x: xp.arcsinh(x), lambda ctx, xp, g, out, x: (g / xp.sqrt(x * x + 1),))
+Acosh = _unary("Acosh", "out = acosh x;  dx = g / sqrt(x^2 - 1)", "x",
+               lambda ctx, xp, x: xp.arccosh(x), lambda ctx, xp, g, out, x: (g / xp.sqrt(x * x - 1),))
+Atanh = _unary("Atanh", "out = atanh x;  dx = g / (1 - x^2)", "x",
+               lambda ctx, xp, x: xp.arctanh(x), lambda ctx, xp, g, out, x: (g / (1 - x * x),))
+Ndtri = _unary("Ndtri", "out = Phi^-1(x), the standard normal quantile;  dx = g sqrt(2 pi) e^(out^2 / 2)", "out",
+                _special_out("ndtri"), lambda ctx, xp, g, out: (g * math.sqrt(2 * math.pi) * xp.exp(0.5 * out * out),))
+I0 = _unary("I0", "out = I0(x), the modified Bessel function of order 0;  dx = g I1(x)", "x",
+            _special_out("i0"), lambda ctx, xp, g, out, x: (g * xp.i1(x).astype(x.dtype, copy=False),))
+# their rules call functions the Tensor namespace (create_graph's xp) does not have
+for _op in (Lgamma, Digamma, Sinh, Cosh, I0):  # (and Polygamma, Fmod, Remainder, Xlog1py below)
+    _op.once_differentiable = True
+
+
+class Polygamma(Op):
+    """out = polygamma(n, x), the n-th derivative of digamma;  dx = g polygamma(n + 1, x)"""
+    save_args = True
+    once_differentiable = True
+
+    @staticmethod
+    def call(n, input):
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+            raise TypeError(f"polygamma(): argument 'n' (position 1) must be int, not {type(n).__name__}")
+        if n < 0:
+            raise RuntimeError("polygamma(n, x) does not support negative n.")
+        return apply(Polygamma, float_needed(input, "polygamma"), n=int(n))
+
+    @staticmethod
+    def forward(ctx, xp, x, n):
+        ctx.saved = n
+        return xp.polygamma(n, x)
+
+    @staticmethod
+    def backward(ctx, xp, g, out, x):
+        return (g * xp.polygamma(ctx.saved + 1, x),)
+
+
+class Rounding(Op):
+    """out = floor x, ceil x, trunc x or round(x, decimals) (half to even);  dx = 0"""
+    @staticmethod
+    def call(input, kind="round", decimals=0):
+        kind_of = input._data.dtype.kind
+        if kind_of == "b" or (kind_of in "iu" and decimals):
+            raise not_implemented(f"{kind}_cpu" if decimals else f"{kind}_vml_cpu", input)
+        if kind_of in "iu":  # integers are already whole: a copy, as torch
+            return registry.make(input._data.copy())
+        return apply(Rounding, input, kind=kind, decimals=int(decimals))
+
+    @staticmethod
+    def forward(ctx, xp, x, kind, decimals):
+        if kind != "round":
+            return getattr(xp, kind)(x)
+        if not decimals:
+            return xp.rint(x)
+        p = x.dtype.type(10.0 ** abs(decimals))
+        return xp.rint(x * p) / p if decimals > 0 else xp.rint(x / p) * p
+
+    @staticmethod
+    def backward(ctx, xp, g, out):
+        return (zero_grad(xp, g),)
+
+
+def zero_grad(xp, g):
+    """A zero gradient of g's shape and dtype (on arrays and, under create_graph, on Tensors)."""
+    return xp.masked(g, (g != g) & False)
+
+
+def _number(v):
+    return isinstance(v, (int, float, np.generic)) and not is_tensor(v)
+
+
+def math_pair(op, name, scalars="", ints="float"):
+    """The public entry of a binary math op: ``scalars`` names the arguments that may be numbers
+    ("input", "other"), the rest must be tensors; operands promote as torch, then an integer or bool
+    result dtype becomes the default float (ints="float"), stays (ints="keep"; bool raises) or raises
+    (ints="raise"), as torch's kernels do."""
+    def call(input, other):
+        for position, (arg, value) in enumerate((("input", input), ("other", other))):
+            if not is_tensor(value) and not (arg in scalars and _number(value)):
+                raise TypeError(f"{name}(): argument '{arg}' (position {position + 1}) must be Tensor, "
+                                f"not {type(value).__name__}")
+        a, b = promote(operand(input, name), operand(other, name), name)
+        t = a if is_tensor(a) else b
+        # a number becomes a 0-d tensor of the result dtype (NumPy would compute log(2.0) in float64)
+        a, b = (x if is_tensor(x) else registry.make(to_device(np.asarray(x, t._data.dtype), device_of(t._data)))
+                for x in (a, b))
+        if t._data.dtype.kind != "f":
+            if ints == "raise" or (ints == "keep" and t._data.dtype == np.bool_):
+                raise not_implemented(f"{name}_cpu", t)
+            if ints == "float":
+                f = _dt.get_default_dtype()
+                a, b = a.to(f), b.to(f)
+            elif not bool(b._data.all()):
+                raise RuntimeError("ZeroDivisionError")
+        try:
+            return apply(op, a, b)
+        except ValueError:
+            raise broadcast_error(a, b, name) from None
+    return staticmethod(call)
+
+
+class Atan2(Op):
+    """out = atan2(a, b);  da = g b / (a^2 + b^2),  db = -g a / (a^2 + b^2)  (0 where a^2 + b^2 == 0, as torch)"""
+    save_args = True
+
+    @staticmethod
+    def forward(ctx, xp, a, b):
+        return xp.arctan2(a, b)
+
+    @staticmethod
+    def backward(ctx, xp, g, out, a, b):
+        d = a * a + b * b
+        r = xp.where(d == 0, 0.0, 1 / xp.where(d == 0, 1.0, d))  # torch: 0 at a == b == 0
+        return (g * b * r if ctx.needs[0] else None), (g * -a * r if ctx.needs[1] else None)
+
+
+class Hypot(Op):
+    """out = sqrt(a^2 + b^2) (no overflow);  da = g a / out,  db = g b / out"""
+    save_args = save_out = True
+
+    @staticmethod
+    def forward(ctx, xp, a, b):
+        return xp.hypot(a, b)
+
+    @staticmethod
+    def backward(ctx, xp, g, out, a, b):
+        return (g * a / out if ctx.needs[0] else None), (g * b / out if ctx.needs[1] else None)
+
+
+class LogAddExp(Op):
+    """out = ln(e^a + e^b);  da = g / (1 + e^(b - a)),  db = g / (1 + e^(a - b))"""
+    save_args = True
+    power, scale = "exp", 1.0  # LogAddExp2: 2^t = e^(t ln 2)
+
+    @classmethod
+    def forward(cls, ctx, xp, a, b):
+        m = xp.maximum(a, b)  # torch's formula (NumPy's logaddexp2(a, a) is a + 1, torch's rounds)
+        with np.errstate(invalid="ignore"):
+            t = xp.log1p(getattr(xp, cls.power)(-xp.abs(a - b)))
+            out = m + (t if cls.scale == 1.0 else t * m.dtype.type(1 / cls.scale))
+        return xp.where(xp.isinf(a) & (a == b), a, out)
+
+    @classmethod
+    def backward(cls, ctx, xp, g, out, a, b):
+        needs, s = ctx.needs, cls.scale
+        return (g / (1 + xp.exp((b - a) * s)) if needs[0] else None,
+                g / (1 + xp.exp((a - b) * s)) if needs[1] else None)
+
+
+class LogAddExp2(LogAddExp):
+    """out = log2(2^a + 2^b);  da = g / (1 + 2^(b - a)),  db = g / (1 + 2^(a - b))"""
+    power, scale = "exp2", _LN2
+
+
+class Xlogy(Op):
+    """out = x ln y (0 where x == 0, unless y is nan);  dx = g ln y (0 where x == 0 and y <= 0),  dy = g x / y"""
+    save_args = True
+    log, shift = "log", 0  # Xlog1py: ln(1 + y)
+
+    @classmethod
+    def forward(cls, ctx, xp, x, y):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = x * getattr(xp, cls.log)(y)
+        return xp.where((x == 0) & (y == y), 0, out).astype(out.dtype, copy=False)
+
+    @classmethod
+    def backward(cls, ctx, xp, g, out, x, y):
+        needs = ctx.needs
+        dx = dy = None
+        if needs[0]:
+            dx = xp.where(((g == 0) & (y == y)) | ((x == 0) & (y <= -cls.shift)), 0.0, g * getattr(xp, cls.log)(y))
+        if needs[1]:
+            dy = g * x / (y + cls.shift if cls.shift else y)
+        return dx, dy
+
+
+class Xlog1py(Xlogy):
+    """out = x ln(1 + y) (0 where x == 0, unless y is nan);  dx = g ln(1 + y) (0 where x == 0 and y <= -1),
+    dy = g x / (1 + y)"""
+    log, shift = "log1p", 1
+    once_differentiable = True  # log1p is not in the Tensor namespace
+
+
+class Fmod(Op):
+    """out = a - trunc(a / b) b (the sign of a);  da = g,  db = -g trunc(a / b)"""
+    save_args = True
+    once_differentiable = True  # trunc and floor_divide are not in the Tensor namespace
+
+    @classmethod
+    def forward(cls, ctx, xp, a, b):
+        mod = xp.fmod(a, b)
+        if cls is Fmod:
+            return mod  # Remainder: moved into b's sign, as torch's kernel (keeps -0.0)
+        return xp.where((mod != 0) & ((b < 0) != (mod < 0)), mod + b, mod).astype(mod.dtype, copy=False)
+
+    @classmethod
+    def backward(cls, ctx, xp, g, out, a, b):
+        q = xp.trunc(a / b) if cls is Fmod else xp.floor_divide(a, b)
+        return g, (-g * q if ctx.needs[1] else None)
+
+
+class Remainder(Fmod):
+    """out = a - floor(a / b) b (the sign of b);  da = g,  db = -g floor(a / b)"""
+
+
+class Copysign(Op):
+    """out = |a| with the sign of b;  da = g out / a (0 where a == 0),  db = 0"""
+    save_args = save_out = True
+
+    @staticmethod
+    def forward(ctx, xp, a, b):
+        return xp.copysign(a, b)
+
+    @staticmethod
+    def backward(ctx, xp, g, out, a, b):
+        return (xp.where(a == 0, 0.0, g * (out / a)) if ctx.needs[0] else None,
+                zero_grad(xp, g) if ctx.needs[1] else None)
+
+
+Atan2.call = math_pair(Atan2, "atan2")
+Hypot.call = math_pair(Hypot, "hypot", ints="raise")
+LogAddExp.call = math_pair(LogAddExp, "logaddexp", ints="raise")
+LogAddExp2.call = math_pair(LogAddExp2, "logaddexp2", ints="raise")
+Xlogy.call = math_pair(Xlogy, "xlogy", scalars="input other")
+Xlog1py.call = math_pair(Xlog1py, "xlog1py", scalars="input other")
+Fmod.call = math_pair(Fmod, "fmod", scalars="other", ints="keep")
+Remainder.call = math_pair(Remainder, "remainder", scalars="input other", ints="keep")
+Copysign.call = math_pair(Copysign, "copysign", scalars="other")
+
+
+class Lerp(Op):
+    """out = a + w (b - a);  da = g (1 - w),  db = g w,  dw = g (b - a)"""
+    save_args = True
+
+    @staticmethod
+    def call(input, end, weight):
+        for arg, value in (("end", end), ("weight", weight)):
+            if is_tensor(value) and value._data.dtype != input._data.dtype and (arg == "end" or value._data.ndim):
+                raise RuntimeError(f"expected dtype {input.dtype.name.replace('float32', 'float')} for `{arg}` but "
+                                   f"got dtype {value.dtype.name.replace('int64', 'long int')}")
+        if input._data.dtype.kind != "f":
+            raise not_implemented("lerp_kernel_tensor" if is_tensor(weight) else "lerp_kernel_scalar", input)
+        if is_tensor(weight) and weight._data.dtype != input._data.dtype:
+            weight = weight.to(input.dtype)
+        try:
+            return apply(Lerp, input, end, weight)
+        except ValueError:
+            raise broadcast_error(input, end, "lerp") from None
+
+    @staticmethod
+    def forward(ctx, xp, a, b, w):
+        d = b - a  # torch's two-sided formula: exact at both ends
+        return xp.where(xp.abs(w) < 0.5, a + w * d, b - d * (1 - w)).astype(d.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, xp, g, out, a, b, w):
+        needs = ctx.needs
+        return (g * (1 - w) if needs[0] else None, g * w if needs[1] else None,
+                g * (b - a) if needs[2] else None)

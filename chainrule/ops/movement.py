@@ -17,6 +17,8 @@ class Reshape(Op):
     """out = x viewed as ``shape``;  dx = g reshaped back"""
     @staticmethod
     def call(input, *shape):
+        if not shape:
+            raise TypeError('reshape() missing 1 required positional arguments: "shape"')
         shape = _infer_shape(shape_args(shape), input._data.size, input._data.shape, "reshape")
         if shape == input._data.shape:
             return input
@@ -36,6 +38,8 @@ class Permute(Op):
     """out = x with axes reordered;  dx = g with the inverse order"""
     @staticmethod
     def call(input, *dims):
+        if not dims:
+            raise TypeError('permute() missing 1 required positional arguments: "dims"')
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
         nd = input._data.ndim
@@ -64,6 +68,8 @@ class Expand(Op):
     """out = x broadcast to ``shape`` (a view);  dx = g summed back (by the engine's sum_to)"""
     @staticmethod
     def call(input, *sizes):
+        if not sizes:
+            raise TypeError('expand() missing 1 required positional arguments: "size"')
         sizes = shape_args(sizes)
         shp = input._data.shape
         if len(sizes) < len(shp):
@@ -324,6 +330,8 @@ def index_key(t, key):
             continue
         if isinstance(k, bool):
             raise IndexError("index: indexing with a Python bool is not supported")
+        if is_tensor(k) and k._data.ndim == 0 and k._data.dtype.kind in "iu" and k._data.dtype != np.uint8:
+            k = int(k._data)  # as torch, a 0-d integer index tensor is an int (a select), wherever it stands
         if isinstance(k, (int, np.integer)):
             size = t._data.shape[dim]
             if not -size <= k < size:
@@ -355,6 +363,8 @@ def index_key(t, key):
                     raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
             dim += 1
         out.append(on_device_of(arr, t))
+    if not basic and nd == n_specified:  # an Ellipsis for no dims: the index arrays around it stay adjacent
+        out = [k for k in out if k is not Ellipsis]
     return tuple(out), basic
 
 
@@ -376,3 +386,100 @@ def torch_order(key, basic):
             if type(k) is not int:
                 rest.append(k if k is Ellipsis else slice(None))
     return tuple(first), tuple(rest)
+
+
+# ---- indexing, scatter and shape ops (issue 13): their entries are in chainrule/tensor/indexing.py --
+
+class Diagonal(Op):
+    """out = x[..., i, i + offset] over the last two axes (a view);  dx = zeros with g on that diagonal"""
+    @staticmethod
+    def forward(ctx, xp, x, offset):
+        out = xp.diagonal(x, offset, -2, -1)
+        if type(out) is np.ndarray and x.flags.writeable:
+            out.flags.writeable = True  # NumPy's diagonal is a read-only view; torch's is writable
+        if ctx.needs:
+            n = out.shape[-1]
+            ctx.saved = (x.shape, (Ellipsis, xp.arange(n) + max(-offset, 0), xp.arange(n) + max(offset, 0)))
+        return out
+
+    @staticmethod
+    def backward(ctx, xp, g, out):
+        shape, key = ctx.saved
+        return (xp.index_grad(shape, key, g, g.dtype, False),)
+
+
+class Flip(Op):
+    """out = x reversed along ``axes``;  dx = g reversed along them"""
+    @staticmethod
+    def forward(ctx, xp, x, axes):
+        ctx.saved = axes
+        return xp.flip(x, axes).copy()
+
+    @staticmethod
+    def backward(ctx, xp, g, out):
+        return (apply(Flip, g, axes=ctx.saved) if is_tensor(g) else xp.flip(g, ctx.saved),)
+
+
+_AT = {"sum": "add", "mean": "add", "prod": "multiply", "amax": "maximum", "amin": "minimum"}
+
+
+def _scatter_reduce(xp, x, src, key, reduce, include_self):
+    """(out, count): x with src reduced in at ``key`` (full index arrays), count = how many src
+    entries reached each position."""
+    out = x.copy()
+    count = xp.zeros(x.shape, dtype=np.int64)
+    xp.scatter_add(count, key, 1)
+    if not include_self:
+        hit = count > 0
+        kind = x.dtype.kind
+        lo, hi = (-np.inf, np.inf) if kind == "f" else (False, True) if kind == "b" else (
+            np.iinfo(x.dtype).min, np.iinfo(x.dtype).max)
+        out[hit] = {"amax": lo, "amin": hi, "prod": 1}.get(reduce, 0)
+    xp.scatter_at(out, key, src, _AT[reduce])
+    if reduce == "mean":
+        n = xp.maximum(count + include_self, 1).astype(x.dtype)
+        out = out / n if x.dtype.kind == "f" else out // n
+    return out, count
+
+
+class ScatterReduce(Op):
+    """out = x with each src entry reduced (sum, prod, mean, amax, amin) into the position ``key``
+    names;  dsrc = g[key] (sum), /count (mean), * out / src (prod), g shared among the entries equal
+    to out (amax, amin);  dx the same for x, 0 where not include_self"""
+    save_args = True
+    save_out = True
+    once_differentiable = True
+
+    @staticmethod
+    def forward(ctx, xp, x, src, key, reduce, include_self):
+        out, count = _scatter_reduce(xp, x, src, key, reduce, include_self)
+        ctx.saved = (key, reduce, include_self, count)
+        return out
+
+    @staticmethod
+    def backward(ctx, xp, g, out, x, src):
+        key, reduce, include_self, count = ctx.saved
+        if reduce == "sum":
+            gx, gsrc = g, g[key]
+        elif reduce == "mean":
+            gx = g / xp.maximum(count + include_self, 1)
+            gsrc = gx[key]
+        elif reduce == "prod":  # torch's rule: products of the others, exact where an entry is 0
+            ones = xp.ones((), dtype=x.dtype)
+            gx = g * _scatter_reduce(xp, xp.where(x == 0, ones, x), src, key, reduce, include_self)[0] / xp.where(
+                x == 0, ones, x)
+            zero = src == 0
+            zeros = xp.zeros(x.shape, dtype=np.int64)
+            xp.scatter_add(zeros, key, zero.astype(np.int64))
+            single = zero & (zeros[key] == 1)
+            others = _scatter_reduce(xp, x, xp.where(single, ones, src), key, reduce, include_self)[0]
+            gsrc = xp.where(single, (g * others)[key], (g * out)[key] / xp.where(zero, ones, src))
+        else:
+            x_is, src_is = (x == out).astype(g.dtype), (src == out[key]).astype(g.dtype)
+            n = x_is.copy()
+            xp.scatter_add(n, key, src_is)
+            gd = g / n
+            gx, gsrc = x_is * gd, src_is * gd[key]
+        if not include_self:
+            gx = xp.where(count > 0, xp.zeros((), dtype=gx.dtype), gx)
+        return gx, gsrc

@@ -77,19 +77,46 @@ class Gelu(Op):
     @staticmethod
     def forward(ctx, xp, x, approximate="none"):
         ctx.saved = approximate
-        if approximate == "tanh":
-            return 0.5 * x * (1 + xp.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
-        return 0.5 * x * (1 + xp.erf(x * (1 / math.sqrt(2))))
+        if approximate == "tanh":   # in place after the first temporary: x ** 3 alone costs 100x a multiply
+            t = _gelu_tanh_inner(xp, x)
+            t += 1
+            t *= x
+            t *= 0.5
+            return t
+        e = xp.erf(x * (1 / math.sqrt(2)))
+        e += 1
+        e *= x
+        e *= 0.5
+        return e
 
     @staticmethod
     def backward(ctx, xp, g, out, x):
         if ctx.saved == "tanh":
-            k = math.sqrt(2 / math.pi)
-            t = xp.tanh(k * (x + 0.044715 * x ** 3))
-            return (g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x)),)
+            t = _gelu_tanh_inner(xp, x)
+            dt = x * x
+            dt *= 3 * 0.044715 * _SQRT_2_PI
+            dt += _SQRT_2_PI       # d(inner)/dx
+            dt *= x
+            dt *= 1 - t * t
+            t += 1
+            t += dt
+            t *= 0.5
+            return (g * t,)
         cdf = 0.5 * (1 + xp.erf(x * (1 / math.sqrt(2))))
         pdf = xp.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
         return (g * (cdf + x * pdf),)
+
+
+_SQRT_2_PI = math.sqrt(2 / math.pi)
+
+
+def _gelu_tanh_inner(xp, x):
+    """tanh(sqrt(2/pi) (x + 0.044715 x^3)), one temporary."""
+    t = xp.multiply(x, x, out=xp.empty_like(x))   # an array even for 0-d x (out= below)
+    t *= 0.044715 * _SQRT_2_PI
+    t += _SQRT_2_PI
+    t *= x
+    return xp.tanh(t, out=t)
 
 
 # ---- convolution and pooling -------------------------------------------------------------------
@@ -325,6 +352,8 @@ class Conv2d(Op):
         gx = gw = gb = None
         if needs[1]:
             cols = _im2col(xp, xt, groups, (kh, kw), stride, dilation, out_hw, flat, length)
+            if flat:  # dropped columns (g = 0) may read inf/nan: 0 * inf must not reach dW
+                cols.reshape(cols.shape[:2] + (n, ho, wp))[..., wo:] = 0
             # as (cols g^T)^T: BLAS runs the long inner dimension N L faster this way round
             gw = xp.matmul(cols, g2.swapaxes(-1, -2)).swapaxes(-1, -2).reshape(w.shape)
             xp.release(cols)
@@ -332,6 +361,8 @@ class Conv2d(Op):
             wg = w.reshape(groups, o // groups, cg * kh * kw)
             gcols = xp.scratch((groups, cg * kh * kw, n * length), g.dtype)
             xp.matmul(wg.swapaxes(-1, -2), g2, out=gcols)
+            if flat:  # W^T 0 is nan for a nan/inf W: the dropped columns must add nothing to dx
+                gcols.reshape(gcols.shape[:2] + (n, ho, wp))[..., wo:] = 0
             gxt = xp.zeros(xt.shape, dtype=g.dtype)
             if flat:  # col2im: each kernel offset adds one shifted slab
                 gflat = gxt.reshape(c, n, xt.shape[2] * wp)
@@ -491,8 +522,10 @@ def class_targets(input, target, reduction, label_smoothing, op):
     if target._data.shape != expected:
         raise ValueError(f"{op}: Expected target size {list(expected)}, got {list(target.shape)} "
                          f"(input size {list(input.shape)})")
+    if (input._data.ndim == 3 or input._data.ndim > 4) and not input._data.size and target._data.size:  # C = 0
+        raise RuntimeError(f"{op}: size mismatch (got input: {list(input.shape)}, target: {list(target.shape)})")
     if input._data.ndim > 2:  # (N, C, d1, ...) -> (N*d1*..., C)
-        input = input.permute((0,) + tuple(range(2, input._data.ndim)) + (1,)).reshape(-1, c)
+        input = input.permute((0,) + tuple(range(2, input._data.ndim)) + (1,)).reshape(target._data.size, c)
     return input, target._data.reshape(-1), c
 
 
@@ -505,16 +538,17 @@ def coefficients(x, t, c, weight, ignore_index, label_smoothing, reduction, op):
     xp = namespace(x._data)
     valid = t != ignore_index
     tv = xp.where(valid, t, 0)
-    if t.size and (int(tv.min()) < 0 or int(tv.max()) >= c):
-        bad = int(tv.max()) if int(tv.max()) >= c else int(tv.min())
-        raise IndexError(f"{op}: Target {bad} is out of bounds (number of classes: {c})")
+    lo, hi = (int(tv.min()), int(xp.where(valid, t, -1).max())) if t.size else (0, -1)
+    if lo < 0 or hi >= c:
+        raise IndexError(f"{op}: Target {hi if hi >= c else lo} is out of bounds (number of classes: {c})")
     m, dtype = t.shape[0], x._data.dtype
     w = xp.ones(c, dtype=dtype) if weight is None else weight._data.astype(dtype, copy=False)
-    wt = w[tv] * valid
+    wt = xp.where(valid, w[tv], 0) if c else xp.zeros(m, dtype=dtype)  # not w * 0: an ignored row's w may be inf
     coef = xp.zeros((m, c), dtype=dtype)
-    coef[xp.arange(m), tv] = wt * (1 - label_smoothing)
-    if label_smoothing:
-        coef += (label_smoothing / c) * w[None, :] * valid[:, None]
+    if c:  # else every target is ignored
+        coef[xp.arange(m), tv] = wt * (1 - label_smoothing)
+    if label_smoothing and c:
+        coef += (label_smoothing / c) * xp.where(valid[:, None], w[None, :], 0)
     empty = False
     if reduction == "mean":  # over the targets' total weight
         denom = wt.sum()
@@ -525,7 +559,7 @@ def coefficients(x, t, c, weight, ignore_index, label_smoothing, reduction, op):
             with np.errstate(invalid="ignore", divide="ignore"):
                 if label_smoothing:
                     coef /= scale[:, None]
-                else:
+                elif c:
                     coef[xp.arange(m), tv] /= scale
             empty = not bool(valid.any())
 
@@ -557,11 +591,12 @@ class SoftmaxCrossEntropy(Op):
                                f"classes but got weight tensor of shape: {list(weight.shape)}")
         coef, present, empty = coefficients(x, t, c, weight, ignore_index, label_smoothing, reduction,
                                             "cross_entropy")
-        return per_target(apply(SoftmaxCrossEntropy, x, coef, present=present), input, target, reduction, empty)
+        out = per_target(apply(SoftmaxCrossEntropy, x, coef, present=present), input, target, reduction, empty)
+        return out + math.nan if label_smoothing and not c else out  # torch's smoothing term: 0 / 0 classes
 
     @staticmethod
     def forward(ctx, xp, x, coef, present):
-        shifted = x - x.max(axis=1, keepdims=True)
+        shifted = x - x.max(axis=1, keepdims=True) if x.shape[1] else x  # no classes: no terms
         e = xp.exp(shifted)
         s = e.sum(axis=1, keepdims=True)
         logp = shifted - xp.log(s)
@@ -624,19 +659,20 @@ class BatchNorm(Op):
             var = xp.einsum("ncl,ncl->c", xhat, xhat) / count
             inv_std = (1.0 / xp.sqrt(var + eps)).astype(x.dtype)
             xhat *= inv_std[:, None]
-            out = xhat * weight[:, None] if weight is not None else xhat.copy()
-            if bias is not None:
-                out += bias[:, None]
             ctx.saved = (xhat, inv_std, weight, count, True)
             if batch_stats is not None:  # the caller updates its running statistics from these
                 batch_stats.append((mean, var, count))
+            if weight is None and bias is None:
+                return xhat.reshape(x.shape).copy()
         else:
             inv_std = (1.0 / xp.sqrt(var + eps)).astype(x.dtype)
-            scale = inv_std * weight if weight is not None else inv_std
-            shift = (bias if bias is not None else 0) - mean * scale
-            out = x3 * scale[:, None]
-            out += shift[:, None].astype(x.dtype)
             ctx.saved = ((x3, mean), inv_std, weight, count, False)
+        # torch's x (w inv_std) + (b - mean w inv_std): the same passes as (x - mean) inv_std w + b, and
+        # torch's values where w or b is inf (inf - inf = nan)
+        scale = inv_std * weight if weight is not None else inv_std
+        shift = (bias if bias is not None else 0) - mean * scale
+        out = x3 * scale[:, None]
+        out += shift[:, None].astype(x.dtype)
         return out.reshape(x.shape)
 
     @staticmethod
@@ -683,6 +719,8 @@ class BinaryCrossEntropy(Op):
         if data.size and (float(data.min()) < 0 or float(data.max()) > 1 or bool(np.isnan(np.asarray(data.sum())))):
             raise RuntimeError(f"binary_cross_entropy: all elements of input should be between 0 and 1 (got values "
                                f"in [{float(data.min())}, {float(data.max())}])")
+        if not bool(((target._data >= 0) & (target._data <= 1)).all()):  # nan too
+            raise RuntimeError("binary_cross_entropy: all elements of target should be between 0 and 1")
         return apply(BinaryCrossEntropy, input, target)
 
     @staticmethod
@@ -700,3 +738,210 @@ class BinaryCrossEntropy(Op):
             with np.errstate(divide="ignore"):
                 gy = g * (xp.log1p(-p) - xp.log(p))
         return gp, gy
+
+
+def _logsumexp3(xp, a, b, c):
+    """log(e^a + e^b + e^c) as torch's CTC kernel: around the largest, 0 where all are -inf."""
+    m = xp.maximum(xp.maximum(a, b), c)
+    m = xp.where(m == -np.inf, 0, m)
+    with np.errstate(divide="ignore"):
+        return xp.log(xp.exp(a - m) + xp.exp(b - m) + xp.exp(c - m)) + m
+
+
+class CtcLoss(Op):
+    """nll_b = -log sum over the alignments of target_b (blanks l'_s between labels) of prod_t p_t,
+    by the alpha recursion a_t(s) = (a_{t-1}(s) + a_{t-1}(s-1) [+ a_{t-1}(s-2) if l'_s != l'_{s-2}]) p_t(l'_s)
+    in log space; dlp_t(c) = g_b (e^{lp_t(c)} - e^{log sum_{s: l'_s = c} a_t(s) b_t(s) + nll_b - lp_t(c)})
+    with the beta recursion b_t (torch's CPU kernel: its e^lp term assumes log_softmax input); t < T_b"""
+    save_args = True
+    once_differentiable = True
+
+    @staticmethod
+    def call(log_probs, lprime, input_lengths, target_lengths, zero_infinity=False):
+        """Per-sample nll (N,) of a (T, N, C) float log_probs for the (N, 2 S + 1) int array l' (blank, label,
+        blank, ..., blank past each target) and lengths: nn.functional.ctc_loss checks and builds them."""
+        return apply(CtcLoss, log_probs, lprime=lprime, il=np.asarray(input_lengths), tl=np.asarray(target_lengths),
+                     zero_infinity=bool(zero_infinity))
+
+    @staticmethod
+    def forward(ctx, xp, lp, lprime, il, tl, zero_infinity):
+        t_max, n, _ = lp.shape
+        rows, ninf = xp.arange(n)[:, None], -np.inf
+        lpr, il, tl = xp.asarray(lprime), xp.asarray(il), xp.asarray(tl)
+        s_idx = xp.arange(lpr.shape[1])
+        skip = (s_idx >= 2) & (lpr != xp.roll(lpr, 2, axis=1))  # a_{t-1}(s-2) joins: a label unlike l'_{s-2}
+        la = xp.full((t_max,) + lpr.shape, ninf, dtype=lp.dtype)  # alpha (T, N, 2S+1)
+        la[0] = xp.where(s_idx <= xp.minimum(1, 2 * tl)[:, None], lp[0][rows, lpr], ninf)
+        pad = xp.full((n, 2), ninf, dtype=lp.dtype)
+        for t in range(1, t_max):
+            prev = xp.concatenate([pad, la[t - 1]], axis=1)
+            la[t] = _logsumexp3(xp, prev[:, 2:], prev[:, 1:-1], xp.where(skip, prev[:, :-2], ninf)) + lp[t][rows, lpr]
+        last = la[xp.maximum(il - 1, 0), xp.arange(n)]  # (N, 2S+1) at each input's end
+        l1 = last[xp.arange(n), 2 * tl]
+        l2 = xp.where(tl > 0, last[xp.arange(n), xp.maximum(2 * tl - 1, 0)], ninf)
+        nll = -_logsumexp3(xp, l1, l2, xp.full_like(l1, ninf))
+        nll = xp.where(il == 0, xp.where(tl == 0, -0.0, np.inf), nll).astype(lp.dtype)
+        zeroed = nll == np.inf if zero_infinity else None  # these get loss 0 and no gradient
+        ctx.saved = (la, lpr, skip, il, tl, nll, zeroed)
+        return xp.where(zeroed, 0, nll).astype(lp.dtype) if zero_infinity else nll
+
+    @staticmethod
+    def backward(ctx, xp, g, out, lp):
+        la, lpr, skip, il, tl, nll, zeroed = ctx.saved
+        t_max, n, c = lp.shape
+        rows, ninf, s_idx = xp.arange(n)[:, None], -np.inf, xp.arange(lpr.shape[1])
+        skip_b = xp.roll(skip, -2, axis=1)  # b_{t+1}(s+2) joins where l'_{s+2} != l'_s
+        onehot = lpr[:, :, None] == xp.arange(c)  # (N, 2S+1, C)
+        pad = xp.full((n, 2), ninf, dtype=lp.dtype)
+        grad = xp.zeros_like(lp)
+        lb = xp.full(lpr.shape, ninf, dtype=lp.dtype)  # beta at t + 1
+        end = (s_idx == 2 * tl[:, None]) | ((s_idx == 2 * tl[:, None] - 1) & (tl[:, None] > 0))
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            for t in range(t_max - 1, -1, -1):
+                nxt = xp.concatenate([lb, pad], axis=1)
+                step = _logsumexp3(xp, nxt[:, :-2], nxt[:, 1:-1], xp.where(skip_b, nxt[:, 2:], ninf))
+                lpt = lp[t][rows, lpr]
+                lb = xp.where((t == il - 1)[:, None], xp.where(end, lpt, ninf),
+                              xp.where((t < il - 1)[:, None], step + lpt, ninf))
+                # log sum over the positions s of each class: around each class's own largest term
+                ab = xp.where(onehot, (la[t] + lb)[:, :, None], ninf)
+                m = ab.max(axis=1)
+                m = xp.where(m == ninf, 0, m)
+                res = xp.log(xp.exp(ab - m[:, None]).sum(axis=1)) + m  # (N, C)
+                gt = (xp.exp(lp[t]) - xp.exp(res + nll[:, None] - lp[t])) * g[:, None]
+                grad[t] = xp.where((t < il)[:, None], gt, 0)
+        return (grad if zeroed is None else xp.where(zeroed[None, :, None], 0, grad),)
+
+
+class LayerNorm(Op):
+    """out = w xhat + b, xhat = (x - mean) rstd over the last dims, rstd = 1 / sqrt(var + eps);
+    dw = sum g xhat,  db = sum g,  dx = rstd (g w - mean(g w) - xhat mean(g w xhat)).
+    Fused: one node instead of the eight of its composition (transformers call it twice a block)."""
+    once_differentiable = True
+
+    @staticmethod
+    def call(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+        if not isinstance(normalized_shape, (tuple, list)) or not all(isinstance(d, int) for d in normalized_shape):
+            raise TypeError(f"layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not "
+                            f"{type(normalized_shape).__name__}")
+        shape = tuple(normalized_shape)
+        k = len(shape)
+        if k == 0 or input._data.shape[input._data.ndim - k:] != shape or input._data.ndim < k:
+            raise RuntimeError(f"layer_norm: Given normalized_shape={list(shape)}, expected input with shape "
+                               f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}")
+        for name, t in (("weight", weight), ("bias", bias)):
+            if t is not None and t._data.shape != shape:
+                raise RuntimeError(f"layer_norm: Expected {name} to be of same shape as normalized_shape, but got "
+                                   f"{name} of shape {list(t.shape)} and normalized_shape = {list(shape)}")
+        check_float(input, "layer_norm")
+        return apply(LayerNorm, input, weight, bias, k=k, eps=eps)
+
+    @staticmethod
+    def forward(ctx, xp, x, weight, bias, k, eps):
+        n = math.prod(x.shape[x.ndim - k:])
+        x2 = x.reshape(-1, n) if n else x.reshape(math.prod(x.shape[:x.ndim - k]), 0)
+        xhat = x2 - x2.mean(axis=1, keepdims=True) if n else x2.copy()
+        var = xp.einsum("mn,mn->m", xhat, xhat)[:, None] / max(n, 1)
+        rstd = (1.0 / xp.sqrt(var + eps)).astype(x.dtype)
+        xhat *= rstd
+        ctx.saved = (xhat, rstd, weight, x.shape[x.ndim - k:])
+        out = xhat * weight.reshape(-1) if weight is not None else xhat.copy()
+        if bias is not None:
+            out += bias.reshape(-1)
+        return out.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, xp, g, out, *args):
+        xhat, rstd, weight, shape = ctx.saved
+        needs = ctx.needs
+        g2 = g.reshape(xhat.shape)
+        gw = xp.einsum("mn,mn->n", g2, xhat).reshape(shape) if len(needs) > 1 and needs[1] else None
+        gb = g2.sum(axis=0).reshape(shape) if len(needs) > 2 and needs[2] else None
+        gx = None
+        if needs[0]:
+            gxhat = g2 * weight.reshape(-1) if weight is not None else g2
+            n = max(xhat.shape[1], 1)
+            gx = (gxhat - gxhat.sum(axis=1, keepdims=True) / n
+                  - xhat * (xp.einsum("mn,mn->m", gxhat, xhat)[:, None] / n)) * rstd
+            gx = gx.reshape(g.shape)
+        return gx, gw, gb
+
+
+class ConvTranspose2d(Op):
+    """out = col2im(W^T x) (+ b), the input gradient of conv2d;  dx = conv2d(g, W) = W im2col(g),
+    dW = x im2col(g)^T,  db = sum of g over N, H, W"""
+    once_differentiable = True
+
+    @staticmethod
+    def call(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+        op = "conv_transpose2d"
+        stride, padding, dilation, output_padding = (pair(v, name, op) for v, name in (
+            (stride, "stride"), (padding, "padding"), (dilation, "dilation"), (output_padding, "output_padding")))
+        if input._data.ndim not in (3, 4):
+            raise RuntimeError(f"{op}: Expected 3D (unbatched) or 4D (batched) input to {op}, but got input of size: "
+                               f"{list(input.shape)}")
+        unbatched = input._data.ndim == 3
+        x = input.unsqueeze(0) if unbatched else input
+        (n, c, h, w), (cw, og, kh, kw) = x._data.shape, weight._data.shape
+        if min(stride) <= 0 or min(dilation) <= 0 or min(padding) < 0 or groups <= 0 or min(output_padding) < 0:
+            raise RuntimeError(f"{op}: non-positive stride, dilation or groups, or negative padding: stride={stride}, "
+                               f"padding={padding}, dilation={dilation}, groups={groups}")
+        if cw % groups or c != cw:
+            raise RuntimeError(f"{op}: Given transposed=1, groups={groups}, weight of size {list(weight.shape)}, "
+                               f"expected input{list(x.shape)} to have {cw} channels, but got {c} channels instead")
+        if any(q >= s and q >= d for q, s, d in zip(output_padding, stride, dilation)):
+            raise RuntimeError(f"{op}: output padding must be smaller than either stride or dilation, but got "
+                               f"output_padding={output_padding}, stride={stride}, dilation={dilation}")
+        if bias is not None and tuple(bias.shape) != (og * groups,):
+            raise RuntimeError(f"{op}: expected bias to be 1-dimensional with {og * groups} elements, but got bias "
+                               f"of size {list(bias.shape)} instead")
+        out_hw = tuple((i - 1) * s - 2 * p + d * (k - 1) + q + 1 for i, s, p, d, k, q in
+                       zip((h, w), stride, padding, dilation, (kh, kw), output_padding))
+        if min(out_hw) <= 0:
+            raise RuntimeError(f"{op}: Given input size per channel: ({h} x {w}). Calculated output size per "
+                               f"channel: ({out_hw[0]} x {out_hw[1]}). Output size is too small")
+        if x._data.dtype != weight._data.dtype:
+            raise RuntimeError(f"{op}: Input type ({x.dtype}) and weight type ({weight.dtype}) should be the same")
+        out = apply(ConvTranspose2d, x, weight, bias, stride=stride, padding=padding, dilation=dilation,
+                    groups=groups, out_hw=out_hw)
+        return out.squeeze(0) if unbatched else out
+
+    @staticmethod
+    def forward(ctx, xp, x, w, b, stride, padding, dilation, groups, out_hw):
+        # channels last: each kernel offset's add moves whole (groups, O/groups) vectors (2-3x faster)
+        (n, c, h, wd), (_, og, kh, kw), (ph, pw) = x.shape, w.shape, padding
+        xl = xp.ascontiguousarray(x.transpose(0, 2, 3, 1)).reshape(n * h * wd, groups, c // groups).swapaxes(0, 1)
+        wl = xp.ascontiguousarray(w.reshape(groups, c // groups, og, kh, kw).transpose(0, 1, 3, 4, 2))
+        cols = xp.matmul(xl, wl.reshape(groups, c // groups, -1)).reshape(groups, n, h, wd, kh, kw, og)
+        yl = xp.zeros((n, out_hw[0] + 2 * ph, out_hw[1] + 2 * pw, groups, og), dtype=x.dtype)
+        for i, j, rows, cols_ in _offsets(kh, kw, stride, dilation, (h, wd)):  # col2im
+            yl[:, rows, cols_] += cols[:, :, :, :, i, j].transpose(1, 2, 3, 0, 4)
+        out = yl[:, ph:ph + out_hw[0], pw:pw + out_hw[1]].reshape(n, out_hw[0], out_hw[1], groups * og)
+        out = xp.ascontiguousarray(out.transpose(0, 3, 1, 2))
+        if b is not None:
+            out += b.reshape(1, -1, 1, 1)
+        ctx.saved = (xl, wl, w.shape, x.shape, stride, padding, dilation, groups)
+        return out
+
+    @staticmethod
+    def backward(ctx, xp, g, out, *args):
+        xl, wl, w_shape, (n, c, h, wd), stride, (ph, pw), dilation, groups, = ctx.saved
+        (o, ho, wo), (kh, kw), og = g.shape[1:], w_shape[2:], w_shape[1]
+        gl = xp.zeros((n, ho + 2 * ph, wo + 2 * pw, o), dtype=g.dtype)  # g channels last, zero-padded
+        gl[:, ph:ph + ho, pw:pw + wo] = g.transpose(0, 2, 3, 1)
+        sn, sr, sq, so = gl.strides  # im2col: (groups, N H W, kh kw O/groups)
+        win = xp.as_strided(gl, (groups, n, h, wd, kh, kw, og), (so * og, sn, sr * stride[0], sq * stride[1],
+                                                                 sr * dilation[0], sq * dilation[1], so))
+        cols = xp.scratch((groups, n * h * wd, kh * kw * og), g.dtype)
+        cols.reshape(win.shape)[...] = win
+        gx = gw = gb = None
+        if ctx.needs[0]:
+            gx = xp.matmul(cols, wl.reshape(groups, c // groups, -1).swapaxes(-1, -2))  # (groups, N H W, C/groups)
+            gx = gx.swapaxes(0, 1).reshape(n, h, wd, c).transpose(0, 3, 1, 2)
+        if ctx.needs[1]:
+            gw = xp.matmul(xl.swapaxes(-1, -2), cols).reshape(groups, c // groups, kh, kw, og)
+            gw = gw.transpose(0, 1, 4, 2, 3).reshape(w_shape)
+        xp.release(cols)
+        if len(ctx.needs) > 2 and ctx.needs[2]:
+            gb = g.sum(axis=(0, 2, 3))
+        return gx, gw, gb

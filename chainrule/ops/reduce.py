@@ -5,6 +5,7 @@
 """
 from .. import dtypes as _dt
 from .args import dim as _dim, dims as _dims, float_needed, float_only, nonempty, reduce_axes
+from . import registry
 from .registry import Op, apply
 
 
@@ -62,6 +63,16 @@ class Mean(Op):
         return (xp.broadcast_to(_expand_reduced(xp, g, shape, axes, keepdim) / n, shape),)
 
 
+def _others_product(xp, x, axes):
+    """Each entry's product of the others in its slice (axes: None or one axis), as torch's prod backward
+    with zeros: exclusive cumprods from both ends, accumulated as torch's CPU cumprod (float32 in float64)."""
+    a = x.reshape(-1) if axes is None else xp.moveaxis(x, axes[0], 0)
+    ones, acc = xp.ones_like(a[:1]), xp.float64 if x.dtype.itemsize >= 4 else xp.float32
+    both = xp.cumprod(xp.concatenate([ones, a[:-1]]), axis=0, dtype=acc).astype(x.dtype) * xp.cumprod(
+        xp.concatenate([ones, a[:0:-1]]), axis=0, dtype=acc).astype(x.dtype)[::-1]
+    return both.reshape(x.shape) if axes is None else xp.moveaxis(both, 0, axes[0])
+
+
 class Prod(Op):
     """out = product over axes;  dx = g * (product of the other entries)"""
     save_args = True
@@ -88,10 +99,12 @@ class Prod(Op):
         out = _expand_reduced(xp, out, x.shape, axes, keepdim)
         zero = x == 0
         if not bool(zero.any()):
-            return (g * out / x,)
-        # With zeros, d out / d x_j = product of the other entries. ``nonzero`` is the product of a
-        # slice's non-zero entries; ``zsum`` (the sum of its zero entries) is 0 but is written
-        # into the rule so that under create_graph the second derivatives are right too.
+            return (g * (out / x),)  # not (g out) / x: that overflows first
+        if not isinstance(x, registry.Tensor):  # torch's way: exact zeros where the others overflow
+            return (g * _others_product(xp, x, axes),)
+        # With zeros, under create_graph: d out / d x_j = product of the other entries. ``nonzero`` is
+        # the product of a slice's non-zero entries; ``zsum`` (the sum of its zero entries) is 0 but is
+        # written into the rule so that the second derivatives are right too.
         ones_at_zero = xp.where(zero, 1.0, x)
         nonzero = xp.prod(ones_at_zero, axis=axes, keepdims=True)
         nzeros = xp.sum(zero, axis=axes, keepdims=True)

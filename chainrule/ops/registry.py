@@ -23,6 +23,13 @@ from ..backend import namespace, device_of, NP
 
 OPS = {}
 _ndarray = np.ndarray
+_tracer = None  # jit.trace's recorder: tracer(op, inputs, params, result) after each op, or None
+
+
+def set_tracer(tracer):  # returns the previous one
+    global _tracer
+    prev, _tracer = _tracer, tracer
+    return prev
 # Ops sit below the Tensor type: ``bind_tensor_type`` hands them the type once, at package import.
 Tensor = None
 make = None
@@ -130,10 +137,14 @@ def apply(op, *inputs, **params):
             node.out = out
         if _grad_state.anomaly:
             anomaly.check_forward(op, arrays, out, node)
-        return make(out, node)
-    out = op.forward(NO_CTX, xp, *arrays, **params)
-    if type(out) is not _ndarray and xp is NP:
-        out = np.asarray(out)
-    if _grad_state.anomaly:
-        anomaly.check_forward(op, arrays, out, None)
-    return make(out)
+        result = make(out, node)
+    else:
+        out = op.forward(NO_CTX, xp, *arrays, **params)
+        if type(out) is not _ndarray and xp is NP:
+            out = np.asarray(out)
+        if _grad_state.anomaly:
+            anomaly.check_forward(op, arrays, out, None)
+        result = make(out)
+    if _tracer is not None:
+        _tracer(op, inputs, params, result)
+    return result

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..autograd import engine
-from ..backend import namespace, device_of, to_device, Device
+from ..backend import namespace, device_of
 from ..ops.args import dim as _dim, leaf_array
 
 _ndarray = np.ndarray
@@ -38,8 +38,18 @@ class Tensor:
     __slots__ = ("_data", "grad", "_requires_grad", "_node", "_meta", "__weakref__")
     __array_ufunc__ = None  # make numpy defer to our reflected operators
 
-    def __init__(self, data, requires_grad=False):
-        self._data, self.grad, self._requires_grad, self._node, self._meta = leaf_array(data), None, False, None, None
+    def __init__(self, *args, requires_grad=False):
+        """torch's legacy constructor: ``Tensor(2, 3)`` is uninitialised (zeros here) of the default
+        dtype, ``Tensor(sequence)`` converts to the default dtype, ``Tensor(tensor)`` shares it."""
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            data = args[0]._data
+        elif args and all(isinstance(a, int) and not isinstance(a, bool) for a in args) or not args:
+            data = np.zeros(args if args else (0,), dtype=_dt.get_default_dtype().np)
+        elif len(args) == 1:
+            data = np.asarray(leaf_array(args[0]), dtype=_dt.get_default_dtype().np)
+        else:
+            raise TypeError(f"Tensor(): expected sizes (ints) or one sequence, got {args!r}")
+        self._data, self.grad, self._requires_grad, self._node, self._meta = data, None, False, None, None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -207,38 +217,6 @@ class Tensor:
     @property
     def retains_grad(self):
         return bool(self._meta and self._meta.get("retains_grad"))
-
-    # ---- repr --------------------------------------------------------------------------------
-    def __repr__(self):
-        data = to_device(self._data, Device.CPU)
-        kind = data.dtype.kind
-        opts = dict(separator=", ", prefix="tensor(", threshold=1000, edgeitems=3)
-        if kind == "f":
-            finite = data[np.isfinite(data)]
-            if finite.size and np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
-                opts["formatter"] = {"float_kind": lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)}
-            else:
-                opts["precision"] = 4
-                opts["floatmode"] = "fixed"
-        elif kind == "b":  # torch pads True only when a False sets the column width
-            width = 4 if data.all() else 5
-            opts["formatter"] = {"bool": lambda v: f"{v!s:>{width}}"}
-        body = np.array2string(data, **opts) if data.ndim else (
-            repr(data.item()) if kind != "f" else np.array2string(data, **{k: v for k, v in opts.items() if k != "prefix"}))
-        extras = []
-        if type(self._data) is not _ndarray:
-            extras.append(f"device='{self.device}'")
-        if data.size == 0 and data.ndim != 1:
-            extras.append(f"size={tuple(data.shape)}")
-        if self.dtype not in (_dt.get_default_dtype(), _dt.int64, _dt.bool_) or (data.size == 0 and self.dtype is not _dt.get_default_dtype()):
-            extras.append(f"dtype={self.dtype!r}")
-        if self._node is not None:
-            extras.append(f"grad_fn=<{self._node.name()}>")
-        elif self._requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
-
-    __str__ = __repr__
 
     def __format__(self, spec):
         if self._data.ndim == 0:

@@ -1,25 +1,72 @@
-"""Creating tensors: from data (tensor, from_numpy, as_tensor), filled (zeros, ones, full, eye,
-arange, linspace, ...) and random (rand, randn, randint, randperm). One factory, ``_leaf``, puts
-every new array on its device and sets requires_grad."""
+"""Creating tensors: from data (tensor, from_numpy, as_tensor, scalar_tensor), filled (zeros,
+ones, full, eye, arange, linspace, logspace, empty_strided, the ``*_like`` and ``Tensor.new_*``
+forms), and random: the Generator, the samplers (rand, randn, randint, randperm, normal, bernoulli,
+poisson, multinomial) and the in-place ``random_``, ``bernoulli_``, ``exponential_``, ... One
+factory, ``_leaf``, puts every new array on its device and sets requires_grad.
+
+Random draws come from ``chainrule.backend.random``: chainrule's streams are not torch's, so
+values differ from torch's for the same seed; distributions, shapes, dtypes, seeding, state
+round-trips and errors are torch's. As in torch, ``normal``, ``bernoulli`` and ``poisson`` are
+not reparameterised: their results require grad when an input does, and the gradient is zero.
+"""
 import numpy as np
 
 from .. import dtypes as _dt
-from ..backend import parse_device, to_device, cuda_support
+from ..autograd.grad_mode import state as _grad_state
+from ..backend import parse_device, to_device, cuda_support, namespace, Device
 from ..backend import random as _random
-from ..ops.args import leaf_array, size_args
+from ..ops.args import leaf_array, size_args, plain
+from ..ops.elementwise import Where
 from .core import Tensor
+from .inplace import store
+
+_IGNORED = ("layout", "pin_memory", "memory_format", "out")  # accepted as torch accepts them
+
+
+class memory_format:
+    """torch's memory formats, accepted by the factories; chainrule's memory is always strided
+    C order (NumPy), so every format gives that."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"chainrule.{self.name}"
+
+
+contiguous_format, preserve_format = memory_format("contiguous_format"), memory_format("preserve_format")
+channels_last, channels_last_3d = memory_format("channels_last"), memory_format("channels_last_3d")
+
+
+_default_device = [None]  # set_default_device: where factories create when not given device=
+
+
+def get_default_device():
+    return _default_device[0] or Device.CPU
+
+
+def set_default_device(device):
+    """Where factories (zeros, rand, tensor, arange, ...) create tensors without ``device=``; None
+    or 'cpu' restores the CPU. Tensors made from others (``*_like``, ops) follow their inputs."""
+    dev = parse_device(device)
+    _default_device[0] = None if dev is None or dev.type == "cpu" else dev
 
 
 def _leaf(arr, device=None, requires_grad=False):
-    """A new leaf tensor holding ``arr``, moved to ``device`` (a name or Device) if given."""
-    dev = parse_device(device)
+    """A new leaf tensor holding ``arr``, moved to ``device`` (a name or Device; else the default
+    device)."""
+    dev = parse_device(device) or _default_device[0]
     if dev is not None and dev.type == "cuda":
         cuda_support.require(dev)
     if dev is not None:
         arr = to_device(arr, dev)
     t = Tensor._make(arr)
     if requires_grad:
+        if arr.dtype.kind != "f":
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t.requires_grad_(True)
+    if _grad_state.inference:
+        t._set_meta("inference", True)
     return t
 
 
@@ -27,9 +74,38 @@ def _float_dtype(dtype):
     return _dt.to_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
 
 
-def tensor(data, dtype=None, device=None, requires_grad=False):
+def _device(device):
+    dev = parse_device(device) or _default_device[0]
+    if dev is not None and dev.type == "cuda":
+        cuda_support.require(dev)
+    return dev
+
+
+def _extra(name, kwargs):
+    bad = [k for k in kwargs if k not in _IGNORED]
+    if bad:
+        raise TypeError(f"{name}() got an unexpected keyword argument '{bad[0]}'")
+    if kwargs.get("out") is not None:
+        raise TypeError(f"{name}(): out= is not supported by chainrule")
+
+
+def _shape(name, size, size_kw):
+    if size and size_kw is not None:
+        raise TypeError(f"{name}() got multiple values for argument 'size'")
+    if not size and size_kw is None:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
+    return size_args(size if size_kw is None else (size_kw,), name)
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new leaf tensor copying ``data`` (nested lists, scalars, arrays or tensors)."""
     return _leaf(leaf_array(data, dtype), device, requires_grad)
+
+
+def scalar_tensor(s, dtype=None, device=None, requires_grad=False, **kwargs):
+    """A 0-d tensor of the default float dtype (whatever ``s`` is), as torch.scalar_tensor."""
+    _extra("scalar_tensor", kwargs)
+    return _leaf(np.array(s, dtype=_float_dtype(dtype).np), device, requires_grad)
 
 
 def from_numpy(a):
@@ -51,51 +127,58 @@ def is_tensor(obj):
     return isinstance(obj, Tensor)
 
 
-# ---- filled and random: (*size) -> array, one factory ------------------------------------------
+# ---- filled -----------------------------------------------------------------------------------------
 
-def _sized(name, fill):
-    """zeros/ones/empty/rand/randn: ``fill(shape, np_dtype, device)`` gives the array."""
-    def create(*shape, size=None, dtype=None, device=None, requires_grad=False):
-        shape = size_args(shape if size is None else (size,), name)
-        dev = parse_device(device)
-        if dev is not None and dev.type == "cuda":
-            cuda_support.require(dev)
-        return _leaf(fill(shape, _float_dtype(dtype).np, dev), dev, requires_grad)
-    create.__name__ = name
+def _filled(name, fill):
+    """zeros/ones/empty(*size, size=, dtype, device, requires_grad)."""
+    def create(*size, out=None, dtype=None, device=None, requires_grad=False, **kwargs):
+        shape = _shape(name, size, kwargs.pop("size", None))
+        _extra(name, dict(kwargs, out=out))
+        return _leaf(fill(shape, _float_dtype(dtype).np), _device(device), requires_grad)
+    create.__name__ = create.__qualname__ = name
     return create
 
 
-def _like(fn):
-    def like(input, dtype=None, device=None, requires_grad=False):
-        return fn(input.shape, dtype=dtype or input.dtype, device=device or input.device,
-                  requires_grad=requires_grad)
-    like.__name__ = fn.__name__ + "_like"
-    return like
+zeros = _filled("zeros", np.zeros)
+ones = _filled("ones", np.ones)
+empty = _filled("empty", np.empty)
 
 
-zeros = _sized("zeros", lambda shape, dtype, dev: np.zeros(shape, dtype))
-ones = _sized("ones", lambda shape, dtype, dev: np.ones(shape, dtype))
-empty = _sized("empty", lambda shape, dtype, dev: np.empty(shape, dtype))
-rand = _sized("rand", lambda shape, dtype, dev: _random.uniform_array(shape, 0.0, 1.0, dtype, dev))
-randn = _sized("randn", lambda shape, dtype, dev: _random.normal_array(shape, 0.0, 1.0, dtype, dev))
-zeros_like, ones_like, empty_like = _like(zeros), _like(ones), _like(empty)
-rand_like, randn_like = _like(rand), _like(randn)
+def _fill_dtype(fill_value):
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    if isinstance(fill_value, (bool, np.bool_)):
+        return _dt.bool_
+    if isinstance(fill_value, (int, np.integer)):
+        return _dt.int64
+    return _dt.get_default_dtype()
 
 
-def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=False, **kwargs):
+    _extra("full", dict(kwargs, out=out))
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
     shape = size_args((size,), "full")
-    if dtype is None:
-        dtype = _dt.bool_ if isinstance(fill_value, bool) else (
-            _dt.int64 if isinstance(fill_value, int) else _dt.get_default_dtype())
-    return _leaf(np.full(shape, fill_value, dtype=_dt.to_dtype(dtype).np), device, requires_grad)
+    d = _dt.to_dtype(dtype) if dtype is not None else _fill_dtype(fill_value)
+    value = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
+    return _leaf(np.full(shape, value, dtype=d.np), device, requires_grad)
 
 
-def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
-    return full(input.shape, fill_value, dtype=dtype or input.dtype, device=device or input.device,
-                requires_grad=requires_grad)
+def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False, **kwargs):
+    """An uninitialised tensor whose memory has torch's element ``stride`` per dim."""
+    _extra("empty_strided", kwargs)
+    shape, stride = size_args((size,), "empty_strided"), tuple(int(s) for s in stride)
+    if len(stride) != len(shape):
+        raise RuntimeError("mismatch in length of strides and shape")
+    d = _float_dtype(dtype).np
+    span = 1 + sum((n - 1) * s for n, s in zip(shape, stride)) if all(shape) else 0
+    buf = np.empty(span, dtype=d)
+    arr = np.lib.stride_tricks.as_strided(buf, shape, tuple(s * d.itemsize for s in stride))
+    return _leaf(arr, device, requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+def arange(start, end=None, step=1, *, out=None, dtype=None, device=None, requires_grad=False, **kwargs):
+    _extra("arange", dict(kwargs, out=out))
     if end is None:
         start, end = 0, start
     if step == 0:
@@ -112,32 +195,471 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     return _leaf(arr, device, requires_grad)
 
 
-def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+def _linspace(start, end, steps, d):
+    """torch's kernel: start + i*step for the first half, end - (steps-1-i)*step for the rest (so
+    both ends are exact), in the dtype's precision (float64 for integer dtypes)."""
+    ct = d.np if d.is_floating_point else np.dtype(np.float64)
+    i = np.arange(steps, dtype=ct)
+    start, end = ct.type(start), ct.type(end)
+    step = (end - start) / ct.type(max(steps - 1, 1))
+    if steps == 1:
+        return np.full(1, start, dtype=ct)
+    return np.where(i < steps // 2, start + step * i, end - step * (steps - 1 - i)).astype(ct)
+
+
+def linspace(start, end, steps, *, out=None, dtype=None, device=None, requires_grad=False, **kwargs):
+    _extra("linspace", dict(kwargs, out=out))
     if steps < 0:
         raise RuntimeError("linspace: number of steps must be non-negative")
-    return _leaf(np.linspace(start, end, steps).astype(_float_dtype(dtype).np), device, requires_grad)
+    d = _float_dtype(dtype)
+    return _leaf(_linspace(start, end, steps, d).astype(d.np), device, requires_grad)
 
 
-def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, device=None, requires_grad=False, **kwargs):
+    """``base ** linspace(start, end, steps)``."""
+    _extra("logspace", dict(kwargs, out=out))
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    d = _float_dtype(dtype)
+    exponents = _linspace(start, end, steps, d)
+    return _leaf(np.power(exponents.dtype.type(base), exponents).astype(d.np), device, requires_grad)
+
+
+def eye(n, m=None, *, out=None, dtype=None, device=None, requires_grad=False, **kwargs):
+    _extra("eye", dict(kwargs, out=out))
+    for name, v in (("n", n), ("m", m)):
+        if v is not None and v < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {v}")
     return _leaf(np.eye(n, m, dtype=_float_dtype(dtype).np), device, requires_grad)
 
 
-def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=False):
-    if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
-        low, high, size = 0, low, high
+# ---- *_like and Tensor.new_*: shape (or dtype and device) from another tensor --------------------
+
+def _like(fn, generator=False):
+    def like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None, layout=None,
+             pin_memory=False, **kwargs):
+        extra = {"generator": kwargs.pop("generator", None)} if generator else {}
+        _extra(fn.__name__ + "_like", kwargs)
+        return fn(input.shape, dtype=dtype or input.dtype, device=device or input.device,
+                  requires_grad=requires_grad, **extra)
+    like.__name__ = fn.__name__ + "_like"
+    return like
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None, **kwargs):
+    _extra("full_like", kwargs)
+    return full(input.shape, fill_value, dtype=dtype or input.dtype, device=device or input.device,
+                requires_grad=requires_grad)
+
+
+def _new(fn):
+    """Tensor.new_zeros/new_ones/new_empty(size): dtype and device of ``self`` unless given."""
+    def new(self, *size, dtype=None, device=None, requires_grad=False, **kwargs):
+        shape = _shape("new_" + fn.__name__, size, kwargs.pop("size", None))
+        _extra("new_" + fn.__name__, kwargs)
+        return fn(shape, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+    new.__name__ = "new_" + fn.__name__
+    return new
+
+
+new_zeros, new_ones, new_empty = _new(zeros), _new(ones), _new(empty)
+
+
+def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, **kwargs):
+    _extra("new_full", kwargs)
+    return full(tuple(size), fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                requires_grad=requires_grad)
+
+
+def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, **kwargs):
+    _extra("new_tensor", kwargs)
+    return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+
+# ---- the Generator ----------------------------------------------------------------------------------
+
+class Generator(np.random.Generator):
+    """torch.Generator(device='cpu'): a seeded random stream to pass as ``generator=``.
+
+    It is a ``numpy.random.Generator`` (PCG64), so ``chainrule.nn.init`` and the samplers of
+    ``chainrule.utils.data`` take it too. ``get_state()`` is a uint8 Tensor (PCG64's 45-byte state
+    and the initial seed; torch's is MT19937's 5056 bytes) that ``set_state`` takes back. A CUDA
+    generator draws from CuPy's generator seeded with its seed; its state cannot be read."""
+
+    def __init__(self, device="cpu", *, _stream=None):
+        dev = Device(device) if not isinstance(device, Device) else device
+        self._stream = _stream or _random.Stream()
+        super().__init__(self._stream.bits)
+        self._device = dev
+
+    @property
+    def device(self):
+        return self._device
+
+    def manual_seed(self, seed):
+        self._stream.reseed(_random.check_seed(seed, strict=True))
+        return self
+
+    def seed(self):
+        return self._stream.fresh_seed()
+
+    def initial_seed(self):
+        return self._stream.seed
+
+    def get_state(self):
+        self._cpu_only("get_state")
+        return Tensor._make(self._stream.state_bytes())
+
+    def set_state(self, new_state):
+        self._cpu_only("set_state")
+        if not isinstance(new_state, Tensor):
+            raise TypeError(f"expected a torch.ByteTensor, but got {type(new_state).__name__}")
+        if new_state.dtype is not _dt.uint8:
+            raise TypeError("RNG state must be a torch.ByteTensor")
+        self._stream.set_state_bytes(to_device(new_state._data, Device.CPU))
+        return self
+
+    def clone_state(self):
+        g = Generator(self._device)
+        g._stream.set_state_bytes(self._stream.state_bytes())
+        return g
+
+    def cuda_rng(self, index):
+        return self._stream.cupy_rng(index)
+
+    def _cpu_only(self, what):
+        if self._device.type != "cpu":
+            raise RuntimeError(f"chainrule: {what}() of a CUDA Generator is not supported (CuPy's generator "
+                               "state cannot be saved)")
+
+    def __repr__(self):
+        return f"<chainrule.Generator object (device='{self._device}', initial_seed={self._stream.seed})>"
+
+    __str__ = __repr__
+
+    def __reduce__(self):
+        return _rebuild_generator, (str(self._device), self._stream.state_bytes())
+
+
+def _rebuild_generator(device, state):
+    g = Generator(device)
+    g._stream.set_state_bytes(state)
+    return g
+
+
+default_generator = Generator(_stream=_random.default_stream())
+
+
+def manual_seed(seed):
+    """Seed every default generator (CPU and CUDA); returns ``default_generator``, as torch."""
+    _random.manual_seed(seed)
+    return default_generator
+
+
+def seed():
+    """Seed the default generators with a non-deterministic number and return it."""
+    s = default_generator.seed()
+    _random.cuda_manual_seed(s)
+    return s
+
+
+def initial_seed():
+    return default_generator.initial_seed()
+
+
+def get_rng_state():
+    return default_generator.get_state()
+
+
+def set_rng_state(new_state):
+    default_generator.set_state(new_state)
+
+
+# ---- random tensors ---------------------------------------------------------------------------------
+
+def _random_sized(name, draw):
+    """rand/randn(*size, generator, size=, dtype, device, requires_grad)."""
+    def create(*size, generator=None, out=None, dtype=None, device=None, requires_grad=False, **kwargs):
+        shape = _shape(name, size, kwargs.pop("size", None))
+        _extra(name, dict(kwargs, out=out))
+        d, dev = _float_dtype(dtype), _device(device)
+        return _leaf(draw(shape, d, dev, generator), dev, requires_grad)
+    create.__name__ = create.__qualname__ = name
+    return create
+
+
+def _uniform(shape, d, dev, gen):
+    _random.check_floating(d, "check_uniform_bounds")
+    return _random.uniform_array(shape, 0.0, 1.0, d.np, dev, gen)
+
+
+def _normal(shape, d, dev, gen):
+    _random.check_floating(d, "normal_kernel_cpu")
+    return _random.normal_array(shape, 0.0, 1.0, d.np, dev, gen)
+
+
+rand = _random_sized("rand", _uniform)
+randn = _random_sized("randn", _normal)
+zeros_like, ones_like, empty_like = _like(zeros), _like(ones), _like(empty)
+rand_like, randn_like = _like(rand, generator=True), _like(randn, generator=True)
+
+
+def _int_draw(low, high, shape, d, dev, gen):
+    low, last = _random.random_bounds(int(low), None if high is None else int(high), d)
+    return _random.integers_array(low, last, shape, dev, gen, endpoint=True).astype(d.np)
+
+
+def randint(*args, generator=None, out=None, dtype=None, device=None, requires_grad=False, **kwargs):
+    """randint(low=0, high, size, *, generator, dtype=int64, device, requires_grad)."""
+    pos = list(args)
+    size = kwargs.pop("size") if "size" in kwargs else (pos.pop() if pos else None)
+    if len(pos) > 2 or size is None:
+        raise TypeError("randint() takes (high, size) or (low, high, size), each by position or keyword")
+    low, high = pos if len(pos) == 2 else (kwargs.pop("low", 0), pos[0] if pos else kwargs.pop("high", None))
+    if high is None:
+        raise TypeError("randint() missing required argument 'high'")
+    _extra("randint", dict(kwargs, out=out))
+    d, dev = _dt.to_dtype(dtype) if dtype is not None else _dt.int64, _device(device)
+    shape = size_args((size,), "randint")
+    return _leaf(_int_draw(low, high, shape, d, dev, generator), dev, requires_grad)
+
+
+def randint_like(input, low=0, high=None, *, generator=None, dtype=None, device=None, requires_grad=False,
+                 memory_format=None, **kwargs):
+    _extra("randint_like", kwargs)
     if high is None:
         low, high = 0, low
-    if size is None:
-        raise TypeError("randint() missing required argument 'size'")
-    if low >= high:
-        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    dev = parse_device(device)
-    arr = _random.integers_array(low, high, size_args((size,), "randint"), dev)
-    if dtype is not None:
-        arr = arr.astype(_dt.to_dtype(dtype).np)
-    return _leaf(arr, dev, requires_grad)
+    return randint(low, high, input.shape, generator=generator, dtype=dtype or input.dtype,
+                   device=device or input.device, requires_grad=requires_grad)
 
 
-def randperm(n, dtype=None, device=None):
-    arr = _random.permutation_array(n, None).astype(_dt.to_dtype(dtype).np if dtype else np.int64)
-    return _leaf(arr, device)
+def randperm(n, *, generator=None, out=None, dtype=None, device=None, requires_grad=False, **kwargs):
+    _extra("randperm", dict(kwargs, out=out))
+    d = _dt.to_dtype(dtype) if dtype is not None else _dt.int64
+    if n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
+    if d.is_floating_point and n > 2 ** (np.finfo(d.np).nmant + 1) + 1:
+        limit = {"float16": "2049", "float32": "2^24+1", "float64": "2^53+1"}[d.name]
+        raise RuntimeError(f"n cannot be greater than {limit} for {_random.SCALAR_NAMES[d.name]} type.")
+    if not d.is_floating_point and n > 0 and n - 1 > (1 if d.name == "bool" else np.iinfo(d.np).max):
+        raise RuntimeError(f"value cannot be converted to type {d.name}_t without overflow")
+    dev = _device(device)
+    gen = generator if generator is not None else None
+    if dev is not None and dev.type == "cuda" and gen is not None:
+        _random.rng(gen, dev)  # the device check; the permutation itself is drawn below
+        gen = np.random.default_rng(int(gen.cuda_rng(dev.index).integers(0, 2 ** 62)))
+    return _leaf(_random.permutation_array(n, None, gen).astype(d.np), dev, requires_grad)
+
+
+def _zero_grad_link(sample, *params):
+    """``sample`` joined to the inputs that need a gradient by a Where that never selects them:
+    the result requires grad and every input's gradient is 0, as torch's normal/bernoulli/poisson."""
+    need = [p for p in params if is_tensor(p) and p._requires_grad]
+    if not need or not _grad_state.enabled:
+        return sample
+    link = need[0].to(sample.dtype)
+    for p in need[1:]:
+        link = link + p.to(sample.dtype)
+    never = namespace(sample._data).zeros(sample._data.shape, dtype=bool)
+    return Where.call(Tensor._make(never), link, sample)
+
+
+def _broadcast_error(a, b):
+    for i in range(1, max(len(a), len(b)) + 1):
+        x, y = (a[-i] if i <= len(a) else 1), (b[-i] if i <= len(b) else 1)
+        if x != y and 1 not in (x, y):
+            return RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
+                                f"non-singleton dimension {max(len(a), len(b)) - i}")
+
+
+def normal(mean=None, std=None, size=None, *, generator=None, out=None, dtype=None, device=None,
+           requires_grad=False, **kwargs):
+    """normal(mean: Tensor, std: Tensor | float = 1) / normal(mean: float, std: Tensor) /
+    normal(mean: float, std: float, size, dtype, device, requires_grad). The gradient to a tensor
+    mean or std is 0 (torch does not reparameterise)."""
+    _extra("normal", dict(kwargs, out=out))
+    mt, st = is_tensor(mean), is_tensor(std)
+    if not mt and not st:
+        if size is None or mean is None or std is None:
+            raise TypeError("normal() received an invalid combination of arguments: expected (Tensor mean, "
+                            "Tensor std), (Tensor mean, float std), (float mean, Tensor std) or (float mean, "
+                            "float std, tuple of ints size)")
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {_random.fmt(std)}")
+        d, dev = _float_dtype(dtype), _device(device)
+        _random.check_floating(d, "normal_kernel_cpu")
+        shape = size_args((size,), "normal")
+        return _leaf(_random.normal_array(shape, mean, std, d.np, dev, generator), dev, requires_grad)
+    if size is not None or dtype is not None or requires_grad:
+        raise TypeError("normal() received an invalid combination of arguments: size, dtype and requires_grad "
+                        "go with a float mean and std only")
+    std = 1.0 if std is None else std
+    like = mean if mt else std
+    _random.check_floating(like.dtype, "normal_kernel_cpu")
+    ma = mean._data if mt else mean
+    sa = std._data if st else std
+    if st:
+        if namespace(sa).any(~(sa >= 0)):
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+    elif std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {_random.fmt(std)}")
+    try:
+        shape = np.broadcast_shapes(np.shape(ma), np.shape(sa))
+    except ValueError:
+        raise _broadcast_error(np.shape(ma), np.shape(sa)) from None
+    z = _random.normal_array(shape, 0.0, 1.0, like._data.dtype, like.device, generator)
+    sample = plain((z * sa + ma).astype(like._data.dtype, copy=False))
+    return _zero_grad_link(sample, mean, std)
+
+
+def _check_probabilities(p):
+    xp = namespace(p)
+    if p.size and not bool(xp.all((p >= 0) & (p <= 1))):
+        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error message "
+                           "be improved?  If so, please report an enhancement request to PyTorch.)")
+
+
+def bernoulli(input, p=None, *, generator=None, out=None):
+    """bernoulli(input): 1 with probability input[i]; bernoulli(input, p): input's shape and dtype,
+    1 with probability p."""
+    _extra("bernoulli", {"out": out})
+    if p is not None:
+        return _zero_grad_link(_bernoulli_float(input, p, generator), input)
+    _random.check_floating(input.dtype, "bernoulli_tensor_cpu_p_")
+    _check_probabilities(input._data)
+    u = _random.uniform_array(input._data.shape, 0.0, 1.0, input._data.dtype, input.device, generator)
+    return _zero_grad_link(plain((u < input._data).astype(input._data.dtype)), input)
+
+
+def _bernoulli_float(input, p, generator):
+    if not 0 <= p <= 1:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={_random.fmt(p)}")
+    u = _random.uniform_array(input._data.shape, 0.0, 1.0, np.dtype(np.float64), input.device, generator)
+    return plain((u < p).astype(input._data.dtype))
+
+
+def bernoulli_(input, p=0.5, *, generator=None):
+    if not is_tensor(p):
+        return store(input, _bernoulli_float(input, p, generator), "bernoulli_")
+    pa = p._data
+    if pa.shape != input._data.shape:
+        try:
+            pa = namespace(pa).broadcast_to(pa, input._data.shape)
+        except ValueError:
+            n = next(i for i in range(1, pa.ndim + 1) if i > input.ndim or pa.shape[-i] not in (1, input.shape[-i]))
+            raise RuntimeError(f"The expanded size of the tensor ({input.shape[-n] if n <= input.ndim else 1}) must "
+                               f"match the existing size ({pa.shape[-n]}) at non-singleton dimension "
+                               f"{input.ndim - n}.  Target sizes: {list(input.shape)}.  Tensor sizes: "
+                               f"{list(pa.shape)}") from None
+    _check_probabilities(pa)
+    u = _random.uniform_array(input._data.shape, 0.0, 1.0, np.dtype(np.float64), input.device, generator)
+    return store(input, plain((u < pa).astype(input._data.dtype)), "bernoulli_")
+
+
+def poisson(input, generator=None):
+    """Poisson draws at the rates ``input`` (a float tensor of non-negative rates)."""
+    _random.check_floating(input.dtype, "poisson_cpu")
+    lam = to_device(input._data, Device.CPU).astype(np.float64)
+    if lam.size and not (lam >= 0).all():
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    gen = generator
+    if generator is not None and input.device.type == "cuda":
+        _random.rng(generator, input.device)
+        gen = np.random.default_rng(int(generator.cuda_rng(input.device.index).integers(0, 2 ** 62)))
+    elif generator is not None:
+        _random.rng(generator, None)
+    counts = _random.poisson_array(lam, None, gen).astype(input._data.dtype)
+    return _zero_grad_link(plain(to_device(counts, input.device)), input)
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
+    """Indices drawn from each row of ``input`` (1-D or 2-D non-negative weights): with replacement
+    by inverting the rows' cumulative sums, without by the exponential race (torch's algorithm:
+    the ``num_samples`` largest of w / Exp(1))."""
+    _extra("multinomial", {"out": out})
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
+                           f"{_random.SCALAR_NAMES[input.dtype.name]}")
+    if input.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    n = int(num_samples)
+    if n <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    cats = input.shape[-1]
+    if not replacement and n > cats:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    if cats > 2 ** 24:
+        raise RuntimeError("number of categories cannot exceed 2^24")
+    w = to_device(input._data, Device.CPU).astype(np.float64).reshape(-1, cats)
+    if w.size and not (np.isfinite(w) & (w >= 0)).all():
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    total = w.sum(axis=1)
+    if w.shape[0] and not (total > 0).all():
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    gen = generator
+    if generator is not None and input.device.type == "cuda":
+        _random.rng(generator, input.device)
+        gen = np.random.default_rng(int(generator.cuda_rng(input.device.index).integers(0, 2 ** 62)))
+    elif generator is not None:
+        _random.rng(generator, None)
+    if replacement:
+        u = _random.uniform_array((w.shape[0], n), 0.0, 1.0, np.dtype(np.float64), None, gen)
+        cdf = np.cumsum(w, axis=1)
+        idx = np.stack([np.searchsorted(c, uu * c[-1], side="right") for c, uu in zip(cdf, u)]) \
+            if w.shape[0] else np.zeros((0, n), np.int64)
+        idx = np.minimum(idx, cats - 1)
+    else:
+        keys = w / _random.exponential_array(w.shape, np.dtype(np.float64), None, gen)
+        idx = np.argsort(-keys, axis=1, kind="stable")[:, :n]
+    idx = idx.astype(np.int64).reshape(input.shape[:-1] + (n,))
+    return plain(to_device(idx, input.device))
+
+
+# ---- in-place draws ---------------------------------------------------------------------------------
+
+def _fill(input, values, name):
+    return store(input, plain(values.astype(input._data.dtype, copy=False)), name)
+
+
+def random_(input, *args, generator=None, **kwargs):
+    """random_(from=0, to=None): integers in [from, to - 1]; without ``to``, up to the largest
+    integer input's dtype holds exactly; random_(to) draws from [0, to - 1]."""
+    if len(args) > 2 or set(kwargs) - {"from", "to"}:
+        raise TypeError("random_() takes (from, to), (to) or no bounds, and generator=")
+    bounds = {"to": args[0]} if len(args) == 1 else dict(zip(("from", "to"), args))
+    bounds.update(kwargs)
+    values = _int_draw(bounds.get("from", 0), bounds.get("to"), input._data.shape, input.dtype, input.device,
+                       generator)
+    return _fill(input, values, "random_")
+
+
+def exponential_(input, lambd=1.0, *, generator=None):
+    _random.check_continuous(input.dtype, "Exponential")
+    if not lambd > 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={_random.fmt(lambd)}")
+    e = _random.exponential_array(input._data.shape, input._data.dtype, input.device, generator)
+    return _fill(input, e / lambd, "exponential_")
+
+
+def geometric_(input, p, *, generator=None):
+    if input.dtype is _dt.bool_:
+        raise _random.not_implemented("geometric_cpu", input.dtype)
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={_random.fmt(p)}")
+    return _fill(input, _random.geometric_array(p, input._data.shape, input.device, generator), "geometric_")
+
+
+def log_normal_(input, mean=1.0, std=2.0, *, generator=None):
+    _random.check_floating(input.dtype, "log_normal_cpu")
+    if not std > 0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={_random.fmt(std)}")
+    z = _random.normal_array(input._data.shape, mean, std, input._data.dtype, input.device, generator)
+    return _fill(input, namespace(z).exp(z), "log_normal_")
+
+
+def cauchy_(input, median=0.0, sigma=1.0, *, generator=None):
+    _random.check_continuous(input.dtype, "Cauchy", c_name=True)
+    if not sigma > 0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={_random.fmt(sigma)}")
+    u = _random.uniform_array(input._data.shape, 0.0, 1.0, input._data.dtype, input.device, generator)
+    return _fill(input, median + sigma * namespace(u).tan(np.pi * (u - 0.5)), "cauchy_")

@@ -112,13 +112,22 @@ def fill_(input, value):
     return store(input, _constant(input, value.item() if is_tensor(value) else value), "fill_")
 
 
-def uniform_(input, a=0.0, b=1.0):
-    values = _random.uniform_array(input._data.shape, a, b, input._data.dtype, input.device)
+def uniform_(input, *args, generator=None, **bounds):
+    """uniform_(from=0, to=1, *, generator=None) (``from`` and ``to`` by keyword too)."""
+    given = dict(zip(("from", "to"), args))
+    if len(args) > 2 or set(bounds) - {"from", "to"} or set(bounds) & set(given):
+        raise TypeError("uniform_() takes from=0, to=1 (by position or keyword) and generator=")
+    given.update(bounds)
+    a, b = _random.check_uniform(input.dtype, given.get("from", 0.0), given.get("to", 1.0))
+    values = _random.uniform_array(input._data.shape, a, b, input._data.dtype, input.device, generator)
     return store(input, plain(values), "uniform_")
 
 
-def normal_(input, mean=0.0, std=1.0):
-    values = _random.normal_array(input._data.shape, mean, std, input._data.dtype, input.device)
+def normal_(input, mean=0.0, std=1.0, *, generator=None):
+    _random.check_floating(input.dtype, "normal_kernel_cpu")
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {_random.fmt(std)}")
+    values = _random.normal_array(input._data.shape, mean, std, input._data.dtype, input.device, generator)
     return store(input, plain(values), "normal_")
 
 
@@ -138,6 +147,21 @@ def copy_(input, src):
     return store(input, _constant(input, src_data), "copy_")
 
 
+_TORCH_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
+                "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def _type_name(t):
+    return _TORCH_NAMES.get(t.dtype.name, t.dtype.name)
+
+
+def _masked_fill(key, value):
+    """torch writes one CPU value through a single boolean mask (and slices) as masked_fill, casting."""
+    arrays = [k for k in key if hasattr(k, "dtype")]
+    return (value._data.size == 1 and type(value._data) is np.ndarray and len(arrays) == 1
+            and arrays[0].dtype == np.bool_ and arrays[0].ndim > 0)
+
+
 def setitem(input, key, value):
     """``input[key] = value``"""
     check_inplace(input, "index_put_")
@@ -145,6 +169,14 @@ def setitem(input, key, value):
     path = index_path(torch_order(key, basic), basic)
     if is_tensor(value):
         same_device(input, value, "index_put_")
+        if not basic and value._data.dtype != input._data.dtype and not _masked_fill(key, value):
+            raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                               f"{_type_name(input)} for the destination and {_type_name(value)} for the source.")
+        lead = 0  # as torch, leading size-1 dims of the value are dropped (broadcasting adds them back)
+        while lead < value._data.ndim and value._data.shape[lead] == 1:
+            lead += 1
+        if lead:
+            value = value.reshape(value._data.shape[lead:])
     v = value._data if is_tensor(value) else value
     try:
         if _grad_state.enabled and (input._requires_grad or _view_of(input) is not None

@@ -1,5 +1,19 @@
-"""Matrix products with stricter shape rules than matmul (mm, bmm, dot): checks, then Matmul."""
-from ..ops.linalg import Matmul
+"""Matrix products with stricter shape rules than matmul (mm, bmm, dot): checks, then Matmul; the
+contractions (einsum, tensordot, outer, ...) and torch.linalg (issue 13) below."""
+import math
+import string
+import warnings
+from collections import namedtuple
+
+import numpy as np
+
+from ..backend import namespace
+from ..ops.args import check_tensor, dim as _dim, is_tensor, plain
+from ..ops.elementwise import Where
+from ..ops.linalg import Cholesky, Det, Eigh, Einsum, Inv, Matmul, Pinv, Qr, Slogdet, Solve, Svd, unpack
+from ..ops.registry import apply
+from .. import dtypes as _dt
+from .reduce import norm as _pnorm
 
 
 def mm(input, mat2):
@@ -21,3 +35,691 @@ def dot(input, other):
     if input._data.ndim != 1 or other._data.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors")
     return Matmul.call(input, other)
+
+
+# ---- contractions and torch.linalg (issue 13) ------------------------------------------------------
+# Compositions of Matmul, Einsum and the elementwise ops; LAPACK primitives with several outputs
+# return them packed (ops.linalg.unpack splits them here).
+
+SlogdetResult = namedtuple("slogdet", "sign logabsdet")
+QrResult = namedtuple("qr", "Q R")
+SvdResult = namedtuple("svd", "U S Vh")
+TorchSvdResult = namedtuple("svd", "U S V")
+EighResult = namedtuple("eigh", "eigenvalues eigenvectors")
+InvExResult = namedtuple("inv_ex", "inverse info")
+CholeskyExResult = namedtuple("cholesky_ex", "L info")
+SolveExResult = namedtuple("solve_ex", "result info")
+
+_TORCH_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+                "float16": "Half", "float32": "Float", "float64": "Double"}
+
+
+def _tname(t):
+    return _TORCH_NAMES.get(t._data.dtype.name, t._data.dtype.name)
+
+
+class LinAlgError(RuntimeError):
+    """A matrix function failed on its input (singular, not positive-definite): torch.linalg.LinAlgError."""
+
+
+def square(A, op, square=True):
+    """Checks of a torch.linalg input: a Tensor of >= 2 dims, float32/float64, square if asked."""
+    if not is_tensor(A):
+        raise TypeError(f"{op}(): argument 'A' (position 1) must be Tensor, not {type(A).__name__}")
+    if A._data.ndim < 2:
+        raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions.")
+    if A._data.dtype.kind != "f" or A._data.dtype == np.float16:
+        raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got {_tname(A)}")
+    if square and A._data.shape[-1] != A._data.shape[-2]:
+        raise RuntimeError(f"{op}: A must be batches of square matrices, but they are "
+                           f"{A._data.shape[-2]} by {A._data.shape[-1]} matrices")
+    return A
+
+
+def _is_pd(a):
+    try:
+        np.linalg.cholesky(a)
+        return True
+    except np.linalg.LinAlgError:
+        return False
+
+
+def _not_pd(a):
+    k = next(k for k in range(1, a.shape[-1] + 1) if not _is_pd(a[:k, :k]))
+    return (f"The factorization could not be completed because the input is not positive-definite (the leading "
+            f"minor of order {k} is not positive-definite).")
+
+
+def _zero_pivot(a):
+    """The first zero on the diagonal of a's LU factors, from 1 (0 if none): where LAPACK gives up."""
+    try:
+        from scipy.linalg import lu_factor
+    except ImportError:  # (SciPy is optional: the rank then)
+        return 0 if np.linalg.matrix_rank(a) == a.shape[-1] else a.shape[-1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        d = np.diagonal(lu_factor(a, check_finite=False)[0])
+    return int(np.argmax(d == 0)) + 1 if (d == 0).any() else 0
+
+
+def _invertible(a):
+    return not _zero_pivot(a)
+
+
+_FAILURES = {  # op: (torch's message for the failing matrix, the test that finds it in a batch)
+    Inv: ("linalg.inv", lambda a: f"The diagonal element {_zero_pivot(a)} is zero, the inversion could not be "
+                                  f"completed because the input matrix is singular.", _invertible),
+    Solve: ("torch.linalg.solve", lambda a: "The solver failed because the input matrix is singular.", _invertible),
+    Cholesky: ("linalg.cholesky", _not_pd, _is_pd),
+}
+
+
+def _lapack(op, A, *args, **params):
+    """apply(op, A, ...) with NumPy's LinAlgError raised as torch's, naming the failing batch element."""
+    try:
+        return apply(op, A, *args, **params)
+    except np.linalg.LinAlgError:
+        name, what, test = _FAILURES[op]
+        flat = np.asarray(A._data).reshape((-1,) + A._data.shape[-2:])
+        bad = next((i for i in range(len(flat)) if not test(flat[i])), 0)
+        raise LinAlgError(f"{name}: " + (f"(Batch element {bad}): " if A._data.ndim > 2 else "") +
+                          what(flat[bad])) from None
+
+
+def _ndim(t, n, op, arg="self"):
+    check_tensor(t, op)
+    if t._data.ndim != n:
+        raise RuntimeError(f"{op}: Expected {n}-D argument {arg}, but got {t._data.ndim}-D")
+
+
+def _same_dtype(op, *ts):
+    if len({t._data.dtype for t in ts}) > 1:
+        raise RuntimeError(f"{op}: expected all tensors to have the same dtype, but got "
+                           f"{', '.join(_tname(t) for t in ts)}")
+
+
+# ---- products ----------------------------------------------------------------------------------
+
+def einsum(equation, *operands):
+    """torch.einsum(equation, *operands) (operands may be one list), or the sublist form
+    einsum(op0, [0, 1], op1, [1, 2], [0, 2])."""
+    if is_tensor(equation):
+        return einsum(*_sublist_equation(equation, *operands))
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    for a in operands:
+        check_tensor(a, "einsum", "operands")
+    eq = _einsum_equation(equation, [a._data.shape for a in operands])
+    if len({a._data.dtype for a in operands}) > 1:
+        raise RuntimeError(f"einsum(): expected all operands to have the same dtype, but got "
+                           f"{', '.join(_tname(a) for a in operands)}")
+    return apply(Einsum, *operands, eq=eq)
+
+
+def _einsum_equation(equation, shapes):
+    """torch's einsum equation checked against the operands' shapes and made explicit: '...' as
+    letters, the implicit output (ellipsis dims, then the letters seen once, sorted) spelled out."""
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(shapes):
+        raise RuntimeError(f"einsum(): {'more' if len(shapes) > len(terms) else 'fewer'} operands were provided "
+                           f"than specified in the equation")
+    for t in terms + [rhs]:
+        if any(c not in string.ascii_letters for c in t.replace("...", "")) or t.count("...") > 1:
+            raise RuntimeError(f"einsum(): invalid subscript given in the equation string '{equation}', subscripts "
+                               f"must be in [a-zA-Z]")
+    spare = [c for c in string.ascii_letters if c not in eq]
+    n_ell = 0
+    for i, (t, shape) in enumerate(zip(terms, shapes)):
+        k = len(t.replace("...", ""))
+        if "..." not in t and k != len(shape):
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({k}) does not match the number "
+                               f"of dimensions ({len(shape)}) for operand {i} and no ellipsis was given")
+        if k > len(shape):
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({k}) is more than the number "
+                               f"of dimensions ({len(shape)}) for operand {i}")
+        if "..." in t:
+            n_ell = max(n_ell, len(shape) - k)
+    if n_ell > len(spare):
+        raise RuntimeError("einsum(): too many subscripts (at most 52 labels)")
+    ell = "".join(spare[:n_ell])
+    terms = [t.replace("...", ell[n_ell - (len(s) - len(t) + 3):] if "..." in t else "") for t, s in zip(terms, shapes)]
+    joined = "".join(terms)
+    if arrow:
+        rhs = rhs.replace("...", ell)
+        for c in rhs:
+            if rhs.count(c) > 1:
+                raise RuntimeError(f"einsum(): output subscript {c} appears more than once in the output")
+            if c not in joined:
+                raise RuntimeError(f"einsum(): output subscript {c} does not appear in the equation for any input "
+                                   f"operand")
+    else:
+        rhs = ell + "".join(sorted(c for c in set(joined) if joined.count(c) == 1 and c not in ell))
+    sizes = {}
+    for i, (t, shape) in enumerate(zip(terms, shapes)):
+        mine = {}
+        for c, n in zip(t, shape):
+            if mine.setdefault(c, n) != n:
+                raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {i} but the sizes don't match, "
+                                   f"{mine[c]} != {n}")
+            if sizes.get(c, 1) not in (1, n) and n != 1:
+                raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {i} which does not broadcast "
+                                   f"with previously seen size {sizes[c]}")
+            sizes[c] = n if sizes.get(c, 1) == 1 else sizes[c]
+    return ",".join(terms) + "->" + rhs
+
+
+def _sublist_equation(*args):
+    letters = string.ascii_letters
+
+    def spell(sub):
+        return "".join("..." if s is Ellipsis else letters[s] for s in sub)
+    ops, subs = args[0::2], args[1::2]
+    out = args[-1] if len(args) % 2 else None
+    if out is not None:
+        ops = ops[:-1]
+    eq = ",".join(spell(s) for s in subs) + ("->" + spell(out) if out is not None else "")
+    return (eq,) + tuple(ops)
+
+
+def mv(input, vec):
+    if input._data.ndim != 2 or vec._data.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input._data.ndim}, {vec._data.ndim}")
+    if input._data.shape[1] != vec._data.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({input._data.shape[0]}), mat "
+                           f"({input._data.shape[0]}x{input._data.shape[1]}), vec ({vec._data.shape[0]})")
+    _same_dtype("mv", input, vec)
+    return Matmul.call(input, vec)
+
+
+def vdot(input, other):
+    if input._data.ndim != 1 or other._data.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors")
+    if input._data.dtype != other._data.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {_tname(input)} and "
+                           f"{_tname(other)}")
+    return dot(input, other)
+
+
+def outer(input, vec2):
+    _ndim(input, 1, "outer")
+    _ndim(vec2, 1, "outer", "vec2")
+    return input.reshape(-1, 1) * vec2
+
+
+def inner(input, other):
+    if input._data.ndim == 0 or other._data.ndim == 0:
+        return input * other
+    if input._data.dtype != other._data.dtype:
+        raise RuntimeError("both inputs should have same dtype")
+    if input._data.shape[-1] != other._data.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
+                           f"{list(input._data.shape)} and {list(other._data.shape)}")
+    return tensordot(input, other, ([-1], [-1]))
+
+
+def tensordot(a, b, dims=2):
+    """Contract dims ``dims[0]`` of a with ``dims[1]`` of b (an int n: a's last n with b's first n)."""
+    check_tensor(a, "tensordot", "a")
+    check_tensor(b, "tensordot", "b")
+    if is_tensor(dims):
+        dims = dims.tolist()
+    if isinstance(dims, (int, np.integer)):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        da, db = list(range(a._data.ndim - dims, a._data.ndim)), list(range(dims))
+    else:
+        da, db = ([d] if isinstance(d, int) else list(d) for d in dims)
+    if len(da) != len(db):
+        raise RuntimeError("both dimension lists should have same length")
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError("both inputs should have same dtype")
+    da = [_dim(d, a._data.ndim, "tensordot") for d in da]
+    db = [_dim(d, b._data.ndim, "tensordot") for d in db]
+    letters = iter(string.ascii_letters)
+    sa = [next(letters) for _ in range(a._data.ndim)]
+    sb = [next(letters) for _ in range(b._data.ndim)]
+    for i, j in zip(da, db):
+        if a._data.shape[i] != b._data.shape[j]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {a._data.shape[i]} in dim "
+                               f"{i} and second has size {b._data.shape[j]} in dim {j}")
+        sb[j] = sa[i]
+    res = [c for k, c in enumerate(sa) if k not in da] + [c for k, c in enumerate(sb) if k not in db]
+    return einsum("".join(sa) + "," + "".join(sb) + "->" + "".join(res), a, b)
+
+
+def kron(input, other):
+    n = max(input._data.ndim, other._data.ndim)
+    sa = (1,) * (n - input._data.ndim) + tuple(input._data.shape)
+    sb = (1,) * (n - other._data.ndim) + tuple(other._data.shape)
+    a = input.reshape(tuple(x for s in sa for x in (s, 1)))
+    b = other.reshape(tuple(x for s in sb for x in (1, s)))
+    return (a * b).reshape(tuple(x * y for x, y in zip(sa, sb)))
+
+
+def linalg_cross(input, other, dim=-1):
+    if input._data.ndim != other._data.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    d = _dim(dim, input._data.ndim, "linalg.cross")
+    if input._data.shape[d] != 3 or other._data.shape[d] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+                           f"{input._data.shape[d]} and {other._data.shape[d]}")
+    key = (slice(None),) * d
+
+    def roll(t, k):  # component i of the result takes components i + k
+        return t[key + (np.array([(i + k) % 3 for i in range(3)]),)]
+    return roll(input, 1) * roll(other, 2) - roll(input, 2) * roll(other, 1)
+
+
+def cross(input, other, dim=None):
+    """torch.cross: dim None is the first dim of size 3 (torch's deprecated default)."""
+    if input._data.dtype != other._data.dtype:
+        raise RuntimeError(f"expected scalar type {_tname(input)} but found {_tname(other)}")
+    if dim is None:
+        shape = np.broadcast_shapes(input._data.shape, other._data.shape)
+        dim = next((i for i, s in enumerate(shape) if s == 3), None)
+        if dim is None:
+            raise RuntimeError("no dimension of size 3 in input")
+    return linalg_cross(input, other, dim)
+
+
+def vecdot(x, y, dim=-1):
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"linalg.vecdot: Expected a floating point or complex tensor as input. Got {_tname(x)}")
+    return (x * y).sum(dim)
+
+
+def _scaled(out, input, beta, alpha, op):
+    """beta * input + alpha * out (beta == 0: input ignored, nan included, as torch)."""
+    if alpha != 1:
+        out = out * alpha
+    if input._data.dtype != out._data.dtype:
+        raise RuntimeError(f"{op}: self and mat2 must have the same dtype, but got {_tname(input)} and "
+                           f"{_tname(out)}")
+    try:
+        shape = np.broadcast_shapes(input._data.shape, out._data.shape)
+    except ValueError:
+        shape = None
+    if shape != tuple(out._data.shape):
+        raise RuntimeError(f"The expanded size of the tensor ({out._data.shape[-1]}) must match the existing size "
+                           f"({input._data.shape[-1]}) at non-singleton dimension {out._data.ndim - 1}.  Target "
+                           f"sizes: {list(out._data.shape)}.  Tensor sizes: {list(input._data.shape)}")
+    if beta == 0:  # input not read (nan included); its gradient is zeros, as torch's
+        return out + Where.call(plain(np.zeros((), bool)), input, 0) if input.requires_grad else out
+    return out + (input if beta == 1 else input * beta)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    return _scaled(mm(mat1, mat2), input, beta, alpha, "addmm")
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    return _scaled(mv(mat, vec), input, beta, alpha, "addmv")
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    return _scaled(outer(vec1, vec2), input, beta, alpha, "addr")
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    return _scaled(bmm(batch1, batch2), input, beta, alpha, "baddbmm")
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    if batch1._data.ndim != 3 or batch2._data.ndim != 3 or batch1._data.shape[0] != batch2._data.shape[0] \
+            or batch1._data.shape[2] != batch2._data.shape[1]:
+        bmm(batch1, batch2)  # raises torch's error
+    return _scaled(einsum("bij,bjk->ik", batch1, batch2), input, beta, alpha, "addbmm")
+
+
+def multi_dot(tensors):
+    """A chain of matrix products in the cheapest order (first/last operand may be 1-D)."""
+    n = len(tensors)
+    if n < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {n}")
+    first, last = tensors[0]._data.ndim, tensors[-1]._data.ndim
+    for i, t in enumerate(tensors):
+        nd = t._data.ndim
+        if (i == 0 and nd not in (1, 2)) or (i == n - 1 and nd not in (1, 2)) or (0 < i < n - 1 and nd != 2):
+            which = "first" if i == 0 else "last" if i == n - 1 else f"tensor {i}"
+            raise RuntimeError(f"multi_dot(): the {which} tensor must be " +
+                               ("1D or 2D" if i in (0, n - 1) else "2D") + f" but got {nd}D")
+    ts = list(tensors)
+    if first == 1:
+        ts[0] = ts[0].unsqueeze(0)
+    if last == 1:
+        ts[-1] = ts[-1].unsqueeze(1)
+    for a, b in zip(ts, ts[1:]):
+        if a._data.shape[1] != b._data.shape[0]:
+            raise RuntimeError(f"multi_dot(): tensors {ts.index(a)} and {ts.index(a) + 1} with shapes "
+                               f"{list(a._data.shape)} and {list(b._data.shape)} cannot be multiplied")
+    dims = [t._data.shape[0] for t in ts] + [ts[-1]._data.shape[1]]
+    cost, split = {}, {}
+    for length in range(1, n):  # matrix-chain order by dynamic programming
+        for i in range(n - length):
+            j = i + length
+            cost[i, j], split[i, j] = min((cost.get((i, k), 0) + cost.get((k + 1, j), 0) +
+                                           dims[i] * dims[k + 1] * dims[j + 1], k) for k in range(i, j))
+
+    def product(i, j):
+        return ts[i] if i == j else Matmul.call(product(i, split[i, j]), product(split[i, j] + 1, j))
+    out = product(0, n - 1)
+    if first == 1:
+        out = out.squeeze(0)
+    if last == 1:
+        out = out.squeeze(-1)
+    return out
+
+
+def chain_matmul(*matrices):
+    for t in matrices:
+        if t._data.ndim != 2:
+            raise RuntimeError(f"Tensor dimension is {t._data.ndim}, expected 2 instead.")
+    return matrices[0].clone() if len(matrices) == 1 else multi_dot(matrices)
+
+
+def matrix_power(input, n):
+    check_tensor(input, "matrix_power")
+    if input._data.ndim < 2:
+        raise RuntimeError("linalg.matrix_power: The input tensor A must have at least 2 dimensions.")
+    if input._data.shape[-1] != input._data.shape[-2]:
+        raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they are "
+                           f"{input._data.shape[-2]} by {input._data.shape[-1]} matrices")
+    if n == 0:
+        xp = namespace(input._data)
+        eye = xp.broadcast_to(xp.eye(input._data.shape[-1], dtype=input._data.dtype), input._data.shape)
+        return plain(eye.copy())
+    a = inv(input) if n < 0 else input
+    out, n = None, abs(n)
+    while n:  # binary powering
+        if n & 1:
+            out = a if out is None else Matmul.call(out, a)
+        n >>= 1
+        if n:
+            a = Matmul.call(a, a)
+    return out
+
+
+# ---- torch.linalg ------------------------------------------------------------------------------
+
+def inv(A):
+    return _lapack(Inv, square(A, "linalg.inv"))
+
+
+def inv_ex(A, *, check_errors=False):
+    """(inverse, info): info 0, or the first zero pivot of a singular matrix (its inverse then nan)."""
+    try:
+        return InvExResult(inv(A), plain(np.zeros(A._data.shape[:-2], np.int32)))
+    except LinAlgError:
+        if check_errors:
+            raise
+    info = _failures(A)
+    ok = plain((info == 0)[..., None, None])
+    eye = plain(namespace(A._data).eye(A._data.shape[-1], dtype=A._data.dtype))
+    return InvExResult(Where.call(ok, inv(Where.call(ok, A, eye)), math.nan), plain(info))
+
+
+def _failures(A):
+    flat = np.asarray(A._data).reshape((-1,) + A._data.shape[-2:])
+    return np.array([_zero_pivot(a) for a in flat], np.int32).reshape(A._data.shape[:-2])
+
+
+def det(A):
+    return apply(Det, square(A, "linalg.det"))
+
+
+def slogdet(A):
+    sign, logabsdet = unpack(apply(Slogdet, square(A, "linalg.slogdet")), Slogdet.parts(None))
+    return SlogdetResult(sign, logabsdet)
+
+
+def logdet(A):
+    sign, logabsdet = slogdet(square(A, "logdet"))
+    return Where.call(plain(sign._data < 0), math.nan, logabsdet)
+
+
+def solve(A, B, *, left=True):
+    square(A, "linalg.solve")
+    if A._data.dtype != B._data.dtype:
+        raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
+                           f"{_tname(A)} and B of type {_tname(B)} instead")
+    if not left:  # X A = B  <=>  A^T X^T = B^T
+        return solve(A.mT, B.mT).mT
+    n = A._data.shape[-1]
+    vector = B._data.ndim == 1 or (B._data.ndim == A._data.ndim - 1 and B._data.shape == A._data.shape[:-1])
+    Bm = B.unsqueeze(-1) if vector else B
+    if Bm._data.shape[-2] != n:
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
+                           f"({A._data.shape[-2]}x{n} and {Bm._data.shape[-2]}x{Bm._data.shape[-1]})")
+    X = _lapack(Solve, A, Bm)
+    return X.squeeze(-1) if vector else X
+
+
+def cholesky(A, upper=False):
+    return _lapack(Cholesky, square(A, "linalg.cholesky"), upper=upper)
+
+
+def linalg_cholesky(A, *, upper=False):
+    return cholesky(A, upper)
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False):
+    try:
+        return CholeskyExResult(cholesky(A, upper), plain(np.zeros(A._data.shape[:-2], np.int32)))
+    except LinAlgError:
+        if check_errors:
+            raise
+    flat = np.asarray(A._data).reshape((-1,) + A._data.shape[-2:])
+    info = np.zeros(len(flat), np.int32)
+    out = np.zeros_like(flat)
+    for b, a in enumerate(flat):  # the failing matrices: info = order of the first bad leading minor
+        for k in range(1, a.shape[-1] + 1):
+            try:
+                out[b, :k, :k] = np.linalg.cholesky(a[:k, :k])
+            except np.linalg.LinAlgError:
+                info[b] = k
+                break
+    out = out.reshape(A._data.shape)
+    return CholeskyExResult(plain(np.swapaxes(out, -1, -2).copy() if upper else out),
+                            plain(info.reshape(A._data.shape[:-2])))
+
+
+def qr(A, mode="reduced"):
+    square(A, "linalg.qr", square=False)
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', "
+                           f"or 'complete'")
+    Q, R = unpack(apply(Qr, A, mode=mode), Qr.parts(A._data.shape, mode))
+    return QrResult(Q, R)
+
+
+def torch_qr(input, some=True):
+    return qr(input, "reduced" if some else "complete")
+
+
+def svd(A, full_matrices=True, *, driver=None):
+    square(A, "linalg.svd", square=False)
+    U, S, Vh = unpack(apply(Svd, A, full_matrices=full_matrices), Svd.parts(A._data.shape, full_matrices))
+    return SvdResult(U, S, Vh)
+
+
+def torch_svd(input, some=True, compute_uv=True):
+    """torch.svd: V (not V^T); some=False gives the full U and V; compute_uv=False gives zero U and V."""
+    U, S, Vh = svd(input, full_matrices=not some)
+    if not compute_uv:
+        U, Vh = (plain(namespace(t._data).zeros(t._data.shape, dtype=t._data.dtype)) for t in (U, Vh))
+    return TorchSvdResult(U, S, Vh.mT)
+
+
+def svdvals(A, *, driver=None):
+    return apply(Svd, square(A, "linalg.svdvals", square=False), compute_uv=False)
+
+
+def eigh(A, UPLO="L"):
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    L, V = unpack(apply(Eigh, square(A, "linalg.eigh"), UPLO=UPLO), Eigh.parts(A._data.shape))
+    return EighResult(L, V)
+
+
+def eigvalsh(A, UPLO="L"):
+    return eigh(A, UPLO)[0]
+
+
+def _tolerances(A, atol, rtol):
+    atol = atol.item() if is_tensor(atol) else atol
+    rtol = rtol.item() if is_tensor(rtol) else rtol
+    if rtol is None:
+        rtol = 0.0 if atol is not None and atol > 0 else np.finfo(A._data.dtype).eps * max(A._data.shape[-2:])
+    return float(atol or 0.0), float(rtol)
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian=False):
+    atol, rtol = _tolerances(square(A, "linalg.pinv", square=False), atol, rtol)
+    return apply(Pinv, A, atol=atol, rtol=rtol)
+
+
+def pinverse(input, rcond=1e-15):
+    return pinv(input, rtol=rcond)
+
+
+def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
+    atol, rtol = _tolerances(square(A, "linalg.matrix_rank", square=False), atol, rtol)
+    s = svdvals(A.detach())._data
+    xp = namespace(s)
+    smax = s[..., :1] if s.shape[-1] else s
+    return plain((s > xp.maximum(atol, rtol * smax)).sum(-1).astype(np.int64))
+
+
+def _norm_dtype(x, dtype, op):
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got {_tname(x)}")
+    if dtype is not None:
+        dtype = _dt.to_dtype(dtype)
+        if dtype.np.itemsize < x._data.dtype.itemsize:
+            raise RuntimeError(f"{op}: the dtype of the input ({_tname(x)}) should be convertible without narrowing "
+                               f"to the specified dtype ({_TORCH_NAMES.get(dtype.np.name)})")
+        x = x.to(dtype)
+    return x
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    x = _norm_dtype(x, dtype, "linalg.vector_norm")
+    return _pnorm(x, float(ord), dim, keepdim)
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
+    A = _norm_dtype(A, dtype, "linalg.matrix_norm")
+    square(A, "linalg.matrix_norm", square=False)
+    d0, d1 = (_dim(d, A._data.ndim, "linalg.matrix_norm") for d in dim)
+    if ord == "fro":
+        return _pnorm(A, 2.0, (d0, d1), keepdim)
+    if ord in ("nuc", 2, -2):
+        rest = [i for i in range(A._data.ndim) if i not in (d0, d1)]
+        s = svdvals(A.permute(rest + [d0, d1]))
+        out = s.sum(-1) if ord == "nuc" else s.amax(-1) if ord == 2 else s.amin(-1)
+        return out.unsqueeze(min(d0, d1)).unsqueeze(max(d0, d1)) if keepdim else out
+    if ord not in (1, -1, math.inf, -math.inf):
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    rows, cols = (d0, d1) if ord in (1, -1) else (d1, d0)  # sum over rows, extreme over the rest
+    s = A.abs().sum(rows, keepdim=True)
+    out = s.amax(cols, keepdim=True) if ord > 0 else s.amin(cols, keepdim=True)
+    return out if keepdim else out.squeeze(max(d0, d1)).squeeze(min(d0, d1))
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
+    """torch.linalg.norm: a vector norm over a dim (or all, for ord None), a matrix norm over two."""
+    if isinstance(dim, int):
+        dim = (dim,)
+    if ord is not None and dim is None:
+        if A._data.ndim not in (1, 2):
+            raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got "
+                               f"{A._data.ndim}D.")
+        dim = tuple(range(A._data.ndim))
+    if isinstance(ord, str) or (dim is not None and len(dim) == 2):
+        return matrix_norm(A, "fro" if ord is None else ord, dim if dim and len(dim) == 2 else (-2, -1), keepdim,
+                           dtype=dtype)
+    return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+
+
+def cond(A, p=None):
+    if p in (None, 2, -2):
+        s = svdvals(A)
+        return s.amax(-1) / s.amin(-1) if p != -2 else s.amin(-1) / s.amax(-1)
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    """torch.linalg.diagonal: the diagonal (offset above the main one if > 0) as the last dim."""
+    n = A._data.ndim
+    d1, d2 = _dim(dim1, n, "linalg.diagonal"), _dim(dim2, n, "linalg.diagonal")
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    key = [slice(None)] * n
+    key[d2 if offset >= 0 else d1] = slice(abs(offset), None)
+    t = A[tuple(key)] if offset else A
+    letters = string.ascii_letters[:n]
+    sub = letters.replace(letters[d2], letters[d1])
+    if t._data.shape[d1] != t._data.shape[d2]:
+        k = min(t._data.shape[d1], t._data.shape[d2])
+        key = [slice(None)] * n
+        key[d1], key[d2] = slice(0, k), slice(0, k)
+        t = t[tuple(key)]
+    out = "".join(c for i, c in enumerate(letters) if i not in (d1, d2)) + letters[d1]
+    return einsum(sub + "->" + out, t)
+
+
+def solve_ex(A, B, *, left=True, check_errors=False):
+    """(result, info) as inv_ex's: a singular system's result is nan."""
+    try:
+        return SolveExResult(solve(A, B, left=left), plain(np.zeros(A._data.shape[:-2], np.int32)))
+    except LinAlgError:
+        if check_errors:
+            raise
+    info = _failures(A)
+    ok = (info == 0)[..., None, None]
+    eye = plain(namespace(A._data).eye(A._data.shape[-1], dtype=A._data.dtype))
+    X = solve(Where.call(plain(ok), A, eye), B, left=left)
+    ok = ok[..., 0] if X._data.ndim == A._data.ndim - 1 else ok
+    return SolveExResult(Where.call(plain(ok), X, math.nan), plain(info))
+
+
+LstsqResult = namedtuple("lstsq", "solution residuals rank singular_values")
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    """The minimum-norm least-squares solution of A X = B (through pinv; as torch's default driver
+    'gelsy': residuals and singular_values empty, rank given)."""
+    square(A, "torch.linalg.lstsq", square=False)
+    if A._data.dtype != B._data.dtype:
+        raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same dtype, but got input's "
+                           f"dtype {_tname(A)} and other's dtype {_tname(B)}")
+    vector = B._data.ndim == A._data.ndim - 1
+    Bm = B.unsqueeze(-1) if vector else B
+    if Bm._data.shape[-2] != A._data.shape[-2]:
+        raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-2), but got "
+                           f"{A._data.shape[-2]} and {Bm._data.shape[-2]}")
+    rtol = None if rcond is None else float(rcond)
+    X = Matmul.call(pinv(A, rtol=rtol), Bm)
+    empty = plain(namespace(A._data).zeros((0,), dtype=A._data.dtype))
+    return LstsqResult(X.squeeze(-1) if vector else X, empty, matrix_rank(A, rtol=rtol), empty)
+
+
+def matrix_exp(A):
+    """exp(A) by scaling and squaring: Taylor degree 18 (Horner) on A / 2^s with |A / 2^s|_1 <= 1/2,
+    then s squarings; differentiable through its matmuls (an error ~1e-17 of exp)."""
+    square(A, "linalg.matrix_exp")
+    n = A._data.shape[-1]
+    if A._data.size == 0:
+        return A.clone()
+    norm = float(np.max(np.abs(np.asarray(A.detach()._data)).sum(-2)))
+    s = max(0, math.ceil(math.log2(norm / 0.5))) if norm > 0.5 else 0
+    X = A * (0.5 ** s) if s else A
+    eye = plain(namespace(A._data).eye(n, dtype=A._data.dtype))
+    P = eye + X / 18
+    for k in range(17, 0, -1):
+        P = eye + Matmul.call(X, P) / k
+    for _ in range(s):
+        P = Matmul.call(P, P)
+    return P

@@ -2,15 +2,24 @@
 ``chainrule.ops.movement`` (Reshape, Permute, Expand, Index, Cat)."""
 import math
 
+from ..backend import namespace
 from ..ops.args import dim as _dim, dims as _dims
 from ..ops.movement import Cat, Expand, Index, Permute, Reshape, as_view
 from ..ops.registry import apply
 
 
 def view(input, *shape):
+    if not shape:
+        raise TypeError("view() received an invalid combination of arguments - got (), but expected one of:\n"
+                        " * (torch.dtype dtype)\n * (tuple of ints size)")
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
         return input.to(shape[0])  # view(dtype)
-    return Reshape.call(input, *shape)
+    out = Reshape.call(input, *shape)
+    # NumPy views a reshape exactly where torch's strides can (the same rule): else the reshape copied
+    if out is not input and input._data.size and not namespace(input._data).may_share_memory(out._data, input._data):
+        raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one dimension "
+                           "spans across two contiguous subspaces). Use .reshape(...) instead.")
+    return out
 
 
 def reshape_as(input, other):
@@ -69,7 +78,9 @@ def reversed_dims(input):  # .T
 
 
 def matrix_transpose(input):  # .mT
-    return transpose(input, -2, -1)
+    if input._data.ndim == 1:
+        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.")
+    return transpose(input, -2, -1) if input._data.ndim else input  # 0-d: x (torch warns, deprecated)
 
 
 def narrow(input, dim, start, length):

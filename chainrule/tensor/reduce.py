@@ -61,9 +61,14 @@ def std(input, dim=None, unbiased=None, keepdim=False, correction=None):
     return out if narrow is None else out.to(narrow)
 
 
-def norm(input, p=2, dim=None, keepdim=False):
+def norm(input, p="fro", dim=None, keepdim=False):
     """The p-norm over ``dim``, with torch's conventions: one entry per norm gives |x| (no square to
-    overflow); gradient 0 where the norm is 0 and, for p < 1, at zero entries; p = 0 counts nonzeros."""
+    overflow); gradient 0 where the norm is 0 and, for p < 1, at zero entries; p = 0 counts nonzeros.
+    p='fro' (the default) is p = 2 over all dims, one or two dims."""
+    if p == "fro":
+        if isinstance(dim, (tuple, list)) and len(dim) > 2:
+            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dim))}")
+        p = 2
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"norm: Expected a floating point tensor as input. Got {input.dtype}")
     axes = reduce_axes(dim, input._data.ndim, "norm")

@@ -14,8 +14,9 @@ class Step:
     """One node the engine ran: its op, upstream gradient, and per input the local and downstream
     gradient (numbers for scalar nodes; the op's rule for tensors)."""
 
-    def __init__(self, name, op, rule, upstream, inputs, local, downstream, summed_from):
+    def __init__(self, name, op, rule, upstream, inputs, local, downstream, summed_from, key=None, input_keys=()):
         self.name, self.op, self.rule = name, op, rule
+        self.key, self.input_keys = key, list(input_keys)  # id() of the node and of each input (None: constant)
         self.upstream = upstream          # array: dL/d(this node's output)
         self.inputs = inputs              # per input: display name
         self.local = local                # per input: d(out)/d(input) (array), rule text, or None
@@ -94,24 +95,45 @@ class Explanation:
     def to_markdown(self):
         return "\n".join([self.table(markdown=True), "", *(f"- {line}" for line in self.leaf_lines())]) + "\n"
 
+    def to_html(self, path=None, title=None):
+        """One self-contained HTML page (inline SVG, CSS and script; nothing fetched) that steps through
+        the backward pass: Next/Back or the arrow keys. Written to ``path`` when given; returns the text."""
+        from .page import render_page
+        return render_page(self, path, title)
+
+    def _repr_markdown_(self):
+        return self.to_markdown()
+
+    def _repr_html_(self):  # notebooks: the picture (with every gradient) above the table
+        import html
+        from .page import table_html
+        svg = self.graph._repr_svg_() or ""
+        svg = svg[svg.find("<svg"):] if "<svg" in svg else ""  # no XML prolog inside HTML
+        return f'<div class="chainrule-explain">{svg}{table_html(self)}<ul>' + "".join(
+            f"<li>{html.escape(line)}</li>" for line in self.leaf_lines()) + "</ul></div>"
+
 
 def _clip(text, width=48):
     return text if len(text) <= width else text[:width - 3] + "..."
 
 
-def explain(output, names=None, retain_graph=False):
+def explain(output, names=None, retain_graph=False, modules=None):
     """Run ``output.backward()`` (``output`` must hold one element) and return an ``Explanation``:
     every node the engine ran, in its order, with upstream, local and downstream gradients.
 
     names: {'x': x, ...} names for leaves and intermediates; unnamed ones get f (the output),
     q, r, s, ... (intermediates, in forward order) and leaf1, leaf2, ...
+    modules: a ``record_modules`` record: the picture and the page frame each module's nodes.
+
+    The result prints as a table, displays inline in notebooks (picture and table), and
+    ``to_html(path)`` writes the interactive step-through page.
     """
     if output._node is None:
         raise RuntimeError("explain: element 0 of tensors does not require grad and does not have a grad_fn")
     if output._data.size != 1:
         raise RuntimeError(f"explain: grad can be implicitly created only for scalar outputs "
                            f"(got shape {tuple(output.shape)})")
-    picture = Graph(output, names)  # snapshot the forward values before backward frees them
+    picture = Graph(output, names, modules)  # snapshot the forward values before backward frees them
     label = picture.names
     steps, node_grads, contributions = [], picture.node_grads, {}
 
@@ -135,7 +157,8 @@ def explain(output, names=None, retain_graph=False):
         # every consumer ran before this node, so its contributions are complete here
         arrived = [who for who, _ in contributions.get(id(node), ())]
         steps.append(Step(label[id(node)], op_name(node), rule_text(node), g, inputs, local,
-                          list(in_grads), arrived if len(arrived) > 1 else []))
+                          list(in_grads), arrived if len(arrived) > 1 else [], id(node),
+                          [None if p is None else id(p) for p in node.parents]))
 
     engine.observers.append(watch)
     try:

@@ -1,19 +1,25 @@
-"""The computation graph behind a tensor, as Graphviz DOT (and SVG/PNG through the ``dot`` program).
+"""The computation graph behind a tensor, as Graphviz DOT and as SVG/PNG/PDF pictures (drawn by
+Graphviz's ``dot`` program when it is installed, else by the built-in layered layout in layout.py).
 
 Forward values are snapshotted when the graph is built (backward frees the saved arrays);
 gradients are read when the picture is drawn, so a graph built before ``backward()`` shows them.
 """
 import os
+import re
 import shutil
 import subprocess
+import warnings
 import weakref
 from contextlib import contextmanager
 
 import numpy as np
 
 from ..autograd.node import Node
+from .layout import Box, Drawing, layout, save_matplotlib, to_svg
 
 SMALL = 16  # tensors with at most this many elements show their values
+MAX_DRAWN = 1500  # boxes in a picture; more are collapsed into modules or refused
+MAX_RASTER = 400  # boxes in a PNG/PDF drawn by matplotlib (slow and unreadable beyond; SVG scales)
 INSTALL_HINT = ("the Graphviz 'dot' program is needed to render {ext} files but was not found on PATH; "
                 "install Graphviz (Debian/Ubuntu: apt-get install graphviz, macOS: brew install graphviz, "
                 "conda: conda install graphviz) or save as .dot")
@@ -67,11 +73,12 @@ def op_name(node):
 
 
 def rule_text(node):
-    """The op's backward rule in slide notation, from its docstring's first line
+    """The op's backward rule in slide notation, from its docstring's first paragraph
     ('out = a * b;  da = g * b,  db = g * a') without the remarks in parentheses."""
-    doc = (node.op.__doc__ or "").strip().splitlines()
-    first = doc[0] if doc else ""
+    doc = (node.op.__doc__ or "").strip().split("\n\n", 1)[0]  # the first paragraph: a rule may wrap
+    first = " ".join(line.strip() for line in doc.splitlines())
     rule = first.split(";", 1)[1] if ";" in first else first
+    rule = re.split(r"\.\s+(?=[A-Z])", rule, 1)[0]  # up to the end of the rule's sentence
     return rule.split("  (", 1)[0].strip()
 
 
@@ -118,6 +125,7 @@ class ModuleRecord:
     def __init__(self):
         self.of_node = weakref.WeakKeyDictionary()
         self.of_param = {}  # id(parameter) -> module path
+        self.param_name = {}  # id(parameter) -> its dotted name in the model ('0.weight')
         self.kind = {}      # module path -> class name
 
 
@@ -137,8 +145,9 @@ def record_modules(model):
     wrapped = []
     for path, module in model.named_modules():
         rec.kind[path] = type(module).__name__
-        for _, p in module.named_parameters(recurse=False):
+        for name, p in module.named_parameters(recurse=False):
             rec.of_param[id(p)] = path
+            rec.param_name[id(p)] = f"{path}.{name}" if path else name
         if path and "forward" not in module.__dict__:  # the root is the whole graph: no group
             object.__setattr__(module, "forward", _claiming(module.forward, path, rec))
             wrapped.append(module)
@@ -177,9 +186,15 @@ class Graph:
         self.output = output
         self.order, self.leaves = topo_order(output._node)
         self.names = default_names(output, names, self.order, self.leaves)
+        given = set((names or {}).keys())
+        for leaf in self.leaves if modules is not None else ():  # parameters by their name in the model
+            full = modules.param_name.get(id(leaf))
+            if full and self.names[id(leaf)] not in given and self.names[id(leaf)].startswith("leaf"):
+                self.names[id(leaf)] = full
         self.named = {id(t._node) if t._node is not None else id(t): t for t in (names or {}).values()}
         self.node_grads = node_grads if node_grads is not None else {}
         self.values = self._snapshot_values()
+        self.modules = modules
         self.group = self._groups(modules, depth)
         self.kinds = modules.kind if modules is not None else {}
 
@@ -215,82 +230,180 @@ class Graph:
         g = self.node_grads.get(key)
         return None if g is None else describe(g)
 
-    def to_dot(self):
-        lines = ["digraph chainrule {", '  rankdir=LR;', '  node [fontname="Helvetica", fontsize=10];']
-        box = {}  # id(node or leaf) -> DOT id it is drawn as (its own, or its collapsed module's)
+    def drawing(self, grads=True, group=None):
+        """What every renderer draws (a ``layout.Drawing``): boxes for leaves, ops, collapsed modules and
+        scalar constants with their text lines, edges in data-flow order, and module clusters (with
+        ``modules`` but no ``depth``). ``grads=False`` leaves the gradients out."""
+        group = self.group if group is None else group
+        boxes, box, edges = [], {}, []  # box: id(node or leaf) -> the box id it is drawn as
         groups = {}
-        for key, path in self.group.items():
+        for key, path in group.items():
             groups.setdefault(path, []).append(key)
         for i, (path, members) in enumerate(groups.items()):
-            gid = f"m{i}"
             for key in members:
-                box[key] = gid
-            kind = self.kinds.get(path, "module")
-            lines.append(f'  {gid} [shape=box3d, style=filled, fillcolor="#e8e0f8", '
-                         f'label="{_esc(path)}\\n({_esc(kind)}, {len(members)} nodes)"];')
+                box[key] = f"m{i}"
+            boxes.append(Box(f"m{i}", "module", [path, f"({self.kinds.get(path, 'module')}, {len(members)} nodes)"],
+                             name=path))
+        home = {}  # box id -> innermost module (clusters, only without collapsing)
         for i, leaf in enumerate(self.leaves):
             if id(leaf) in box:
                 continue
             box[id(leaf)] = f"l{i}"
-            label = [self.names[id(leaf)], _meta(leaf._data.shape, leaf._data.dtype), describe(leaf._data)]
-            if leaf.grad is not None:
-                label.append("grad " + describe(leaf.grad._data))
-            lines.append(f'  l{i} [shape=ellipse, style=filled, fillcolor="#dff0d8", label="{_label(label)}"];')
+            lines = [self.names[id(leaf)], _meta(leaf._data.shape, leaf._data.dtype), describe(leaf._data)]
+            if grads and leaf.grad is not None:
+                lines.append("grad " + describe(leaf.grad._data))
+            boxes.append(Box(f"l{i}", "leaf", lines, name=self.names[id(leaf)]))
+            if self.modules is not None and not group and self.modules.of_param.get(id(leaf)):
+                home[f"l{i}"] = self.modules.of_param[id(leaf)]
         for i, node in enumerate(self.order):
             if id(node) in box:
                 continue
             box[id(node)] = f"n{i}"
-            label = [f"{self.names[id(node)]} = {op_name(node)}", _meta(node.shape, node.dtype)]
+            lines = [f"{self.names[id(node)]} = {op_name(node)}", _meta(node.shape, node.dtype)]
             if id(node) in self.values:
-                label.append(self.values[id(node)])
-            grad = self._grad_of(id(node))
+                lines.append(self.values[id(node)])
+            grad = self._grad_of(id(node)) if grads else None
             if grad is not None:
-                label.append("grad " + grad)
-            lines.append(f'  n{i} [shape=box, style="rounded,filled", fillcolor="#d9e8fb", label="{_label(label)}"];')
-        edges = set()
-        consts = 0
+                lines.append("grad " + grad)
+            boxes.append(Box(f"n{i}", "op", lines, name=self.names[id(node)]))
+            if self.modules is not None and not group and node in self.modules.of_node:
+                home[f"n{i}"] = self.modules.of_node[node]
+        seen, consts = set(), 0
         for node in self.order:
             head = box[id(node)]
             for p in node.parents:
                 if p is None:  # a constant input (a number, or a tensor that needs no gradient)
                     continue
                 tail = box[id(p)]
-                if tail != head and (tail, head) not in edges:
-                    edges.add((tail, head))
-                    lines.append(f"  {tail} -> {head};")
+                if tail != head and (tail, head) not in seen:
+                    seen.add((tail, head))
+                    edges.append((tail, head))
             for p, a in zip(node.parents, node.args or ()):
-                if p is None and hasattr(a, "shape") and np.size(a) == 1 and id(node) not in self.group:
-                    lines.append(f'  c{consts} [shape=plaintext, label="{_esc(describe(a))}"];')
-                    lines.append(f"  c{consts} -> {head};")
+                if p is None and hasattr(a, "shape") and np.size(a) == 1 and id(node) not in group:
+                    boxes.append(Box(f"c{consts}", "const", [describe(a)]))
+                    edges.append((f"c{consts}", head))
                     consts += 1
+        clusters, rank = {}, {path: i for i, path in enumerate(self.kinds)}  # in the model's module order
+        for bid, path in sorted(home.items(), key=lambda item: rank.get(item[1], len(rank))):
+            clusters.setdefault(f"{path} ({self.kinds.get(path, 'module')})", []).append(bid)
+        d = Drawing(boxes, edges, clusters)
+        d.box_of = box
+        return d
+
+    def to_dot(self, drawing=None):
+        """The graph as Graphviz DOT text."""
+        d = self.drawing() if drawing is None else drawing
+        lines = ["digraph chainrule {", '  rankdir=LR;', '  node [fontname="Helvetica", fontsize=10];']
+        attrs = {"module": 'shape=box3d, style=filled, fillcolor="#e8e0f8"',
+                 "leaf": 'shape=ellipse, style=filled, fillcolor="#dff0d8"',
+                 "op": 'shape=box, style="rounded,filled", fillcolor="#d9e8fb"', "const": "shape=plaintext"}
+        for b in d.boxes:
+            lines.append(f'  {b.id} [{attrs[b.kind]}, label="{_label(b.lines)}"];')
+        for i, (title, members) in enumerate(d.clusters.items()):
+            lines.append(f'  subgraph cluster_{i} {{ label="{_esc(title)}"; style="rounded,dashed"; '
+                         f'color="#9a8ac0"; {" ".join(m + ";" for m in members)} }}')
+        lines += [f"  {tail} -> {head};" for tail, head in d.edges]
         lines.append("}")
         return "\n".join(lines) + "\n"
 
-    def save(self, path):
-        """Write ``path``: .dot always; .svg/.png/.pdf through Graphviz's ``dot`` program."""
+    def _drawable(self, grads=True, limit=None, hint=""):
+        """The drawing, if it is small enough to read as a picture; a too-big graph recorded with
+        ``modules`` is collapsed to the deepest module level that fits (with a warning)."""
+        limit = MAX_DRAWN if limit is None else limit
+        d = self.drawing(grads)
+        if len(d.boxes) <= limit:
+            return d
+        if self.modules is not None and not self.group:
+            deepest = max((p.count(".") + 1 for p in self.modules.kind if p), default=0)
+            for depth in range(deepest, 0, -1):
+                small = self.drawing(grads, group=self._groups(self.modules, depth))
+                if len(small.boxes) <= limit:
+                    warnings.warn(f"viz.graph: {len(d.boxes)} boxes are too many to draw; modules collapsed "
+                                  f"to depth={depth} ({len(small.boxes)} boxes)", stacklevel=3)
+                    return small
+        raise ValueError(
+            f"viz.graph: {len(d.boxes)} boxes are too many to draw readably (at most {limit}{hint}): collapse "
+            f"modules into boxes (with cr.viz.record_modules(model) as mods: out = model(x); then "
+            f"cr.viz.graph(out, modules=mods, depth=1)), draw a smaller part of the graph, or save as .dot")
+
+    def to_svg(self, renderer=None):
+        """The picture as SVG text: Graphviz's when ``dot`` is there, else the built-in layout."""
+        d = self._drawable()
+        exe = _dot_program(renderer)
+        if exe is not None:
+            return _run_dot(exe, "svg", self.to_dot(d)).decode()
+        return to_svg(layout(d))
+
+    def save(self, path, renderer=None):
+        """Write ``path``: .dot text, or a .svg/.png/.pdf picture, drawn by Graphviz's ``dot`` when it is
+        installed and by the built-in layered layout (SVG, or matplotlib for PNG/PDF) otherwise.
+        ``renderer``: None (that choice), "graphviz" or "python"; ``cr.viz.set_renderer`` sets the default."""
         path = os.fspath(path)
         ext = os.path.splitext(path)[1].lower()
-        dot_text = self.to_dot()
+        if ext not in (".dot", ".gv", ".svg", ".png", ".pdf"):
+            raise ValueError(f"viz.graph.save: unsupported file type '{ext}' (use .dot, .svg, .png or .pdf)")
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(f"viz.graph.save: the directory '{folder}' does not exist")
         if ext in (".dot", ".gv"):
             with open(path, "w") as f:
-                f.write(dot_text)
+                f.write(self.to_dot())
             return path
-        if ext not in (".svg", ".png", ".pdf"):
-            raise ValueError(f"viz.graph.save: unsupported file type '{ext}' (use .dot, .svg, .png or .pdf)")
-        exe = shutil.which("dot")
-        if exe is None:
-            raise RuntimeError(INSTALL_HINT.format(ext=ext))
-        result = subprocess.run([exe, f"-T{ext[1:]}", "-o", path], input=dot_text.encode(),
-                                capture_output=True, timeout=120)
-        if result.returncode != 0:
-            raise RuntimeError(f"viz.graph.save: dot failed: {result.stderr.decode(errors='replace').strip()}")
+        exe = _dot_program(renderer)
+        raster = exe is None and ext != ".svg"
+        d = self._drawable(limit=MAX_RASTER if raster else None,
+                           hint=" in a PNG/PDF without Graphviz; an .svg takes more" if raster else "")
+        if exe is not None:
+            with open(path, "wb") as f:
+                f.write(_run_dot(exe, ext[1:], self.to_dot(d)))
+        elif ext == ".svg":
+            with open(path, "w") as f:
+                f.write(to_svg(layout(d)))
+        else:
+            save_matplotlib(layout(d), path)
         return path
 
-    def _repr_svg_(self):  # notebooks draw the graph inline when Graphviz is there
-        exe = shutil.which("dot")
-        if exe is None:
+    def __repr__(self):
+        return f"<chainrule.viz.Graph: {len(self.order)} ops, {len(self.leaves)} leaves>"
+
+    def _repr_svg_(self):  # notebooks draw the graph inline, with or without Graphviz
+        try:
+            return self.to_svg()
+        except (ValueError, RuntimeError) as e:  # too big: the text repr says so
+            warnings.warn(str(e), stacklevel=2)
             return None
-        return subprocess.run([exe, "-Tsvg"], input=self.to_dot().encode(), capture_output=True).stdout.decode()
+
+
+RENDERER = None  # None: Graphviz when its dot program is on PATH, else the built-in layout; "graphviz"; "python"
+
+
+def set_renderer(name):
+    """Choose how pictures are drawn from now on: None (Graphviz when its ``dot`` program is installed,
+    else the built-in layered layout), "graphviz" (only Graphviz; an error without it) or "python"."""
+    global RENDERER
+    if name not in (None, "graphviz", "python"):
+        raise ValueError(f"viz.set_renderer: expected None, 'graphviz' or 'python', got {name!r}")
+    RENDERER = name
+
+
+def _dot_program(renderer=None):
+    """The ``dot`` executable to draw with, or None for the built-in layout."""
+    choice = renderer or RENDERER
+    if choice not in (None, "graphviz", "python"):
+        raise ValueError(f"viz.graph: renderer must be None, 'graphviz' or 'python', got {choice!r}")
+    if choice == "python":
+        return None
+    exe = shutil.which("dot")
+    if exe is None and choice == "graphviz":
+        raise RuntimeError(INSTALL_HINT.format(ext="pictures"))
+    return exe
+
+
+def _run_dot(exe, fmt, dot_text):
+    result = subprocess.run([exe, f"-T{fmt}"], input=dot_text.encode(), capture_output=True, timeout=120)
+    if result.returncode != 0:
+        raise RuntimeError(f"viz.graph.save: dot failed: {result.stderr.decode(errors='replace').strip()}")
+    return result.stdout
 
 
 def _meta(shape, dtype):

@@ -17,4 +17,6 @@ class DataParallel(Module):
         return self.module(*inputs, **kwargs)
 
 
-__all__ = ["DataParallel"]
+from .distributed import DistributedDataParallel  # noqa: E402  (issue 17)
+
+__all__ = ["DataParallel", "DistributedDataParallel"]

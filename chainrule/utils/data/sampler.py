@@ -25,11 +25,10 @@ _CHUNK = 1024  # indices drawn at a time by the streaming samplers
 
 
 def _check_generator(generator):
-    """None (chainrule's global generator) or a numpy Generator; anything else is a TypeError."""
+    """None (chainrule's global generator) or a chainrule.Generator (a numpy.random.Generator)."""
     if generator is not None and not isinstance(generator, np.random.Generator):
         raise TypeError(f"generator must be None (chainrule's seeded generator; see chainrule.manual_seed) or "
-                        f"a numpy.random.Generator; chainrule has no Generator class, got "
-                        f"{type(generator).__name__}")
+                        f"a chainrule.Generator, got {type(generator).__name__}")
     return generator
 
 

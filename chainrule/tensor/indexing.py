@@ -1,0 +1,714 @@
+"""Indexing, scatter and shape ops (torch's gather/scatter/index_*/take/diag/flip/roll/stack family),
+composed of the movement primitives of ``chainrule.ops.movement``.
+
+Gathers are advanced ``Index`` keys (their backward accumulates repeated indices), scatters are
+``IndexPut`` (replace) or ``IndexGrad`` (accumulate: ``x + zeros.index_add(src)``) with the same
+keys, and scatter_reduce's prod/mean/amax/amin is ``ScatterReduce``. ``diagonal`` and ``movedim``
+are views, as in torch; ``flip`` is ``Flip`` (a copy).
+"""
+import itertools
+import warnings
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..backend import namespace
+from ..ops.args import broadcast_error, check_tensor, dim as _dim, dims as _dims, is_tensor, on_device_of, plain
+from ..ops.elementwise import Where
+from ..ops.movement import (Cat, Diagonal, Flip, Index, IndexGrad, IndexPut, Permute, Repeat, Reshape, ScatterReduce,
+                            as_view, index_key)
+from ..ops.registry import apply
+from . import movement
+
+
+# ---- argument checks ---------------------------------------------------------------------------
+
+def _name(dtype):
+    return _dt.from_numpy(dtype).name.capitalize() if dtype != np.bool_ else "Bool"
+
+
+def _index(index, op, long_only=True, arg="index", error=RuntimeError):
+    """An index tensor's array (int64; int32 too where torch takes it)."""
+    check_tensor(index, op, arg)
+    a = index._data
+    if a.dtype.kind == "f" and arg == "repeats":
+        raise NotImplementedError(f'"{op}" not implemented for \'{_name(a.dtype)}\'')
+    if a.dtype != np.int64 and (long_only or a.dtype != np.int32):
+        raise error(f"{op}(): Expected dtype int64 for {arg}" if long_only else
+                    f"{op}(): Expected dtype int32 or int64 for {arg}")
+    return a
+
+
+def _bounds(a, size, d, op, negative=False):
+    """Every index in [0, size) (or [-size, size) with ``negative``), as torch checks."""
+    if a.size:
+        lo, hi = int(a.min()), int(a.max())
+        if hi >= size or lo < (-size if negative else 0):
+            raise RuntimeError(f"{op}(): index {hi if hi >= size else lo} is out of bounds for dimension {d} "
+                               f"with size {size}")
+
+
+def _same_dtype(a, b, op):
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"{op}(): Expected self.dtype to be equal to src.dtype (got {_name(a._data.dtype)} and "
+                           f"{_name(b._data.dtype)})")
+
+
+def _grids(xp, index, dim):
+    """gather/scatter's advanced key: ``index`` at ``dim``, an arange along every other dim."""
+    nd = index.ndim
+    return tuple(index if i == dim else xp.arange(n).reshape((1,) * i + (n,) + (1,) * (nd - i - 1))
+                 for i, n in enumerate(index.shape))
+
+
+def _one_d(t):
+    return Reshape.call(t, 1) if t._data.ndim == 0 else t
+
+
+def _scatter_args(input, dim, index, src, op):
+    """(dim, index array, key, src cut to index's shape) for gather/scatter-like ops; 0-d as 1-d."""
+    a = _index(index, op, long_only=False)
+    nd = max(input._data.ndim, 1)
+    if max(a.ndim, 1) != nd:
+        raise RuntimeError(f"{op}(): Index tensor must have the same number of dimensions as input tensor "
+                           f"(index {list(a.shape)}, input {list(input._data.shape)})")
+    d = _dim(dim, input._data.ndim, op)
+    a = a.reshape(a.shape or (1,))
+    shape = input._data.shape or (1,)
+    sshape = (src._data.shape or (1,)) if is_tensor(src) else None
+    if a.size:
+        for i, n in enumerate(a.shape):
+            if i != d and n > shape[i] or sshape is not None and (len(sshape) != nd or n > sshape[i]):
+                raise RuntimeError(f"{op}(): Expected index {list(a.shape)} to be no larger than self {list(shape)} "
+                                   f"apart from dimension {d}" + (f" and to be no larger size than src "
+                                                                 f"{list(sshape)}" if sshape else ""))
+    _bounds(a, shape[d], d, op)
+    xp = namespace(input._data)
+    a = on_device_of(a, input)
+    if is_tensor(src):
+        src = _one_d(src)
+        if src._data.shape != a.shape:
+            src = Index.call(src, tuple(slice(0, n) for n in a.shape))
+    return d, a, _grids(xp, a, d), src
+
+
+def _path(key):
+    return ((Index, dict(key=key, basic=False)),)
+
+
+def _put(input, key, values):
+    """input with input[key] = values (out of place; values already shaped to the region)."""
+    return apply(IndexPut, input, values, path=_path(key))
+
+
+def _add_at(input, key, values):
+    """input with values added at key (repeats accumulate): input + zeros.index_put_(key, values, True)."""
+    return input + apply(IndexGrad, values, shape=input._data.shape, key=key, basic=False)
+
+
+def _value(input, value, op):
+    """A scatter's/fill's value: a 0-d tensor (may require grad) or a number, as input's dtype."""
+    if is_tensor(value):
+        if value._data.ndim:
+            raise RuntimeError(f"{op} only supports a 0-dimensional value tensor, but got tensor with "
+                               f"{value._data.ndim} dimension(s).")
+        return value.to(input.dtype)
+    return plain(namespace(input._data).asarray(value, dtype=input._data.dtype))
+
+
+def _reshape_back(out, input):
+    return Reshape.call(out, ()) if input._data.ndim == 0 and out._data.shape == (1,) else out
+
+
+# ---- triangles -----------------------------------------------------------------------------------
+
+def _triangle(lower):
+    def fn(input, diagonal=0):
+        op = "tril" if lower else "triu"
+        if input._data.ndim < 2:
+            raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions")
+        xp = namespace(input._data)
+        n, m = input._data.shape[-2:]
+        keep = xp.tri(n, m, diagonal, dtype=bool)
+        if not lower:
+            keep = ~xp.tri(n, m, diagonal - 1, dtype=bool)
+        return Where.call(plain(keep), input, plain(xp.zeros((), dtype=input._data.dtype)))
+    fn.__name__ = "tril" if lower else "triu"
+    return fn
+
+
+tril, triu = _triangle(True), _triangle(False)
+
+
+def _triangle_indices(lower):
+    def fn(row, col, offset=0, *, dtype=None, device=None, layout=None, requires_grad=False):
+        name = "tril_indices" if lower else "triu_indices"
+        dtype = _dt.to_dtype(dtype) if dtype is not None else _dt.int64
+        if dtype.np.kind not in "iu":
+            raise NotImplementedError(f'"{name}" not implemented for \'{dtype.name.capitalize()}\'')
+        for arg, v in (("row", row), ("col", col)):
+            if v < 0:
+                raise RuntimeError(f"{arg} must be non-negative, got{v}")
+        keep = np.tri(row, col, offset, dtype=bool) if lower else ~np.tri(row, col, offset - 1, dtype=bool)
+        out = plain(np.stack(np.nonzero(keep)).astype(dtype.np).reshape(2, -1))
+        return out.to(device) if device is not None else out
+    fn.__name__ = "tril_indices" if lower else "triu_indices"
+    return fn
+
+
+tril_indices, triu_indices = _triangle_indices(True), _triangle_indices(False)
+
+
+# ---- masks ---------------------------------------------------------------------------------------
+
+def _mask(mask, op):
+    if not is_tensor(mask) or mask._data.dtype != np.bool_:
+        raise RuntimeError(f"{op}: expected BoolTensor for mask (got {getattr(mask, 'dtype', type(mask).__name__)})")
+    return mask
+
+
+def _broadcast_mask(input, mask, op):
+    """(shape, mask array broadcast to it on input's device) of input and mask broadcast together."""
+    try:
+        shape = np.broadcast_shapes(input._data.shape, mask._data.shape)
+    except ValueError:
+        raise broadcast_error(input, mask, op) from None
+    return shape, on_device_of(namespace(mask._data).broadcast_to(mask._data, shape), input)
+
+
+def masked_select(input, mask):
+    _mask(mask, "masked_select")
+    shape, m = _broadcast_mask(input, mask, "masked_select")
+    return apply(Index, input.expand(shape), key=(m,), basic=False)
+
+
+def masked_scatter(input, mask, source):
+    if not is_tensor(mask) or mask._data.dtype != np.bool_:
+        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype "
+                           f"{_name(mask._data.dtype) if is_tensor(mask) else type(mask).__name__}")
+    check_tensor(source, "masked_scatter", "source")
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but got"
+                           f"{_name(input._data.dtype)} and {_name(source._data.dtype)}")
+    shape, m = _broadcast_mask(input, mask, "masked_scatter")
+    x = input.expand(shape) if shape != input._data.shape else input
+    n = int(m.sum())
+    if source._data.size < n:
+        raise RuntimeError(f"masked_scatter: Number of elements of source < number of ones in mask ({n})")
+    src = Index.call(source.reshape(-1), slice(0, n))
+    return _put(x, (m,), src)
+
+
+def where_method(input, condition, other):  # Tensor.where(condition, y)
+    return Where.call(condition, input, other)
+
+
+# ---- gather and scatter --------------------------------------------------------------------------
+
+def gather(input, dim, index, *, sparse_grad=False):
+    check_tensor(index, "gather", "index")
+    d, a, key, _ = _scatter_args(input, dim, index, None, "gather")
+    out = apply(Index, _one_d(input), key=key, basic=False)
+    return Reshape.call(out, ()) if index._data.ndim == 0 else out
+
+
+def take_along_dim(input, indices, dim=None):
+    a = _index(indices, "take_along_dim")
+    if dim is None:
+        return gather(input.reshape(-1), 0, plain(a.reshape(-1)))
+    nd = input._data.ndim
+    if a.ndim != nd:
+        raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number of dimensions, "
+                           f"but got {nd} dimensions for input, and {a.ndim} dimensions for indices")
+    d = _dim(dim, nd, "take_along_dim")
+    xs, ids = list(input._data.shape), list(a.shape)
+    xs[d] = ids[d] = 1
+    b = np.broadcast_shapes(tuple(xs), tuple(ids))
+    shape_x = b[:d] + (input._data.shape[d],) + b[d + 1:]
+    shape_i = b[:d] + (a.shape[d],) + b[d + 1:]
+    n = input._data.shape[d]
+    _bounds(a, n, d, "take_along_dim", negative=True)
+    idx = plain(namespace(a).broadcast_to(a % max(n, 1), shape_i))
+    return gather(input.expand(shape_x), d, idx)
+
+
+def scatter(input, dim, index, src=None, value=None, *, reduce=None):
+    if src is None and value is None:
+        raise TypeError("scatter(): missing the 'src' or 'value' argument")
+    if src is not None and not is_tensor(src):
+        src, value = None, src
+    check_tensor(index, "scatter", "index")
+    if is_tensor(src):
+        _same_dtype(input, src, "scatter")
+    d, a, key, src = _scatter_args(input, dim, index, src, "scatter")
+    if src is None:
+        src = _value(input, value, "scatter").expand(a.shape)
+    x = _one_d(input)
+    if reduce is None:
+        return _reshape_back(_put(x, key, src), input)
+    if reduce not in ("add", "multiply"):
+        raise RuntimeError("reduce argument must be either add or multiply.")
+    return _reshape_back(apply(ScatterReduce, x, src, key=key, reduce="sum" if reduce == "add" else "prod",
+                               include_self=True), input)
+
+
+def scatter_add(input, dim, index, src):
+    check_tensor(src, "scatter_add", "src")
+    _same_dtype(input, src, "scatter_add")
+    d, a, key, src = _scatter_args(input, dim, index, src, "scatter_add")
+    return _reshape_back(_add_at(_one_d(input), key, src), input)
+
+
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    check_tensor(src, "scatter_reduce", "src")
+    _same_dtype(input, src, "scatter_reduce")
+    if reduce == "mean" and input._data.dtype == np.bool_:
+        raise NotImplementedError("\"scatter_reduce\" with reduce='mean' not implemented for 'Bool'")
+    d, a, key, src = _scatter_args(input, dim, index, src, "scatter_reduce")
+    x = _one_d(input)
+    if reduce == "sum" and include_self:
+        return _reshape_back(_add_at(x, key, src), input)
+    return _reshape_back(apply(ScatterReduce, x, src, key=key, reduce=reduce, include_self=include_self), input)
+
+
+# ---- index_* along one dim -----------------------------------------------------------------------
+
+def _dim_index(input, dim, index, op, source=None, long_only=False, error=RuntimeError):
+    """(dim, key) for index_select/index_add/...: a 1-d (or 0-d) index along ``dim``."""
+    a = _index(index, op, long_only, error=error)
+    if a.ndim > 1:
+        raise IndexError(f"{op}(): Index is supposed to be a vector")
+    a = a.reshape(-1)
+    x = _one_d(input)
+    d = _dim(dim, input._data.ndim, op)
+    if input._data.ndim == 0 and (a.size != 1 or source is not None and source._data.size != 1):
+        raise RuntimeError(f"{op}(): Index to scalar can have only 1 value, got {a.size} value(s), and a source "
+                           f"tensor shape must match self tensor shape (got {list(getattr(source, 'shape', ()))})")
+    n = x._data.shape[d]
+    if source is not None:
+        s = _one_d(source)._data.shape
+        if len(s) != x._data.ndim or s[d] != a.size or any(p != q for i, (p, q) in enumerate(zip(s, x._data.shape))
+                                                          if i != d):
+            raise RuntimeError(f"{op}(): Number of indices ({a.size}) should be equal to source.size(dim) "
+                               f"({s[d] if d < len(s) else None}), for dim: {d}, and source {list(s)} should "
+                               f"match self {list(x._data.shape)} apart from dim {d}")
+        if source._data.dtype != input._data.dtype:
+            raise RuntimeError(f"{op}(): self ({_name(input._data.dtype)}) and source ({_name(source._data.dtype)}) "
+                               "must have the same scalar type")
+    _bounds(a, n, d, op)
+    return x, (slice(None),) * d + (on_device_of(a.astype(np.int64), input),)
+
+
+def index_select(input, dim, index):
+    x, key = _dim_index(input, dim, index, "index_select")
+    return _reshape_back(apply(Index, x, key=key, basic=False), input)
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    check_tensor(source, "index_add", "source")
+    x, key = _dim_index(input, dim, index, "index_add", source)
+    source = _one_d(source)
+    return _reshape_back(_add_at(x, key, source if alpha == 1 else source * alpha), input)
+
+
+def index_copy(input, dim, index, source):
+    check_tensor(source, "index_copy", "source")
+    x, key = _dim_index(input, dim, index, "index_copy", source, long_only=True)
+    return _reshape_back(_put(x, key, _one_d(source)), input)
+
+
+def index_fill(input, dim, index, value):
+    x, key = _dim_index(input, dim, index, "index_fill", long_only=True, error=IndexError)
+    return _reshape_back(_put(x, key, _value(input, value, "index_fill")), input)
+
+
+def index_put(input, indices, values, accumulate=False):
+    check_tensor(values, "index_put", "values")
+    if values._data.dtype != input._data.dtype:
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{_name(input._data.dtype)} for the destination and {_name(values._data.dtype)} "
+                           "for the source.")
+    key, basic = index_key(input, tuple(indices))
+    region = input._data[key].shape
+    try:
+        v = values.expand(region)
+    except RuntimeError:
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(values.shape)} cannot be broadcast to "
+                           f"indexing result of shape {list(region)}") from None
+    if accumulate:
+        return _add_at(input, key, v)
+    return apply(IndexPut, input, v, path=((Index, dict(key=key, basic=basic)),))
+
+
+def take(input, index):
+    a = _index(index, "take")
+    n = input._data.size
+    if a.size:
+        lo, hi = int(a.min()), int(a.max())
+        if hi >= n or lo < -n:
+            raise IndexError(f"out of range: tried to access index {hi if hi >= n else lo} on a tensor of {n} "
+                             "elements.")
+    return apply(Index, input.reshape(-1), key=(on_device_of(a, input),), basic=False)
+
+
+def put(input, index, source, accumulate=False):
+    a = _index(index, "put")
+    check_tensor(source, "put", "source")
+    if a.size != source._data.size:
+        raise IndexError(f"put_(): Expected source and index to have the same number of elements, but got "
+                         f"source.numel() = {source._data.size}, index.numel() = {a.size}")
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError(f"put_(): self ({_name(input._data.dtype)}) and source ({_name(source._data.dtype)}) "
+                           "must have the same scalar type")
+    n = input._data.size
+    if a.size:
+        lo, hi = int(a.min()), int(a.max())
+        if hi >= n or lo < -n:
+            raise IndexError(f"out of range: tried to access index {hi if hi >= n else lo} on a tensor of {n} "
+                             "elements.")
+    flat = input.reshape(-1)
+    key = (on_device_of(a.reshape(-1) % max(n, 1), input),)
+    src = source.reshape(-1)
+    out = _add_at(flat, key, src) if accumulate else _put(flat, key, src)
+    return out.reshape(input._data.shape)
+
+
+# ---- flips, rolls, rotations, repeats ------------------------------------------------------------
+
+def flip(input, dims):
+    if isinstance(dims, (int, np.integer)):
+        raise TypeError(f"flip(): argument 'dims' (position 2) must be tuple of ints, not {type(dims).__name__}")
+    axes = _dims(tuple(dims), input._data.ndim, "flip")
+    return apply(Flip, input, axes=axes)
+
+
+def fliplr(input):
+    if input._data.ndim < 2:
+        raise RuntimeError("fliplr: Input must be >= 2-d.")
+    return apply(Flip, input, axes=(1,))
+
+
+def flipud(input):
+    if input._data.ndim < 1:
+        raise RuntimeError("flipud: Input must be >= 1-d.")
+    return apply(Flip, input, axes=(0,))
+
+
+def roll(input, shifts, dims=None):
+    shifts = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
+    dims = () if dims is None else (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    if len(shifts) != len(dims) and not (not dims and len(shifts) == 1):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
+    if not dims:
+        return roll(input.flatten(), shifts, 0).view(input._data.shape)
+    if input._data.ndim == 0:
+        raise IndexError("roll: Dimension specified as 0 but tensor has no dimensions")
+    out = input
+    for s, d in zip(shifts, dims):
+        d = _dim(d, input._data.ndim, "roll")
+        n = out._data.shape[d]
+        s = int(s) % n if n else 0
+        if s:
+            lead = (slice(None),) * d
+            out = Cat.call([Index.call(out, lead + (slice(n - s, n),)), Index.call(out, lead + (slice(0, n - s),))], d)
+    return out.clone() if out is input else out
+
+
+def rot90(input, k=1, dims=(0, 1)):
+    dims = tuple(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    nd = input._data.ndim
+    if nd < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {nd}")
+    a, b = _dim(dims[0], nd, "rot90"), _dim(dims[1], nd, "rot90")
+    if a == b:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {a} and dim1 = {b}")
+    k %= 4
+    if k == 1:
+        return movement.transpose(apply(Flip, input, axes=(b,)), a, b)
+    if k == 2:
+        return apply(Flip, input, axes=(a, b))
+    if k == 3:
+        return movement.transpose(apply(Flip, input, axes=(a,)), a, b)
+    return input.clone()
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    if repeats is None:  # repeat_interleave(repeats): each index i repeated repeats[i] times
+        r = _index(input, "repeat_interleave", long_only=False, arg="repeats")
+        if r.ndim > 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        if r.size and int(r.min()) < 0:
+            raise RuntimeError("repeats can not be negative")
+        return plain(on_device_of(np.repeat(np.arange(r.size, dtype=r.dtype), r.reshape(-1).tolist()), input))
+    x = input.reshape(-1) if dim is None else input
+    d = 0 if dim is None else _dim(dim, input._data.ndim, "repeat_interleave")
+    x = _one_d(x)
+    n = x._data.shape[d]
+    if is_tensor(repeats):
+        r = _index(repeats, "repeat_interleave", long_only=False, arg="repeats").reshape(-1)
+        if r.size == 1:
+            repeats = int(r[0])
+        elif r.size != n:
+            raise RuntimeError(f"repeats must have the same size as input along dim, but got repeats.size(0) = "
+                               f"{r.size} and input.size({d}) = {n}")
+        elif r.size and int(r.min()) < 0:
+            raise RuntimeError("repeats can not be negative")
+        else:
+            idx = on_device_of(np.repeat(np.arange(n), r.tolist()), x)
+            return apply(Index, x, key=(slice(None),) * d + (idx,), basic=False)
+    if repeats < 0:
+        raise RuntimeError("Repeats must be non-negative")
+    shp = x._data.shape
+    out = movement.unsqueeze(x, d + 1).expand(shp[:d + 1] + (repeats,) + shp[d + 1:])
+    return Reshape.call(out, shp[:d] + (n * repeats,) + shp[d + 1:]).clone() if repeats == 1 else Reshape.call(
+        out, shp[:d] + (n * repeats,) + shp[d + 1:])
+
+
+def tile(input, *dims):
+    dims = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+    dims = (1,) * (input._data.ndim - len(dims)) + tuple(dims)
+    return Repeat.call(input, dims)
+
+
+# ---- dims: movedim, diagonals, traces ------------------------------------------------------------
+
+def movedim(input, source, destination):
+    nd = input._data.ndim
+    src = (source,) if isinstance(source, (int, np.integer)) else tuple(source)
+    dst = (destination,) if isinstance(destination, (int, np.integer)) else tuple(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} dims) should contain "
+                           f"the same number of dims as destination ({list(dst)} dims)")
+    src = tuple(_dim(s, nd, "movedim") for s in src)
+    dst = tuple(_dim(s, nd, "movedim") for s in dst)
+    for name, ds in (("source", src), ("destination", dst)):
+        if len(set(ds)) != len(ds):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(ds)})")
+    order = [None] * nd
+    for s, t in zip(src, dst):
+        order[t] = s
+    rest = iter(i for i in range(nd) if i not in src)
+    return Permute.call(input, tuple(o if o is not None else next(rest) for o in order))
+
+
+def swapdims(input, dim0, dim1):
+    return movement.transpose(input, dim0, dim1)
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    nd = input._data.ndim
+    a, b = _dim(dim1, nd, "diagonal"), _dim(dim2, nd, "diagonal")
+    if a == b:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    order = tuple(i for i in range(nd) if i not in (a, b)) + (a, b)
+    x = input if order == tuple(range(nd)) else Permute.call(input, order)
+    return as_view(apply(Diagonal, x, offset=offset), x, Diagonal, dict(offset=offset))
+
+
+_diagonal = diagonal
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    nd = input._data.ndim + 1
+    a, b = _dim(dim1, nd, "diag_embed"), _dim(dim2, nd, "diag_embed")
+    if a == b:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    x = _one_d(input)
+    xp = namespace(x._data)
+    k = x._data.shape[-1]
+    n = k + abs(offset)
+    key = (Ellipsis, xp.arange(k) + max(-offset, 0), xp.arange(k) + max(offset, 0))
+    out = apply(IndexGrad, x, shape=x._data.shape[:-1] + (n, n), key=key, basic=False)
+    return movedim(out, (nd - 2, nd - 1), (a, b))
+
+
+def diag(input, diagonal=0):
+    nd = input._data.ndim
+    if nd == 1:
+        return diag_embed(input, diagonal)
+    if nd != 2:
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {nd}D")
+    return _diagonal(input, diagonal).clone()
+
+
+def diagflat(input, offset=0):
+    return diag_embed(input.reshape(-1), offset)
+
+
+def trace(input):
+    if input._data.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input._data.ndim}")
+    if input._data.dtype == np.bool_:
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
+    return diagonal(input).sum()
+
+
+# ---- grids and combinations ----------------------------------------------------------------------
+
+def _tensor_list(tensors, op):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    for t in tensors:
+        check_tensor(t, op, "tensors")
+    return tensors
+
+
+def meshgrid(*tensors, indexing=None):
+    tensors = _tensor_list(tensors, "meshgrid")
+    if indexing is None:
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.",
+                      UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    for t in tensors:
+        if t._data.ndim > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got a tensor of "
+                               f"shape {list(t.shape)}")
+        if t._data.dtype != tensors[0]._data.dtype:
+            raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+    swap = indexing == "xy" and len(tensors) >= 2
+    ts = list(tensors)
+    if swap:
+        ts[0], ts[1] = ts[1], ts[0]
+    shape = tuple(t._data.size for t in ts)
+    nd = len(ts)
+    out = [t.reshape((1,) * i + (-1,) + (1,) * (nd - i - 1)).expand(shape) for i, t in enumerate(ts)]
+    if swap:
+        out[0], out[1] = out[1], out[0]
+    return tuple(out)
+
+
+def cartesian_prod(*tensors):
+    tensors = _tensor_list(tensors, "cartesian_prod")
+    for t in tensors:
+        if t._data.ndim != 1:
+            raise RuntimeError(f"Expect a 1D vector, but got shape {list(t.shape)}")
+    if len(tensors) == 1:
+        return tensors[0]
+    return movement.stack([g.reshape(-1) for g in meshgrid(*tensors, indexing="ij")], 1)
+
+
+def combinations(input, r=2, with_replacement=False):
+    if input._data.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {list(input.shape)}")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return plain(namespace(input._data).empty((0,), dtype=input._data.dtype))
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    idx = np.array(list(pick(range(input._data.shape[0]), r)), dtype=np.int64).reshape(-1, r)
+    return apply(Index, input, key=(on_device_of(idx, input),), basic=False)
+
+
+def block_diag(*tensors):
+    tensors = _tensor_list(tensors, "block_diag")
+    for i, t in enumerate(tensors):
+        if t._data.ndim > 2:
+            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {i} has "
+                               f"{t._data.ndim} dimensions")
+    if not tensors:
+        return plain(np.empty((1, 0), dtype=_dt.get_default_dtype().np))
+    res = tensors[0].dtype
+    for t in tensors[1:]:
+        res = _dt.promote(res, t.dtype)
+    mats = [t.reshape(1, -1) if t._data.ndim < 2 else t for t in tensors]
+    mats = [m.to(res) if m.dtype != res else m for m in mats]
+    width = sum(m._data.shape[1] for m in mats)
+    rows, left = [], 0
+    xp = namespace(mats[0]._data)
+    for m in mats:
+        h, w = m._data.shape
+        parts = [plain(xp.zeros((h, left), dtype=res.np)), m, plain(xp.zeros((h, width - left - w), dtype=res.np))]
+        rows.append(Cat.call(parts, 1))
+        left += w
+    return Cat.call(rows, 0)
+
+
+# ---- at least n dims, stacks and splits ----------------------------------------------------------
+
+def _atleast(n):
+    def one(t):
+        s = t._data.shape
+        if len(s) >= n:
+            return t
+        return Reshape.call(t, {0: (1,) * n, 1: (1,) + s + (1,) * (n - 2), 2: s + (1,)}[len(s)])
+
+    def fn(*tensors):
+        if len(tensors) == 1 and is_tensor(tensors[0]):
+            return one(tensors[0])
+        return tuple(one(t) for t in _tensor_list(tensors, f"atleast_{n}d"))
+    fn.__name__ = f"atleast_{n}d"
+    return fn
+
+
+atleast_1d, atleast_2d, atleast_3d = _atleast(1), _atleast(2), _atleast(3)
+
+
+def _stacker(name, prep, dim):
+    def fn(tensors):
+        tensors = list(tensors)
+        if not tensors:
+            raise RuntimeError(f"{name} expects a non-empty TensorList")
+        ts = [prep(check_tensor(t, name, "tensors")) for t in tensors]
+        return Cat.call(ts, dim(ts))
+    fn.__name__ = name
+    return fn
+
+
+hstack = _stacker("hstack", atleast_1d, lambda ts: 0 if all(t._data.ndim == 1 for t in ts) else 1)
+vstack = _stacker("vstack", atleast_2d, lambda ts: 0)
+dstack = _stacker("dstack", atleast_3d, lambda ts: 2)
+column_stack = _stacker("column_stack", lambda t: t.reshape(-1, 1) if t._data.ndim <= 1 else t, lambda ts: 1)
+
+
+def tensor_split(input, indices_or_sections, dim=0):
+    nd = input._data.ndim
+    if nd == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
+    d = _dim(dim, nd, "tensor_split")
+    n = input._data.shape[d]
+    ios = indices_or_sections
+    if is_tensor(ios):
+        if ios._data.dtype != np.int64 or ios._data.ndim > 1:
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to be a zero-dimensional or "
+                               "one-dimensional tensor with dtype long")
+        ios = int(ios._data) if ios._data.ndim == 0 else [int(i) for i in ios._data.tolist()]
+    if isinstance(ios, (int, np.integer)):
+        if ios <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {ios}")
+        q, rem = divmod(n, ios)
+        bounds = list(itertools.accumulate([q + 1] * rem + [q] * (ios - rem), initial=0))
+    else:
+        bounds = [0] + [min(max(int(i) + (n if i < 0 else 0), 0), n) for i in ios] + [n]
+    lead = (slice(None),) * d
+    out = [Index.call(input, lead + (slice(a, max(a, b)),)) for a, b in zip(bounds, bounds[1:])]
+    return movement._multiple_views(out, "TensorSplit")
+
+
+def _splitter(name, dim, min_dims):
+    def fn(input, indices_or_sections):
+        nd = input._data.ndim
+        if nd < min_dims:
+            raise RuntimeError(f"torch.{name} requires a tensor with at least {min_dims} dimension, but got a tensor "
+                               f"with {nd} dimensions!")
+        d = dim(nd)
+        if isinstance(indices_or_sections, (int, np.integer)):
+            n = input._data.shape[d]
+            if indices_or_sections == 0 or n % indices_or_sections:
+                raise RuntimeError(f"torch.{name} attempted to split along dimension {d}, but the size of the "
+                                   f"dimension {n} is not divisible by the split_size {indices_or_sections}!")
+        return tensor_split(input, indices_or_sections, d)
+    fn.__name__ = name
+    return fn
+
+
+hsplit = _splitter("hsplit", lambda nd: 1 if nd > 1 else 0, 1)
+vsplit = _splitter("vsplit", lambda nd: 0, 2)
+dsplit = _splitter("dsplit", lambda nd: 2, 3)
