@@ -52,10 +52,13 @@ def use_deterministic_algorithms(mode, *, warn_only=False):
 
 
 def are_deterministic_algorithms_enabled():
+    """True when ``use_deterministic_algorithms(True)`` is in effect, as
+    ``torch.are_deterministic_algorithms_enabled``."""
     return _deterministic["mode"]
 
 
 def is_deterministic_algorithms_warn_only_enabled():
+    """True when deterministic mode only warns, as ``torch.is_deterministic_algorithms_warn_only_enabled``."""
     return _deterministic["warn_only"]
 
 
@@ -76,6 +79,7 @@ def set_num_threads(n):
 
 
 def get_num_threads():
+    """The number of threads NumPy's BLAS pools use (see ``set_num_threads``), as ``torch.get_num_threads``."""
     if _threads["n"] is not None:
         return _threads["n"]
     from threadpoolctl import threadpool_info
@@ -90,15 +94,19 @@ def get_num_threads():
 
 def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None, options=None,
             disable=False, **kwargs):
-    """torch.compile's signature, for now the identity: returns ``model`` unchanged (or, called
-    without one, a decorator that does). A compile issue will replace this with a real one."""
+    """torch.compile's signature: ``chainrule.jit.compile`` records ``model`` (a function or a whole
+    training step) once per signature and replays it on raw arrays; chainrule's own keywords
+    ``passes`` and ``cache_size`` pass through. ``disable=True`` returns ``model`` unchanged."""
     if mode is not None and options is not None:
         raise RuntimeError("Either mode or options can be specified, but both can't be specified at the same time.")
+    from .jit.compile import compile as _compile  # the jit sits on the libraries this module does not need
     if model is None:
-        return lambda fn: fn
+        return lambda fn: compile(fn, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode,
+                                  options=options, disable=disable, **kwargs)
     if not callable(model):
         raise RuntimeError("torch.compile: model must be callable")
-    return model
+    return _compile(model, fullgraph=fullgraph, disable=disable, passes=kwargs.get("passes"),
+                    cache_size=kwargs.get("cache_size", 8))
 
 
 __all__ = ["cudnn", "cuda", "mps", "mkldnn", "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",

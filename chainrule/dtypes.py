@@ -3,6 +3,8 @@ import numpy as np
 
 
 class dtype:
+    """A tensor element type (``chainrule.float32``, ``chainrule.int64``, ...), as ``torch.dtype``: a name, its
+    NumPy dtype and its category (bool, integer or floating) in type promotion."""
     __slots__ = ("name", "np", "is_floating_point", "is_complex", "is_signed", "itemsize", "_rank")
 
     def __init__(self, name, np_dtype, rank):
@@ -40,10 +42,12 @@ _default_float = float32
 
 
 def get_default_dtype():
+    """The floating dtype factories use by default (float32 unless changed), as ``torch.get_default_dtype``."""
     return _default_float
 
 
 def set_default_dtype(d):
+    """Sets the default floating dtype used by factories and for Python floats, as ``torch.set_default_dtype``."""
     global _default_float
     d = to_dtype(d)
     if not d.is_floating_point:
@@ -78,8 +82,8 @@ def to_dtype(d):
         return d.dtype
     try:
         return from_numpy(np.dtype(d))
-    except TypeError:
-        raise TypeError(f"invalid dtype: {d!r}") from None
+    except (TypeError, ValueError):  # ValueError: an object with a .dtype (a Tensor), as torch's TypeError
+        raise TypeError(f"argument 'dtype' must be a dtype, not {type(d).__name__}: {d!r}") from None
 
 
 def promote(a, b):

@@ -28,12 +28,15 @@ ndtri, i0 = _tensor_fn(Ndtri.call, "ndtri"), _tensor_fn(I0.call, "i0")
 
 
 def logit(input, eps=None):
+    """The log-odds log(p / (1 - p)), as ``torch.special.logit``; with ``eps``, p is first clamped to [eps, 1 -
+    eps]."""
     return _s.logit(check_tensor(input, "special_logit"), eps)
 
 xlogy, xlog1py = Xlogy.call, Xlog1py.call
 
 
 def polygamma(n, input):
+    """The n-th derivative of the digamma function, as ``torch.special.polygamma`` (n = 0 is digamma)."""
     return Polygamma.call(n, check_tensor(input, "special_polygamma", "self"))
 
 
@@ -55,18 +58,25 @@ def ndtr(input):
 
 
 def logsumexp(input, dim, keepdim=False):
+    """log(sum(exp(x))) over ``dim``, computed stably, as ``torch.special.logsumexp``."""
     return LogSumExp.call(input, dim, keepdim)
 
 
 def softmax(input, dim, *, dtype=None):
+    """Softmax exp(x_i) / sum_j exp(x_j) along ``dim``, as ``torch.special.softmax``; ``dtype`` casts the input
+    first."""
     return Softmax.call(input, dim, dtype=dtype)
 
 
 def log_softmax(input, dim, *, dtype=None):
+    """log(softmax(x)) along ``dim``, computed stably, as ``torch.special.log_softmax``; ``dtype`` casts the input
+    first."""
     return LogSoftmax.call(input, dim, dtype=dtype)
 
 
 def round(input, *, decimals=0):
+    """Rounds half to even, to ``decimals`` decimal places, as ``torch.special.round``; integer inputs raise, as
+    in torch."""
     if check_tensor(input, "special_round")._data.dtype.kind in "biu":  # torch.round takes them, this one not
         raise not_implemented("round_vml_cpu", input)
     return _s.round(input, decimals=decimals)

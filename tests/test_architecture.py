@@ -25,7 +25,7 @@ LAYERS = (
 )
 
 # Lines per package (README states them): small enough to read in an afternoon.
-LINE_BUDGET = {"autograd": 900, "ops": 3600}
+LINE_BUDGET = {"autograd": 950, "ops": 3800}
 TENSOR_CORE_BUDGET = 300
 
 

@@ -252,3 +252,62 @@ def test_cli_export_of_a_trained_run(tmp_path, capsys):
         assert ": match (rtol 0.0001); predictions agree on 64/64" in out
     assert main(["export", str(tmp_path / "nothing")]) == 2
     assert "no checkpoint at" in capsys.readouterr().err
+
+
+# ---- nested example inputs and recurrent layers (helper "gaps") ---------------------------------
+
+def _run_flat(model, args, flat):
+    f = io.BytesIO()
+    proto = cr.onnx.export(model, args, f)
+    onnx.checker.check_model(proto)
+    sess = ort.InferenceSession(f.getvalue(), providers=["CPUExecutionProvider"])
+    return sess.run(None, {i.name: t.numpy() for i, t in zip(sess.get_inputs(), flat)}), proto
+
+
+@pytest.mark.parametrize("cls, kw", [("LSTM", dict(num_layers=2, bidirectional=True)), ("LSTM", dict(batch_first=True)),
+                                     ("GRU", dict(num_layers=2)), ("GRU", dict(bidirectional=True, bias=False)),
+                                     ("RNN", {}), ("RNN", dict(nonlinearity="relu", num_layers=2))])
+def test_recurrent_layers_with_nested_state_inputs(cls, kw):
+    cr.manual_seed(0)
+    model = getattr(nn, cls)(3, 4, **kw).eval()
+    layers = kw.get("num_layers", 1) * (2 if kw.get("bidirectional") else 1)
+    rng = _rng(1)
+    x = cr.from_numpy(rng.standard_normal((2, 5, 3) if kw.get("batch_first") else (5, 2, 3)).astype(np.float32))
+    h, c = (cr.from_numpy(rng.standard_normal((layers, 2, 4)).astype(np.float32)) for _ in range(2))
+    args, flat = ((x, (h, c)), [x, h, c]) if cls == "LSTM" else ((x, h), [x, h])
+    got, proto = _run_flat(model, args, flat)
+    out, state = model(*args)
+    want = [out] + (list(state) if cls == "LSTM" else [state])
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w.detach().numpy(), rtol=1e-4, atol=1e-5)
+    op = "RNN" if cls == "RNN" else cls
+    assert sum(n.op_type == op for n in proto.graph.node) == layers
+    assert not {i.name for i in proto.graph.initializer} & {n for n, _ in model.named_parameters()}  # reordered
+
+
+def test_recurrent_without_state_and_refusals():
+    model = nn.LSTM(3, 4).eval()
+    x = cr.randn(5, 2, 3)
+    got, _ = _run_flat(model, (x,), [x])
+    np.testing.assert_allclose(got[0], model(x)[0].detach().numpy(), rtol=1e-4, atol=1e-5)
+    with pytest.raises(cr.onnx.ExportError, match=r"op Recurrent \(in module 'LSTM'\) has a projection"):
+        cr.onnx.export(nn.LSTM(3, 4, proj_size=2), (x,), io.BytesIO())
+
+
+def test_nested_example_inputs():
+    class Mix(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(3, 4)
+
+        def forward(self, x, pair):
+            return self.lin(x) + pair[0] * pair[1][0]
+
+    x, a, b = cr.randn(2, 3), cr.randn(2, 4), cr.randn(2, 4)
+    model = Mix()
+    got, proto = _run_flat(model, (x, (a, [b])), [x, a, b])
+    assert [i.name for i in proto.graph.input] == ["input0", "input1", "input2"]
+    np.testing.assert_allclose(got[0], model(x, (a, [b])).detach().numpy(), rtol=1e-4, atol=1e-5)
+    with pytest.raises(TypeError, match="example inputs must be Tensors"):
+        cr.onnx.export(model, (x, (a, 3.0)), io.BytesIO())

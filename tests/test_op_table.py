@@ -660,7 +660,7 @@ def recorded_ops(t):
         if id(node) in seen:
             continue
         seen.add(id(node))
-        names.add(node.name().removesuffix("Backward"))
+        names.add(node.op_name())
         stack.extend(p for p, _ in node.next_functions if p is not None and not isinstance(p, cr.Tensor))
     return names
 

@@ -671,8 +671,8 @@ def test_deterministic_threads_device_compile():
 
     def f(a):
         return a + 1
-    assert cr.compile(f) is f and cr.compile(mode="reduce-overhead")(f) is f
-    assert cr.compile(f, fullgraph=True, dynamic=None, backend="inductor", mode=None, options=None) is f
+    assert cr.compile(f).fn is f and cr.compile(mode="reduce-overhead")(f).fn is f   # torch.compile's arguments
+    assert cr.compile(f, fullgraph=True, dynamic=None, backend="inductor", mode=None, options=None).fn is f
     with pytest.raises(RuntimeError, match="^Either mode or options can be specified, but both can't be specified "
                        "at the same time.$"):  # torch's message (torch.compile itself takes seconds to import)
         cr.compile(f, mode="default", options={})

@@ -42,9 +42,20 @@ def test_language_model_trains_and_samples(tmp_path, tiny_text, capsys, model):
     assert len(sample) > 300 and set(sample) <= set(tiny_text.read_text()) | {"\n"}
 
 
-def test_resume_continues_identically(tmp_path, tiny_text):
+def test_resume_continues_identically(tmp_path, tiny_text, monkeypatch):
     assert _run(tmp_path, tiny_text, "--model", "gru", out="once") == 0
-    assert _run(tmp_path, tiny_text, "--model", "gru", "--epochs", "1", out="twice") == 0
+    evaluations = []
+
+    def stop_in_epoch_2(*args):   # Ctrl-C during the second epoch's validation
+        evaluations.append(1)
+        if len(evaluations) == 2:
+            raise KeyboardInterrupt
+        return real(*args)
+    real = lm.validation_bits
+    monkeypatch.setattr(lm, "validation_bits", stop_in_epoch_2)
+    assert _run(tmp_path, tiny_text, "--model", "gru", out="twice") == 130
+    monkeypatch.setattr(lm, "validation_bits", real)
+    assert cr.load(str(tmp_path / "twice" / "checkpoint.safetensors"))["epoch"] == 1
     assert _run(tmp_path, tiny_text, "--resume", out="twice") == 0
     a = cr.load(str(tmp_path / "once" / "checkpoint.safetensors"))["model"]
     b = cr.load(str(tmp_path / "twice" / "checkpoint.safetensors"))["model"]

@@ -75,6 +75,7 @@ def set_detect_anomaly(mode):
 
 
 def is_anomaly_enabled():
+    """True when anomaly detection is on (see ``set_detect_anomaly``), as ``torch.is_anomaly_enabled``."""
     return state.anomaly
 
 

@@ -23,8 +23,8 @@ def bind(make, tensor_namespace):
     global make_tensor, tensor_xp
     make_tensor, tensor_xp = make, tensor_namespace
 
-# Observers of the walk (chainrule.viz.explain); empty unless someone is watching.
-observers = []
+# Observers of the walk (viz.explain), cr.compile's recorder (it runs the walk itself); empty unless in use.
+observers, recorders = [], []
 
 
 def sum_to(xp, g, shape):
@@ -69,6 +69,8 @@ def run_backward(tensors, grads, retain_graph=False, create_graph=False, capture
     tensors, for autograd.grad) nothing is accumulated: the gradient reaching each captured tensor
     is returned instead, in order (None where none arrived).
     """
+    if recorders:
+        return recorders[-1](tensors, grads, retain_graph, create_graph, capture)
     pending = {}     # node -> gradient of its output, summed over consumers
     leaf_grads = {}  # leaf tensor -> summed gradient
     roots = []

@@ -1,6 +1,7 @@
 """User-defined differentiable functions (torch.autograd.Function) and autograd.grad."""
 from ..ops.registry import Op
 from ..tensor import Tensor, root_grad
+from ..tensor.core import run_backward
 from .node import Node
 from . import engine
 from .grad_mode import no_grad, state as _grad_state
@@ -185,8 +186,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if not o._requires_grad:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
     roots = [root_grad(o, g, create_graph) for o, g in zip(outputs, grad_outputs)]
-    found = engine.run_backward(outputs, roots, create_graph if retain_graph is None else retain_graph,
-                                create_graph, capture=inputs_list)
+    found = run_backward(outputs, roots, create_graph if retain_graph is None else retain_graph,
+                         create_graph, capture=inputs_list)
     result = []
     for i, g in enumerate(found):
         if g is None and materialize_grads:
@@ -212,6 +213,9 @@ class Variable(metaclass=_VariableMeta):
     """Deprecated torch.autograd.Variable (old programs): every Tensor is one; ``Variable(t, requires_grad)``
     is a history-free alias of ``t`` (``volatile`` has no effect)."""
     def __new__(cls, data=None, requires_grad=False, volatile=False):
+        if data is None:  # Variable() and Variable(None): an empty tensor of the default dtype, as torch
+            from ..tensor.creation import empty
+            data = empty(0)
         if not isinstance(data, Tensor):
             raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
         return data.detach().requires_grad_(requires_grad)

@@ -12,6 +12,7 @@ state = _State()
 
 
 def is_grad_enabled():
+    """True when grad mode is on, i.e. ops record the graph for autograd, as ``torch.is_grad_enabled``."""
     return state.enabled
 
 
@@ -52,6 +53,7 @@ class enable_grad(_GradMode):
 
 
 class set_grad_enabled(_GradMode):
+    """Turns grad mode on or off on construction: a call, context manager or decorator, as torch's."""
     def __new__(cls, mode):
         return object.__new__(cls)
 

@@ -93,8 +93,12 @@ class Node:
         self.saved = None
         self.hooks = None
 
-    def name(self):
-        return getattr(self, "label", None) or self.op.__name__ + "Backward"
+    def name(self):  # torch's grad_fn name (MulBackward0; ops.registry.TORCH_NAMES)
+        return getattr(self, "label", None) or self.op.torch_name
+
+    def op_name(self):  # the op's name in chainrule's table (Mul), or a custom Function's (its label's)
+        label = getattr(self, "label", None)
+        return label[:-len("Backward")] if label and self.op.__name__[0] == "_" else self.op.__name__
 
     def __repr__(self):
         return f"<{self.name()} object at {id(self):#x}>"

@@ -10,6 +10,7 @@ from .grad_mode import enable_grad, no_grad
 
 
 class GradcheckError(RuntimeError):
+    """Raised by ``gradcheck`` / ``gradgradcheck`` when analytical and numerical gradients differ."""
     pass
 
 

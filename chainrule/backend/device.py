@@ -2,6 +2,8 @@
 
 
 class Device:
+    """A device: ``'cpu'``, ``'cuda'`` or ``'cuda:N'``, as ``torch.device``; built from a name, a name and an
+    index, or another device."""
     __slots__ = ("type", "index")
 
     def __init__(self, type, index=None):

@@ -68,6 +68,17 @@ def windows(ids, offsets, context):
     return chunk[:, :-1], chunk[:, 1:]
 
 
+def learning_rate(config, step, total):
+    """Linear warm-up over the first 5% of the steps, then cosine decay to a tenth: the usual
+    transformer schedule over the run's first ``--epochs`` (its horizon, kept by --resume, so a
+    resumed run continues it exactly; epochs past it stay at a tenth)."""
+    warmup = max(1, total // 20)
+    if step < warmup:
+        return config["lr"] * (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return config["lr"] * (0.1 + 0.45 * (1 + math.cos(math.pi * min(progress, 1.0))))
+
+
 def train_epoch(model, corpus, optimizer, config, epoch, epochs, device, progress=True):
     """``config['steps']`` optimizer steps on random windows; returns the mean training loss (nats)."""
     import chainrule as cr
@@ -80,6 +91,9 @@ def train_epoch(model, corpus, optimizer, config, epoch, epochs, device, progres
     with tqdm(range(1, config["steps"] + 1), desc=f"epoch {epoch}/{epochs}", unit="step", leave=False,
               disable=not progress) as bar, np.errstate(over="ignore", invalid="ignore"):
         for step in bar:
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(config, (epoch - 1) * config["steps"] + step - 1,
+                                            config["horizon"] * config["steps"])
             x, y = windows(corpus.train, rng.integers(0, len(corpus.train) - context - 1, batch), context)
             logits, _ = model(cr.from_numpy(x).to(device))
             loss = cr.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]),
@@ -208,7 +222,7 @@ def run_text(args, config, checkpoint, out, ckpt_path, device):
 
 # per model: epochs of --steps batches that reach under 2 bits/char on the stdlib text
 TEXT_DEFAULTS = {
-    "transformer": {"epochs": 10, "batch_size": 32, "optimizer": "adam", "lr": 2e-3, "steps": 60, "context": 64},
+    "transformer": {"epochs": 15, "batch_size": 32, "optimizer": "adam", "lr": 3e-3, "steps": 60, "context": 64},
     "lstm": {"epochs": 10, "batch_size": 32, "optimizer": "adam", "lr": 3e-3, "steps": 60, "context": 64},
     "gru": {"epochs": 10, "batch_size": 32, "optimizer": "adam", "lr": 3e-3, "steps": 60, "context": 64},
 }

@@ -30,7 +30,7 @@ MODEL_DEFAULTS = {
 }
 # the settings that decide a run's trajectory; a resumed run must use the checkpoint's
 TRAJECTORY_KEYS = ("data", "model", "batch_size", "optimizer", "lr", "weight_decay", "seed", "test_fraction")
-TEXT_KEYS = ("text", "context", "steps")   # also, for --data text
+TEXT_KEYS = ("text", "context", "steps", "horizon")   # also, for --data text (horizon: the lr schedule's epochs)
 MLP_KEYS = {"activation": "relu", "depth": None}   # also, for --model mlp (older checkpoints: these defaults)
 CLASSIFIERS, LANGUAGE_MODELS = ("cnn", "mlp"), ("gru", "lstm", "transformer")
 
@@ -328,7 +328,7 @@ def _resolve_config(args, checkpoint):
              "seed": args.seed, "test_fraction": args.test_fraction,
              "text": getattr(args, "text", None), "context": getattr(args, "context", None),
              "steps": getattr(args, "steps", None), "activation": getattr(args, "activation", None),
-             "depth": getattr(args, "depth", None)}
+             "depth": getattr(args, "depth", None), "horizon": None}
     if given["data"] not in (None, "digits", "spiral", "text"):
         given["data"] = os.path.abspath(given["data"])
     if given["text"] is not None:
@@ -350,7 +350,7 @@ def _resolve_config(args, checkpoint):
     if text != (model in LANGUAGE_MODELS):
         raise UsageError(f"--model {model} does not fit --data {given['data'] or 'digits'}: --data text trains "
                          f"{', '.join(LANGUAGE_MODELS)}; the other data sets {', '.join(CLASSIFIERS)}")
-    if not text and any(given[k] is not None for k in TEXT_KEYS):
+    if not text and any(given[k] is not None for k in TEXT_KEYS[:3]):
         raise UsageError("--text, --context and --steps are for --data text")
     if model != "mlp" and any(given[k] is not None for k in MLP_KEYS):
         raise UsageError("--activation and --depth are for --model mlp")
@@ -370,7 +370,7 @@ def _resolve_config(args, checkpoint):
               (0.1 if text else 0.2)}
     if text:
         config.update(text=given["text"], context=given["context"] or defaults["context"],
-                      steps=given["steps"] or defaults["steps"])
+                      steps=given["steps"] or defaults["steps"], horizon=args.epochs or defaults["epochs"])
     if model == "mlp":
         config.update({k: given[k] if given[k] is not None else v for k, v in MLP_KEYS.items()})
     return config

@@ -91,6 +91,8 @@ class ProcessGroup:
 
 
 class GroupMember:
+    """Holds the default group: ``GroupMember.WORLD`` (None until ``init_process_group``) and
+    ``NON_GROUP_MEMBER``, as torch's."""
     WORLD = None
     NON_GROUP_MEMBER = -100
 
@@ -104,10 +106,13 @@ def is_available():
 
 
 def is_mpi_available():
+    """True when the MPI backend can be used (mpi4py is installed), as ``torch.distributed.is_mpi_available``."""
     return importlib.util.find_spec("mpi4py") is not None
 
 
 def is_nccl_available():
+    """True when the NCCL backend can be used (CuPy with a CUDA device), as
+    ``torch.distributed.is_nccl_available``."""
     if importlib.util.find_spec("cupy") is None:
         return False
     from ..backend import cuda_support
@@ -115,6 +120,7 @@ def is_nccl_available():
 
 
 def is_initialized():
+    """True once the default process group is initialised, as ``torch.distributed.is_initialized``."""
     return GroupMember.WORLD is not None
 
 
@@ -214,18 +220,23 @@ def new_group(ranks=None, timeout=None, backend=None, pg_options=None, use_local
 
 
 def get_rank(group=None):
+    """This process's rank in ``group`` (default: the world), as ``torch.distributed.get_rank``; -1 for a process
+    outside the group."""
     if group == GroupMember.NON_GROUP_MEMBER:
         return -1
     return _group(group).rank()
 
 
 def get_world_size(group=None):
+    """The number of processes in ``group`` (default: the world), as ``torch.distributed.get_world_size``; -1 for
+    a process outside the group."""
     if group == GroupMember.NON_GROUP_MEMBER:
         return -1
     return _group(group).size()
 
 
 def get_backend(group=None):
+    """The name of the backend of ``group`` (default: the world), as ``torch.distributed.get_backend``."""
     return _group(group).name()
 
 

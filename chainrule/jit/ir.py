@@ -59,6 +59,8 @@ class Node:
 
 
 class Graph:
+    """The traced program: input names and specs, weights (name to array), nodes in execution order and output
+    names."""
     def __init__(self):
         self.inputs = []        # value names
         self.input_specs = []   # (shape tuple, dtype name) per input
@@ -203,6 +205,7 @@ def _refs(v):
 
 # ---- recording ---------------------------------------------------------------------------------
 class TraceError(RuntimeError):
+    """Raised when a function cannot be traced into a Graph."""
     pass
 
 

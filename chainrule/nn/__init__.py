@@ -20,6 +20,7 @@ from .upsampling import (Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, Pi
                          ZeroPad2d, ZeroPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d, ReflectionPad1d,
                          ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d, ReplicationPad3d,
                          CircularPad1d, CircularPad2d, CircularPad3d)
+from .adaptive import LinearCrossEntropyLoss, AdaptiveLogSoftmaxWithLoss
 
 __all__ = _activation.__all__ + _loss.__all__ + ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "ParameterList",
                                  "ParameterDict", "Identity", "Linear", "Conv2d",
@@ -38,5 +39,6 @@ __all__ += ["Conv1d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTrans
             "ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",
             "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "CircularPad1d", "CircularPad2d",
             "CircularPad3d"]
+__all__ += ["LinearCrossEntropyLoss", "AdaptiveLogSoftmaxWithLoss"]
 from . import modules  # noqa: E402 -- torch.nn.modules.<file>.<Class> paths, filled now that every name exists
 modules._build()

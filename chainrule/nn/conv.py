@@ -6,121 +6,16 @@ Parameters, defaults, init and repr as torch's ``_ConvNd``: weight (out, in/grou
 import math
 import numbers
 
-from ..tensor import empty
 from . import functional as F
-from .layers import _reset_linear_like
-from .module import Module, Parameter
-
-_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-
-
-def _ntuple(v, n):
-    return tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
-
-
-class _ConvNd(Module):
-    dims, transposed = 2, False
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, padding_mode="zeros", device=None, dtype=None, output_padding=0):
-        super().__init__()
-        name, n = type(self).__name__, self.dims
-        for arg, v in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
-            if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-                raise TypeError(f"{name}: {arg} must be an int, got {arg}={v!r}")
-        if groups <= 0:
-            raise ValueError("groups must be a positive integer")
-        if in_channels % groups:
-            raise ValueError("in_channels must be divisible by groups")
-        if out_channels % groups:
-            raise ValueError("out_channels must be divisible by groups")
-        kernel_size, stride, dilation = _ntuple(kernel_size, n), _ntuple(stride, n), _ntuple(dilation, n)
-        if isinstance(padding, str):
-            if padding not in ("same", "valid"):
-                raise ValueError(f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
-            if padding == "same" and any(s != 1 for s in stride):
-                raise ValueError("padding='same' is not supported for strided convolutions")
-        else:
-            padding = _ntuple(padding, n)
-        if padding_mode not in _PADDING_MODES:
-            raise ValueError(f"padding_mode must be one of {list(_PADDING_MODES)}, but got padding_mode="
-                             f"'{padding_mode}'")
-        if self.transposed and padding_mode != "zeros":
-            raise ValueError(f'Only "zeros" padding mode is supported for {name}')
-        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, kernel_size
-        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
-        self.transposed, self.output_padding = self.transposed, _ntuple(output_padding, n)
-        self.padding_mode = padding_mode
-        if padding == "same":
-            total = [d * (k - 1) for d, k in zip(dilation, kernel_size)]
-            self._reversed_padding_repeated_twice = [p for t in reversed(total) for p in (t // 2, t - t // 2)]
-        elif padding == "valid":
-            self._reversed_padding_repeated_twice = [0, 0] * n
-        else:
-            self._reversed_padding_repeated_twice = [p for q in reversed(padding) for p in (q, q)]
-        shape = ((in_channels, out_channels // groups) if self.transposed else
-                 (out_channels, in_channels // groups)) + tuple(kernel_size)
-        self.weight = Parameter(empty(*shape, device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(empty(out_channels, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self):
-        _reset_linear_like(self.weight, self.bias, math.prod(self.weight.shape[1:]))
-
-    def _conv(self, input, fn):
-        if self.padding_mode != "zeros":
-            input = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
-            return fn(input, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
-        return fn(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
-
-    def _output_padding(self, input, output_size):
-        if output_size is None:
-            return self.output_padding
-        n = self.dims
-        lead = 2 if input.ndim == n + 2 else 1
-        output_size = list(output_size)
-        if len(output_size) == lead + n:
-            output_size = output_size[lead:]
-        if len(output_size) != n:
-            raise ValueError(f"ConvTranspose{n}D: for {input.ndim}D input, output_size must have {n} or {lead + n} "
-                             f"elements (got {len(output_size)})")
-        low = [(input.shape[d + lead] - 1) * self.stride[d] - 2 * self.padding[d]
-               + self.dilation[d] * (self.kernel_size[d] - 1) + 1 for d in range(n)]
-        high = [lo + s - 1 for lo, s in zip(low, self.stride)]
-        for size, lo, hi in zip(output_size, low, high):
-            if size < lo or size > hi:
-                raise ValueError(f"requested an output size of {tuple(output_size)}, but valid sizes range from "
-                                 f"{low} to {high} (for an input of {tuple(input.shape[lead:])})")
-        return tuple(s - lo for s, lo in zip(output_size, low))
-
-    def _conv_transpose(self, input, output_size, fn):
-        if self.padding_mode != "zeros":
-            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
-        output_padding = self._output_padding(input, output_size)
-        return fn(input, self.weight, self.bias, self.stride, self.padding, output_padding, self.groups,
-                  self.dilation)
-
-    def extra_repr(self):
-        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0,) * len(self.padding):
-            s += f", padding={self.padding}"
-        if self.dilation != (1,) * len(self.dilation):
-            s += f", dilation={self.dilation}"
-        if self.output_padding != (0,) * len(self.output_padding):
-            s += f", output_padding={self.output_padding}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        if self.padding_mode != "zeros":
-            s += f", padding_mode={self.padding_mode}"
-        return s
+from .layers import _ConvNd
+from .module import Module
 
 
 class Conv1d(_ConvNd):
+    """Applies a 1-D convolution over an input of shape (N, C_in, L) or (C_in, L), as ``torch.nn.Conv1d``.
+
+    ``weight`` has shape (out_channels, in_channels / groups, kernel_size); L_out = floor((L + 2 padding -
+    dilation (kernel_size - 1) - 1) / stride) + 1."""
     dims = 1
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
@@ -133,6 +28,10 @@ class Conv1d(_ConvNd):
 
 
 class Conv3d(_ConvNd):
+    """Applies a 3-D convolution over an input of shape (N, C_in, D, H, W) or (C_in, D, H, W), as
+    ``torch.nn.Conv3d``.
+
+    ``weight`` has shape (out_channels, in_channels / groups, kD, kH, kW)."""
     dims = 3
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
@@ -154,6 +53,10 @@ class _ConvTransposeNd(_ConvNd):
 
 
 class ConvTranspose1d(_ConvTransposeNd):
+    """Applies a 1-D transposed convolution (the gradient of Conv1d with respect to its input) over an (N, C_in,
+    L) input, as ``torch.nn.ConvTranspose1d``.
+
+    L_out = (L - 1) stride - 2 padding + dilation (kernel_size - 1) + output_padding + 1."""
     dims = 1
 
     def forward(self, input, output_size=None):
@@ -161,6 +64,10 @@ class ConvTranspose1d(_ConvTransposeNd):
 
 
 class ConvTranspose2d(_ConvTransposeNd):
+    """Applies a 2-D transposed convolution over an (N, C_in, H, W) input, as ``torch.nn.ConvTranspose2d``.
+
+    ``weight`` has shape (in_channels, out_channels / groups, kH, kW); ``output_size`` in forward picks the
+    output_padding."""
     dims = 2
 
     def forward(self, input, output_size=None):
@@ -168,6 +75,7 @@ class ConvTranspose2d(_ConvTransposeNd):
 
 
 class ConvTranspose3d(_ConvTransposeNd):
+    """Applies a 3-D transposed convolution over an (N, C_in, D, H, W) input, as ``torch.nn.ConvTranspose3d``."""
     dims = 3
 
     def forward(self, input, output_size=None):
@@ -175,6 +83,7 @@ class ConvTranspose3d(_ConvTransposeNd):
 
 
 class Unfold(Module):
+    """Extracts sliding local blocks of an (N, C, H, W) input into (N, C kH kW, L), as ``torch.nn.Unfold``."""
     def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
         super().__init__()
         self.kernel_size, self.dilation, self.padding, self.stride = kernel_size, dilation, padding, stride
@@ -188,6 +97,7 @@ class Unfold(Module):
 
 
 class Fold(Module):
+    """Sums sliding local blocks (N, C kH kW, L) back into an (N, C, output_size) tensor, as ``torch.nn.Fold``."""
     def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
         super().__init__()
         self.output_size, self.kernel_size = output_size, kernel_size

@@ -53,22 +53,33 @@ def _in_place(fn):
 
 
 def relu(input, inplace=False):
+    """Applies the rectified linear unit max(0, x) elementwise, as ``torch.nn.functional.relu``."""
     return input.relu_() if inplace else input.relu()
 
 
 def sigmoid(input):
+    """Applies the logistic sigmoid 1 / (1 + exp(-x)) elementwise, as ``torch.nn.functional.sigmoid``."""
     return input.sigmoid()
 
 
 def tanh(input):
+    """Applies the hyperbolic tangent elementwise, as ``torch.nn.functional.tanh``."""
     return input.tanh()
 
 
 def softmax(input, dim=None, dtype=None):
+    """Applies softmax along ``dim``: exp(x_i) / sum_j exp(x_j), as ``torch.nn.functional.softmax``.
+
+    With ``dim=None`` the dim is inferred as torch's legacy rule does (0 for 0-, 1- and 3-D inputs, else 1);
+    ``dtype`` casts the input first."""
     return input.softmax(_default_dim(input, dim), dtype=dtype)
 
 
 def log_softmax(input, dim=None, dtype=None):
+    """Applies log(softmax(x)) along ``dim``, computed stably as x - logsumexp(x), as
+    ``torch.nn.functional.log_softmax``.
+
+    With ``dim=None`` the dim is inferred as torch's legacy rule does; ``dtype`` casts the input first."""
     return input.log_softmax(_default_dim(input, dim), dtype=dtype)
 
 
@@ -84,6 +95,9 @@ gelu = Gelu.call
 
 
 def prelu(input, weight):
+    """Applies the parametric ReLU max(0, x) + weight min(0, x), as ``torch.nn.functional.prelu``.
+
+    ``weight`` holds one slope or one per channel (dim 1 of the input)."""
     _check_float(input, "prelu")
     c = weight._data.size
     if c != 1 and (input._data.ndim < 2 or input._data.shape[1] != c):
@@ -94,17 +108,22 @@ def prelu(input, weight):
 
 
 def softplus(input, beta=1.0, threshold=20.0):
+    """Applies softplus log(1 + exp(beta x)) / beta elementwise, as ``torch.nn.functional.softplus``.
+
+    Where beta x > ``threshold`` the result is x itself (the linear regime), as in torch."""
     scaled = input * beta
     return Where.call(scaled > threshold, input, _log1p_exp(scaled) / beta)
 
 
 @_in_place
 def silu(input, inplace=False):
+    """Applies the sigmoid linear unit x sigmoid(x) elementwise, as ``torch.nn.functional.silu``."""
     return input * input.sigmoid()
 
 
 @_in_place
 def mish(input, inplace=False):
+    """Applies Mish, x tanh(softplus(x)), elementwise, as ``torch.nn.functional.mish``."""
     return input * softplus(input).tanh()
 
 
@@ -119,28 +138,36 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
 
 @_in_place
 def relu6(input, inplace=False):
+    """Applies min(max(0, x), 6) elementwise, as ``torch.nn.functional.relu6``."""
     return hardtanh(input, 0.0, 6.0)
 
 
 @_in_place
 def hardsigmoid(input, inplace=False):
+    """Applies the piecewise-linear sigmoid min(max(0, x + 3), 6) / 6 elementwise, as
+    ``torch.nn.functional.hardsigmoid``."""
     return hardtanh(input + 3, 0.0, 6.0) / 6
 
 
 @_in_place
 def hardswish(input, inplace=False):
+    """Applies x min(max(0, x + 3), 6) / 6 elementwise, as ``torch.nn.functional.hardswish``."""
     return input * hardtanh(input + 3, 0.0, 6.0) / 6
 
 
 def softsign(input):
+    """Applies x / (1 + abs(x)) elementwise, as ``torch.nn.functional.softsign``."""
     return input / (input.abs() + 1)
 
 
 def softmin(input, dim=None, dtype=None):
+    """Applies softmax(-x) along ``dim``, as ``torch.nn.functional.softmin``."""
     return (-input).softmax(_default_dim(input, dim), dtype=dtype)
 
 
 def logsigmoid(input):
+    """Applies log(sigmoid(x)) = -softplus(-x) elementwise, computed stably, as
+    ``torch.nn.functional.logsigmoid``."""
     return -_log1p_exp(-input)
 
 
@@ -149,17 +176,25 @@ _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804
 
 @_in_place
 def selu(input, inplace=False):
+    """Applies the scaled ELU, scale (max(0, x) + min(0, alpha (exp(x) - 1))), as ``torch.nn.functional.selu``.
+
+    alpha = 1.6732632423543772, scale = 1.0507009873554805."""
     return elu(input, _SELU_ALPHA) * _SELU_SCALE
 
 
 @_in_place
 def celu(input, alpha=1.0, inplace=False):
+    """Applies max(0, x) + min(0, alpha (exp(x / alpha) - 1)) elementwise, as ``torch.nn.functional.celu``."""
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: celu with alpha=0")
     return elu(input / alpha, 1.0) * alpha
 
 
 def glu(input, dim=-1):
+    """Applies the gated linear unit a sigmoid(b), where a and b are the two halves of the input along ``dim``, as
+    ``torch.nn.functional.glu``.
+
+    The size of ``dim`` must be even; the output has half of it."""
     if input._data.ndim == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
     d = dim % input._data.ndim if -input._data.ndim <= dim < input._data.ndim else dim
@@ -174,19 +209,24 @@ def glu(input, dim=-1):
 
 
 def tanhshrink(input):
+    """Applies x - tanh(x) elementwise, as ``torch.nn.functional.tanhshrink``."""
     return input - input.tanh()
 
 
 @_in_place
 def threshold(input, threshold, value, inplace=False):
+    """Keeps x where x > ``threshold`` and puts ``value`` elsewhere, as ``torch.nn.functional.threshold``."""
     return Where.call(input > threshold, input, value)
 
 
 def hardshrink(input, lambd=0.5):
+    """Keeps x where abs(x) > ``lambd`` and puts 0 elsewhere, as ``torch.nn.functional.hardshrink``."""
     return Where.call((input > lambd) | (input < -lambd), input, 0.0)
 
 
 def softshrink(input, lambd=0.5):
+    """Shrinks x towards 0 by ``lambd``: x - lambd above lambd, x + lambd below -lambd, 0 between, as
+    ``torch.nn.functional.softshrink``."""
     if lambd < 0:
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
     return Where.call(input > lambd, input - lambd, Where.call(input < -lambd, input + lambd, 0.0))
@@ -208,6 +248,10 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):
 
 @_in_place
 def dropout(input, p=0.5, training=True, inplace=False):
+    """Zeroes each element with probability ``p`` and scales the rest by 1 / (1 - p) when ``training``, as
+    ``torch.nn.functional.dropout``.
+
+    Returns the input unchanged when not training or ``p`` is 0."""
     return _dropout(input, p, training, tuple(input.shape))
 
 
@@ -240,6 +284,8 @@ def _feature_dropout(input, p, training, batched):
 
 @_in_place
 def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zeroes whole channels of a (N, C, L) or (C, L) input with probability ``p`` (scaling the rest by 1 / (1 -
+    p)), as ``torch.nn.functional.dropout1d``."""
     if input.ndim not in (2, 3):
         raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input. Note that "
                            "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, a "
@@ -264,6 +310,8 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
 
 @_in_place
 def dropout3d(input, p=0.5, training=True, inplace=False):
+    """Zeroes whole channels of a (N, C, D, H, W) or (C, D, H, W) input with probability ``p`` (scaling the rest
+    by 1 / (1 - p)), as ``torch.nn.functional.dropout3d``."""
     if input.ndim not in (4, 5):
         warnings.warn(f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is deprecated and will "
                       "result in an error in a future release. To retain the behavior and silence this warning, "
@@ -273,11 +321,18 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
 
 @_in_place
 def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Applies alpha dropout, which keeps the zero mean and unit variance of SELU activations, as
+    ``torch.nn.functional.alpha_dropout``.
+
+    Dropped elements are set to the SELU saturation value, then an affine map restores mean and variance.
+    Identity unless ``training``."""
     return _dropout(input, p, training, tuple(input.shape), alpha=True)
 
 
 @_in_place
 def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Applies alpha dropout to whole channels (one draw per sample and channel), as
+    ``torch.nn.functional.feature_alpha_dropout``."""
     return _dropout(input, p, training, tuple(input.shape[:2]) + (1,) * (input.ndim - 2), alpha=True)
 
 
@@ -295,6 +350,11 @@ def bilinear(input1, input2, weight, bias=None):
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False):
+    """Looks up rows of ``weight`` (num_embeddings, embedding_dim) at the integer indices ``input``, as
+    ``torch.nn.functional.embedding``.
+
+    The output has shape input.shape + (embedding_dim,). Rows at ``padding_idx`` get no gradient; with
+    ``max_norm`` the looked-up rows of ``weight`` are renormalised in place to at most that ``norm_type`` norm."""
     if input._data.dtype.kind not in "iu":
         raise RuntimeError(f"embedding: Expected tensor for argument #1 'indices' to have one of the following "
                            f"scalar types: Long, Int; but got {input.dtype} instead")
@@ -383,6 +443,11 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Normalises over every dim but the channel dim 1, as ``torch.nn.functional.batch_norm``: (x - mean) /
+    sqrt(var + eps) weight + bias.
+
+    When ``training``, the batch statistics are used and the running ones are updated in place: running = (1 -
+    momentum) running + momentum batch_stat (the unbiased variance); otherwise the running statistics are used."""
     if not training or running_mean is None:
         return BatchNorm.call(input, running_mean, running_var, weight, bias, training, eps)
     stats = []
@@ -404,7 +469,8 @@ from .functional_losses import (  # noqa: E402 (kept beside the other sections)
     l1_loss, mse_loss, smooth_l1_loss, huber_loss, kl_div, poisson_nll_loss, gaussian_nll_loss, binary_cross_entropy,
     binary_cross_entropy_with_logits, cross_entropy, nll_loss, ctc_loss, cosine_similarity, pairwise_distance, pdist,
     cosine_embedding_loss, margin_ranking_loss, hinge_embedding_loss, soft_margin_loss, multilabel_soft_margin_loss,
-    multilabel_margin_loss, multi_margin_loss, triplet_margin_loss, triplet_margin_with_distance_loss)
+    multilabel_margin_loss, multi_margin_loss, triplet_margin_loss, triplet_margin_with_distance_loss,
+    linear_cross_entropy)
 
 
 def _ns(t):
@@ -412,6 +478,10 @@ def _ns(t):
 
 
 def one_hot(tensor, num_classes=-1):
+    """Returns the int64 one-hot encoding of an int64 index tensor, of shape input.shape + (num_classes,), as
+    ``torch.nn.functional.one_hot``.
+
+    With ``num_classes=-1`` the number of classes is the largest index plus one."""
     if tensor._data.dtype != np.int64:
         raise RuntimeError(f"one_hot: is only applicable to index tensor of type LongTensor, got {tensor.dtype}")
     if not tensor._data.size:
@@ -432,6 +502,11 @@ def one_hot(tensor, num_classes=-1):
 
 
 def pad(input, pad, mode="constant", value=None):
+    """Pads the last dims of ``input``, as ``torch.nn.functional.pad``.
+
+    ``pad`` lists (left, right) amounts starting from the last dim, e.g. (1, 1, 2, 0) pads the last dim by 1 on
+    each side and the one before by 2 on top; negative amounts crop. ``mode`` is ``'constant'`` (with
+    ``value``, default 0), ``'reflect'``, ``'replicate'`` or ``'circular'``."""
     if mode != "constant" or len(pad) % 2 or len(pad) > 2 * input.ndim or min(pad, default=0) < 0:
         return _pad_modes(input, pad, mode, value)  # reflect/replicate/circular, cropping, errors
     value = 0.0 if value is None else value
@@ -455,6 +530,7 @@ def pad(input, pad, mode="constant", value=None):
 
 
 def flatten(input, start_dim=0, end_dim=-1):
+    """Flattens dims ``start_dim`` to ``end_dim`` into one, as ``torch.flatten``."""
     return input.flatten(start_dim, end_dim)
 
 

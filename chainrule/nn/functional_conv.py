@@ -51,6 +51,10 @@ def _check_rank(input, ranks, op, what=None):
 # ---- convolution -------------------------------------------------------------------------------
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """Applies a 1-D convolution over an input of shape (N, C_in, L) or (C_in, L), as
+    ``torch.nn.functional.conv1d``.
+
+    ``weight`` has shape (C_out, C_in / groups, K); ``padding`` may be an int, ``'valid'`` or ``'same'``."""
     _check_rank(input, (2, 3), "conv1d")
     if weight.ndim != 3:
         raise RuntimeError(f"conv1d: weight should have 3 dimensions (out_channels, in_channels/groups, kW), got "
@@ -119,6 +123,11 @@ conv_transpose2d = ConvTranspose2d.call
 
 
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Applies a 1-D transposed convolution (the gradient of conv1d with respect to its input) over an input of
+    shape (N, C_in, L), as ``torch.nn.functional.conv_transpose1d``.
+
+    ``weight`` has shape (C_in, C_out / groups, K); L_out = (L - 1) stride - 2 padding + dilation (K - 1) +
+    output_padding + 1."""
     _check_rank(input, (2, 3), "conv_transpose1d")
     if weight.ndim != 3:
         raise RuntimeError(f"conv_transpose1d: weight should have 3 dimensions, got {list(weight.shape)}")
@@ -185,6 +194,10 @@ def _fold_args(op, kernel_size, dilation, padding, stride):
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """Extracts sliding local blocks from an input of shape (N, C, H, W), as ``torch.nn.functional.unfold``
+    (im2col).
+
+    The output has shape (N, C kH kW, L), with L the number of block positions."""
     kernel, dilation, padding, stride = _fold_args("unfold", kernel_size, dilation, padding, stride)
     if input.ndim < 3:  # torch's im2col reads dim 2 first
         raise IndexError(f"unfold: Dimension out of range (expected to be in range of [{-max(input.ndim, 1)}, "
@@ -211,6 +224,8 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Sums sliding local blocks of shape (N, C kH kW, L) back into an output of shape (N, C, output_size), as
+    ``torch.nn.functional.fold`` (col2im, the adjoint of unfold)."""
     kernel, dilation, padding, stride = _fold_args("fold", kernel_size, dilation, padding, stride)
     out_size = _ints(output_size, 2, "output_size", "fold")
     _check_rank(input, (2, 3), "fold", f"fold: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch "
@@ -254,6 +269,10 @@ def _pool1d_rank(input, op):
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Applies 2-D max pooling over an input of shape (N, C, H, W) or (C, H, W), as
+    ``torch.nn.functional.max_pool2d``.
+
+    With ``return_indices=True`` it also returns the flat index (within each H x W plane) of every maximum."""
     out = MaxPool2d.call(input, kernel_size, stride, padding, dilation, ceil_mode)
     return (out, _max_pool_indices(input, out, kernel_size, stride, padding, dilation)) if return_indices else out
 
@@ -285,6 +304,8 @@ def _max_pool_indices(input, out, kernel_size, stride, padding, dilation):
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Applies 1-D max pooling over an input of shape (N, C, L) or (C, L), as ``torch.nn.functional.max_pool1d``;
+    ``return_indices=True`` also returns the argmax positions."""
     _pool1d_rank(input, "max_pool1d")
     k = _one(kernel_size, "kernel_size", "max_pool1d")
     s = None if stride is None or isinstance(stride, (tuple, list)) and not stride else \
@@ -295,6 +316,8 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """Applies 1-D average pooling over an input of shape (N, C, L) or (C, L), as
+    ``torch.nn.functional.avg_pool1d``."""
     _pool1d_rank(input, "avg_pool1d")
     k = _one(kernel_size, "kernel_size", "avg_pool1d")
     s = None if stride is None or isinstance(stride, (tuple, list)) and not stride else \
@@ -304,6 +327,8 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Places the values of a 2-D max pooling back at their ``indices`` in a zero tensor, a partial inverse of
+    max_pool2d, as ``torch.nn.functional.max_unpool2d``."""
     kernel = _ints(kernel_size, 2, "kernel_size", "max_unpool2d")
     stride = kernel if stride is None else _ints(stride, 2, "stride", "max_unpool2d")
     padding = _ints(padding, 2, "padding", "max_unpool2d")
@@ -335,6 +360,8 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Places the values of a 1-D max pooling back at their ``indices`` in a zero tensor, as
+    ``torch.nn.functional.max_unpool1d``."""
     k, p = _one(kernel_size, "kernel_size", "max_unpool1d"), _one(padding, "padding", "max_unpool1d")
     s = k if stride is None else _one(stride, "stride", "max_unpool1d")
     size = None if output_size is None else [1] + list(output_size)[-1:]
@@ -342,11 +369,13 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
 
 
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Applies 1-D power-average pooling (sum over the window of x^p)^(1/p), as ``torch.nn.functional.lp_pool1d``."""
     out = avg_pool1d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
     return (out.sign() * out.abs().relu()).mul(_one(kernel_size, "kernel_size", "lp_pool1d")).pow(1.0 / norm_type)
 
 
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Applies 2-D power-average pooling (sum over the window of x^p)^(1/p), as ``torch.nn.functional.lp_pool2d``."""
     kw, kh = _ints(kernel_size, 2, "kernel_size", "lp_pool2d")
     out = AvgPool2d.call(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
     return (out.sign() * out.abs().relu()).mul(kw * kh).pow(1.0 / norm_type)
@@ -398,14 +427,22 @@ def _adaptive_avg(op, input, output_size, dims):
 
 
 def adaptive_avg_pool1d(input, output_size):
+    """Averages an input of shape (N, C, L) or (C, L) over ``output_size`` adaptive bins, as
+    ``torch.nn.functional.adaptive_avg_pool1d``.
+
+    Bin i spans [floor(i L / out), ceil((i + 1) L / out))."""
     return _adaptive_avg("adaptive_avg_pool1d", input, output_size, 1)
 
 
 def adaptive_avg_pool2d(input, output_size):
+    """Averages an input of shape (N, C, H, W) or (C, H, W) over adaptive bins giving ``output_size`` (an int or
+    (H_out, W_out); None keeps that size), as ``torch.nn.functional.adaptive_avg_pool2d``."""
     return _adaptive_avg("adaptive_avg_pool2d", input, output_size, 2)
 
 
 def adaptive_avg_pool3d(input, output_size):
+    """Averages an input of shape (N, C, D, H, W) or (C, D, H, W) over adaptive bins giving ``output_size``, as
+    ``torch.nn.functional.adaptive_avg_pool3d``."""
     return _adaptive_avg("adaptive_avg_pool3d", input, output_size, 3)
 
 
@@ -452,14 +489,21 @@ def _adaptive_max(op, input, output_size, dims, return_indices):
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """Takes the maximum of an input of shape (N, C, L) or (C, L) over ``output_size`` adaptive bins, as
+    ``torch.nn.functional.adaptive_max_pool1d``; ``return_indices=True`` also returns the argmax positions."""
     return _adaptive_max("adaptive_max_pool1d", input, output_size, 1, return_indices)
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Takes the maximum of an input of shape (N, C, H, W) or (C, H, W) over adaptive bins giving ``output_size``,
+    as ``torch.nn.functional.adaptive_max_pool2d``; ``return_indices=True`` also returns the argmax positions."""
     return _adaptive_max("adaptive_max_pool2d", input, output_size, 2, return_indices)
 
 
 def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """Takes the maximum of an input of shape (N, C, D, H, W) or (C, D, H, W) over adaptive bins giving
+    ``output_size``, as ``torch.nn.functional.adaptive_max_pool3d``; ``return_indices=True`` also returns the
+    argmax positions."""
     return _adaptive_max("adaptive_max_pool3d", input, output_size, 3, return_indices)
 
 
@@ -530,6 +574,8 @@ def _constant_pad(input, pad, value):
 # ---- resampling ---------------------------------------------------------------------------------
 
 def pixel_shuffle(input, upscale_factor):
+    """Rearranges (N, C r^2, H, W) into (N, C, H r, W r) for upscale factor r, as
+    ``torch.nn.functional.pixel_shuffle``."""
     r = int(upscale_factor)
     if input.ndim < 3:
         raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got input with "
@@ -545,6 +591,8 @@ def pixel_shuffle(input, upscale_factor):
 
 
 def pixel_unshuffle(input, downscale_factor):
+    """Rearranges (N, C, H r, W r) into (N, C r^2, H, W) for downscale factor r, the inverse of pixel_shuffle, as
+    ``torch.nn.functional.pixel_unshuffle``."""
     r = int(downscale_factor)
     if input.ndim < 3:
         raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but got input with "
@@ -619,6 +667,11 @@ def _nearest_index(n, out, scale, exact):
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
+    """Resizes the spatial dims of an (N, C, ...) input to ``size`` or by ``scale_factor``, as
+    ``torch.nn.functional.interpolate``.
+
+    ``mode``: ``'nearest'``, ``'nearest-exact'``, ``'linear'`` (3-D input), ``'bilinear'`` (4-D), ``'bicubic'``
+    (4-D), ``'trilinear'`` (5-D) or ``'area'``; ``align_corners`` as in torch for the linear and cubic modes."""
     if mode not in _MODES:
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) "
                                   f"for the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
@@ -684,14 +737,19 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """Resizes an input as ``interpolate`` does (torch's deprecated ``torch.nn.functional.upsample``)."""
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
 def upsample_nearest(input, size=None, scale_factor=None):
+    """Resizes an input with nearest-neighbour interpolation (torch's deprecated
+    ``torch.nn.functional.upsample_nearest``)."""
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
 def upsample_bilinear(input, size=None, scale_factor=None):
+    """Resizes a 4-D input with bilinear interpolation and ``align_corners=True`` (torch's deprecated
+    ``torch.nn.functional.upsample_bilinear``)."""
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
@@ -705,6 +763,11 @@ def _base_coords(x, n, align_corners):
 
 
 def affine_grid(theta, size, align_corners=None):
+    """Builds the sampling grid of the affine maps ``theta`` (N, 2, 3) or (N, 3, 4) for an output of ``size`` (N,
+    C, H, W) or (N, C, D, H, W), as ``torch.nn.functional.affine_grid``.
+
+    The grid has shape (N, H, W, 2) or (N, D, H, W, 3), in normalised [-1, 1] coordinates; use it with
+    ``grid_sample``."""
     align_corners = bool(align_corners)
     if theta._data.dtype.kind != "f":
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
@@ -759,6 +822,11 @@ def _source_coord(coord, n, padding_mode, align_corners):
 
 
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+    """Samples ``input`` (N, C, H_in, W_in) at the normalised [-1, 1] coordinates of ``grid`` (N, H_out, W_out,
+    2), as ``torch.nn.functional.grid_sample``.
+
+    ``mode`` is ``'bilinear'`` or ``'nearest'``; ``padding_mode`` is ``'zeros'``, ``'border'`` or
+    ``'reflection'``. Unlike torch, ``mode='bicubic'`` and 5-D (volumetric) inputs raise NotImplementedError."""
     if mode not in ("bilinear", "nearest", "bicubic"):
         raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', "
                          f"but got: '{mode}'")

@@ -15,6 +15,7 @@ from ..ops.nn import (BinaryCrossEntropy, CtcLoss, SoftmaxCrossEntropy, check_fl
                       class_targets as _class_targets, coefficients as _coefficients, per_target as _per_target,
                       same_shape as _same_shape)
 from ..ops.elementwise import Where
+from ..ops.linalg import Linear
 from ..ops.movement import Cat
 from ..backend import namespace
 from ..backend.random import SCALAR_NAMES
@@ -60,11 +61,27 @@ def _check_reduction(reduction, op):
         raise ValueError(f"{op}: {reduction} is not a valid value for reduction")
 
 
+# torch's grad_fn name for the losses it runs as one kernel (loss.grad_fn, which programs print),
+# put on the last node of chainrule's composition
+_GRAD_FN_NAMES = {"mse_loss": "MseLossBackward0", "smooth_l1_loss": "SmoothL1LossBackward0",
+                  "huber_loss": "HuberLossBackward0", "binary_cross_entropy": "BinaryCrossEntropyBackward0",
+                  "binary_cross_entropy_with_logits": "BinaryCrossEntropyWithLogitsBackward0",
+                  "cross_entropy": "NllLossBackward0", "nll_loss": "NllLossBackward0"}
+
+
+def _named(loss, op):
+    if loss._node is not None:
+        loss._node.label = _GRAD_FN_NAMES[op]
+    return loss
+
+
 def _reduce(loss, reduction, op):
     _check_reduction(reduction, op)
     if reduction == "mean":
-        return loss.mean()
-    return loss.sum() if reduction == "sum" else loss
+        loss = loss.mean()
+    elif reduction == "sum":
+        loss = loss.sum()
+    return _named(loss, op) if op in _GRAD_FN_NAMES else loss
 
 
 def _broadcast_target(input, target, op):
@@ -112,6 +129,7 @@ def _weighted(loss, weight, input, reduction, op, mean_over_weight=True):
 # ---- regression ----------------------------------------------------------------------------------
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean absolute error abs(input - target), reduced by ``reduction``, as ``torch.nn.functional.l1_loss``."""
     _broadcast_target(input, target, "l1_loss")
     reduction = _legacy(size_average, reduce, reduction)
     loss = (input - target).abs()
@@ -120,6 +138,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean squared error (input - target)^2, reduced by ``reduction``, as ``torch.nn.functional.mse_loss``."""
     _broadcast_target(input, target, "mse_loss")
     _no_integers(input, target, "mse")
     reduction = _legacy(size_average, reduce, reduction)
@@ -137,6 +156,8 @@ def _huber(input, target, delta, scale):
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """Smooth L1 loss, as ``torch.nn.functional.smooth_l1_loss``: 0.5 d^2 / beta where abs(d) < beta, else abs(d)
+    - 0.5 beta, with d = input - target."""
     _broadcast_target(input, target, "smooth_l1_loss")
     reduction = _legacy(size_average, reduce, reduction)
     if beta == 0.0:  # torch: exactly l1_loss
@@ -148,6 +169,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """Huber loss, as ``torch.nn.functional.huber_loss``: 0.5 d^2 where abs(d) < delta, else delta (abs(d) - 0.5
+    delta), with d = input - target."""
     _broadcast_target(input, target, "huber_loss")
     _no_integers(input, target, "huber")
     if delta <= 0:
@@ -224,6 +247,10 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """Binary cross entropy -(t log(x) + (1 - t) log(1 - x)) between probabilities ``input`` and ``target``, as
+    ``torch.nn.functional.binary_cross_entropy``.
+
+    The logs are clamped at -100, as in torch; ``weight`` rescales each element."""
     reduction = _legacy(size_average, reduce, reduction)
     _constant_arg(weight, "weight", "binary_cross_entropy")
     loss = BinaryCrossEntropy.call(input, target)
@@ -234,6 +261,11 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
                                      pos_weight=None):
+    """Binary cross entropy of sigmoid(input) against ``target``, computed stably from the logits, as
+    ``torch.nn.functional.binary_cross_entropy_with_logits``.
+
+    The loss is -w (p t log(sigmoid(x)) + (1 - t) log(1 - sigmoid(x))), where p is ``pos_weight`` (broadcast
+    over the class dim) and w is ``weight``."""
     _same_shape(input, target, "binary_cross_entropy_with_logits")
     reduction = _legacy(size_average, reduce, reduction)
     _constant_arg(weight, "weight", "binary_cross_entropy_with_logits")
@@ -301,10 +333,16 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         return _soft_cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing)
     _constant_arg(weight, "weight", "nll_loss_forward")
     _check_class_target_shape(input, target, "cross_entropy")
-    return SoftmaxCrossEntropy.call(input, target, weight, ignore_index, reduction, max(label_smoothing, 0.0))
+    return _named(SoftmaxCrossEntropy.call(input, target, weight, ignore_index, reduction, max(label_smoothing, 0.0)),
+                  "cross_entropy")
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    """Negative log-likelihood loss -weight[t] input[n, t] over log-probabilities ``input`` (N, C, ...) and class
+    indices ``target`` (N, ...), as ``torch.nn.functional.nll_loss``.
+
+    Targets equal to ``ignore_index`` add nothing; ``'mean'`` divides by the sum of the weights of the counted
+    targets."""
     reduction = _legacy(size_average, reduce, reduction)
     _constant_arg(weight, "weight", "nll_loss_forward")
     _check_class_target_shape(input, target, "nll_loss")
@@ -312,7 +350,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     coef, present, empty = _coefficients(x, t, c, weight, ignore_index, 0.0, reduction, "nll_loss")
     # torch reads only the targets' entries: -inf or nan elsewhere, or in an ignored row, adds nothing
     picked = Where.call(Tensor._make(present()), x, 0.0) * coef
-    return _per_target(-picked.sum(1), input, target, reduction, empty)
+    return _named(_per_target(-picked.sum(1), input, target, reduction, empty), "nll_loss")
 
 
 def _ctc_lengths(lengths, name, batch):
@@ -349,6 +387,35 @@ def _ctc_targets(targets, tl, n, c, blank):
                                f"range [0, {c})")
         lprime[b, 1:2 * len(r):2] = r
     return lprime
+
+
+def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None, reduction="mean",
+                         ignore_index=None, label_smoothing=0.0, options=None):
+    """cross_entropy(linear(input, linear_weight, linear_bias), target, ...), as torch's reference
+    path: linear_weight (C, *out_features, in_features) gives logits (N, C, *out_features) for a
+    K-dimensional loss. ``options`` (torch's chunking, which saves memory and gives the same loss)
+    is accepted and ignored."""
+    if input.ndim not in (1, 2):
+        raise RuntimeError(f"expected input with dimensionality 1 or 2, got {input.ndim}")
+    if linear_weight.ndim < 2:
+        raise RuntimeError(f"expected linear_weight with dimensionality at least 2, got {linear_weight.ndim}")
+    batches, in_features = tuple(input.shape[:-1]), input.shape[-1]
+    if in_features != linear_weight.shape[-1]:
+        raise RuntimeError("expected equal input and linear_weight last dimensions (in_features), "
+                           f"got {in_features} and {linear_weight.shape[-1]}, respectively")
+    classes, out_features = linear_weight.shape[0], tuple(linear_weight.shape[1:-1])
+    if linear_bias is not None and tuple(linear_bias.shape) != (classes, *out_features):
+        raise RuntimeError(f"expected linear_bias shape {(classes, *out_features)}, got {tuple(linear_bias.shape)}")
+    if out_features and not batches:
+        raise RuntimeError(f"K-dimensional loss defined by linear_weight shape {tuple(linear_weight.shape)} requires "
+                           f"batched input, (N, {in_features}), got unbatched input with shape {tuple(input.shape)}")
+    logits_shape = (*batches, classes, *out_features)
+    if tuple(target.shape) == logits_shape and ignore_index is not None:
+        raise RuntimeError("ignore_index cannot be specified when target contains probabilities")
+    logits = Linear.call(input, linear_weight.reshape(-1, in_features),
+                         None if linear_bias is None else linear_bias.reshape(-1)).reshape(logits_shape)
+    return cross_entropy(logits, target, weight, ignore_index=-100 if ignore_index is None else ignore_index,
+                         reduction=reduction, label_smoothing=label_smoothing)
 
 
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
@@ -605,6 +672,10 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
 
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,
                                       reduction="mean"):
+    """Triplet loss max(d(a, p) - d(a, n) + margin, 0) with a custom ``distance_function`` (default:
+    pairwise_distance), as ``torch.nn.functional.triplet_margin_with_distance_loss``.
+
+    With ``swap=True``, d(a, n) is replaced by min(d(a, n), d(p, n))."""
     _check_reduction(reduction, "triplet_margin_with_distance_loss")
     if margin <= 0:
         raise ValueError(f"triplet_margin_with_distance_loss: margin must be greater than 0, got {margin}")

@@ -32,6 +32,7 @@ def _check_input(layer, x, ranks, dim_name, dim, expected):
 
 
 class Identity(Module):
+    """Returns its input unchanged, as ``torch.nn.Identity`` (the constructor's arguments are ignored)."""
     def __init__(self, *args, **kwargs):
         super().__init__()
 
@@ -40,6 +41,10 @@ class Identity(Module):
 
 
 class Linear(Module):
+    """Applies the affine map y = x W^T + b over the last dim, as ``torch.nn.Linear``.
+
+    ``weight`` has shape (out_features, in_features) and ``bias`` (out_features,), both initialised from
+    U(-1/sqrt(in_features), 1/sqrt(in_features)). Input (..., in_features), output (..., out_features)."""
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
@@ -65,15 +70,19 @@ def _is_int(v):
     return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
-def _ntuple(v):
-    """torch's ``_pair``: a tuple/list is kept as given, anything else repeated twice."""
-    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+def _ntuple(v, n=2):
+    """torch's ``_pair`` (``_ntuple(n)``): a tuple/list is kept as given, anything else repeated n times."""
+    return tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
 
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 class Bilinear(Module):
+    """Applies y_o = x1^T A_o x2 + b_o, as ``torch.nn.Bilinear``.
+
+    ``weight`` has shape (out_features, in1_features, in2_features); inputs (..., in1_features) and (...,
+    in2_features), output (..., out_features)."""
     def __init__(self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
         self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
@@ -94,10 +103,115 @@ class Bilinear(Module):
                 f"out_features={self.out_features}, bias={self.bias is not None}")
 
 
-class Conv2d(Module):
+class _ConvNd(Module):
+    """torch's ``nn.modules.conv._ConvNd``: the base of Conv1d/2d/3d and ConvTranspose1d/2d/3d
+    (conv.py). Conv2d keeps its own construction checks and forward (torch's messages, checked
+    when the convolution runs) and shares the type, repr and reset_parameters."""
+    dims, transposed = 2, False
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, padding_mode="zeros", device=None, dtype=None, output_padding=0):
+        super().__init__()
+        name, n = type(self).__name__, self.dims
+        for arg, v in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
+            if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+                raise TypeError(f"{name}: {arg} must be an int, got {arg}={v!r}")
+        if groups <= 0:
+            raise ValueError("groups must be a positive integer")
+        if in_channels % groups:
+            raise ValueError("in_channels must be divisible by groups")
+        if out_channels % groups:
+            raise ValueError("out_channels must be divisible by groups")
+        kernel_size, stride, dilation = _ntuple(kernel_size, n), _ntuple(stride, n), _ntuple(dilation, n)
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
+            if padding == "same" and any(s != 1 for s in stride):
+                raise ValueError("padding='same' is not supported for strided convolutions")
+        else:
+            padding = _ntuple(padding, n)
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"padding_mode must be one of {list(_PADDING_MODES)}, but got padding_mode="
+                             f"'{padding_mode}'")
+        if self.transposed and padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {name}')
+        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, kernel_size
+        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
+        self.transposed, self.output_padding = self.transposed, _ntuple(output_padding, n)
+        self.padding_mode = padding_mode
+        if padding == "same":
+            total = [d * (k - 1) for d, k in zip(dilation, kernel_size)]
+            self._reversed_padding_repeated_twice = [p for t in reversed(total) for p in (t // 2, t - t // 2)]
+        elif padding == "valid":
+            self._reversed_padding_repeated_twice = [0, 0] * n
+        else:
+            self._reversed_padding_repeated_twice = [p for q in reversed(padding) for p in (q, q)]
+        shape = ((in_channels, out_channels // groups) if self.transposed else
+                 (out_channels, in_channels // groups)) + tuple(kernel_size)
+        self.weight = Parameter(empty(*shape, device=device, dtype=dtype))
+        if bias:
+            self.bias = Parameter(empty(out_channels, device=device, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        _reset_linear_like(self.weight, self.bias, math.prod(self.weight.shape[1:]))
+
+    def _conv(self, input, fn):
+        if self.padding_mode != "zeros":
+            input = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+            return fn(input, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+        return fn(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+    def _output_padding(self, input, output_size):
+        if output_size is None:
+            return self.output_padding
+        n = self.dims
+        lead = 2 if input.ndim == n + 2 else 1
+        output_size = list(output_size)
+        if len(output_size) == lead + n:
+            output_size = output_size[lead:]
+        if len(output_size) != n:
+            raise ValueError(f"ConvTranspose{n}D: for {input.ndim}D input, output_size must have {n} or {lead + n} "
+                             f"elements (got {len(output_size)})")
+        low = [(input.shape[d + lead] - 1) * self.stride[d] - 2 * self.padding[d]
+               + self.dilation[d] * (self.kernel_size[d] - 1) + 1 for d in range(n)]
+        high = [lo + s - 1 for lo, s in zip(low, self.stride)]
+        for size, lo, hi in zip(output_size, low, high):
+            if size < lo or size > hi:
+                raise ValueError(f"requested an output size of {tuple(output_size)}, but valid sizes range from "
+                                 f"{low} to {high} (for an input of {tuple(input.shape[lead:])})")
+        return tuple(s - lo for s, lo in zip(output_size, low))
+
+    def _conv_transpose(self, input, output_size, fn):
+        if self.padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
+        output_padding = self._output_padding(input, output_size)
+        return fn(input, self.weight, self.bias, self.stride, self.padding, output_padding, self.groups,
+                  self.dilation)
+
+    def extra_repr(self):
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0,) * len(self.padding):
+            s += f", padding={self.padding}"
+        if self.dilation != (1,) * len(self.dilation):
+            s += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * len(self.output_padding):
+            s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
+        return s
+
+
+class Conv2d(_ConvNd):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None):
-        super().__init__()
+        Module.__init__(self)  # not _ConvNd's: Conv2d checks stride/padding/dilation when it runs, as torch
         # torch checks these at construction (kernel_size, channels and groups size the weight);
         # stride, padding and dilation only when the convolution runs (see forward)
         for arg, v in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
@@ -135,14 +249,13 @@ class Conv2d(Module):
                                f"{in_channels}, out_channels={out_channels}, kernel_size={ks} (weight of size {shape})")
         self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), int(groups)
         self.kernel_size, self.stride, self.padding, self.dilation = ks, stride, padding, dilation
-        self.padding_mode = padding_mode
+        self.padding_mode, self.transposed, self.output_padding = padding_mode, False, (0, 0)
         self.weight = Parameter(empty(*shape, device=device, dtype=dtype))
         if bias:
             self.bias = Parameter(empty(out_channels, device=device, dtype=dtype))
         else:
             self.register_parameter("bias", None)
-        fan_in = math.prod(shape[1:])
-        _reset_linear_like(self.weight, self.bias, fan_in)
+        self.reset_parameters()
 
     def _conv_args(self):
         """(stride, padding, dilation, extra) as ints, checked as torch checks them when the
@@ -184,18 +297,6 @@ class Conv2d(Module):
             input = F.pad(input, (0, extra[1], 0, extra[0]))
         return F.conv2d(input, self.weight, self.bias, stride, padding, dilation, self.groups)
 
-    def extra_repr(self):
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}")
-        if self.padding != (0,) * len(self.padding):
-            s += f", padding={self.padding}"
-        if self.dilation != (1,) * len(self.dilation):
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
-
 
 def _check_pool(layer, kernel_size, stride, padding, dilation=1):
     """The checks torch's pooling makes when it runs, naming ``layer``: pairs of Python ints."""
@@ -203,6 +304,7 @@ def _check_pool(layer, kernel_size, stride, padding, dilation=1):
 
 
 class MaxPool2d(Module):
+    """Applies 2-D max pooling over an input of shape (N, C, H, W) or (C, H, W), as ``torch.nn.MaxPool2d``."""
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()  # like torch, the arguments are checked when the pooling runs
         self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
@@ -220,6 +322,7 @@ class MaxPool2d(Module):
 
 
 class AvgPool2d(Module):
+    """Applies 2-D average pooling over an input of shape (N, C, H, W) or (C, H, W), as ``torch.nn.AvgPool2d``."""
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                  divisor_override=None):
         super().__init__()  # like torch, the arguments are checked when the pooling runs
@@ -237,6 +340,7 @@ class AvgPool2d(Module):
 
 
 class Flatten(Module):
+    """Flattens dims ``start_dim`` (default 1) to ``end_dim`` into one, as ``torch.nn.Flatten``."""
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
@@ -249,6 +353,7 @@ class Flatten(Module):
 
 
 class Unflatten(Module):
+    """Splits dim ``dim`` into the shape ``unflattened_size``, as ``torch.nn.Unflatten``."""
     def __init__(self, dim, unflattened_size):
         super().__init__()
         self.dim, self.unflattened_size = dim, unflattened_size
@@ -261,6 +366,8 @@ class Unflatten(Module):
 
 
 class Dropout(Module):
+    """Zeroes each element with probability ``p`` in training mode, scaling the rest by 1 / (1 - p), as
+    ``torch.nn.Dropout``; the identity in eval mode."""
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
         if not 0 <= p <= 1:
@@ -280,22 +387,31 @@ class _FeatureDropout(Dropout):
 
 
 class Dropout1d(_FeatureDropout):
+    """Zeroes whole channels of an (N, C, L) or (C, L) input with probability ``p`` in training mode, as
+    ``torch.nn.Dropout1d``."""
     fn = staticmethod(F.dropout1d)
 
 
 class Dropout2d(_FeatureDropout):
+    """Zeroes whole channels of an (N, C, H, W) or (C, H, W) input with probability ``p`` in training mode, as
+    ``torch.nn.Dropout2d``."""
     fn = staticmethod(F.dropout2d)
 
 
 class Dropout3d(_FeatureDropout):
+    """Zeroes whole channels of an (N, C, D, H, W) or (C, D, H, W) input with probability ``p`` in training mode,
+    as ``torch.nn.Dropout3d``."""
     fn = staticmethod(F.dropout3d)
 
 
 class AlphaDropout(_FeatureDropout):
+    """Applies alpha dropout (keeps the zero mean and unit variance of SELU activations) in training mode, as
+    ``torch.nn.AlphaDropout``."""
     fn = staticmethod(F.alpha_dropout)
 
 
 class FeatureAlphaDropout(_FeatureDropout):
+    """Applies alpha dropout to whole channels in training mode, as ``torch.nn.FeatureAlphaDropout``."""
     fn = staticmethod(F.feature_alpha_dropout)
 
 
@@ -349,14 +465,26 @@ class _BatchNorm(Module):
 
 
 class BatchNorm1d(_BatchNorm):
+    """Applies batch normalisation over an (N, C) or (N, C, L) input, as ``torch.nn.BatchNorm1d``.
+
+    y = (x - mean) / sqrt(var + eps) weight + bias per channel; training mode uses the batch statistics and
+    updates ``running_mean`` / ``running_var`` with ``momentum``, eval mode uses the running ones."""
     _ranks = (2, 3)
 
 
 class BatchNorm2d(_BatchNorm):
+    """Applies batch normalisation over an (N, C, H, W) input, per channel, as ``torch.nn.BatchNorm2d``.
+
+    Training mode uses the batch statistics and updates the running ones with ``momentum``; eval mode uses the
+    running statistics."""
     _ranks = (4,)
 
 
 class BatchNorm3d(_BatchNorm):
+    """Applies batch normalisation over an (N, C, D, H, W) input, per channel, as ``torch.nn.BatchNorm3d``.
+
+    Training mode uses the batch statistics and updates the running ones with ``momentum``; eval mode uses the
+    running statistics."""
     _ranks = (5,)
 
 
@@ -386,6 +514,10 @@ class SyncBatchNorm(_BatchNorm):
 
 
 class Embedding(Module):
+    """A lookup table of ``num_embeddings`` vectors of size ``embedding_dim``, as ``torch.nn.Embedding``.
+
+    Input: integer indices of any shape; output: input.shape + (embedding_dim,). ``weight`` is initialised from
+    N(0, 1), with the ``padding_idx`` row zeroed."""
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
                  scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
         super().__init__()
@@ -433,6 +565,11 @@ class Embedding(Module):
 
 
 class EmbeddingBag(Module):
+    """Sums, averages or takes the maximum of bags of embeddings without materialising them, as
+    ``torch.nn.EmbeddingBag``.
+
+    Input: a 2-D (B, bag_size) index tensor, or a 1-D one with ``offsets`` marking where each bag starts;
+    output (B, embedding_dim)."""
     def __init__(self, num_embeddings, embedding_dim, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
                  mode="mean", sparse=False, _weight=None, include_last_offset=False, padding_idx=None,
                  device=None, dtype=None):
@@ -483,6 +620,7 @@ class EmbeddingBag(Module):
 # ---- activations ------------------------------------------------------------------------------------
 
 class ReLU(Module):
+    """Applies max(0, x) elementwise, as ``torch.nn.ReLU``."""
     def __init__(self, inplace=False):
         super().__init__()
         self.inplace = inplace
@@ -495,16 +633,19 @@ class ReLU(Module):
 
 
 class Sigmoid(Module):
+    """Applies 1 / (1 + exp(-x)) elementwise, as ``torch.nn.Sigmoid``."""
     def forward(self, input):
         return input.sigmoid()
 
 
 class Tanh(Module):
+    """Applies the hyperbolic tangent elementwise, as ``torch.nn.Tanh``."""
     def forward(self, input):
         return input.tanh()
 
 
 class LeakyReLU(Module):
+    """Applies max(0, x) + negative_slope min(0, x) elementwise, as ``torch.nn.LeakyReLU``."""
     def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
         self.negative_slope, self.inplace = negative_slope, inplace
@@ -517,6 +658,7 @@ class LeakyReLU(Module):
 
 
 class ELU(Module):
+    """Applies x if x > 0 else alpha (exp(x) - 1) elementwise, as ``torch.nn.ELU``."""
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
         self.alpha, self.inplace = alpha, inplace
@@ -529,6 +671,8 @@ class ELU(Module):
 
 
 class GELU(Module):
+    """Applies x Phi(x) (Phi the standard normal CDF; ``approximate='tanh'`` for the tanh form) elementwise, as
+    ``torch.nn.GELU``."""
     def __init__(self, approximate="none"):
         super().__init__()
         self.approximate = approximate
@@ -541,6 +685,8 @@ class GELU(Module):
 
 
 class PReLU(Module):
+    """Applies max(0, x) + a min(0, x) with a learnable slope a (one, or one per channel), as ``torch.nn.PReLU``;
+    a starts at ``init``."""
     def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
         super().__init__()
         self.num_parameters = num_parameters
@@ -554,6 +700,7 @@ class PReLU(Module):
 
 
 class Softmax(Module):
+    """Applies softmax along ``dim``: exp(x_i) / sum_j exp(x_j), as ``torch.nn.Softmax``."""
     def __init__(self, dim=None):
         super().__init__()
         self.dim = dim
@@ -566,5 +713,6 @@ class Softmax(Module):
 
 
 class LogSoftmax(Softmax):
+    """Applies log(softmax(x)) along ``dim``, as ``torch.nn.LogSoftmax``."""
     def forward(self, input):
         return F.log_softmax(input, self.dim)

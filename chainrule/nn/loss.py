@@ -26,16 +26,20 @@ class _WeightedLoss(_Loss):
 
 
 class L1Loss(_Loss):
+    """Mean absolute error abs(input - target), reduced by ``reduction``, as ``torch.nn.L1Loss``."""
     def forward(self, input, target):
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
 class MSELoss(_Loss):
+    """Mean squared error (input - target)^2, reduced by ``reduction``, as ``torch.nn.MSELoss``."""
     def forward(self, input, target):
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
 class SmoothL1Loss(_Loss):
+    """0.5 d^2 / beta where abs(d) < beta, else abs(d) - 0.5 beta, with d = input - target, as
+    ``torch.nn.SmoothL1Loss``."""
     def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
         super().__init__(size_average, reduce, reduction)
         self.beta = beta
@@ -45,6 +49,8 @@ class SmoothL1Loss(_Loss):
 
 
 class HuberLoss(_Loss):
+    """0.5 d^2 where abs(d) < delta, else delta (abs(d) - 0.5 delta), with d = input - target, as
+    ``torch.nn.HuberLoss``."""
     def __init__(self, reduction="mean", delta=1.0):
         super().__init__(reduction=reduction)
         self.delta = delta
@@ -54,6 +60,11 @@ class HuberLoss(_Loss):
 
 
 class KLDivLoss(_Loss):
+    """Kullback-Leibler divergence target (log(target) - input) with ``input`` given as log-probabilities, as
+    ``torch.nn.KLDivLoss``.
+
+    ``log_target=True`` takes the target as log-probabilities too; ``reduction='batchmean'`` divides the sum by
+    the batch size."""
     _reductions = ("mean", "sum", "none", "batchmean")
 
     def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
@@ -65,6 +76,8 @@ class KLDivLoss(_Loss):
 
 
 class PoissonNLLLoss(_Loss):
+    """Poisson negative log-likelihood: exp(input) - target input with ``log_input`` (else input - target
+    log(input + eps)), as ``torch.nn.PoissonNLLLoss``; ``full`` adds the Stirling term."""
     def __init__(self, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None, reduction="mean"):
         super().__init__(size_average, reduce, reduction)
         self.log_input, self.full, self.eps = log_input, full, eps
@@ -75,6 +88,8 @@ class PoissonNLLLoss(_Loss):
 
 
 class GaussianNLLLoss(_Loss):
+    """Gaussian negative log-likelihood 0.5 (log(max(var, eps)) + (input - target)^2 / max(var, eps)), as
+    ``torch.nn.GaussianNLLLoss``; ``full`` adds 0.5 log(2 pi)."""
     def __init__(self, *, full=False, eps=1e-6, reduction="mean"):
         super().__init__(reduction=reduction)
         self.full, self.eps = full, eps
@@ -84,11 +99,15 @@ class GaussianNLLLoss(_Loss):
 
 
 class BCELoss(_WeightedLoss):
+    """Binary cross entropy -w (t log(x) + (1 - t) log(1 - x)) between probabilities and targets, as
+    ``torch.nn.BCELoss`` (logs clamped at -100)."""
     def forward(self, input, target):
         return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
+    """Binary cross entropy on logits (sigmoid and BCE fused, numerically stable), as
+    ``torch.nn.BCEWithLogitsLoss``; ``pos_weight`` weighs the positive term per class."""
     def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
         super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
@@ -100,6 +119,8 @@ class BCEWithLogitsLoss(_Loss):
 
 
 class NLLLoss(_WeightedLoss):
+    """Negative log-likelihood loss over log-probabilities (N, C, ...) and class indices (N, ...), as
+    ``torch.nn.NLLLoss``; ``ignore_index`` targets are skipped."""
     def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
         super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = ignore_index
@@ -110,6 +131,11 @@ class NLLLoss(_WeightedLoss):
 
 
 class CrossEntropyLoss(_WeightedLoss):
+    """Cross entropy between logits (N, C, ...) and class indices (N, ...) or class probabilities (N, C, ...), as
+    ``torch.nn.CrossEntropyLoss``.
+
+    Equals nll_loss(log_softmax(input, 1), target); supports ``weight``, ``ignore_index`` and
+    ``label_smoothing``."""
     def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                  label_smoothing=0.0):
         super().__init__(weight, size_average, reduce, reduction)
@@ -121,6 +147,8 @@ class CrossEntropyLoss(_WeightedLoss):
 
 
 class CTCLoss(_Loss):
+    """Connectionist temporal classification loss over log-probabilities (T, N, C) and unaligned targets, as
+    ``torch.nn.CTCLoss``."""
     def __init__(self, blank=0, reduction="mean", zero_infinity=False):
         super().__init__(reduction=reduction)
         self.blank, self.zero_infinity = blank, zero_infinity
@@ -131,6 +159,8 @@ class CTCLoss(_Loss):
 
 
 class CosineEmbeddingLoss(_Loss):
+    """1 - cos(x1, x2) for target 1 and max(0, cos(x1, x2) - margin) for target -1, as
+    ``torch.nn.CosineEmbeddingLoss``."""
     def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
@@ -140,6 +170,7 @@ class CosineEmbeddingLoss(_Loss):
 
 
 class MarginRankingLoss(_Loss):
+    """max(0, -y (x1 - x2) + margin) for targets y in {1, -1}, as ``torch.nn.MarginRankingLoss``."""
     def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
@@ -149,6 +180,7 @@ class MarginRankingLoss(_Loss):
 
 
 class HingeEmbeddingLoss(_Loss):
+    """x for target 1 and max(0, margin - x) for target -1, as ``torch.nn.HingeEmbeddingLoss``."""
     def __init__(self, margin=1.0, size_average=None, reduce=None, reduction="mean"):
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
@@ -158,21 +190,28 @@ class HingeEmbeddingLoss(_Loss):
 
 
 class SoftMarginLoss(_Loss):
+    """The two-class logistic loss log(1 + exp(-y x)) for targets y in {1, -1}, as ``torch.nn.SoftMarginLoss``."""
     def forward(self, input, target):
         return F.soft_margin_loss(input, target, reduction=self.reduction)
 
 
 class MultiLabelSoftMarginLoss(_WeightedLoss):
+    """Multi-label one-versus-all logistic loss, the mean over classes of the binary cross entropy with logits, as
+    ``torch.nn.MultiLabelSoftMarginLoss``."""
     def forward(self, input, target):
         return F.multilabel_soft_margin_loss(input, target, weight=self.weight, reduction=self.reduction)
 
 
 class MultiLabelMarginLoss(_Loss):
+    """Multi-class multi-label hinge loss; each target row lists class indices ended by -1, as
+    ``torch.nn.MultiLabelMarginLoss``."""
     def forward(self, input, target):
         return F.multilabel_margin_loss(input, target, reduction=self.reduction)
 
 
 class MultiMarginLoss(_WeightedLoss):
+    """Multi-class hinge loss sum over i != y of max(0, margin - x[y] + x[i])^p / C, as
+    ``torch.nn.MultiMarginLoss``."""
     def __init__(self, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
         super().__init__(weight, size_average, reduce, reduction)
         if p not in (1, 2):
@@ -187,6 +226,8 @@ class MultiMarginLoss(_WeightedLoss):
 
 
 class TripletMarginLoss(_Loss):
+    """Triplet loss max(d(a, p) - d(a, n) + margin, 0) with the p-norm distance, as
+    ``torch.nn.TripletMarginLoss``."""
     def __init__(self, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None, reduce=None, reduction="mean"):
         super().__init__(size_average, reduce, reduction)
         if margin <= 0:
@@ -199,6 +240,8 @@ class TripletMarginLoss(_Loss):
 
 
 class TripletMarginWithDistanceLoss(_Loss):
+    """Triplet loss max(d(a, p) - d(a, n) + margin, 0) with a custom ``distance_function`` (default: pairwise
+    distance), as ``torch.nn.TripletMarginWithDistanceLoss``."""
     def __init__(self, *, distance_function=None, margin=1.0, swap=False, reduction="mean"):
         super().__init__(reduction=reduction)
         if margin <= 0:
@@ -216,6 +259,7 @@ class TripletMarginWithDistanceLoss(_Loss):
 # ---- distances ----------------------------------------------------------------------------------------
 
 class PairwiseDistance(Module):
+    """The p-norm distance norm(x1 - x2 + eps, p) over the last dim, as ``torch.nn.PairwiseDistance``."""
     def __init__(self, p=2.0, eps=1e-6, keepdim=False):
         super().__init__()
         self.norm, self.eps, self.keepdim = p, eps, keepdim
@@ -225,6 +269,8 @@ class PairwiseDistance(Module):
 
 
 class CosineSimilarity(Module):
+    """Cosine similarity along ``dim``: sum of (x1 / max(norm(x1), eps)) (x2 / max(norm(x2), eps)), as
+    ``torch.nn.CosineSimilarity``."""
     def __init__(self, dim=1, eps=1e-8):
         super().__init__()
         self.dim, self.eps = dim, eps

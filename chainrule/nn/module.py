@@ -422,6 +422,8 @@ class Sequential(Module):
 
 
 class ModuleList(Module):
+    """Holds submodules in a list, registering each so that parameters() and to() see them, as
+    ``torch.nn.ModuleList``."""
     def __init__(self, modules=None):
         super().__init__()
         for m in modules or ():
@@ -458,6 +460,7 @@ class ModuleList(Module):
 
 
 class ModuleDict(Module):
+    """Holds submodules in an ordered dict, registering each, as ``torch.nn.ModuleDict``."""
     def __init__(self, modules=None):
         super().__init__()
         if modules is not None:

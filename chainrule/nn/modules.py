@@ -34,7 +34,8 @@ _LAYOUT = {
     "loss": "_Loss _WeightedLoss L1Loss NLLLoss PoissonNLLLoss GaussianNLLLoss KLDivLoss MSELoss BCELoss "
             "BCEWithLogitsLoss HingeEmbeddingLoss MultiLabelMarginLoss SmoothL1Loss HuberLoss SoftMarginLoss "
             "CrossEntropyLoss MultiLabelSoftMarginLoss CosineEmbeddingLoss MarginRankingLoss MultiMarginLoss "
-            "TripletMarginLoss TripletMarginWithDistanceLoss CTCLoss",
+            "TripletMarginLoss TripletMarginWithDistanceLoss CTCLoss LinearCrossEntropyLoss",
+    "adaptive": "AdaptiveLogSoftmaxWithLoss",
     "pooling": "MaxPool1d MaxPool2d MaxUnpool1d MaxUnpool2d AvgPool1d AvgPool2d LPPool1d LPPool2d AdaptiveMaxPool1d "
                "AdaptiveMaxPool2d AdaptiveMaxPool3d AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d",
     "padding": "CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d ConstantPad3d ReflectionPad1d "

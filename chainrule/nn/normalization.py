@@ -10,6 +10,8 @@ def _shape(normalized_shape):
 
 
 class LayerNorm(Module):
+    """Normalises over the last dims ``normalized_shape``: (x - mean) / sqrt(var + eps) weight + bias, as
+    ``torch.nn.LayerNorm`` (biased variance)."""
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
         super().__init__()
         self.normalized_shape, self.eps, self.elementwise_affine = _shape(normalized_shape), eps, elementwise_affine
@@ -28,6 +30,8 @@ class LayerNorm(Module):
 
 
 class RMSNorm(Module):
+    """Applies x / sqrt(mean(x^2) + eps) weight over the last dims ``normalized_shape``, as ``torch.nn.RMSNorm``;
+    eps defaults to the dtype's machine epsilon."""
     def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
         super().__init__()
         self.normalized_shape, self.eps, self.elementwise_affine = _shape(normalized_shape), eps, elementwise_affine
@@ -42,6 +46,8 @@ class RMSNorm(Module):
 
 
 class GroupNorm(Module):
+    """Normalises (N, C, ...) input over groups of C / num_groups channels, then applies per-channel weight and
+    bias, as ``torch.nn.GroupNorm``."""
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, bias=True, device=None, dtype=None):
         super().__init__()
         if num_channels % num_groups:
@@ -94,18 +100,26 @@ class _InstanceNorm(Module):
 
 
 class InstanceNorm1d(_InstanceNorm):
+    """Normalises each channel of each sample of an (N, C, L) or (C, L) input over L, as
+    ``torch.nn.InstanceNorm1d``."""
     _rank = 1
 
 
 class InstanceNorm2d(_InstanceNorm):
+    """Normalises each channel of each sample of an (N, C, H, W) or (C, H, W) input over H and W, as
+    ``torch.nn.InstanceNorm2d``."""
     _rank = 2
 
 
 class InstanceNorm3d(_InstanceNorm):
+    """Normalises each channel of each sample of an (N, C, D, H, W) or (C, D, H, W) input over D, H and W, as
+    ``torch.nn.InstanceNorm3d``."""
     _rank = 3
 
 
 class LocalResponseNorm(Module):
+    """Divides each x by (k + alpha / n sum of x^2 over ``size`` neighbouring channels)^beta, as
+    ``torch.nn.LocalResponseNorm``."""
     def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
         super().__init__()
         self.size, self.alpha, self.beta, self.k = size, alpha, beta, k

@@ -12,6 +12,7 @@ def _pair(v):
 
 
 class MaxPool1d(Module):
+    """Applies 1-D max pooling over an input of shape (N, C, L) or (C, L), as ``torch.nn.MaxPool1d``."""
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
         self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
@@ -28,6 +29,7 @@ class MaxPool1d(Module):
 
 
 class AvgPool1d(Module):
+    """Applies 1-D average pooling over an input of shape (N, C, L) or (C, L), as ``torch.nn.AvgPool1d``."""
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
         super().__init__()
         self.kernel_size = _single(kernel_size)
@@ -58,18 +60,26 @@ class _AdaptivePool(Module):
 
 
 class AdaptiveAvgPool1d(_AdaptivePool):
+    """Averages an (N, C, L) or (C, L) input over adaptive bins giving length ``output_size``, as
+    ``torch.nn.AdaptiveAvgPool1d``."""
     fn = staticmethod(F.adaptive_avg_pool1d)
 
 
 class AdaptiveAvgPool2d(_AdaptivePool):
+    """Averages an (N, C, H, W) or (C, H, W) input over adaptive bins giving ``output_size``, as
+    ``torch.nn.AdaptiveAvgPool2d``."""
     fn = staticmethod(F.adaptive_avg_pool2d)
 
 
 class AdaptiveAvgPool3d(_AdaptivePool):
+    """Averages an (N, C, D, H, W) or (C, D, H, W) input over adaptive bins giving ``output_size``, as
+    ``torch.nn.AdaptiveAvgPool3d``."""
     fn = staticmethod(F.adaptive_avg_pool3d)
 
 
 class AdaptiveMaxPool1d(_AdaptivePool):
+    """Takes the maximum of an (N, C, L) or (C, L) input over adaptive bins giving length ``output_size``, as
+    ``torch.nn.AdaptiveMaxPool1d``."""
     def __init__(self, output_size, return_indices=False):
         super().__init__(output_size)
         self.return_indices = return_indices
@@ -79,16 +89,22 @@ class AdaptiveMaxPool1d(_AdaptivePool):
 
 
 class AdaptiveMaxPool2d(AdaptiveMaxPool1d):
+    """Takes the maximum of an (N, C, H, W) or (C, H, W) input over adaptive bins giving ``output_size``, as
+    ``torch.nn.AdaptiveMaxPool2d``."""
     def forward(self, input):
         return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
 
 class AdaptiveMaxPool3d(AdaptiveMaxPool1d):
+    """Takes the maximum of an (N, C, D, H, W) or (C, D, H, W) input over adaptive bins giving ``output_size``, as
+    ``torch.nn.AdaptiveMaxPool3d``."""
     def forward(self, input):
         return F.adaptive_max_pool3d(input, self.output_size, self.return_indices)
 
 
 class MaxUnpool1d(Module):
+    """Places the values of a 1-D max pooling back at their indices in a zero tensor, a partial inverse of
+    MaxPool1d, as ``torch.nn.MaxUnpool1d``."""
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
         self.kernel_size = _single(kernel_size)
@@ -103,6 +119,8 @@ class MaxUnpool1d(Module):
 
 
 class MaxUnpool2d(Module):
+    """Places the values of a 2-D max pooling back at their indices in a zero tensor, a partial inverse of
+    MaxPool2d, as ``torch.nn.MaxUnpool2d``."""
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
         self.kernel_size = _pair(kernel_size)
@@ -127,10 +145,12 @@ class _LPPool(Module):
 
 
 class LPPool1d(_LPPool):
+    """Applies 1-D power-average pooling (sum over the window of x^p)^(1/p), as ``torch.nn.LPPool1d``."""
     def forward(self, input):
         return F.lp_pool1d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
 
 
 class LPPool2d(_LPPool):
+    """Applies 2-D power-average pooling (sum over the window of x^p)^(1/p), as ``torch.nn.LPPool2d``."""
     def forward(self, input):
         return F.lp_pool2d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)

@@ -24,6 +24,9 @@ _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
 
 class RNNBase(Module):
+    """The base of RNN, LSTM and GRU, as ``torch.nn.RNNBase``: parameters ``weight_ih_l{k}``, ``weight_hh_l{k}``,
+    ``bias_ih_l{k}``, ``bias_hh_l{k}`` (suffix ``_reverse`` for the backward direction), initialised from
+    U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, proj_size=0, device=None, dtype=None):
         super().__init__()
@@ -237,6 +240,8 @@ class GRU(RNNBase):
 # ---- cells: one time step, composed from primitives ----------------------------------------------
 
 class RNNCellBase(Module):
+    """The base of RNNCell, LSTMCell and GRUCell, as ``torch.nn.RNNCellBase``: parameters ``weight_ih``,
+    ``weight_hh``, ``bias_ih``, ``bias_hh``."""
     def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
         super().__init__()
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
@@ -288,6 +293,9 @@ class RNNCellBase(Module):
 
 
 class RNNCell(RNNCellBase):
+    """One Elman RNN step h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or ReLU), as ``torch.nn.RNNCell``.
+
+    Input (N, input_size) or (input_size,); hidden state (N, hidden_size), zeros when not given."""
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity: {nonlinearity}")
@@ -302,6 +310,10 @@ class RNNCell(RNNCellBase):
 
 
 class LSTMCell(RNNCellBase):
+    """One LSTM step, as ``torch.nn.LSTMCell``: gates i, f, g, o from x W_ih^T + b_ih + h W_hh^T + b_hh; c' = f c
+    + i g, h' = o tanh(c').
+
+    Returns (h', c'); the state (h, c) defaults to zeros."""
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__(input_size, hidden_size, bias, 4, device, dtype)
 
@@ -315,6 +327,8 @@ class LSTMCell(RNNCellBase):
 
 
 class GRUCell(RNNCellBase):
+    """One GRU step, as ``torch.nn.GRUCell``: r, z gates, n = tanh(x W_in^T + b_in + r (h W_hn^T + b_hn)), h' = (1
+    - z) n + z h."""
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__(input_size, hidden_size, bias, 3, device, dtype)
 

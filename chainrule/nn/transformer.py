@@ -18,6 +18,11 @@ class NonDynamicallyQuantizableLinear(Linear):
 
 
 class MultiheadAttention(Module):
+    """Multi-head attention softmax(Q K^T / sqrt(d)) V over ``num_heads`` heads with input and output projections,
+    as ``torch.nn.MultiheadAttention``.
+
+    Inputs are (L, N, E), or (N, L, E) with ``batch_first``; forward returns (output, attention weights
+    averaged over heads unless ``average_attn_weights=False``)."""
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False, add_zero_attn=False,
                  kdim=None, vdim=None, batch_first=False, device=None, dtype=None):
         super().__init__()

@@ -5,6 +5,8 @@ from .module import Module
 
 
 class Upsample(Module):
+    """Resizes the spatial dims of an (N, C, ...) input to ``size`` or by ``scale_factor`` with ``mode``, as
+    ``torch.nn.Upsample`` (see ``interpolate``)."""
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):
         super().__init__()
         self.name = type(self).__name__
@@ -25,16 +27,20 @@ class Upsample(Module):
 
 
 class UpsamplingNearest2d(Upsample):
+    """Resizes an (N, C, H, W) input with nearest-neighbour interpolation, as ``torch.nn.UpsamplingNearest2d``."""
     def __init__(self, size=None, scale_factor=None):
         super().__init__(size, scale_factor, mode="nearest")
 
 
 class UpsamplingBilinear2d(Upsample):
+    """Resizes an (N, C, H, W) input with bilinear interpolation and ``align_corners=True``, as
+    ``torch.nn.UpsamplingBilinear2d``."""
     def __init__(self, size=None, scale_factor=None):
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
 
 
 class PixelShuffle(Module):
+    """Rearranges (N, C r^2, H, W) into (N, C, H r, W r), as ``torch.nn.PixelShuffle``."""
     def __init__(self, upscale_factor):
         super().__init__()
         self.upscale_factor = upscale_factor
@@ -47,6 +53,7 @@ class PixelShuffle(Module):
 
 
 class PixelUnshuffle(Module):
+    """Rearranges (N, C, H r, W r) into (N, C r^2, H, W), as ``torch.nn.PixelUnshuffle``."""
     def __init__(self, downscale_factor):
         super().__init__()
         self.downscale_factor = downscale_factor

@@ -55,12 +55,33 @@ def export(model, args, f, *, input_names=None, output_names=None, dynamic_axes=
             m.training = mode
 
 
+def _flat_args(args):
+    """torch's example inputs: a Tensor or a (nested) tuple/list of them, as the flat tuple of graph
+    inputs (torch's order) and a function that rebuilds the model's arguments from that flat tuple."""
+    def leaves(a):
+        if isinstance(a, Tensor):
+            return [a]
+        if isinstance(a, (tuple, list)):
+            return [t for x in a for t in leaves(x)]
+        raise TypeError(f"cr.onnx.export: example inputs must be Tensors or (nested) tuples of them, got a "
+                        f"{type(a).__name__}")
+
+    def rebuild(a, it):
+        return next(it) if isinstance(a, Tensor) else type(a)(rebuild(x, it) for x in a)
+    top = (args,) if isinstance(args, Tensor) else tuple(args)
+    return tuple(leaves(top)), lambda flat: rebuild(top, iter(flat))
+
+
 def _export(model, module, args, f, input_names, output_names, dynamic_axes, opset_version, verbose):
     onnx = _onnx()
-    inputs = (args,) if isinstance(args, Tensor) else tuple(args)
-    graph, out = trace_graph(model, inputs, module)
+    inputs, rebuild = _flat_args(args)
+    fn = model
+    if any(not isinstance(a, Tensor) for a in ((args,) if isinstance(args, Tensor) else args)):
+        def fn(*flat):  # nested example inputs: the model sees them nested, the graph flat
+            return model(*rebuild(flat))
+    graph, out = trace_graph(fn, inputs, module)
     try:
-        verify(graph, Plan(graph), model, inputs)
+        verify(graph, Plan(graph), fn, inputs)
     except TraceError as e:
         raise ExportError(str(e).replace("jit.trace", "cr.onnx.export")) from None
     input_names = list(input_names or [f"input{i}" if len(inputs) > 1 else "input" for i in range(len(inputs))])
@@ -70,7 +91,7 @@ def _export(model, module, args, f, input_names, output_names, dynamic_axes, ops
         raise ValueError(f"cr.onnx.export: {len(inputs)} input(s) and {n_out} output(s), got {len(input_names)} "
                          f"input_names and {len(output_names)} output_names")
     dyn = _dynamic_axes(dynamic_axes, input_names, output_names)
-    varying = _varying(model, module, graph, inputs, dyn, input_names) if dyn else {}
+    varying = _varying(fn, module, graph, inputs, dyn, input_names) if dyn else {}
     b = _Builder(graph, opset_version, varying)
     for name, x, spec_name in zip(graph.inputs, inputs, input_names):
         b.names[name] = spec_name
@@ -92,7 +113,8 @@ def _export(model, module, args, f, input_names, output_names, dynamic_axes, ops
                                           _dims(graph.specs[o][0], dyn.get(n, {})))
                  for n, o in zip(output_names, graph.outputs)]
     name = type(model).__name__ if module is not None else getattr(model, "__name__", "model")
-    proto = h.make_graph(b.nodes, name, g_inputs, g_outputs, initializer=b.initializers)
+    used = {i for node in b.nodes for i in node.input}  # weights a mapping replaced (RNNs' reordered gates)
+    proto = h.make_graph(b.nodes, name, g_inputs, g_outputs, initializer=[i for i in b.initializers if i.name in used])
     m = h.make_model(proto, opset_imports=[h.make_opsetid("", opset_version)], producer_name="chainrule")
     m.ir_version = min(m.ir_version, 8 if opset_version <= 17 else m.ir_version)
     onnx.checker.check_model(m)
@@ -451,6 +473,48 @@ def _composed(build):
     return handler
 
 
+# torch's gate rows -> ONNX's: LSTM (i, f, g, o) -> (i, o, f, c); GRU (r, z, n) -> (z, r, h)
+_GATE_ORDER = {"LSTM": (0, 3, 1, 2), "GRU": (1, 0, 2), "RNN_TANH": (0,), "RNN_RELU": (0,)}
+
+
+def _recurrent(b, n, a, p):
+    """One Recurrent op (a layer and direction) as an ONNX LSTM/GRU/RNN node (num_directions 1,
+    direction "reverse" for the backward one); its outputs Y, Y_h (, Y_c) flattened and concatenated
+    as the op's flat output, which the graph then slices."""
+    mode, dt = p["mode"], b.out_dtype()
+    if a[7] is not None:
+        b.fail("has a projection (proj_size > 0), which ONNX's LSTM does not have")
+    order = _GATE_ORDER[mode]
+    weights = []
+    for i in (3, 4, 5, 6):  # W_ih, W_hh, b_ih, b_hh: the model's parameters, gate rows reordered
+        if a[i] is None:
+            weights.append(None)
+            continue
+        w = b.graph.weights.get(n.args[i].name)
+        if w is None:
+            b.fail("takes weights computed in forward; ONNX export needs them as parameters")
+        parts = np.split(w, len(order))
+        weights.append(np.concatenate([parts[k] for k in order]))
+    w_ih, w_hh, b_ih, b_hh = weights
+    bias = np.concatenate([np.zeros(w_ih.shape[0]) if b_ih is None else b_ih,
+                           np.zeros(w_hh.shape[0]) if b_hh is None else b_hh])
+    lengths = p.get("lengths")
+    ins = [a[0], b.const(w_ih[None], dt), b.const(w_hh[None], dt), b.const(bias[None], dt),
+           "" if lengths is None else b.const(np.asarray(lengths), np.int32),
+           b.add("Unsqueeze", [b.operand(a[1], dt), b.const([0], np.int64)])]
+    attrs = dict(hidden_size=int(w_hh.shape[1]), direction="reverse" if p["reverse"] else "forward")
+    if mode == "LSTM":
+        ins.append(b.add("Unsqueeze", [b.operand(a[2], dt), b.const([0], np.int64)]))
+    elif mode == "GRU":
+        attrs["linear_before_reset"] = 1  # torch's n = tanh(x W_in + b_in + r (h W_hn + b_hn))
+    else:
+        attrs["activations"] = ["Tanh" if mode == "RNN_TANH" else "Relu"]
+    outs = [b.fresh("Y"), b.fresh("Y_h")] + ([b.fresh("Y_c")] if mode == "LSTM" else [])
+    b.nodes.append(b.onnx.helper.make_node(mode if mode in ("LSTM", "GRU") else "RNN", ins, outs, **attrs))
+    flat = b.const([-1], np.int64)  # Y is (T, 1, N, H): flattened in the op's (t, n, h) order
+    return b.result(b.add("Concat", [b.add("Reshape", [o, flat]) for o in outs], axis=0))
+
+
 def _onnx_dtype(b, dt):
     return b.onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dt))
 
@@ -484,7 +548,7 @@ _HANDLERS = {
     "Cast": lambda b, n, a, p: b.result(b.add("Cast", [a[0]], to=_onnx_dtype(b, p["dtype"]))),
     "Clone": lambda b, n, a, p: b.result(b.add("Identity", [a[0]])),
     "ToDevice": lambda b, n, a, p: b.result(b.add("Identity", [a[0]])),
-    "Rounding": _rounding,
+    "Rounding": _rounding, "Recurrent": _recurrent,
     "ConvTranspose2d": _conv_transpose, "MaxDim": _reduce_dim("ReduceMax"), "MinDim": _reduce_dim("ReduceMin"),
     "NormSqrt": _unary("Sqrt"),
     "Expm1": _composed(lambda b, x, c: b.add("Sub", [b.add("Exp", [x]), c(1.0)])),

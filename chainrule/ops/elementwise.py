@@ -450,8 +450,15 @@ Atanh = _unary("Atanh", "out = atanh x;  dx = g / (1 - x^2)", "x",
                lambda ctx, xp, x: xp.arctanh(x), lambda ctx, xp, g, out, x: (g / (1 - x * x),))
 Ndtri = _unary("Ndtri", "out = Phi^-1(x), the standard normal quantile;  dx = g sqrt(2 pi) e^(out^2 / 2)", "out",
                 _special_out("ndtri"), lambda ctx, xp, g, out: (g * math.sqrt(2 * math.pi) * xp.exp(0.5 * out * out),))
+def _bessel(xp, fn, x):
+    """I0 or I1 in x's dtype, inf where e^|x| overflows (torch computes e^|x| times a series)."""
+    out = getattr(xp, fn)(x).astype(x.dtype, copy=False)
+    with np.errstate(over="ignore"):
+        return xp.where(xp.isinf(xp.exp(xp.abs(x))), xp.sign(out) * x.dtype.type(math.inf), out)
+
+
 I0 = _unary("I0", "out = I0(x), the modified Bessel function of order 0;  dx = g I1(x)", "x",
-            _special_out("i0"), lambda ctx, xp, g, out, x: (g * xp.i1(x).astype(x.dtype, copy=False),))
+            lambda ctx, xp, x: _bessel(xp, "i0", x), lambda ctx, xp, g, out, x: (g * _bessel(xp, "i1", x),))
 # their rules call functions the Tensor namespace (create_graph's xp) does not have
 for _op in (Lgamma, Digamma, Sinh, Cosh, I0):  # (and Polygamma, Fmod, Remainder, Xlog1py below)
     _op.once_differentiable = True

@@ -89,6 +89,10 @@ class Linear(Op):
 
     @staticmethod
     def call(input, weight, bias=None):
+        """Applies the affine map x W^T + b over the last dim, as ``torch.nn.functional.linear``.
+
+        ``input`` has shape (..., in_features), ``weight`` (out_features, in_features), ``bias``
+        (out_features,); the output has shape (..., out_features)."""
         if input._data.ndim == 0 or input._data.shape[-1] != weight._data.shape[-1]:
             rows = input._data.size // max(input._data.shape[-1], 1) if input._data.ndim else 1
             raise RuntimeError(f"linear: mat1 and mat2 shapes cannot be multiplied ({rows}x"

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ..backend import namespace
+from ..backend import conv, namespace
 from . import registry
 from .args import check_tensor
 from .registry import Op, apply
@@ -30,6 +30,7 @@ class LeakyRelu(Op):
 
     @staticmethod
     def call(input, negative_slope=0.01, inplace=False):
+        """Applies max(0, x) + negative_slope min(0, x) elementwise, as ``torch.nn.functional.leaky_relu``."""
         check_float(input, "leaky_relu")
         return apply(LeakyRelu, input, slope=float(negative_slope))
 
@@ -49,6 +50,8 @@ class Elu(Op):
 
     @staticmethod
     def call(input, alpha=1.0, inplace=False):
+        """Applies the exponential linear unit, x if x > 0 else alpha (exp(x) - 1), as
+        ``torch.nn.functional.elu``."""
         check_float(input, "elu")
         return apply(Elu, input, alpha=float(alpha))
 
@@ -69,6 +72,10 @@ class Gelu(Op):
 
     @staticmethod
     def call(input, approximate="none"):
+        """Applies the Gaussian error linear unit x Phi(x) (Phi the standard normal CDF), as
+        ``torch.nn.functional.gelu``.
+
+        ``approximate='tanh'`` uses 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))."""
         check_float(input, "gelu")
         if approximate not in ("none", "tanh"):
             raise RuntimeError(f"gelu: approximate argument must be either none or tanh, got {approximate!r}")
@@ -226,32 +233,6 @@ def _scatter_windows(xp, gcols, shape, kh, kw, stride, dilation, padding, out_hw
     return _unpad(gx, padding, shape)
 
 
-def _conv_layout(wp, stride, out_hw):
-    """Whether conv2d runs "flat", and the columns per image. Images are laid out (C, N, H, W)
-    inside: one GEMM covers the batch, and the layout changes copy whole H x W planes. With
-    stride 1 each kernel offset is one shift of the flattened padded plane, so the output is
-    computed over rows of the padded width Wp (the Wp - Wo extra columns are dropped) and
-    im2col/col2im move whole rows; that pays while the extra columns are few."""
-    flat = stride == (1, 1) and wp <= 1.5 * out_hw[1]
-    return flat, (out_hw[0] * wp if flat else out_hw[0] * out_hw[1])
-
-
-def _im2col(xp, xt, groups, kernel, stride, dilation, out_hw, flat, length):
-    """The columns (groups, C/groups kh kw, N L) of a padded (C, N, H, W) image, in a scratch
-    array the caller releases."""
-    c, n = xt.shape[:2]
-    (kh, kw), (dh, dw) = kernel, dilation
-    sc, sn, sr, sq = xt.strides
-    if flat:
-        win = xp.as_strided(xt, (c, kh, kw, n, length), (sc, sr * dh, sq * dw, sn, sq))
-    else:
-        win = xp.as_strided(xt, (c, kh, kw, n) + out_hw,
-                            (sc, sr * dh, sq * dw, sn, sr * stride[0], sq * stride[1]))
-    cols = xp.scratch((groups, c // groups * kh * kw, n * length), xt.dtype)
-    cols.reshape(win.shape)[...] = win
-    return cols
-
-
 def _string_padding(padding, stride, dilation, kernel):
     """conv2d's padding='valid' (none) or 'same' (stride 1 only): d (k - 1) in all, the odd one at the
     bottom/right as torch; returns (top, left) and (bottom, right)."""
@@ -266,10 +247,9 @@ def _string_padding(padding, stride, dilation, kernel):
 
 
 class Conv2d(Op):
-    """out = W * x (+ b) as im2col + one GEMM per group;  dW = g cols^T,  dx = col2im(W^T g),
-    db = sum of g over N, H, W. Backward rebuilds the columns from the saved padded input
-    instead of keeping them: 1/(kh kw) of the memory, and the copy costs less than the page
-    faults of a fresh columns array."""
+    """out = W * x (+ b) as im2col + GEMM, a few images at a time (backend/conv.py);
+    dW = g cols^T,  dx = col2im(W^T g) (stride 1: the convolution of g with W flipped),
+    db = sum of g over N, H, W. Backward rebuilds the columns from the saved input."""
     once_differentiable = True
 
     @staticmethod
@@ -320,67 +300,16 @@ class Conv2d(Op):
 
     @staticmethod
     def forward(ctx, xp, x, w, b, stride, padding, dilation, groups, out_hw, pad_end):
-        n, c, h, wd = x.shape
-        o, cg, kh, kw = w.shape
-        ho, wo = out_hw
-        (ph, pw), (eh, ew) = padding, pad_end  # top/left, bottom/right
-        flat, length = _conv_layout(wd + pw + ew, stride, out_hw)
-        # (C, N, H, W), zero-padded (a flat layout reads up to kw - 1 past the last row: one more)
-        xt = xp.zeros((c, n, h + ph + eh + flat, wd + pw + ew), dtype=x.dtype)
-        xt[:, :, ph:ph + h, pw:pw + wd] = x.transpose(1, 0, 2, 3)
-        cols = _im2col(xp, xt, groups, (kh, kw), stride, dilation, out_hw, flat, length)
-        out = xp.matmul(w.reshape(groups, o // groups, cg * kh * kw), cols)
-        xp.release(cols)
-        out = out.reshape(o, n, ho, length // ho)[..., :wo].transpose(1, 0, 2, 3)
-        out = xp.ascontiguousarray(out)
+        out = conv.forward(xp, x, w, stride, padding, pad_end, dilation, groups, out_hw)
         if b is not None:
-            out += b.reshape(1, o, 1, 1)
-        ctx.saved = (xt, w, x.shape, stride, padding, dilation, groups, out_hw, flat, length)
+            out += b.reshape(1, -1, 1, 1)
+        ctx.saved = (x, w, stride, padding, pad_end, dilation, groups, out_hw)
         return out
 
     @staticmethod
     def backward(ctx, xp, g, out, *args):
-        xt, w, (n, c, h, wd), stride, (ph, pw), dilation, groups, out_hw, flat, length = ctx.saved
-        needs = ctx.needs
-        o, cg, kh, kw = w.shape
-        (ho, wo), wp = out_hw, xt.shape[3]
-        gt = xp.scratch((o, n, ho, length // ho), g.dtype)  # g as (O, N, Ho, Wo or Wp)
-        if flat:
-            gt[..., wo:] = 0  # the dropped columns get no gradient
-        gt[..., :wo] = g.transpose(1, 0, 2, 3)
-        g2 = gt.reshape(groups, o // groups, n * length)
-        gx = gw = gb = None
-        if needs[1]:
-            cols = _im2col(xp, xt, groups, (kh, kw), stride, dilation, out_hw, flat, length)
-            if flat:  # dropped columns (g = 0) may read inf/nan: 0 * inf must not reach dW
-                cols.reshape(cols.shape[:2] + (n, ho, wp))[..., wo:] = 0
-            # as (cols g^T)^T: BLAS runs the long inner dimension N L faster this way round
-            gw = xp.matmul(cols, g2.swapaxes(-1, -2)).swapaxes(-1, -2).reshape(w.shape)
-            xp.release(cols)
-        if needs[0]:
-            wg = w.reshape(groups, o // groups, cg * kh * kw)
-            gcols = xp.scratch((groups, cg * kh * kw, n * length), g.dtype)
-            xp.matmul(wg.swapaxes(-1, -2), g2, out=gcols)
-            if flat:  # W^T 0 is nan for a nan/inf W: the dropped columns must add nothing to dx
-                gcols.reshape(gcols.shape[:2] + (n, ho, wp))[..., wo:] = 0
-            gxt = xp.zeros(xt.shape, dtype=g.dtype)
-            if flat:  # col2im: each kernel offset adds one shifted slab
-                gflat = gxt.reshape(c, n, xt.shape[2] * wp)
-                gc = gcols.reshape(c, kh, kw, n, length)
-                for i in range(kh):
-                    for j in range(kw):
-                        shift = i * dilation[0] * wp + j * dilation[1]
-                        gflat[:, :, shift:shift + length] += gc[:, i, j]
-            else:
-                gc = gcols.reshape(c, kh, kw, n, ho, wo)
-                for i, j, rows, cols_ in _offsets(kh, kw, stride, dilation, out_hw):
-                    gxt[:, :, rows, cols_] += gc[:, i, j]
-            xp.release(gcols)
-            gx = gxt[:, :, ph:ph + h, pw:pw + wd].transpose(1, 0, 2, 3)
-        xp.release(gt)
-        if len(needs) > 2 and needs[2]:
-            gb = g.sum(axis=(0, 2, 3))
-        return gx, gw, gb
+        gx, gw = conv.backward(xp, g, *ctx.saved, ctx.needs)
+        return gx, gw, g.sum(axis=(0, 2, 3)) if len(ctx.needs) > 2 and ctx.needs[2] else None
 
 
 class MaxPool2d(Op):
@@ -874,6 +803,11 @@ class ConvTranspose2d(Op):
 
     @staticmethod
     def call(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+        """Applies a 2-D transposed convolution (the gradient of conv2d with respect to its input) over an
+        input of shape (N, C_in, H, W) or (C_in, H, W), as ``torch.nn.functional.conv_transpose2d``.
+
+        ``weight`` has shape (C_in, C_out / groups, kH, kW); H_out = (H - 1) stride - 2 padding + dilation
+        (kH - 1) + output_padding + 1."""
         op = "conv_transpose2d"
         stride, padding, dilation, output_padding = (pair(v, name, op) for v, name in (
             (stride, "stride"), (padding, "padding"), (dilation, "dilation"), (output_padding, "output_padding")))

@@ -53,7 +53,8 @@ class Mean(Op):
 
     @staticmethod
     def forward(ctx, xp, x, axes=None, keepdim=False):
-        out = xp.mean(x, axis=axes, keepdims=keepdim)
+        # empty: 0/0 = nan, without NumPy's "Mean of empty slice" warning (torch prints none)
+        out = xp.mean(x, axis=axes, keepdims=keepdim) if x.size else xp.sum(x, axis=axes, keepdims=keepdim) / 0
         ctx.saved = (x.shape, axes, keepdim, (x.size // out.size) if out.size else 1)
         return out
 

@@ -19,7 +19,7 @@ import numpy as np
 from ..autograd.node import Node
 from ..autograd import anomaly, engine
 from ..autograd.grad_mode import state as _grad_state
-from ..backend import namespace, device_of, NP
+from ..backend import namespace, device_of, NP, FP_STATE, FP_QUIET
 
 OPS = {}
 _ndarray = np.ndarray
@@ -44,6 +44,21 @@ def bind_tensor_type(tensor_type, tensor_namespace):
     engine.bind(tensor_type._make, tensor_namespace)
 
 
+# torch's grad_fn names where not <Op>Backward0: its commonest form's (x.sum(): SumBackward0, x.sum(1): ...1)
+TORCH_NAMES = dict(pair.split("=") for pair in """
+    AvgPool2d=AvgPool2DBackward0 BatchNorm=NativeBatchNormBackward0 Cast=ToCopyBackward0 Clamp=ClampBackward1
+    Cholesky=LinalgCholeskyExBackward0 Conv2d=ConvolutionBackward0 ConvTranspose2d=ConvolutionBackward0
+    CumMax=CummaxBackward0 CumMin=CumminBackward0 Det=LinalgDetBackward0 Eigh=LinalgEighBackward0
+    Einsum=ViewBackward0 IndexGrad=IndexBackwardBackward0 Inv=LinalgInvExBackward0 Linear=AddmmBackward0
+    LayerNorm=NativeLayerNormBackward0 Log1p=Log1PBackward0 LogAddExp=LogaddexpBackward0 Matmul=MmBackward0
+    LogAddExp2=Logaddexp2Backward0 LogCumSumExp=LogcumsumexpBackward0 LogSumExp=LogsumexpBackward0
+    MaxDim=MaxBackward0 MaxPool2d=MaxPool2DWithIndicesBackward0 MinDim=MinBackward0 Qr=LinalgQrBackward0
+    Ndtri=SpecialNdtriBackward0 NormSqrt=LinalgVectorNormBackward0 Pinv=LinalgPinvBackward0
+    Recurrent=MkldnnRnnLayerBackward0 Reshape=ViewBackward0 Rounding=RoundBackward0 Svd=LinalgSvdBackward0
+    Slogdet=LinalgSlogdetBackward0 SoftmaxCrossEntropy=NllLossBackward0 Solve=LinalgSolveExBackward0
+    ToDevice=ToCopyBackward0 Xlog1py=SpecialXlog1PyBackward0""".split())
+
+
 class Op:
     save_args = False
     save_out = False
@@ -58,6 +73,7 @@ class Op:
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
         OPS[cls.__name__] = cls
+        cls.torch_name = TORCH_NAMES.get(cls.__name__, cls.__name__ + "Backward0")
 
     @staticmethod
     def forward(ctx, xp, *arrays, **params):
@@ -126,9 +142,16 @@ def apply(op, *inputs, **params):
         node = Node(op, xp)
         node.parents = parents
         node.needs = needs
-        out = op.forward(node, xp, *arrays, **params)
-        if type(out) is not _ndarray and xp is NP:
-            out = np.asarray(out)
+    else:
+        node = None
+    fp = FP_STATE.set(FP_QUIET)  # no NumPy RuntimeWarnings (log(0), 1/0, overflow), as torch
+    try:
+        out = op.forward(NO_CTX if node is None else node, xp, *arrays, **params)
+    finally:
+        FP_STATE.reset(fp)
+    if type(out) is not _ndarray and xp is NP:
+        out = np.asarray(out)
+    if node is not None:
         node.shape = out.shape
         node.dtype = out.dtype
         if op.save_args:
@@ -139,9 +162,6 @@ def apply(op, *inputs, **params):
             anomaly.check_forward(op, arrays, out, node)
         result = make(out, node)
     else:
-        out = op.forward(NO_CTX, xp, *arrays, **params)
-        if type(out) is not _ndarray and xp is NP:
-            out = np.asarray(out)
         if _grad_state.anomaly:
             anomaly.check_forward(op, arrays, out, None)
         result = make(out)

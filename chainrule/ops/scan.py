@@ -73,6 +73,8 @@ class Cumsum(Op):
     """out_i = sum_{j<=i} x_j (reverse: j>=i) along axis;  dx = the reversed cumsum of g"""
     @staticmethod
     def call(input, dim, *, dtype=None):
+        """Cumulative sum along ``dim``: out[i] = x[0] + ... + x[i], as ``torch.cumsum``; integer and bool
+        inputs give int64 unless ``dtype`` is given."""
         t = input if dtype is None else input.to(dtype)
         if dtype is None and t._data.dtype.kind in "biu":  # integer and bool sums are int64, as torch
             t = t.to(_dt.int64)
@@ -99,6 +101,8 @@ class Cumprod(Op):
 
     @staticmethod
     def call(input, dim, *, dtype=None):
+        """Cumulative product along ``dim``: out[i] = x[0] ... x[i], as ``torch.cumprod``; integer and bool
+        inputs give int64 unless ``dtype`` is given."""
         t = input if dtype is None else input.to(dtype)
         if dtype is None and t._data.dtype.kind in "biu":
             t = t.to(_dt.int64)
@@ -172,6 +176,7 @@ class LogCumSumExp(Op):
 
     @staticmethod
     def call(input, dim):
+        """log(cumsum(exp(x))) along ``dim``, computed stably, as ``torch.logcumsumexp``."""
         if input._data.dtype.kind != "f":
             raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for {input.dtype} tensors')
         t = input

@@ -3,7 +3,7 @@ from .optimizer import Optimizer
 from .sgd import SGD
 from .adagrad import Adagrad
 from .rmsprop import RMSprop
-from .adam import Adam, AdamW
+from .adam import Adam, AdamW, SparseAdam
 from .adadelta import Adadelta
 from .adamax import Adamax
 from .nadam import NAdam
@@ -13,5 +13,5 @@ from .rprop import Rprop
 from .lbfgs import LBFGS
 from . import lr_scheduler
 
-__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Adadelta", "Adamax", "NAdam", "RAdam",
+__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "SparseAdam", "Adadelta", "Adamax", "NAdam", "RAdam",
            "ASGD", "Rprop", "LBFGS", "lr_scheduler"]

@@ -9,12 +9,13 @@ from .optimizer import Optimizer, _scalar_dtype, descent_grads
 class Adagrad(Optimizer):
     r"""t += 1;  g = grad + wd*p;  clr = lr / (1 + (t-1)*lr_decay);  s += g^2;  p -= clr * g/(sqrt(s)+eps)."""
 
-    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, *,
-                 maximize=False):
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
+                 foreach=None, *, maximize=False, differentiable=False, fused=None):
         self._check_options(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                             initial_accumulator_value=initial_accumulator_value, eps=eps)
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
-                                      initial_accumulator_value=initial_accumulator_value, maximize=maximize))
+                                      initial_accumulator_value=initial_accumulator_value, foreach=foreach,
+                                      maximize=maximize, differentiable=differentiable, fused=fused))
         for group in self.param_groups:  # torch creates Adagrad's state up front
             for p in group["params"]:
                 self._init_state(p, group)

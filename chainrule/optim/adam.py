@@ -11,10 +11,13 @@ class Adam(Optimizer):
     _decoupled = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
-                 maximize=False):
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
         self._check_options(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, maximize=maximize))
+                                      amsgrad=amsgrad, maximize=maximize, foreach=foreach, capturable=capturable,
+                                      differentiable=differentiable, fused=fused,
+                                      decoupled_weight_decay=decoupled_weight_decay))
 
     def _update_group(self, group, params):
         amsgrad = group["amsgrad"]
@@ -25,7 +28,8 @@ class Adam(Optimizer):
              [self._state_tensor(p, "exp_avg_sq") for p in params],
              [self._state_tensor(p, "max_exp_avg_sq") for p in params] if amsgrad else None,
              steps, amsgrad=amsgrad, beta1=beta1, beta2=beta2, lr=group["lr"], weight_decay=group["weight_decay"],
-             eps=group["eps"], maximize=group["maximize"], decoupled_weight_decay=self._decoupled)
+             eps=group["eps"], maximize=group["maximize"],
+             decoupled_weight_decay=group.get("decoupled_weight_decay", self._decoupled))
 
 
 class AdamW(Adam):
@@ -34,8 +38,10 @@ class AdamW(Adam):
     _decoupled = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
-                 maximize=False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+                 maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)
 
 
 def lerp_(start, end, weight):
@@ -74,3 +80,14 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, amsgra
         denom = xp.sqrt(v) / bias_correction2_sqrt
         denom += eps
         p -= step_size * m / denom
+
+
+class SparseAdam(Optimizer):
+    """torch.optim.SparseAdam: Adam's update on the rows a sparse gradient touches. chainrule has no
+    sparse gradients (``nn.Embedding(sparse=True)`` raises too), so there is nothing for it to
+    update: constructing one raises NotImplementedError (a RuntimeError, as torch's step raises
+    for dense gradients). Adam gives the same update with dense gradients."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, maximize=False):
+        raise NotImplementedError("SparseAdam: chainrule has no sparse gradients (SparseAdam only updates "
+                                  "sparse ones); use Adam, which gives the same update with dense gradients")

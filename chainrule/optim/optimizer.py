@@ -5,6 +5,10 @@ update function shares.
 Each subclass holds its state (Tensors, so state dicts match torch's) and calls a pure update
 function over lists of arrays that mutates the parameter arrays in place: no graph, no new
 parameter arrays per step.
+
+torch's implementation keywords are accepted where torch has them: ``foreach`` and ``fused`` with any
+value (that one update over a group's lists is the only path), ``capturable`` and ``differentiable``
+when False (True raises NotImplementedError); ``maximize`` is implemented (``descent_grads``).
 """
 import numpy as np
 
@@ -23,6 +27,11 @@ _OPTION_LABELS = {"lr": "learning rate", "eps": "epsilon value"}
 
 class Optimizer:
     # torch's SGD tests `value < 0.0`, which NaN passes; the other optimizers `not 0.0 <= value`
+    """Base class of the optimizers, as ``torch.optim.Optimizer``.
+
+    Holds ``param_groups`` (a list of dicts: ``'params'`` and the hyper-parameters, ``defaults`` filling the
+    missing ones) and ``state`` (per-parameter buffers). Subclasses implement ``step``; ``zero_grad``,
+    ``add_param_group``, ``state_dict`` and ``load_state_dict`` are shared."""
     _nan_passes = False
     # the per-parameter state keys that hold a 0-d scalar, not an array shaped like the parameter
     _scalar_keys = ("step",)
@@ -81,6 +90,8 @@ class Optimizer:
         param_group["params"] = params
         for name, default in self.defaults.items():
             param_group.setdefault(name, default)
+        if param_group.get("fused") and param_group.get("foreach"):
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
         for flag in _UNSUPPORTED_FLAGS:
             if param_group.get(flag):
                 raise NotImplementedError(f"{type(self).__name__}: {flag}=True is not supported by chainrule "
@@ -269,7 +280,9 @@ def _check_betas(betas):
 
 _RANGE_CHECKS = {"betas": _check_betas, "rho": _check_rho, "etas": _check_etas}
 
-# implementation flags torch's optimizers take that chainrule cannot honour when True
+# implementation flags torch's optimizers take that chainrule cannot honour when True. (``foreach``
+# and ``fused`` are accepted with any value: every optimizer runs one update function over the
+# lists of a group's arrays, which is already the foreach path; there is no separate fused kernel.)
 _UNSUPPORTED_FLAGS = {"capturable": "CUDA-graph capture", "differentiable": "autograd through the step"}
 
 

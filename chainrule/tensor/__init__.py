@@ -411,6 +411,8 @@ def install(cls, variants, properties):
     for name, impl, kinds in variants:
         is_binary = impl in (Add, Sub, Mul, Div, Pow)
         fn = impl.call if isinstance(impl, type) and issubclass(impl, Op) else impl
+        if fn is not impl and not fn.__doc__ and impl.__doc__:   # the op's rule is its entry's docstring
+            fn.__doc__ = f"As ``torch.{name}``; the rule: " + impl.__doc__
         kinds = kinds.split()
         for kind in kinds:
             plain_dunder = "__" + kind[3:]  # __radd__ / __iadd__ -> __add__

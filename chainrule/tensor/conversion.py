@@ -33,10 +33,13 @@ def to(input, *args, **kwargs):
 
 
 def astype(input, np_dtype):  # the engine's cast, also under create_graph
+    """Casts to the chainrule dtype matching the NumPy dtype ``np_dtype`` (the engine's cast, recorded by
+    autograd)."""
     return to(input, _dt.from_numpy(np.dtype(np_dtype)))
 
 
 def type_as(input, other):
+    """Casts to ``other``'s dtype, as ``torch.Tensor.type_as``."""
     return to(input, other.dtype)
 
 
@@ -49,10 +52,13 @@ def to_dtype(dtype):
 
 
 def cpu(input):
+    """This tensor on the CPU (itself when already there), as ``torch.Tensor.cpu``."""
     return to(input, "cpu")
 
 
 def cuda(input, device=None):
+    """This tensor on a CUDA device (``device``: an index, a name or a device; default the current one), as
+    ``torch.Tensor.cuda``; needs CuPy."""
     return to(input, "cuda" if device is None else parse_device(
         device if not isinstance(device, int) else f"cuda:{device}"))
 
@@ -108,23 +114,30 @@ def _address(a):
 
 
 def data_ptr(input):
+    """The address of the tensor's first element, as ``torch.Tensor.data_ptr``."""
     return _address(input._data)
 
 
 def storage_offset(input):
+    """The offset, in elements, of the tensor's first element from the start of the array it views, as
+    ``torch.Tensor.storage_offset``."""
     a = input._data
     return (_address(a) - _address(root_array(a))) // a.itemsize
 
 
 def is_contiguous(input, memory_format=None):
+    """True when the tensor's elements are laid out in row-major (C) order without gaps, as
+    ``torch.Tensor.is_contiguous``."""
     return bool(input._data.flags.c_contiguous)
 
 
 def is_inference(input):
+    """True for a tensor created in inference mode, as ``torch.Tensor.is_inference``."""
     return bool(input._meta and input._meta.get("inference"))
 
 
 def is_nonzero(input):
+    """The truth value of a one-element tensor, as ``torch.is_nonzero``; other sizes raise RuntimeError."""
     if input._data.size != 1:
         raise RuntimeError("Boolean value of Tensor with " + ("no values" if input._data.size == 0 else
                                                              "more than one value") + " is ambiguous")
@@ -132,10 +145,13 @@ def is_nonzero(input):
 
 
 def _false(input):
+    """Always False: chainrule has no tensors of this kind (torch's ``is_meta``, ``is_sparse``, ``is_quantized``,
+    ``is_mkldnn``, ``is_nested``, ``is_xpu``, ``is_mps``)."""
     return False
 
 
 def is_complex(input):  # chainrule has no complex dtypes
+    """Always False, as ``torch.is_complex`` for real tensors: chainrule has no complex dtypes."""
     return False
 
 
@@ -147,6 +163,10 @@ ATTRIBUTES = {"is_xpu": _false, "is_mps": _false, "is_sparse": _false, "is_quant
 # ---- out of chainrule ------------------------------------------------------------------------------
 
 def numpy(input, force=False):
+    """The tensor's NumPy array, sharing memory, as ``torch.Tensor.numpy``.
+
+    Raises for a tensor that requires grad or lives on a GPU unless ``force=True`` (which returns a CPU copy
+    for a GPU tensor)."""
     if type(input._data) is not _ndarray:
         if force:
             return to_device(input._data, Device.CPU)
@@ -164,12 +184,15 @@ def as_array(input, dtype=None, copy=None):  # __array__
 
 
 def item(input):
+    """The value of a one-element tensor as a Python number, as ``torch.Tensor.item``."""
     if input._data.size != 1:
         raise RuntimeError(f"a Tensor with {input._data.size} elements cannot be converted to Scalar")
     return input._data.reshape(()).item() if type(input._data) is _ndarray else input._data.item()
 
 
 def tolist(input):
+    """The tensor as nested Python lists of Python numbers (a number for a 0-d tensor), as
+    ``torch.Tensor.tolist``."""
     return to_device(input._data, Device.CPU).tolist()
 
 
@@ -214,6 +237,7 @@ def result_type(tensor, other):
 
 
 def promote_types(type1, type2):
+    """The dtype that type promotion gives for ``type1`` and ``type2``, as ``torch.promote_types``."""
     return _dt.promote(_dtype_arg(type1, "promote_types", 1, "type1"), _dtype_arg(type2, "promote_types", 2, "type2"))
 
 
@@ -223,6 +247,8 @@ def can_cast(from_, to):
 
 
 def typename(obj):
+    """torch's type name of ``obj``: e.g. ``'torch.FloatTensor'`` for a float32 tensor, else the object's
+    module-qualified type name, as ``torch.typename``."""
     if isinstance(obj, Tensor):
         return type_name(obj)
     module = getattr(obj, "__module__", "") or ""

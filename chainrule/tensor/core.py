@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..autograd import engine
-from ..backend import namespace, device_of
+from ..backend import namespace, device_of, FP_STATE, FP_QUIET
 from ..ops.args import dim as _dim, leaf_array
 
 _ndarray = np.ndarray
@@ -67,25 +67,30 @@ class Tensor:
     # ---- storage, dtype, device ----------------------------------------------------------------
     @property
     def shape(self):
+        """The size of each dim, a ``chainrule.Size`` (a tuple), as ``torch.Tensor.shape``."""
         return Size(self._data.shape)
 
     @property
     def dtype(self):
+        """The element type, a ``chainrule.dtype`` such as ``chainrule.float32``."""
         return _dt.from_numpy(self._data.dtype)
 
     @property
     def ndim(self):
+        """The number of dims, as ``torch.Tensor.ndim``."""
         return self._data.ndim
 
     def dim(self):
         return self._data.ndim
 
     def size(self, dim=None):
+        """The shape, or the size of dim ``dim`` when given, as ``torch.Tensor.size``."""
         if dim is None:
             return Size(self._data.shape)
         return self._data.shape[_dim(dim, self._data.ndim, "size")]
 
     def numel(self):
+        """The number of elements, as ``torch.Tensor.numel`` (alias ``nelement``)."""
         return int(self._data.size)
 
     nelement = numel
@@ -94,10 +99,12 @@ class Tensor:
         return self._data.itemsize
 
     def is_floating_point(self):
+        """True for a floating-point dtype, as ``torch.is_floating_point``."""
         return self._data.dtype.kind == "f"
 
     @property
     def device(self):
+        """The device holding the data (``cpu`` or ``cuda:N``), as ``torch.Tensor.device``."""
         return device_of(self._data)
 
     @property
@@ -119,6 +126,7 @@ class Tensor:
     # ---- autograd fields ---------------------------------------------------------------------
     @property
     def requires_grad(self):
+        """Whether autograd records operations on this tensor (settable on leaves), as torch's."""
         return self._requires_grad
 
     @requires_grad.setter
@@ -139,10 +147,12 @@ class Tensor:
 
     @property
     def is_leaf(self):
+        """True for a tensor not produced by a recorded op (backward fills its ``grad``), as torch's."""
         return self._node is None
 
     @property
     def grad_fn(self):
+        """The graph node that produced this tensor, None for a leaf, as ``torch.Tensor.grad_fn``."""
         return self._node
 
     @property
@@ -159,6 +169,7 @@ class Tensor:
         self._meta[key] = value
 
     def detach(self):
+        """A new tensor sharing this one's data, cut from the graph, as ``torch.Tensor.detach``."""
         return Tensor._make(self._data)
 
     @property
@@ -174,6 +185,7 @@ class Tensor:
         self._data = value._data
 
     def detach_(self):
+        """Cuts this tensor from the graph in place (views raise), as ``torch.Tensor.detach_``."""
         if self._node is not None and self._meta and self._meta.get("view_of"):
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self._node = None
@@ -182,12 +194,14 @@ class Tensor:
 
     # ---- backward and hooks ------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulates d(self)/d(leaf) into each leaf's ``grad``, as ``torch.Tensor.backward`` (``gradient``
+        needed when non-scalar); unlike torch, ``inputs=`` raises NotImplementedError: use autograd.grad."""
         if not self._requires_grad:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
         if inputs is not None:
             raise NotImplementedError("backward(inputs=...) is not supported; use chainrule.autograd.grad")
         g = root_grad(self, gradient, create_graph)
-        engine.run_backward([self], [g], create_graph if retain_graph is None else retain_graph, create_graph)
+        run_backward([self], [g], create_graph if retain_graph is None else retain_graph, create_graph)
 
     def register_hook(self, hook):
         """hook(grad) -> new grad or None, run when this tensor's gradient is computed."""
@@ -207,6 +221,7 @@ class Tensor:
         return _HookHandle(self, hook)
 
     def retain_grad(self):
+        """Makes this non-leaf tensor keep its ``grad`` after backward, as ``torch.Tensor.retain_grad``."""
         if not self._requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._node is None or (self._meta and self._meta.get("retains_grad")):
@@ -228,6 +243,14 @@ def _rebuild(data, requires_grad, grad):
     t = Tensor._make(data)
     t._requires_grad, t.grad = requires_grad, grad
     return t
+
+
+def run_backward(*args, **kw):  # engine.run_backward, its rules without NumPy FP warnings (as ops.registry.apply)
+    fp = FP_STATE.set(FP_QUIET)
+    try:
+        return engine.run_backward(*args, **kw)
+    finally:
+        FP_STATE.reset(fp)
 
 
 def root_grad(t, gradient, create_graph):

@@ -42,6 +42,8 @@ _default_device = [None]  # set_default_device: where factories create when not 
 
 
 def get_default_device():
+    """The device factories create tensors on when not given ``device=`` (see ``set_default_device``), as
+    ``torch.get_default_device``."""
     return _default_device[0] or Device.CPU
 
 
@@ -99,6 +101,11 @@ def _shape(name, size, size_kw):
 
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new leaf tensor copying ``data`` (nested lists, scalars, arrays or tensors)."""
+    if isinstance(data, Tensor):
+        import warnings
+        warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
+                      "or sourceTensor.detach().clone().requires_grad_(True), rather than "
+                      "chainrule.tensor(sourceTensor).", UserWarning, stacklevel=2)
     return _leaf(leaf_array(data, dtype), device, requires_grad)
 
 
@@ -109,6 +116,7 @@ def scalar_tensor(s, dtype=None, device=None, requires_grad=False, **kwargs):
 
 
 def from_numpy(a):
+    """A tensor sharing memory with the NumPy array ``a`` (same dtype and shape), as ``torch.from_numpy``."""
     if not isinstance(a, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(a).__name__})")
     _dt.from_numpy(a.dtype)
@@ -116,14 +124,19 @@ def from_numpy(a):
 
 
 def as_tensor(data, dtype=None, device=None):
-    if isinstance(data, Tensor) and dtype is None and device is None:
-        return data
-    if isinstance(data, np.ndarray) and dtype is None and device is None:
-        return from_numpy(data)
+    """``data`` itself when it already is a tensor of that dtype and device (else ``data.to(...)``,
+    which keeps the graph); a NumPy array of that dtype is shared, not copied; anything else is
+    copied as ``tensor`` does."""
+    if isinstance(data, Tensor):
+        return data if dtype is None and device is None else data.to(device=device, dtype=dtype)
+    if isinstance(data, np.ndarray) and (dtype is None or _dt.to_dtype(dtype).np == data.dtype):
+        t = from_numpy(data)
+        return t if device is None else t.to(device=device)
     return tensor(data, dtype=dtype, device=device)
 
 
 def is_tensor(obj):
+    """True when ``obj`` is a chainrule Tensor, as ``torch.is_tensor``."""
     return isinstance(obj, Tensor)
 
 
@@ -155,6 +168,8 @@ def _fill_dtype(fill_value):
 
 
 def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=False, **kwargs):
+    """A tensor of shape ``size`` filled with ``fill_value``, as ``torch.full``; the dtype is inferred from the
+    value (bool, int64 or the default float) unless given."""
     _extra("full", dict(kwargs, out=out))
     if not isinstance(size, (tuple, list)):
         raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
@@ -178,6 +193,8 @@ def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False,
 
 
 def arange(start, end=None, step=1, *, out=None, dtype=None, device=None, requires_grad=False, **kwargs):
+    """Values from ``start`` to ``end`` (excluded) by ``step``, as ``torch.arange``; int64 when all arguments are
+    integers, else the default float dtype."""
     _extra("arange", dict(kwargs, out=out))
     if end is None:
         start, end = 0, start
@@ -208,6 +225,7 @@ def _linspace(start, end, steps, d):
 
 
 def linspace(start, end, steps, *, out=None, dtype=None, device=None, requires_grad=False, **kwargs):
+    """``steps`` values evenly spaced from ``start`` to ``end`` (both included), as ``torch.linspace``."""
     _extra("linspace", dict(kwargs, out=out))
     if steps < 0:
         raise RuntimeError("linspace: number of steps must be non-negative")
@@ -226,6 +244,8 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, device=None,
 
 
 def eye(n, m=None, *, out=None, dtype=None, device=None, requires_grad=False, **kwargs):
+    """A 2-D tensor with ones on the diagonal and zeros elsewhere, of shape (n, m) (m defaults to n), as
+    ``torch.eye``."""
     _extra("eye", dict(kwargs, out=out))
     for name, v in (("n", n), ("m", m)):
         if v is not None and v < 0:
@@ -247,6 +267,8 @@ def _like(fn, generator=False):
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None, **kwargs):
+    """A tensor of ``input``'s shape (and dtype and device unless given) filled with ``fill_value``, as
+    ``torch.full_like``."""
     _extra("full_like", kwargs)
     return full(input.shape, fill_value, dtype=dtype or input.dtype, device=device or input.device,
                 requires_grad=requires_grad)
@@ -266,12 +288,16 @@ new_zeros, new_ones, new_empty = _new(zeros), _new(ones), _new(empty)
 
 
 def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, **kwargs):
+    """A tensor of shape ``size`` filled with ``fill_value``, with this tensor's dtype and device unless given, as
+    ``torch.Tensor.new_full``."""
     _extra("new_full", kwargs)
     return full(tuple(size), fill_value, dtype=dtype or self.dtype, device=device or self.device,
                 requires_grad=requires_grad)
 
 
 def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, **kwargs):
+    """A new tensor copied from ``data``, with this tensor's dtype and device unless given, as
+    ``torch.Tensor.new_tensor``."""
     _extra("new_tensor", kwargs)
     return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
@@ -364,14 +390,17 @@ def seed():
 
 
 def initial_seed():
+    """The initial seed of the default random generator, as ``torch.initial_seed``."""
     return default_generator.initial_seed()
 
 
 def get_rng_state():
+    """The state of the default random generator, to restore with ``set_rng_state``, as ``torch.get_rng_state``."""
     return default_generator.get_state()
 
 
 def set_rng_state(new_state):
+    """Restores the default random generator to a state from ``get_rng_state``, as ``torch.set_rng_state``."""
     default_generator.set_state(new_state)
 
 
@@ -426,6 +455,8 @@ def randint(*args, generator=None, out=None, dtype=None, device=None, requires_g
 
 def randint_like(input, low=0, high=None, *, generator=None, dtype=None, device=None, requires_grad=False,
                  memory_format=None, **kwargs):
+    """Random integers uniform in [low, high) of ``input``'s shape (and dtype and device unless given), as
+    ``torch.randint_like``; one bound given is ``high``."""
     _extra("randint_like", kwargs)
     if high is None:
         low, high = 0, low
@@ -434,6 +465,7 @@ def randint_like(input, low=0, high=None, *, generator=None, dtype=None, device=
 
 
 def randperm(n, *, generator=None, out=None, dtype=None, device=None, requires_grad=False, **kwargs):
+    """A random permutation of 0 .. n - 1 (int64 by default), as ``torch.randperm``."""
     _extra("randperm", dict(kwargs, out=out))
     d = _dt.to_dtype(dtype) if dtype is not None else _dt.int64
     if n < 0:
@@ -539,6 +571,8 @@ def _bernoulli_float(input, p, generator):
 
 
 def bernoulli_(input, p=0.5, *, generator=None):
+    """Fills the tensor in place with 0/1 draws, 1 with probability ``p`` (a number or a tensor of probabilities),
+    as ``torch.Tensor.bernoulli_``."""
     if not is_tensor(p):
         return store(input, _bernoulli_float(input, p, generator), "bernoulli_")
     pa = p._data
@@ -634,6 +668,8 @@ def random_(input, *args, generator=None, **kwargs):
 
 
 def exponential_(input, lambd=1.0, *, generator=None):
+    """Fills the tensor in place with draws from the exponential distribution of rate ``lambd``, as
+    ``torch.Tensor.exponential_``."""
     _random.check_continuous(input.dtype, "Exponential")
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={_random.fmt(lambd)}")
@@ -642,6 +678,8 @@ def exponential_(input, lambd=1.0, *, generator=None):
 
 
 def geometric_(input, p, *, generator=None):
+    """Fills the tensor in place with draws from the geometric distribution (trials until the first success,
+    success probability ``p``), as ``torch.Tensor.geometric_``."""
     if input.dtype is _dt.bool_:
         raise _random.not_implemented("geometric_cpu", input.dtype)
     if not 0 < p < 1:
@@ -650,6 +688,7 @@ def geometric_(input, p, *, generator=None):
 
 
 def log_normal_(input, mean=1.0, std=2.0, *, generator=None):
+    """Fills the tensor in place with exp(N(mean, std)) draws, as ``torch.Tensor.log_normal_``."""
     _random.check_floating(input.dtype, "log_normal_cpu")
     if not std > 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={_random.fmt(std)}")
@@ -658,6 +697,8 @@ def log_normal_(input, mean=1.0, std=2.0, *, generator=None):
 
 
 def cauchy_(input, median=0.0, sigma=1.0, *, generator=None):
+    """Fills the tensor in place with draws from the Cauchy distribution median + sigma tan(pi (U - 1/2)), as
+    ``torch.Tensor.cauchy_``."""
     _random.check_continuous(input.dtype, "Cauchy", c_name=True)
     if not sigma > 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={_random.fmt(sigma)}")

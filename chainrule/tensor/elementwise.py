@@ -58,20 +58,24 @@ bitwise_and, bitwise_or, bitwise_xor = (_logical(m) for m in ("__and__", "__or__
 
 
 def bitwise_not(input):
+    """Bitwise NOT of an integer tensor (logical NOT for bool), as ``torch.bitwise_not``."""
     if input._data.dtype.kind not in "iub":
         raise TypeError(f"~ (bitwise_not) is only supported for integer and bool tensors, got {input.dtype}")
     return plain(~input._data)
 
 
 def logical_not(input):
+    """True where an element is zero, as ``torch.logical_not``."""
     return plain(namespace(input._data).logical_not(input._data))
 
 
 def isnan(input):
+    """True where an element is NaN, as ``torch.isnan``."""
     return plain(namespace(input._data).isnan(input._data))
 
 
 def isfinite(input):
+    """True where an element is neither infinite nor NaN, as ``torch.isfinite``."""
     return plain(namespace(input._data).isfinite(input._data))
 
 
@@ -88,6 +92,7 @@ def sign(input):
 
 
 def equal(input, other):
+    """True when both tensors have the same shape and elements, as ``torch.equal`` (a Python bool)."""
     return input.shape == other.shape and bool((input._data == other._data).all())
 
 
@@ -98,26 +103,33 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 # ---- compositions --------------------------------------------------------------------------------
 
 def square(input):
+    """x^2 elementwise, as ``torch.square``."""
     return Mul.call(input, input) if input._data.dtype != np.bool_ else Pow.call(input, 2)  # bool**2 is int64
 
 
 def reciprocal(input):
+    """1 / x elementwise, as ``torch.reciprocal`` (integer inputs give the default float dtype)."""
     return Div.call(1, input)
 
 
 def rsqrt(input):
+    """1 / sqrt(x) elementwise, as ``torch.rsqrt``."""
     return Div.call(1, input.sqrt())
 
 
 def clamp_min(input, min):
+    """max(x, min) elementwise, as ``torch.clamp_min``."""
     return input.clamp(min=min)
 
 
 def clamp_max(input, max):
+    """min(x, max) elementwise, as ``torch.clamp_max``."""
     return input.clamp(max=max)
 
 
 def masked_fill(input, mask, value):
+    """Out of place: a copy of ``input`` with ``value`` where the boolean ``mask`` (broadcast) is True, as
+    ``torch.masked_fill``."""
     if not is_tensor(mask) or mask._data.dtype != np.bool_:
         raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype "
                            f"{getattr(mask, 'dtype', type(mask).__name__)}")

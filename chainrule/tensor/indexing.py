@@ -177,12 +177,16 @@ def _broadcast_mask(input, mask, op):
 
 
 def masked_select(input, mask):
+    """The elements of ``input`` where the boolean ``mask`` (broadcast with it) is True, as a 1-D tensor, as
+    ``torch.masked_select``."""
     _mask(mask, "masked_select")
     shape, m = _broadcast_mask(input, mask, "masked_select")
     return apply(Index, input.expand(shape), key=(m,), basic=False)
 
 
 def masked_scatter(input, mask, source):
+    """Copies the elements of ``source``, in order, into the positions where ``mask`` is True, out of place, as
+    ``torch.Tensor.masked_scatter``."""
     if not is_tensor(mask) or mask._data.dtype != np.bool_:
         raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype "
                            f"{_name(mask._data.dtype) if is_tensor(mask) else type(mask).__name__}")
@@ -200,12 +204,16 @@ def masked_scatter(input, mask, source):
 
 
 def where_method(input, condition, other):  # Tensor.where(condition, y)
+    """``where(condition, self, other)``: this tensor where ``condition`` is True, else ``other``, as
+    ``torch.Tensor.where``."""
     return Where.call(condition, input, other)
 
 
 # ---- gather and scatter --------------------------------------------------------------------------
 
 def gather(input, dim, index, *, sparse_grad=False):
+    """Picks values along ``dim`` at ``index``: out[i][j][k] = input[index[i][j][k]][j][k] for dim 0, and so on,
+    as ``torch.gather``; the output has ``index``'s shape."""
     check_tensor(index, "gather", "index")
     d, a, key, _ = _scatter_args(input, dim, index, None, "gather")
     out = apply(Index, _one_d(input), key=key, basic=False)
@@ -213,6 +221,8 @@ def gather(input, dim, index, *, sparse_grad=False):
 
 
 def take_along_dim(input, indices, dim=None):
+    """Picks values along ``dim`` at ``indices`` (broadcast against ``input``), as ``torch.take_along_dim``; with
+    ``dim=None`` both are flattened first."""
     a = _index(indices, "take_along_dim")
     if dim is None:
         return gather(input.reshape(-1), 0, plain(a.reshape(-1)))
@@ -233,6 +243,10 @@ def take_along_dim(input, indices, dim=None):
 
 
 def scatter(input, dim, index, src=None, value=None, *, reduce=None):
+    """Out-of-place scatter along ``dim``: a copy of ``input`` with out[index[i][j]][j] = src[i][j] (dim 0), as
+    ``torch.scatter``.
+
+    ``src`` may be a tensor or, through ``value``, a number; ``reduce`` is ``'add'`` or ``'multiply'``."""
     if src is None and value is None:
         raise TypeError("scatter(): missing the 'src' or 'value' argument")
     if src is not None and not is_tensor(src):
@@ -253,6 +267,8 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
 
 
 def scatter_add(input, dim, index, src):
+    """Out-of-place scatter-add along ``dim``: a copy of ``input`` with src[i][j] added at out[index[i][j]][j]
+    (dim 0), as ``torch.scatter_add``."""
     check_tensor(src, "scatter_add", "src")
     _same_dtype(input, src, "scatter_add")
     d, a, key, src = _scatter_args(input, dim, index, src, "scatter_add")
@@ -260,6 +276,9 @@ def scatter_add(input, dim, index, src):
 
 
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    """Out-of-place scatter along ``dim`` that combines colliding values with ``reduce`` (``'sum'``, ``'prod'``,
+    ``'mean'``, ``'amax'``, ``'amin'``), as ``torch.scatter_reduce``; ``include_self`` counts the input's own
+    values."""
     if reduce not in ("sum", "prod", "mean", "amax", "amin"):
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
     check_tensor(src, "scatter_reduce", "src")
@@ -302,11 +321,14 @@ def _dim_index(input, dim, index, op, source=None, long_only=False, error=Runtim
 
 
 def index_select(input, dim, index):
+    """The entries of ``input`` at the 1-D integer ``index`` along ``dim``, as ``torch.index_select``."""
     x, key = _dim_index(input, dim, index, "index_select")
     return _reshape_back(apply(Index, x, key=key, basic=False), input)
 
 
 def index_add(input, dim, index, source, *, alpha=1):
+    """Out of place: a copy of ``input`` with alpha source added at positions ``index`` along ``dim``, as
+    ``torch.index_add``."""
     check_tensor(source, "index_add", "source")
     x, key = _dim_index(input, dim, index, "index_add", source)
     source = _one_d(source)
@@ -314,17 +336,23 @@ def index_add(input, dim, index, source, *, alpha=1):
 
 
 def index_copy(input, dim, index, source):
+    """Out of place: a copy of ``input`` with the slices of ``source`` written at positions ``index`` along
+    ``dim``, as ``torch.index_copy``."""
     check_tensor(source, "index_copy", "source")
     x, key = _dim_index(input, dim, index, "index_copy", source, long_only=True)
     return _reshape_back(_put(x, key, _one_d(source)), input)
 
 
 def index_fill(input, dim, index, value):
+    """Out of place: a copy of ``input`` with ``value`` written at positions ``index`` along ``dim``, as
+    ``torch.index_fill``."""
     x, key = _dim_index(input, dim, index, "index_fill", long_only=True, error=IndexError)
     return _reshape_back(_put(x, key, _value(input, value, "index_fill")), input)
 
 
 def index_put(input, indices, values, accumulate=False):
+    """Out of place: a copy of ``input`` with ``values`` written at ``input[indices]`` (added when
+    ``accumulate``), as ``torch.index_put``."""
     check_tensor(values, "index_put", "values")
     if values._data.dtype != input._data.dtype:
         raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
@@ -343,6 +371,8 @@ def index_put(input, indices, values, accumulate=False):
 
 
 def take(input, index):
+    """The elements of ``input`` at flat (row-major) positions ``index``, shaped like ``index``, as
+    ``torch.take``."""
     a = _index(index, "take")
     n = input._data.size
     if a.size:
@@ -354,6 +384,8 @@ def take(input, index):
 
 
 def put(input, index, source, accumulate=False):
+    """Out of place: a copy of ``input`` with ``source`` written at flat positions ``index`` (added when
+    ``accumulate``), as ``torch.Tensor.put``."""
     a = _index(index, "put")
     check_tensor(source, "put", "source")
     if a.size != source._data.size:
@@ -378,6 +410,7 @@ def put(input, index, source, accumulate=False):
 # ---- flips, rolls, rotations, repeats ------------------------------------------------------------
 
 def flip(input, dims):
+    """Reverses the order of elements along each dim in ``dims`` (a copy), as ``torch.flip``."""
     if isinstance(dims, (int, np.integer)):
         raise TypeError(f"flip(): argument 'dims' (position 2) must be tuple of ints, not {type(dims).__name__}")
     axes = _dims(tuple(dims), input._data.ndim, "flip")
@@ -385,18 +418,22 @@ def flip(input, dims):
 
 
 def fliplr(input):
+    """Reverses the order of columns (dim 1) of a tensor with at least 2 dims, as ``torch.fliplr``."""
     if input._data.ndim < 2:
         raise RuntimeError("fliplr: Input must be >= 2-d.")
     return apply(Flip, input, axes=(1,))
 
 
 def flipud(input):
+    """Reverses the order of rows (dim 0) of a tensor with at least 1 dim, as ``torch.flipud``."""
     if input._data.ndim < 1:
         raise RuntimeError("flipud: Input must be >= 1-d.")
     return apply(Flip, input, axes=(0,))
 
 
 def roll(input, shifts, dims=None):
+    """Rolls elements by ``shifts`` along ``dims``, wrapping around; with ``dims=None`` the flattened tensor is
+    rolled and reshaped, as ``torch.roll``."""
     shifts = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
     dims = () if dims is None else (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
     if len(shifts) != len(dims) and not (not dims and len(shifts) == 1):
@@ -417,6 +454,8 @@ def roll(input, shifts, dims=None):
 
 
 def rot90(input, k=1, dims=(0, 1)):
+    """Rotates by 90 degrees ``k`` times in the plane of ``dims``, from the first dim towards the second, as
+    ``torch.rot90``."""
     dims = tuple(dims)
     if len(dims) != 2:
         raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
@@ -437,6 +476,8 @@ def rot90(input, k=1, dims=(0, 1)):
 
 
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Repeats each element (or each slice along ``dim``) ``repeats`` times in place order, as
+    ``torch.repeat_interleave``; with ``dim=None`` the input is flattened first."""
     if repeats is None:  # repeat_interleave(repeats): each index i repeated repeats[i] times
         r = _index(input, "repeat_interleave", long_only=False, arg="repeats")
         if r.ndim > 1:
@@ -469,6 +510,8 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 
 
 def tile(input, *dims):
+    """Repeats the tensor ``dims`` times along each dim (the shorter of dims and shape is padded with leading 1s),
+    as ``torch.tile``."""
     dims = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
     dims = (1,) * (input._data.ndim - len(dims)) + tuple(dims)
     return Repeat.call(input, dims)
@@ -477,6 +520,8 @@ def tile(input, *dims):
 # ---- dims: movedim, diagonals, traces ------------------------------------------------------------
 
 def movedim(input, source, destination):
+    """Moves dims ``source`` to positions ``destination`` keeping the others in order (a view), as
+    ``torch.movedim`` (alias ``moveaxis``)."""
     nd = input._data.ndim
     src = (source,) if isinstance(source, (int, np.integer)) else tuple(source)
     dst = (destination,) if isinstance(destination, (int, np.integer)) else tuple(destination)
@@ -496,10 +541,13 @@ def movedim(input, source, destination):
 
 
 def swapdims(input, dim0, dim1):
+    """Swaps dims ``dim0`` and ``dim1`` (a view), as ``torch.swapdims`` (alias of ``transpose``)."""
     return movement.transpose(input, dim0, dim1)
 
 
 def diagonal(input, offset=0, dim1=0, dim2=1):
+    """The diagonal with ``offset`` of the 2-D planes spanned by ``dim1`` and ``dim2``, appended as the last dim
+    (a view), as ``torch.diagonal``."""
     nd = input._data.ndim
     a, b = _dim(dim1, nd, "diagonal"), _dim(dim2, nd, "diagonal")
     if a == b:
@@ -513,6 +561,8 @@ _diagonal = diagonal
 
 
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    """Builds tensors whose ``offset`` diagonals, in the planes of ``dim1`` and ``dim2``, hold the last dim of
+    ``input``, as ``torch.diag_embed``."""
     nd = input._data.ndim + 1
     a, b = _dim(dim1, nd, "diag_embed"), _dim(dim2, nd, "diag_embed")
     if a == b:
@@ -527,6 +577,8 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
 
 
 def diag(input, diagonal=0):
+    """For a 1-D input a 2-D matrix with it on the ``diagonal``-th diagonal; for a 2-D input that diagonal as 1-D,
+    as ``torch.diag``."""
     nd = input._data.ndim
     if nd == 1:
         return diag_embed(input, diagonal)
@@ -536,10 +588,12 @@ def diag(input, diagonal=0):
 
 
 def diagflat(input, offset=0):
+    """A 2-D matrix with the flattened input on its ``offset``-th diagonal, as ``torch.diagflat``."""
     return diag_embed(input.reshape(-1), offset)
 
 
 def trace(input):
+    """The sum of the main diagonal of a 2-D tensor, as ``torch.trace`` (integer inputs give int64)."""
     if input._data.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input._data.ndim}")
     if input._data.dtype == np.bool_:
@@ -558,6 +612,8 @@ def _tensor_list(tensors, op):
 
 
 def meshgrid(*tensors, indexing=None):
+    """Coordinate grids from 1-D tensors, as ``torch.meshgrid``: ``indexing='ij'`` (the default) or ``'xy'`` (the
+    first two dims swapped)."""
     tensors = _tensor_list(tensors, "meshgrid")
     if indexing is None:
         warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.",
@@ -586,6 +642,8 @@ def meshgrid(*tensors, indexing=None):
 
 
 def cartesian_prod(*tensors):
+    """The Cartesian product of 1-D tensors, one row per combination (a 1-D result for one input), as
+    ``torch.cartesian_prod``."""
     tensors = _tensor_list(tensors, "cartesian_prod")
     for t in tensors:
         if t._data.ndim != 1:
@@ -596,6 +654,8 @@ def cartesian_prod(*tensors):
 
 
 def combinations(input, r=2, with_replacement=False):
+    """The length-``r`` combinations of the elements of a 1-D tensor, one per row, as ``torch.combinations``
+    (Python's itertools.combinations order); ``with_replacement`` allows repeats."""
     if input._data.ndim != 1:
         raise RuntimeError(f"Expect a 1D vector, but got shape {list(input.shape)}")
     if r < 0:
@@ -608,6 +668,7 @@ def combinations(input, r=2, with_replacement=False):
 
 
 def block_diag(*tensors):
+    """A block-diagonal matrix with the given tensors (0-, 1- or 2-D) on its diagonal, as ``torch.block_diag``."""
     tensors = _tensor_list(tensors, "block_diag")
     for i, t in enumerate(tensors):
         if t._data.ndim > 2:
@@ -669,6 +730,8 @@ column_stack = _stacker("column_stack", lambda t: t.reshape(-1, 1) if t._data.nd
 
 
 def tensor_split(input, indices_or_sections, dim=0):
+    """Splits into ``indices_or_sections`` parts along ``dim`` (a number of nearly equal parts, or the indices to
+    split before), returning views, as ``torch.tensor_split``."""
     nd = input._data.ndim
     if nd == 0:
         raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")

@@ -91,6 +91,8 @@ def inplace_variant(function, name):
     def variant(self, *args, **kwargs):
         return store(self, function(self, *args, **kwargs), name)
     variant.__name__ = name
+    variant.__doc__ = f"In-place ``{name[:-1]}``: the result is written into this tensor, which is returned." \
+        + (f"\n\n{function.__doc__}" if function.__doc__ else "")
     return variant
 
 
@@ -103,10 +105,12 @@ def _constant(t, value):
 
 
 def zero_(input):
+    """Fills the tensor with zeros in place, as ``torch.Tensor.zero_``."""
     return store(input, _constant(input, 0), "zero_")
 
 
 def fill_(input, value):
+    """Fills the tensor with ``value`` (a number or 0-d tensor) in place, as ``torch.Tensor.fill_``."""
     if is_tensor(value) and value._requires_grad and _grad_state.enabled:
         return store(input, value.to(input.dtype).expand(input.shape), "fill_")
     return store(input, _constant(input, value.item() if is_tensor(value) else value), "fill_")
@@ -124,6 +128,7 @@ def uniform_(input, *args, generator=None, **bounds):
 
 
 def normal_(input, mean=0.0, std=1.0, *, generator=None):
+    """Fills the tensor in place with draws from N(mean, std^2), as ``torch.Tensor.normal_``."""
     _random.check_floating(input.dtype, "normal_kernel_cpu")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {_random.fmt(std)}")
@@ -132,6 +137,8 @@ def normal_(input, mean=0.0, std=1.0, *, generator=None):
 
 
 def copy_(input, src):
+    """Copies the values of ``src`` (broadcast and cast to this tensor's dtype) into this tensor in place, as
+    ``torch.Tensor.copy_``; autograd records the write."""
     src_data = src._data if is_tensor(src) else np.asarray(src)
     try:
         b = np.broadcast_shapes(np.shape(src_data), input._data.shape)

@@ -17,12 +17,14 @@ from .reduce import norm as _pnorm
 
 
 def mm(input, mat2):
+    """Matrix product of two 2-D tensors (n, m) @ (m, p) -> (n, p), as ``torch.mm`` (no broadcasting)."""
     if input._data.ndim != 2 or mat2._data.ndim != 2:
         raise RuntimeError(f"mm: self must be a matrix (got {input._data.ndim}-D and {mat2._data.ndim}-D)")
     return Matmul.call(input, mat2)
 
 
 def bmm(input, mat2):
+    """Batched matrix product (b, n, m) @ (b, m, p) -> (b, n, p), as ``torch.bmm`` (no broadcasting)."""
     if input._data.ndim != 3 or mat2._data.ndim != 3:
         raise RuntimeError(f"bmm: batch1 must be a 3D tensor (got {input._data.ndim}-D and {mat2._data.ndim}-D)")
     if input._data.shape[0] != mat2._data.shape[0]:
@@ -32,6 +34,7 @@ def bmm(input, mat2):
 
 
 def dot(input, other):
+    """Inner product of two 1-D tensors of the same size and dtype, a 0-d result, as ``torch.dot``."""
     if input._data.ndim != 1 or other._data.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors")
     return Matmul.call(input, other)
@@ -224,6 +227,7 @@ def _sublist_equation(*args):
 
 
 def mv(input, vec):
+    """Matrix-vector product (n, m) @ (m,) -> (n,), as ``torch.mv``."""
     if input._data.ndim != 2 or vec._data.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input._data.ndim}, {vec._data.ndim}")
     if input._data.shape[1] != vec._data.shape[0]:
@@ -234,6 +238,7 @@ def mv(input, vec):
 
 
 def vdot(input, other):
+    """Inner product of two 1-D tensors, as ``torch.vdot`` (for real dtypes the same as ``dot``)."""
     if input._data.ndim != 1 or other._data.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors")
     if input._data.dtype != other._data.dtype:
@@ -243,12 +248,15 @@ def vdot(input, other):
 
 
 def outer(input, vec2):
+    """Outer product of two 1-D tensors, out[i, j] = input[i] vec2[j], as ``torch.outer`` (alias ``ger``)."""
     _ndim(input, 1, "outer")
     _ndim(vec2, 1, "outer", "vec2")
     return input.reshape(-1, 1) * vec2
 
 
 def inner(input, other):
+    """Inner product over the last dim of both inputs, of shape input.shape[:-1] + other.shape[:-1], as
+    ``torch.inner``; a 0-d input multiplies."""
     if input._data.ndim == 0 or other._data.ndim == 0:
         return input * other
     if input._data.dtype != other._data.dtype:
@@ -290,6 +298,8 @@ def tensordot(a, b, dims=2):
 
 
 def kron(input, other):
+    """Kronecker product of two tensors, as ``torch.kron``: the result's dim i has size input.size(i)
+    other.size(i) (the shorter shape is padded with leading 1s)."""
     n = max(input._data.ndim, other._data.ndim)
     sa = (1,) * (n - input._data.ndim) + tuple(input._data.shape)
     sb = (1,) * (n - other._data.ndim) + tuple(other._data.shape)
@@ -299,6 +309,8 @@ def kron(input, other):
 
 
 def linalg_cross(input, other, dim=-1):
+    """Cross product of 3-vectors along ``dim`` (default -1), broadcasting the other dims, as
+    ``torch.linalg.cross``."""
     if input._data.ndim != other._data.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     d = _dim(dim, input._data.ndim, "linalg.cross")
@@ -325,6 +337,7 @@ def cross(input, other, dim=None):
 
 
 def vecdot(x, y, dim=-1):
+    """Dot product of ``x`` and ``y`` along ``dim`` after broadcasting, sum(x y, dim), as ``torch.linalg.vecdot``."""
     if x._data.dtype.kind != "f":
         raise RuntimeError(f"linalg.vecdot: Expected a floating point or complex tensor as input. Got {_tname(x)}")
     return (x * y).sum(dim)
@@ -351,22 +364,29 @@ def _scaled(out, input, beta, alpha, op):
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """beta input + alpha (mat1 @ mat2) for 2-D mat1 and mat2, as ``torch.addmm``; with beta = 0 the input is not
+    read (nan in it does not propagate)."""
     return _scaled(mm(mat1, mat2), input, beta, alpha, "addmm")
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1):
+    """beta input + alpha (mat @ vec), as ``torch.addmv``; with beta = 0 the input is not read."""
     return _scaled(mv(mat, vec), input, beta, alpha, "addmv")
 
 
 def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    """beta input + alpha outer(vec1, vec2), as ``torch.addr``; with beta = 0 the input is not read."""
     return _scaled(outer(vec1, vec2), input, beta, alpha, "addr")
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta input + alpha bmm(batch1, batch2), as ``torch.baddbmm``; with beta = 0 the input is not read."""
     return _scaled(bmm(batch1, batch2), input, beta, alpha, "baddbmm")
 
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta input + alpha sum over b of batch1[b] @ batch2[b], as ``torch.addbmm``; with beta = 0 the input is not
+    read."""
     if batch1._data.ndim != 3 or batch2._data.ndim != 3 or batch1._data.shape[0] != batch2._data.shape[0] \
             or batch1._data.shape[2] != batch2._data.shape[1]:
         bmm(batch1, batch2)  # raises torch's error
@@ -413,6 +433,8 @@ def multi_dot(tensors):
 
 
 def chain_matmul(*matrices):
+    """Product of 2-D matrices in the cheapest multiplication order, as ``torch.chain_matmul`` (deprecated in
+    torch in favour of ``torch.linalg.multi_dot``)."""
     for t in matrices:
         if t._data.ndim != 2:
             raise RuntimeError(f"Tensor dimension is {t._data.ndim}, expected 2 instead.")
@@ -420,6 +442,9 @@ def chain_matmul(*matrices):
 
 
 def matrix_power(input, n):
+    """The n-th power of a square matrix (or batch), by binary powering, as ``torch.linalg.matrix_power``.
+
+    n = 0 gives the identity, a negative n the power of the inverse."""
     check_tensor(input, "matrix_power")
     if input._data.ndim < 2:
         raise RuntimeError("linalg.matrix_power: The input tensor A must have at least 2 dimensions.")
@@ -444,6 +469,8 @@ def matrix_power(input, n):
 # ---- torch.linalg ------------------------------------------------------------------------------
 
 def inv(A):
+    """Inverse of a square matrix (or batch of them, shape (..., n, n)), as ``torch.linalg.inv``; a singular
+    matrix raises."""
     return _lapack(Inv, square(A, "linalg.inv"))
 
 
@@ -466,20 +493,30 @@ def _failures(A):
 
 
 def det(A):
+    """Determinant of a square matrix (or batch, shape (..., n, n)), as ``torch.linalg.det``."""
     return apply(Det, square(A, "linalg.det"))
 
 
 def slogdet(A):
+    """Sign and log of the absolute value of the determinant of a square matrix (or batch), as
+    ``torch.linalg.slogdet``.
+
+    Returns the named tuple ``(sign, logabsdet)``; a singular matrix gives sign 0 and logabsdet -inf."""
     sign, logabsdet = unpack(apply(Slogdet, square(A, "linalg.slogdet")), Slogdet.parts(None))
     return SlogdetResult(sign, logabsdet)
 
 
 def logdet(A):
+    """Log of the determinant of a square matrix (or batch), as ``torch.logdet``: nan where the determinant is
+    negative, -inf where it is 0."""
     sign, logabsdet = slogdet(square(A, "logdet"))
     return Where.call(plain(sign._data < 0), math.nan, logabsdet)
 
 
 def solve(A, B, *, left=True):
+    """Solves A X = B (or X A = B with ``left=False``) for a square, invertible A, as ``torch.linalg.solve``.
+
+    ``A`` has shape (..., n, n); ``B`` (..., n, k) or a batch of vectors (..., n)."""
     square(A, "linalg.solve")
     if A._data.dtype != B._data.dtype:
         raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
@@ -497,14 +534,22 @@ def solve(A, B, *, left=True):
 
 
 def cholesky(A, upper=False):
+    """Cholesky factor L (lower-triangular, A = L L^T) of a symmetric positive-definite matrix (or batch), as
+    ``torch.cholesky``; ``upper=True`` returns U = L^T."""
     return _lapack(Cholesky, square(A, "linalg.cholesky"), upper=upper)
 
 
 def linalg_cholesky(A, *, upper=False):
+    """Cholesky factor L (A = L L^T) of a symmetric positive-definite matrix (or batch), as
+    ``torch.linalg.cholesky``; ``upper=True`` returns L^T."""
     return cholesky(A, upper)
 
 
 def cholesky_ex(A, *, upper=False, check_errors=False):
+    """Cholesky factorisation that reports failure instead of raising, as ``torch.linalg.cholesky_ex``.
+
+    Returns the named tuple ``(L, info)``: ``info`` is 0 for a positive-definite matrix, else the order of the
+    first leading minor that is not; ``check_errors=True`` raises instead."""
     try:
         return CholeskyExResult(cholesky(A, upper), plain(np.zeros(A._data.shape[:-2], np.int32)))
     except LinAlgError:
@@ -526,6 +571,10 @@ def cholesky_ex(A, *, upper=False, check_errors=False):
 
 
 def qr(A, mode="reduced"):
+    """QR decomposition A = Q R of a matrix (or batch, shape (..., m, n)), as ``torch.linalg.qr``.
+
+    ``mode``: ``'reduced'`` (Q of shape (..., m, k), k = min(m, n)), ``'complete'`` (Q square) or ``'r'`` (R
+    only, Q empty). Returns the named tuple ``(Q, R)``."""
     square(A, "linalg.qr", square=False)
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', "
@@ -535,10 +584,16 @@ def qr(A, mode="reduced"):
 
 
 def torch_qr(input, some=True):
+    """QR decomposition, as ``torch.qr``: ``some=True`` is linalg.qr's ``'reduced'`` mode, ``some=False`` its
+    ``'complete'`` mode."""
     return qr(input, "reduced" if some else "complete")
 
 
 def svd(A, full_matrices=True, *, driver=None):
+    """Singular value decomposition A = U diag(S) Vh of a matrix (or batch), as ``torch.linalg.svd``.
+
+    Returns the named tuple ``(U, S, Vh)``, S in descending order; ``full_matrices=False`` gives the reduced U
+    and Vh. ``driver`` is accepted and ignored (a CUDA-only option in torch)."""
     square(A, "linalg.svd", square=False)
     U, S, Vh = unpack(apply(Svd, A, full_matrices=full_matrices), Svd.parts(A._data.shape, full_matrices))
     return SvdResult(U, S, Vh)
@@ -553,10 +608,15 @@ def torch_svd(input, some=True, compute_uv=True):
 
 
 def svdvals(A, *, driver=None):
+    """Singular values of a matrix (or batch), in descending order, as ``torch.linalg.svdvals``."""
     return apply(Svd, square(A, "linalg.svdvals", square=False), compute_uv=False)
 
 
 def eigh(A, UPLO="L"):
+    """Eigenvalues (ascending) and eigenvectors of a symmetric matrix (or batch), as ``torch.linalg.eigh``.
+
+    Only the lower (``UPLO='L'``) or upper triangle is read. Returns the named tuple ``(eigenvalues,
+    eigenvectors)``."""
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
     L, V = unpack(apply(Eigh, square(A, "linalg.eigh"), UPLO=UPLO), Eigh.parts(A._data.shape))
@@ -564,6 +624,7 @@ def eigh(A, UPLO="L"):
 
 
 def eigvalsh(A, UPLO="L"):
+    """Eigenvalues, in ascending order, of a symmetric matrix (or batch), as ``torch.linalg.eigvalsh``."""
     return eigh(A, UPLO)[0]
 
 
@@ -576,15 +637,22 @@ def _tolerances(A, atol, rtol):
 
 
 def pinv(A, *, atol=None, rtol=None, hermitian=False):
+    """Moore-Penrose pseudo-inverse of a matrix (or batch), through the SVD, as ``torch.linalg.pinv``.
+
+    Singular values below max(atol, rtol S_max) are treated as 0; rtol defaults to eps max(m, n) when atol is
+    not given."""
     atol, rtol = _tolerances(square(A, "linalg.pinv", square=False), atol, rtol)
     return apply(Pinv, A, atol=atol, rtol=rtol)
 
 
 def pinverse(input, rcond=1e-15):
+    """Moore-Penrose pseudo-inverse, as ``torch.pinverse``: ``linalg.pinv`` with rtol = ``rcond``."""
     return pinv(input, rtol=rcond)
 
 
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
+    """Numerical rank of a matrix (or batch): the number of singular values above max(atol, rtol S_max), as
+    ``torch.linalg.matrix_rank``; an int64 result."""
     atol, rtol = _tolerances(square(A, "linalg.matrix_rank", square=False), atol, rtol)
     s = svdvals(A.detach())._data
     xp = namespace(s)
@@ -605,11 +673,19 @@ def _norm_dtype(x, dtype, op):
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    """Vector p-norm (sum abs(x)^ord)^(1/ord) over ``dim`` (all elements when None), as
+    ``torch.linalg.vector_norm``.
+
+    ``ord`` may be inf (max abs), -inf (min abs) or 0 (the count of nonzeros)."""
     x = _norm_dtype(x, dtype, "linalg.vector_norm")
     return _pnorm(x, float(ord), dim, keepdim)
 
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
+    """Matrix norm over the two dims ``dim``, as ``torch.linalg.matrix_norm``.
+
+    ``ord``: ``'fro'`` (Frobenius), ``'nuc'`` (sum of singular values), 2 / -2 (largest / smallest singular
+    value), 1 / -1 (max / min column abs-sum), inf / -inf (max / min row abs-sum)."""
     A = _norm_dtype(A, dtype, "linalg.matrix_norm")
     square(A, "linalg.matrix_norm", square=False)
     d0, d1 = (_dim(d, A._data.ndim, "linalg.matrix_norm") for d in dim)
@@ -644,6 +720,8 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
 
 
 def cond(A, p=None):
+    """Condition number of a matrix (or batch), as ``torch.linalg.cond``: S_max / S_min for p = None or 2 (S_min /
+    S_max for -2), else norm(A, p) norm(inv(A), p)."""
     if p in (None, 2, -2):
         s = svdvals(A)
         return s.amax(-1) / s.amin(-1) if p != -2 else s.amin(-1) / s.amax(-1)

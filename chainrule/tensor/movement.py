@@ -9,6 +9,8 @@ from ..ops.registry import apply
 
 
 def view(input, *shape):
+    """A view of the same data with another shape (one dim may be -1), as ``torch.Tensor.view``; the data must be
+    contiguous enough for the view."""
     if not shape:
         raise TypeError("view() received an invalid combination of arguments - got (), but expected one of:\n"
                         " * (torch.dtype dtype)\n * (tuple of ints size)")
@@ -23,10 +25,12 @@ def view(input, *shape):
 
 
 def reshape_as(input, other):
+    """Reshapes to ``other``'s shape, as ``torch.Tensor.reshape_as``."""
     return Reshape.call(input, other.shape)
 
 
 def flatten(input, start_dim=0, end_dim=-1):
+    """Flattens dims ``start_dim`` to ``end_dim`` into one, as ``torch.flatten``; a 0-d input gives a 1-D result."""
     nd = input._data.ndim
     if nd == 0:
         return Reshape.call(input, 1)
@@ -38,12 +42,14 @@ def flatten(input, start_dim=0, end_dim=-1):
 
 
 def unflatten(input, dim, sizes):
+    """Splits dim ``dim`` into the shape ``sizes`` (one entry may be -1), as ``torch.unflatten``."""
     d = _dim(dim, input._data.ndim, "unflatten")
     shp = input._data.shape
     return Reshape.call(input, shp[:d] + tuple(sizes) + shp[d + 1:])
 
 
 def squeeze(input, dim=None):
+    """Removes dims of size 1 (all of them, or those among ``dim`` when given), as ``torch.squeeze``."""
     shp = input._data.shape
     if dim is None:
         return Reshape.call(input, tuple(n for n in shp if n != 1))
@@ -52,12 +58,14 @@ def squeeze(input, dim=None):
 
 
 def unsqueeze(input, dim):
+    """Inserts a dim of size 1 at position ``dim``, as ``torch.unsqueeze``."""
     d = _dim(dim, input._data.ndim + 1, "unsqueeze")
     shp = input._data.shape
     return Reshape.call(input, shp[:d] + (1,) + shp[d:])
 
 
 def transpose(input, dim0, dim1):
+    """Swaps dims ``dim0`` and ``dim1`` (a view), as ``torch.transpose`` (alias ``swapaxes``)."""
     nd = input._data.ndim
     a, b = _dim(dim0, nd, "transpose"), _dim(dim1, nd, "transpose")
     if a == b:
@@ -68,22 +76,26 @@ def transpose(input, dim0, dim1):
 
 
 def t(input):
+    """Transposes a tensor of at most 2 dims (0- and 1-D inputs are returned as is), as ``torch.t``."""
     if input._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D")
     return transpose(input, 0, 1) if input._data.ndim == 2 else input
 
 
 def reversed_dims(input):  # .T
+    """The tensor with its dims in reverse order, as ``torch.Tensor.T``."""
     return Permute.call(input, tuple(range(input._data.ndim - 1, -1, -1)))
 
 
 def matrix_transpose(input):  # .mT
+    """The tensor with its last two dims swapped, as ``torch.Tensor.mT``."""
     if input._data.ndim == 1:
         raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.")
     return transpose(input, -2, -1) if input._data.ndim else input  # 0-d: x (torch warns, deprecated)
 
 
 def narrow(input, dim, start, length):
+    """The slice ``start:start + length`` of dim ``dim`` (a view), as ``torch.narrow``."""
     d = _dim(dim, input._data.ndim, "narrow")
     n = input._data.shape[d]
     start = start + n if start < 0 else start
@@ -93,10 +105,13 @@ def narrow(input, dim, start, length):
 
 
 def expand_as(input, other):
+    """Expands (broadcasts, without copying) to ``other``'s shape, as ``torch.Tensor.expand_as``."""
     return Expand.call(input, other.shape)
 
 
 def split(input, split_size_or_sections, dim=0):
+    """Splits along ``dim`` into chunks of size ``split_size_or_sections`` (the last one smaller) or of the listed
+    sizes, returning views, as ``torch.split``."""
     d = _dim(dim, input._data.ndim, "split")
     n = input._data.shape[d]
     if isinstance(split_size_or_sections, int):
@@ -118,6 +133,7 @@ def split(input, split_size_or_sections, dim=0):
 
 
 def chunk(input, chunks, dim=0):
+    """Splits along ``dim`` into at most ``chunks`` views of size ceil(n / chunks), as ``torch.chunk``."""
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     n = input._data.shape[_dim(dim, input._data.ndim, "chunk")]
@@ -127,6 +143,7 @@ def chunk(input, chunks, dim=0):
 
 
 def unbind(input, dim=0):
+    """Removes dim ``dim``, returning a tuple of all slices along it, as ``torch.unbind``."""
     d = _dim(dim, input._data.ndim, "unbind")
     lead = (slice(None),) * d
     return _multiple_views([Index.call(input, lead + (i,)) for i in range(input._data.shape[d])], "Unbind")
@@ -147,6 +164,7 @@ def iterate(input):  # iter(t)
 
 
 def stack(tensors, dim=0):
+    """Joins tensors of equal shape along a new dim ``dim``, as ``torch.stack``."""
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")

@@ -144,7 +144,9 @@ def _logical(input, dim, keepdim, op):
     """all/any: over everything for dim=None; over no dim (elementwise, as torch) for dim=()."""
     xp = namespace(input._data)
     axes = None if dim is None else _dims(dim, input._data.ndim, op)
-    return plain(xp.asarray(getattr(xp, op)(input._data, axis=axes, keepdims=keepdim)))
+    out = xp.asarray(getattr(xp, op)(input._data, axis=axes, keepdims=keepdim))
+    # torch keeps uint8 for uint8 input (a legacy of pre-bool masks); every other dtype gives bool
+    return plain(out.astype(np.uint8) if input._data.dtype == np.uint8 else out)
 
 
 def all_true(input, dim=None, keepdim=False):

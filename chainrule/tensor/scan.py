@@ -93,6 +93,8 @@ def _sort_args(op, args, dim, descending, stable):
 
 
 def sort(input, *args, stable=None, dim=-1, descending=False):
+    """Sorts along ``dim`` (ascending unless ``descending``), as ``torch.sort``; returns the named tuple
+    ``(values, indices)``. ``stable=True`` keeps the order of equal elements."""
     dim, descending = _sort_args("sort", args, dim, descending, stable)
     if input._data.ndim == 0:
         _dim(dim, 0, "sort")
@@ -103,16 +105,20 @@ def sort(input, *args, stable=None, dim=-1, descending=False):
 
 
 def argsort(input, *args, stable=None, dim=-1, descending=False):
+    """The indices that sort ``input`` along ``dim``, as ``torch.argsort``."""
     dim, descending = _sort_args("argsort", args, dim, descending, stable)
     axis = _dim(dim, input._data.ndim, "argsort")
     return _ints(_order(input._data, axis, descending) if input._data.ndim else _zero(input))
 
 
 def msort(input):
+    """Sorts along dim 0, as ``torch.msort``."""
     return sort(input, 0).values
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True):
+    """The ``k`` largest (or smallest, ``largest=False``) elements along ``dim``, as ``torch.topk``; returns the
+    named tuple ``(values, indices)``, sorted when ``sorted``."""
     nd = input._data.ndim
     axis = _dim(dim, nd, "topk")
     n = input._data.shape[axis] if nd else 1
@@ -149,6 +155,8 @@ def _select(input, dim, keepdim, op, position, result):
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
+    """The ``k``-th smallest element along ``dim`` (k counts from 1), as ``torch.kthvalue``; returns ``(values,
+    indices)``."""
     axis = _dim(dim, input._data.ndim, "kthvalue")
     n = input._data.shape[axis] if input._data.ndim else 1
     if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
@@ -186,6 +194,10 @@ def _no_dim_keepdim(keepdim, op):
 
 
 def median(input, dim=None, keepdim=False):
+    """The median, the lower of the two middle values for an even count, as ``torch.median``.
+
+    Without ``dim``: a 0-d tensor over all elements; with ``dim``: the named tuple ``(values, indices)``. NaN
+    is the median of a slice holding one."""
     if dim is None:
         _no_dim_keepdim(keepdim, "median")
         return _median_all(input, False)
@@ -197,6 +209,8 @@ def median(input, dim=None, keepdim=False):
 
 
 def nanmedian(input, dim=None, keepdim=False):
+    """The median ignoring NaNs (the lower middle value), as ``torch.nanmedian``; with ``dim`` returns ``(values,
+    indices)``."""
     if dim is None:
         _no_dim_keepdim(keepdim, "nanmedian")
         return _median_all(input, True)
@@ -224,6 +238,8 @@ def mode(input, dim=-1, keepdim=False):
 # ---- unique ---------------------------------------------------------------------------------------
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The unique elements (sorted), as ``torch.unique``; optionally the inverse indices and the counts, and
+    unique slices along ``dim``."""
     a = input._data
     xp = namespace(a)
     if dim is None:
@@ -252,6 +268,8 @@ def _unique_result(values, inverse, counts, return_inverse, return_counts):
 
 
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    """Removes consecutive duplicates, as ``torch.unique_consecutive``; optionally with inverse indices and
+    counts, or along ``dim``."""
     a = input._data
     xp = namespace(a)
     if dim is None:
@@ -291,14 +309,20 @@ def _cum_extreme(input, dim, op, result):
 
 
 def cummax(input, dim):
+    """Running maximum along ``dim`` and the index where it was reached, as ``torch.cummax``; returns ``(values,
+    indices)``."""
     return _cum_extreme(input, dim, CumMax, CumMaxResult)
 
 
 def cummin(input, dim):
+    """Running minimum along ``dim`` and the index where it was reached, as ``torch.cummin``; returns ``(values,
+    indices)``."""
     return _cum_extreme(input, dim, CumMin, CumMinResult)
 
 
 def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """The ``n``-th forward difference x[i + 1] - x[i] along ``dim``, as ``torch.diff``; ``prepend`` / ``append``
+    are joined to the input first."""
     nd = input._data.ndim
     if nd == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
@@ -325,12 +349,15 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
 # ---- counting and searching -----------------------------------------------------------------------
 
 def count_nonzero(input, dim=None):
+    """The number of nonzero elements, over ``dim`` or all, as ``torch.count_nonzero`` (int64)."""
     xp = namespace(input._data)
     axes = reduce_axes(dim, input._data.ndim, "count_nonzero")
     return _ints(xp.asarray(xp.count_nonzero(input._data, axis=axes)))
 
 
 def nonzero(input, *, as_tuple=False):
+    """The indices of the nonzero elements, as ``torch.nonzero``: an (n, ndim) int64 tensor, or one 1-D tensor per
+    dim with ``as_tuple=True``."""
     a = input._data
     xp = namespace(a)
     if as_tuple:
@@ -339,10 +366,13 @@ def nonzero(input, *, as_tuple=False):
 
 
 def argwhere(input):
+    """The indices of the nonzero elements as an (n, ndim) int64 tensor, as ``torch.argwhere``."""
     return nonzero(input)
 
 
 def bincount(input, weights=None, minlength=0):
+    """Counts each value of a 1-D non-negative integer tensor (sums ``weights`` instead when given), as
+    ``torch.bincount``; the length is max(input) + 1 or ``minlength``."""
     a = input._data
     xp = namespace(a)
     if a.dtype == np.bool_:
@@ -369,6 +399,8 @@ def _float_input(input, op):
 
 
 def histc(input, bins=100, min=0, max=0):
+    """Histogram of ``bins`` equal-width bins between ``min`` and ``max`` (the data's range when both are 0), as
+    ``torch.histc``; elements outside are ignored."""
     _float_input(input, "histogram_cpu")
     a = input._data
     xp = namespace(a)
@@ -390,6 +422,8 @@ def histc(input, bins=100, min=0, max=0):
 
 
 def histogram(input, bins=100, *, range=None, weight=None, density=False):
+    """Histogram of the elements, as ``torch.histogram``: ``bins`` is a count or a 1-D tensor of edges; returns
+    ``(hist, bin_edges)``, normalised to a density when ``density``."""
     _float_input(input, "histogram_cpu")
     a = input._data
     xp = namespace(a)
@@ -400,6 +434,9 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):
 
 
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
+    """For each value of ``input``, the index where it would be inserted into the innermost dim of
+    ``sorted_sequence`` to keep it sorted, as ``torch.searchsorted``; ``right=True`` (or ``side='right'``)
+    gives the last such index."""
     if side is not None:
         if side not in ("left", "right"):
             raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")
@@ -436,6 +473,8 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
 
 
 def bucketize(input, boundaries, *, out_int32=False, right=False):
+    """For each value of ``input``, the index of its bucket in the 1-D sorted ``boundaries``, as
+    ``torch.bucketize``."""
     if boundaries._data.ndim != 1:
         raise RuntimeError(f"bucketize: boundaries tensor must be 1 dimension, but got dim("
                            f"{boundaries._data.ndim})")
@@ -443,6 +482,7 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
 
 
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """True where an element of ``elements`` is in ``test_elements``, as ``torch.isin``; ``invert=True`` negates."""
     if not is_tensor(elements) and not is_tensor(test_elements):
         raise TypeError("isin(): expected at least one of elements and test_elements to be a Tensor")
     ref = elements if is_tensor(elements) else test_elements
@@ -455,6 +495,8 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
 # ---- reductions returning two results -------------------------------------------------------------
 
 def aminmax(input, *, dim=None, keepdim=False):
+    """The minimum and maximum over all elements or along ``dim``, as ``torch.aminmax``; returns the named tuple
+    ``(min, max)``."""
     axes = None if dim is None else (_dim(dim, input._data.ndim, "aminmax"),) if input._data.ndim else ()
     if not input._data.size and (axes is None or input._data.shape[axes[0]] == 0):
         raise (RuntimeError if axes is None else IndexError)(
@@ -471,11 +513,15 @@ def _unbiased_first(dim, unbiased):
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, correction=None):
+    """The standard deviation and the mean over ``dim`` (all elements by default), as ``torch.std_mean``;
+    ``correction`` (default 1) is subtracted from the count."""
     dim, unbiased = _unbiased_first(dim, unbiased)
     return (_reduce.std(input, dim, unbiased, keepdim, correction), input.mean(dim, keepdim))
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, correction=None):
+    """The variance and the mean over ``dim`` (all elements by default), as ``torch.var_mean``; ``correction``
+    (default 1) is subtracted from the count."""
     dim, unbiased = _unbiased_first(dim, unbiased)
     return (_reduce.var(input, dim, unbiased, keepdim, correction), input.mean(dim, keepdim))
 

@@ -21,18 +21,22 @@ from ..ops.elementwise import (Acos, Acosh, Asin, Asinh, Atan, Atan2, Atanh, Cla
 # ---- rounding (gradient 0; integers are returned as copies) --------------------------------------
 
 def floor(input):
+    """Rounds down elementwise, as ``torch.floor`` (integer inputs are returned unchanged)."""
     return Rounding.call(input, "floor")
 
 
 def ceil(input):
+    """Rounds up elementwise, as ``torch.ceil`` (integer inputs are returned unchanged)."""
     return Rounding.call(input, "ceil")
 
 
 def trunc(input):
+    """Rounds towards zero elementwise, as ``torch.trunc`` (alias ``fix``)."""
     return Rounding.call(input, "trunc")
 
 
 def round(input, *, decimals=0):
+    """Rounds half to even elementwise, to ``decimals`` decimal places, as ``torch.round``."""
     return Rounding.call(input, "round", decimals)
 
 
@@ -44,10 +48,13 @@ def frac(input):
 
 
 def polygamma(n, input):
+    """The n-th derivative of the digamma function, elementwise, as ``torch.polygamma``."""
     return Polygamma.call(n, input)
 
 
 def polygamma_method(self, n):
+    """The n-th derivative of the digamma function, elementwise, as ``torch.Tensor.polygamma`` (note the argument
+    order: ``x.polygamma(n)``)."""
     return Polygamma.call(n, self)
 
 
@@ -58,10 +65,12 @@ def _float(t):
 
 
 def deg2rad(input):
+    """Converts degrees to radians, x pi / 180, as ``torch.deg2rad``."""
     return _float(input) * (math.pi / 180.0)
 
 
 def rad2deg(input):
+    """Converts radians to degrees, x 180 / pi, as ``torch.rad2deg``."""
     return _float(input) * (180.0 / math.pi)
 
 
@@ -82,6 +91,7 @@ def float_power(input, exponent):
 
 
 def float_power_(self, exponent):
+    """In place x^exponent computed in float64, as ``torch.Tensor.float_power_`` (the tensor must be float64)."""
     if self._data.dtype != np.float64:
         raise RuntimeError(f"the base given to float_power_ has dtype {self.dtype.name.capitalize()} but the "
                            "operation's result requires dtype Double")
@@ -89,10 +99,12 @@ def float_power_(self, exponent):
 
 
 def addcmul(input, tensor1, tensor2, *, value=1):
+    """input + value tensor1 tensor2 (elementwise, broadcast), as ``torch.addcmul``."""
     return input + (tensor1 * tensor2 if value == 1 else value * (tensor1 * tensor2))
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1):
+    """input + value tensor1 / tensor2 (elementwise, broadcast), as ``torch.addcdiv``."""
     if tensor1._data.dtype.kind != "f" and tensor2._data.dtype.kind != "f":
         raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future release addcdiv "
                            "will perform a true division of tensor1 and tensor2. The historic addcdiv behavior can be "
@@ -104,6 +116,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
 
 
 def lerp(input, end, weight):
+    """Linear interpolation input + weight (end - input), as ``torch.lerp``; ``weight`` is a number or a tensor."""
     return Lerp.call(input, end, weight)
 
 
@@ -165,12 +178,15 @@ def floor_divide(input, other):
 
 
 def positive(input):
+    """Returns ``input`` itself, as ``torch.positive`` (bool inputs raise)."""
     if input._data.dtype == np.bool_:
         raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
     return input
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """True when abs(input - other) <= atol + rtol abs(other) for every element, as ``torch.allclose``; NaNs
+    compare equal only with ``equal_nan``."""
     return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
 
 
@@ -203,22 +219,27 @@ def _broadcasting(name, fn, a, b):
 
 
 def signbit(input):
+    """True where the sign bit is set (negative numbers and -0.0), as ``torch.signbit``."""
     return plain(namespace(input._data).signbit(input._data))
 
 
 def isinf(input):
+    """True where an element is +inf or -inf, as ``torch.isinf``."""
     return plain(namespace(input._data).isinf(input._data))
 
 
 def isposinf(input):
+    """True where an element is +inf, as ``torch.isposinf``."""
     return plain(input._data == math.inf)
 
 
 def isneginf(input):
+    """True where an element is -inf, as ``torch.isneginf``."""
     return plain(input._data == -math.inf)
 
 
 def isreal(input):
+    """True everywhere for real tensors (chainrule has no complex dtypes), as ``torch.isreal``."""
     return plain(namespace(input._data).ones(input._data.shape, dtype=bool))
 
 

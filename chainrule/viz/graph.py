@@ -68,8 +68,7 @@ def topo_order(output_node):
 
 
 def op_name(node):
-    name = node.name()
-    return name[:-len("Backward")] if name.endswith("Backward") else name
+    return node.op_name()
 
 
 def rule_text(node):
@@ -131,7 +130,7 @@ class ModuleRecord:
 
 @contextmanager
 def record_modules(model):
-    """Remember which submodule of ``model`` made each graph node during the ``with`` block.
+    """Remember which submodule of ``model`` made each graph node during the ``with`` block::
 
         with cr.viz.record_modules(model) as mods:
             out = model(x)
@@ -421,8 +420,10 @@ def _label(parts):
 def graph(output, names=None, modules=None, depth=None):
     """The computation graph behind ``output``.
 
-    names:   {'x': x, ...} names for leaves or intermediates (tensors' own ``.name`` too).
-    modules: a ``record_modules`` record; with ``depth`` (e.g. 1), every module at that depth is
-             drawn as one box, so a ResNet shows as its blocks instead of thousands of ops.
+    names
+        ``{'x': x, ...}``: names for leaves or intermediates (tensors' own ``.name`` too).
+    modules
+        a ``record_modules`` record; with ``depth`` (e.g. 1), every module at that depth is drawn
+        as one box, so a ResNet shows as its blocks instead of thousands of ops.
     """
     return Graph(output, names, modules, depth)

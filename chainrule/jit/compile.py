@@ -1,0 +1,1022 @@
+"""``cr.compile``: trace a whole training step once per signature, then replay it on raw arrays.
+
+    step = cr.compile(step)          # or @cr.compile, cr.compile(fn, fullgraph=True, passes=("dce",))
+    loss = step(x, y)                # first call for this signature: eager, recorded
+    loss = step(x, y)                # later calls: the recorded plan, no Tensors/graph/dispatch inside
+    step.stats                       # {"traces", "replays", "graph_breaks", "eager_calls", ...}
+
+Recording (one eager run of ``fn``): every op-table ``apply`` (``ops.registry.set_tracer``), the
+backward walk ``.backward()`` starts (``autograd.engine.recorders``: ``Recorder.walk`` runs the
+engine's algorithm itself, recording each rule call, gradient sum, unbroadcast and the final
+accumulation into ``.grad``), ``Optimizer.step``/``zero_grad`` and ``Module.zero_grad`` calls (one
+step each, replayed by calling the same method: the optimizers are functional updates over the
+parameter arrays), dropout masks (one ``draw`` step: fresh numbers from chainrule's generator on
+every replay, in the eager order, so a seeded replay gives eager's numbers), BatchNorm's
+running-statistics update and the loss helpers that derive arrays from target values (replayed
+as calls on the new values). Those calls, a value read back into Python (``.item()``, ``bool(t)``,
+``.tolist()``, ``.numpy()``, ...), other random draws, LR-scheduler steps, in-place writes into
+traced values or parameters outside the optimizer, ``autograd.grad``/``create_graph``/hooks are
+seen through ``sys.setprofile`` while tracing only (under another profiler a signature runs
+eagerly). The unsupported ones are a *graph break*: the signature runs eagerly from then on
+(counted in ``stats``, reasons in ``stats["break_reasons"]``), or with ``fullgraph=True`` an error.
+
+The IR is a list of ``Step``s over numbered slots (``reads``/``writes``); the passes are small
+functions over it, each switchable (``passes=`` or ``CHAINRULE_COMPILE_PASSES="dce,fuse"``):
+
+    dce      drop steps whose results nothing reads (and forward contexts no backward uses)
+    fuse     elementwise forward ops as their NumPy ufunc; those and gradient sums whose first
+             operand dies there computed in place (``ufunc(a, b, out=a)``), runs of them one step
+    release  free each slot after its last reader (liveness), so a replay holds only live arrays
+
+The plan is then one generated Python function (``compiled.plans()[0].source``), a line or two
+per step with the slots as its locals.
+
+Limits: CPU arrays only (other devices run eagerly); a Tensor made outside the op table from a
+traced value (a comparison that is not a primitive, NumPy on ``.data``) is frozen as a constant,
+as in ``jit.trace``; Python side effects other than those above (attributes a module sets in
+``forward``, prints, lists appended to) happen on the traced call only; returned tensors carry no
+graph. One thread at a time traces (the op tracer is process-wide).
+"""
+import os
+import sys
+import time
+from collections import OrderedDict
+
+import numpy as np
+
+from ..autograd import engine
+from ..autograd.engine import _accumulate, _fit, _count_dependencies, _release_parents, _FREED
+from ..autograd.grad_mode import state as grad_state
+from ..autograd.node import Node as Ctx, check_saved, writes, root_array
+from ..backend import NP, random as _random
+from ..ops.registry import NO_CTX, set_tracer
+from ..ops.nn import coefficients
+from ..tensor import Tensor
+from ..nn import Module
+from ..nn import functional as F
+from ..nn.layers import _BatchNorm
+from ..optim.optimizer import Optimizer
+from ..optim.lr_scheduler import LRScheduler
+
+__all__ = ["compile", "CompiledFunction", "GraphBreakError", "PASSES"]
+
+PASSES = ("dce", "fuse", "release")
+_UFUNCS = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": np.true_divide,
+           "Exp": np.exp, "Tanh": np.tanh, "Neg": np.negative, "Sqrt": np.sqrt, "Log": np.log,
+           "Sin": np.sin, "Cos": np.cos, "Abs": np.abs}
+
+
+class GraphBreakError(RuntimeError):
+    """fullgraph=True and ``fn`` did something the graph cannot hold."""
+
+
+class _Break(Exception):
+    pass
+
+
+class Step:
+    """One IR instruction: ``kind`` (fwd, bwd, add, fit, acc, load, draw, call), the slots it
+    ``reads`` and ``writes``, whether it has an ``effect`` beyond its writes, and its payload."""
+    __slots__ = ("kind", "reads", "writes", "effect", "p")
+
+    def __init__(self, kind, reads, writes, effect=False, **p):
+        self.kind, self.reads, self.writes, self.effect, self.p = kind, tuple(reads), tuple(writes), effect, p
+
+    def __repr__(self):
+        name = self.p.get("op").__name__ if "op" in self.p else self.p.get("fn", "")
+        name = getattr(name, "__qualname__", name)
+        return f"{list(self.writes)} = {self.kind}{'(' + str(name) + ')' if name else ''}{list(self.reads)}"
+
+
+def _slots_in(v, out):
+    if isinstance(v, _Ref):
+        out.append(v.slot)
+    elif isinstance(v, (tuple, list)):
+        for x in v:
+            _slots_in(x, out)
+    elif isinstance(v, dict):
+        for x in v.values():
+            _slots_in(x, out)
+    return out
+
+
+class _Ref:
+    __slots__ = ("slot",)
+
+    def __init__(self, slot):
+        self.slot = slot
+
+
+class _NewList(_Ref):
+    """A param that is a fresh list each run (BatchNorm's batch_stats), kept in its slot."""
+    __slots__ = ()
+
+
+def _bn_update(stats, running_mean, running_var, momentum):
+    """nn.functional.batch_norm's running-statistics update, on the statistics the replayed
+    BatchNorm forward appended to ``stats``."""
+    mean, var, per_channel = stats[0]
+    running_mean._data *= 1 - momentum
+    running_mean._data += momentum * mean
+    running_var._data *= 1 - momentum
+    running_var._data += momentum * var * (per_channel / (per_channel - 1))
+
+
+def _dropout_mask(shape, p, dtype, device):
+    """nn.functional._dropout's mask, drawn the same way (same generator, same order)."""
+    keep = (_random.uniform_array(shape, 0.0, 1.0, dtype, device) >= p).astype(dtype)
+    return (keep * (1.0 / (1 - p))).astype(dtype, copy=False)
+
+
+# ---- recording ---------------------------------------------------------------------------------
+class Recorder:
+    """Records one eager run of the step: installed as the op tracer, the engine's backward
+    recorder and a profile function (for the calls listed in the module docstring)."""
+
+    def __init__(self, fullgraph):
+        self.fullgraph = fullgraph
+        self.steps = []
+        self.arrays = []         # slot -> the trace-time array (None for contexts); for the passes
+        self.init = []           # slot -> constant value, else None
+        self.slot = {}           # id(array) -> slot
+        self.keep = []           # everything whose id is a key, alive while tracing
+        self.ctx = {}            # id(graph Node) -> (ctx slot, args spec, out slot)
+        self.hidden = {}         # ctx slot -> roots of the arrays its forward saved in ctx.saved
+        self.arg_slots = {}      # id(Tensor) -> index of fn's tensor inputs
+        self.grad_of = {}        # id(grad Tensor) -> leaf ref, for .grad read after backward
+        self.guards = []         # (Tensor, shape, dtype, requires_grad) of every tensor read from outside
+        self.traced_roots = set()
+        self.ext_roots = set()
+        self.escaped = set()     # roots of arrays handed to .grad or returned: never written in place
+        self.breaks = []
+        self.dead = False
+        self.dropout = None      # (shape, p, dtype, device, id(input array)) until its mask is read
+        self.dropout_frame = None
+        self.in_call = None      # the frame of a recorded optimizer/zero_grad call in progress
+        self.derive_frame = self.derive = None
+        self.bn_frame = self.bn = None  # F.batch_norm in training: (running mean, var, momentum, [stats slot])
+        self.epoch = writes.epoch
+
+    # ---- values
+    def new_slot(self, arr, const=False):
+        s = len(self.arrays)
+        self.arrays.append(arr)
+        self.init.append(arr if const else None)
+        if arr is not None:
+            self.slot[id(arr)] = s
+            self.keep.append(arr)
+        return s
+
+    def leaf_ref(self, t):
+        i = self.arg_slots.get(id(t))
+        return ("arg", i) if i is not None else ("obj", t)
+
+    def value(self, t):
+        a = t._data
+        s = self.slot.get(id(a))
+        if s is not None:
+            return s
+        if type(a) is not np.ndarray:
+            self.brk(f"a tensor on {t.device} (compiled steps run on the CPU)")
+        if self.dropout is not None and id(a) != self.dropout[4]:  # the mask of the dropout in progress
+            shape, p, dtype, device, _ = self.dropout
+            s = self.new_slot(a)
+            self.steps.append(Step("draw", (), (s,), True, shape=shape, prob=p, dtype=dtype, device=device))
+            self.dropout = None
+            return s
+        s = self.new_slot(a)
+        leaf = self.grad_of.get(id(t))
+        self.keep.append(t)
+        self.steps.append(Step("load", (), (s,), src=("grad", leaf) if leaf is not None else ("obj", t)))
+        if leaf is None:
+            self.guards.append((t, a.shape, a.dtype, t._requires_grad))
+        self.ext_roots.add(id(root_array(a)))
+        return s
+
+    def array_slot(self, a):
+        s = self.slot.get(id(a))
+        if s is not None:
+            return s
+        root = root_array(a)
+        r = self.slot.get(id(root))
+        if r is not None and id(root) in self.traced_roots:  # e.g. target._data.reshape(-1)
+            if a.size != root.size or not (a.flags.c_contiguous and root.flags.c_contiguous) or a.dtype != root.dtype:
+                self.brk("a view of a traced value made outside the op table")
+            s = self.new_slot(a)
+            self.steps.append(Step("view", (r,), (s,), shape=a.shape))
+            return s
+        return self.new_slot(a, const=True)
+
+    def brk(self, reason):
+        if self.fullgraph:
+            raise GraphBreakError(f"cr.compile(fullgraph=True): {reason}")
+        raise _Break(reason)
+
+    # ---- the op tracer
+    def __call__(self, op, inputs, params, result):
+        if self.dead or self.in_call is not None:
+            return
+        sys.setprofile(None)  # our own bookkeeping need not be watched (it is most of the profile's cost)
+        try:
+            self._record_op(op, inputs, params, result)
+        except _Break as e:
+            self.stop(str(e))
+        finally:
+            sys.setprofile(self.profile)
+
+    def _record_op(self, op, inputs, params, result):
+        if writes.epoch != self.epoch:
+            self.check_writes(op.__name__)
+        args, refs = [], []
+        for x in inputs:
+            if isinstance(x, Tensor):
+                args.append(self.value(x))
+                refs.append(True)
+            elif isinstance(x, np.ndarray):
+                args.append(self.array_slot(x))
+                refs.append(True)
+            else:
+                args.append(x)
+                refs.append(False)
+        stats = params.get("batch_stats")
+        ps = {k: self._param(v) for k, v in params.items() if k != "batch_stats"}
+        if stats is not None:  # a fresh list on every replay, read by the running-statistics update
+            if self.bn is None or len(stats) != 1:
+                self.brk(f"{op.__name__} with batch statistics outside nn.functional.batch_norm")
+            ps["batch_stats"] = _NewList(self.new_slot(None))
+            self.bn[3].append(ps["batch_stats"].slot)
+        reads = [a for a, r in zip(args, refs) if r] + _slots_in(ps, [])
+        out = result._data
+        node = result._node
+        ctx_slot = None
+        if node is not None:
+            ctx_slot = self.new_slot(None)
+            self.keep.append(node)
+            self.ctx[id(node)] = (ctx_slot, (tuple(args), tuple(refs)), None)
+            if node.saved is not None:
+                self.hidden[ctx_slot] = {id(root_array(a)) for a in _arrays(node.saved)}
+        out_slot = self.new_slot(out)
+        if node is not None:
+            self.ctx[id(node)] = self.ctx[id(node)][:2] + (out_slot,)
+        self.traced_roots.add(id(root_array(out)))
+        ufunc = _UFUNCS.get(op.__name__)
+        if ufunc is not None and (params or node is not None and node.saved is not None
+                                  or not all(refs[:1]) or ufunc.nin != len(args)):
+            ufunc = None
+        if ufunc is not None:  # the pass may compute it in place: only where it is this very ufunc
+            vals = [self.arrays[a] if r else a for a, r in zip(args, refs)]
+            ref = ufunc(*vals)
+            if not (isinstance(ref, np.ndarray) and ref.dtype == out.dtype and ref.shape == out.shape
+                    and np.array_equal(ref, out, equal_nan=True)):
+                ufunc = None
+        effect = stats is not None or any(isinstance(v, np.ndarray) for v in _flat(params))
+        stats_w = (ps["batch_stats"].slot,) if stats is not None else ()
+        self.steps.append(Step("fwd", reads, (out_slot,) + ((ctx_slot,) if ctx_slot is not None else ()) + stats_w,
+                               effect,
+                               op=op, args=tuple(args), refs=tuple(refs), params=ps,
+                               dynamic=bool(_slots_in(ps, [])), out=out_slot, ctx=ctx_slot,
+                               needs=tuple(node.needs) if node is not None else None, ufunc=ufunc))
+
+    def _param(self, v):
+        if callable(v) and id(v) in self.slot:
+            return _Ref(self.slot[id(v)])
+        if isinstance(v, np.ndarray):
+            return _Ref(self.array_slot(v))
+        if isinstance(v, Tensor):
+            return _Ref(self.value(v))
+        if isinstance(v, tuple):
+            return tuple(self._param(x) for x in v)
+        if isinstance(v, list):
+            return [self._param(x) for x in v]
+        if isinstance(v, dict):
+            return {k: self._param(x) for k, x in v.items()}
+        return v
+
+    def check_writes(self, where):
+        written = set(writes.ids[writes.epochs > self.epoch].tolist())
+        self.epoch = writes.epoch
+        if written & self.traced_roots:
+            self.brk(f"an in-place write into a traced value before {where}")
+        if written & self.ext_roots:
+            self.brk(f"an in-place write into a parameter or other outside tensor (not by an optimizer) "
+                     f"before {where}")
+
+    # ---- the backward walk (the engine's run_backward, recorded)
+    def walk(self, tensors, grads, retain_graph, create_graph, capture):
+        if self.dead:
+            return self._engine(tensors, grads, retain_graph, create_graph, capture)
+        try:
+            if create_graph or capture is not None or engine.observers:
+                self.brk("autograd.grad, create_graph=True or an observed backward inside the step")
+            if writes.epoch != self.epoch:
+                self.check_writes("backward")
+            roots = [t._node for t in tensors if t._node is not None]
+            deps = _count_dependencies(roots)
+            for node in deps:
+                if node.hooks is not None:
+                    self.brk("a tensor hook in the backward graph")
+                if id(node) not in self.ctx:
+                    self.brk(f"backward reaches {node.name()}, recorded outside the compiled call")
+                if node.xp is not NP:
+                    self.brk("a backward on another device")
+                for p in node.parents:
+                    if isinstance(p, Tensor) and p._meta is not None and p._meta.get("hooks"):
+                        self.brk("a hook on a leaf tensor")
+        except _Break as e:
+            self.stop(str(e))
+            return self._engine(tensors, grads, retain_graph, create_graph, capture)
+        sys.setprofile(None)  # the rules run on arrays: nothing there to watch
+        try:
+            self._walk(tensors, grads, retain_graph, deps, roots)
+        finally:
+            sys.setprofile(self.profile)
+
+    def _engine(self, *a):
+        engine.recorders.remove(self.walk)
+        try:
+            return engine.run_backward(*a)
+        finally:
+            engine.recorders.append(self.walk)
+
+    def _add(self, x, y):
+        out = x[0] + y[0]
+        s = self.new_slot(out)
+        self.steps.append(Step("add", (x[1], y[1]), (s,)))
+        return out, s
+
+    def _fit(self, ig, s, shape, dtype):
+        out = _fit(NP, ig, shape, dtype)
+        o = self.new_slot(out)
+        self.steps.append(Step("fit", (s,), (o,), shape=shape, dtype=dtype))
+        return out, o
+
+    def _walk(self, tensors, grads, retain_graph, deps, roots):
+        pending, leaf_grads = {}, {}
+        for t, g in zip(tensors, grads):
+            gp = (g, self.array_slot(g))
+            key, into = (t, leaf_grads) if t._node is None else (t._node, pending)
+            into[key] = self._add(into[key], gp) if key in into else gp
+        ready = [n for n in dict.fromkeys(roots) if not deps[n]]
+        mode = grad_state
+        prev, mode.enabled = mode.enabled, False
+        epoch = writes.epoch
+        try:
+            while ready:
+                node = ready.pop()
+                gp = pending.pop(node)
+                if gp is None:
+                    _release_parents(node, deps, pending, ready)
+                    continue
+                if node.args is None:
+                    raise RuntimeError(_FREED)
+                if node.epoch != epoch:
+                    check_saved(node)
+                g, gs = gp
+                op = node.op
+                in_grads = op.backward(node, NP, g, node.out, *node.args)
+                ctx_slot, (args, refs), out_slot = self.ctx[id(node)]
+                outs = tuple(None if ig is None else self.new_slot(ig) for ig in in_grads)
+                self.steps.append(Step("bwd", (ctx_slot, gs) + ((out_slot,) if op.save_out else ())
+                                       + (tuple(a for a, r in zip(args, refs) if r) if op.save_args else ()),
+                                       tuple(o for o in outs if o is not None), op=op, ctx=ctx_slot, g=gs,
+                                       out=out_slot if op.save_out else None,
+                                       args=args if op.save_args else (), refs=refs, outs=outs))
+                if not retain_graph:
+                    node.args = None
+                    node.out = None
+                    node.saved = None
+                for p, ig, s in zip(node.parents, in_grads, outs):
+                    if p is None:
+                        continue
+                    if type(p) is Ctx:
+                        if ig is not None:
+                            if ig.shape != p.shape or ig.dtype is not p.dtype:
+                                ig, s = self._fit(ig, s, p.shape, p.dtype)
+                            pending[p] = self._add(pending[p], (ig, s)) if pending.get(p) is not None else (ig, s)
+                        left = deps[p] - 1
+                        deps[p] = left
+                        if not left:
+                            pending.setdefault(p, None)
+                            ready.append(p)
+                    elif ig is not None:
+                        data = p._data
+                        if ig.shape != data.shape or ig.dtype is not data.dtype:
+                            ig, s = self._fit(ig, s, data.shape, data.dtype)
+                        leaf_grads[p] = self._add(leaf_grads[p], (ig, s)) if p in leaf_grads else (ig, s)
+        finally:
+            mode.enabled = prev
+        given, accs, reads = set(), [], []
+        for leaf, (g, s) in leaf_grads.items():
+            _accumulate(leaf, g, False, given)
+            ref = self.leaf_ref(leaf)
+            accs.append((ref, s))
+            reads.append(s)
+            self.escaped.add(id(root_array(g)))
+            self.grad_of[id(leaf.grad)] = ref
+            self.keep.append(leaf.grad)
+        self.steps.append(Step("acc", reads, (), True, accs=tuple(accs)))
+        self.epoch = writes.epoch
+
+    # ---- calls seen by the profile function (sys.settrace measured slower: it slows every frame)
+    def profile(self, frame, event, arg):
+        if event == "call":
+            what = _WATCH.get(frame.f_code)
+            if what is not None and not self.dead and self.in_call is None:
+                try:
+                    self._on_call(what, frame)
+                except _Break as e:
+                    self.stop(str(e))
+        elif event == "return":
+            if frame is self.in_call:
+                self.in_call = None
+                self.epoch = writes.epoch  # the optimizer's own writes into the parameters
+            elif frame is self.dropout_frame:
+                self.dropout_frame = self.dropout = None
+            elif frame is self.derive_frame:
+                self.derive_frame = None
+                self._derived(arg)
+            elif frame is self.bn_frame:
+                rm, rv, momentum, stats = self.bn
+                self.bn_frame = self.bn = None
+                if len(stats) == 1:
+                    self.epoch = writes.epoch
+                    self.steps.append(Step("bnupdate", stats, (), True, mean=rm, var=rv, momentum=momentum))
+
+    def _on_call(self, what, frame):
+        loc = frame.f_locals
+        if what == "read":
+            self.brk(f"Tensor.{frame.f_code.co_name}() reads a value back into Python")
+        elif what == "random":
+            if self.dropout_frame is None:
+                self.brk(f"a random draw ({frame.f_code.co_name}) outside dropout")
+        elif what == "derive":  # a pure helper computing arrays from tensors' values: replayed as a call
+            code = frame.f_code
+            names = code.co_varnames[:code.co_argcount]
+            self.derive = (code, [self._derive_arg(loc[n]) for n in names])
+            self.derive_frame = frame
+        elif what == "bn":  # F.batch_norm updates the running statistics outside the op table
+            if loc["training"] and loc["running_mean"] is not None:
+                self.bn = (loc["running_mean"], loc["running_var"], loc["momentum"], [])
+                self.bn_frame = frame
+        elif what == "bncount":  # _BatchNorm.forward: num_batches_tracked += 1
+            m = loc["self"]
+            if m.training and m.track_running_stats:
+                self.steps.append(Step("bump", (), (), True, t=m.num_batches_tracked))
+        elif what == "sched":
+            self.brk("an LR scheduler step inside the compiled function (call it outside)")
+        elif what == "dropout":
+            p = loc["p"]
+            if loc["training"] and 0 < p < 1:
+                if loc["alpha"]:
+                    self.brk("alpha dropout")
+                x = loc["input"]
+                self.dropout = (tuple(loc["mask_shape"]), p, x._data.dtype, x.device, id(x._data))
+                self.dropout_frame = frame
+        else:  # optimizer step / zero_grad: one step calling the same method
+            obj = loc["self"]
+            if what is Optimizer.step:
+                if loc.get("closure") is not None:
+                    self.brk("Optimizer.step(closure) inside the compiled function")
+                if type(obj).step is not Optimizer.step:
+                    self.brk(f"{type(obj).__name__}.step overrides Optimizer.step")
+                args = ()
+            else:
+                args = (loc["set_to_none"],)
+            if writes.epoch != self.epoch:
+                self.check_writes(what.__qualname__)
+            self.steps.append(Step("call", (), (), True, fn=what, obj=obj, args=args))
+            self.in_call = frame
+
+    def _derive_arg(self, v):
+        if isinstance(v, Tensor):
+            return ("t", self.value(v))
+        if isinstance(v, np.ndarray):
+            return ("a", self.array_slot(v))
+        return ("v", v)
+
+    def _derived(self, res):
+        code, args = self.derive
+        outs = []
+        for v in res:
+            if isinstance(v, Tensor):
+                outs.append(("t", self.new_slot(v._data)))
+            elif callable(v):
+                self.keep.append(v)
+                outs.append(("f", self.new_slot(v)))
+            else:
+                outs.append(("v", v))
+        self.steps.append(Step("derive", [a[1] for a in args if a[0] != "v"],
+                               [o[1] for o in outs if o[0] != "v"], fn=coefficients, args=tuple(args),
+                               outs=tuple(outs)))
+
+    def stop(self, reason):
+        if not self.dead:
+            self.dead = True
+            self.breaks.append(reason)
+
+
+def _arrays(v):
+    if isinstance(v, np.ndarray):
+        yield v
+    elif isinstance(v, (tuple, list)):
+        for x in v:
+            yield from _arrays(x)
+    elif isinstance(v, dict):
+        for x in v.values():
+            yield from _arrays(x)
+
+
+def _flat(v):
+    if isinstance(v, (tuple, list)):
+        for x in v:
+            yield from _flat(x)
+    elif isinstance(v, dict):
+        for x in v.values():
+            yield from _flat(x)
+    else:
+        yield v
+
+
+def _watch_table():
+    t = {}
+    for name in ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__", "__array__",
+                 "__complex__"):
+        f = getattr(Tensor, name, None)
+        if f is not None and hasattr(f, "__code__"):
+            t[f.__code__] = "read"
+    for name in dir(_random):
+        if name.endswith("_array"):
+            t[getattr(_random, name).__code__] = "random"
+    t[F._dropout.__code__] = "dropout"
+    t[coefficients.__code__] = "derive"
+    t[F.batch_norm.__code__] = "bn"
+    t[_BatchNorm.forward.__code__] = "bncount"
+    t[LRScheduler.step.__code__] = "sched"
+    for f in (Optimizer.step, Optimizer.zero_grad, Module.zero_grad):
+        t[f.__code__] = f
+    return t
+
+
+_WATCH = _watch_table()
+
+
+# ---- passes --------------------------------------------------------------------------------
+def dce(steps, outputs):
+    """Keep a step only if it has an effect or a kept step (or the output) reads what it writes; a
+    forward whose context no backward reads runs without one."""
+    live = set(outputs)
+    kept = []
+    for st in reversed(steps):
+        if st.effect or any(w in live for w in st.writes):
+            if st.kind == "fwd" and st.p["ctx"] is not None and st.p["ctx"] not in live:
+                st = Step("fwd", st.reads, (st.p["out"],), st.effect, **dict(st.p, ctx=None, needs=None))
+            kept.append(st)
+            live.update(st.reads)
+    return kept[::-1]
+
+
+def _last_uses(steps, outputs):
+    last = {}
+    for i, st in enumerate(steps):
+        for s in st.writes:
+            last.setdefault(s, i)
+        for s in st.reads:
+            last[s] = i
+    for s in outputs:
+        last[s] = len(steps)
+    return last
+
+
+def fuse(steps, outputs, rec):
+    """Elementwise forward ops become their NumPy ufunc (checked equal while tracing), and those and
+    the gradient sums whose first operand dies there, sharing its memory with no other live value,
+    become ``ufunc(a, b, out=a)``; runs of them are one step, one NumPy ``out=`` sequence."""
+    last = _last_uses(steps, outputs)
+    owned = {w for st in steps if st.kind in ("fwd", "bwd", "add", "fit") for w in st.writes}
+    by_root = {}
+    for s, a in enumerate(rec.arrays):
+        if a is not None:
+            by_root.setdefault(id(root_array(a)), []).append(s)
+    escaped = set(rec.escaped) | {id(root_array(rec.arrays[s])) for s in outputs if rec.arrays[s] is not None}
+    escaped |= {id(root_array(a)) for s, a in enumerate(rec.arrays) if a is not None and s not in owned}
+    born = {}
+    for i, st in enumerate(steps):
+        for w in st.writes:
+            born.setdefault(w, i)
+
+    def can_write(a, out, i):
+        arr, res = rec.arrays[a], rec.arrays[out]
+        if a not in owned or last.get(a) != i or arr is None or arr.shape != res.shape or arr.dtype != res.dtype \
+                or not arr.flags.writeable:
+            return False
+        r = id(root_array(arr))
+        if r in escaped:
+            return False
+        if any(s != a and last.get(s, -1) > i and born.get(s, -1) <= i for s in by_root[r]):
+            return False
+        return not any(r in roots and born.get(c, 0) < i < last.get(c, -1) for c, roots in rec.hidden.items())
+
+    out, run = [], []
+    for i, st in enumerate(steps):
+        k = None
+        if st.kind == "add" and can_write(st.reads[0], st.writes[0], i):
+            k = (np.add, st.reads, st.writes[0], None, None, None, True, False)
+        elif st.kind == "fwd" and st.p["ufunc"] is not None:  # the ufunc itself, in place where it can
+            p = st.p
+            k = (p["ufunc"], p["args"], p["out"], p["refs"], p["ctx"], (p["op"], p["needs"]),
+                 can_write(p["args"][0], p["out"], i), rec.arrays[p["out"]].ndim == 0)
+        if k is None:
+            if run:
+                out.append(_chain(run))
+                run = []
+            out.append(st)
+        else:
+            run.append((st, k))
+    if run:
+        out.append(_chain(run))
+    return out
+
+
+def _chain(run):
+    reads = [s for st, _ in run for s in st.reads]
+    writes_ = [w for st, _ in run for w in st.writes]
+    return Step("chain", reads, writes_, any(st.effect for st, _ in run), ops=tuple(k for _, k in run))
+
+
+# ---- the plan: one generated Python function, a line or two per step, slots as locals -------
+class _Gen:
+    """Emits the plan's source: slot s is the local ``v<s>``; everything else (op functions,
+    literals, tensors read from outside, params) is a global ``k<n>`` of the generated function."""
+
+    def __init__(self):
+        self.globals = {"NP": NP, "NO_CTX": NO_CTX, "ndarray": np.ndarray, "asarray": np.asarray, "Ctx": Ctx,
+                        "new": object.__new__, "_fit": _fit, "_accumulate": _accumulate, "make": Tensor._make,
+                        "_dropout_mask": _dropout_mask, "_bn_update": _bn_update}
+        self.names = {}
+        self.lines = []
+
+    def k(self, obj):
+        key = id(obj)
+        name = self.names.get(key)
+        if name is None:
+            name = self.names[key] = f"k{len(self.names)}"
+            self.globals[name] = obj
+        return name
+
+    def expr(self, v):
+        if isinstance(v, _NewList):
+            self.lines.append(f"v{v.slot} = []")
+            return f"v{v.slot}"
+        if isinstance(v, _Ref):
+            return f"v{v.slot}"
+        if isinstance(v, tuple):
+            return "(" + "".join(self.expr(x) + ", " for x in v) + ")"
+        if isinstance(v, list):
+            return "[" + ", ".join(self.expr(x) for x in v) + "]"
+        if isinstance(v, dict) and all(isinstance(x, str) for x in v):
+            return "{" + ", ".join(f"{x!r}: {self.expr(y)}" for x, y in v.items()) + "}"
+        if v is None or isinstance(v, bool):
+            return repr(v)
+        if _slots_in(v, []):
+            raise TypeError(f"a param of type {type(v).__name__} holding tensors")
+        return self.k(v)
+
+    def arg(self, a, r):
+        return f"v{a}" if r else self.expr(a)
+
+    def leaf(self, ref):
+        return f"inputs[{ref[1]}]" if ref[0] == "arg" else self.k(ref[1])
+
+    def ctx(self, slot, op, needs):  # a graph Node without its __init__: backward reads needs and saved
+        self.lines += [f"v{slot} = new(Ctx)", f"v{slot}.needs = {self.k(needs)}", f"v{slot}.saved = None"]
+
+    def step(self, st):
+        p, L = st.p, self.lines
+        if st.kind == "fwd":
+            args = ", ".join(self.arg(a, r) for a, r in zip(p["args"], p["refs"]))
+            kw = "".join(f", {k}={self.expr(v)}" for k, v in p["params"].items())
+            ctx = "NO_CTX"
+            if p["ctx"] is not None:
+                self.ctx(p["ctx"], p["op"], p["needs"])
+                ctx = f"v{p['ctx']}"
+            o = f"v{p['out']}"
+            L += [f"{o} = {self.k(p['op'].forward)}({ctx}, NP, {args}{kw})",
+                  f"if type({o}) is not ndarray: {o} = asarray({o})"]
+        elif st.kind == "bwd":
+            args = "".join(", " + self.arg(a, r) for a, r in zip(p["args"], p["refs"]))
+            out = "None" if p["out"] is None else f"v{p['out']}"
+            targets = ", ".join("_" if s is None else f"v{s}" for s in p["outs"])
+            L.append(f"{targets}, = {self.k(p['op'].backward)}(v{p['ctx']}, NP, v{p['g']}, {out}{args})")
+        elif st.kind == "add":
+            L.append(f"v{st.writes[0]} = v{st.reads[0]} + v{st.reads[1]}")
+        elif st.kind == "fit":
+            L.append(f"v{st.writes[0]} = _fit(NP, v{st.reads[0]}, {self.k(p['shape'])}, {self.k(p['dtype'])})")
+        elif st.kind == "load":
+            kind, src = p["src"]
+            L.append(f"v{st.writes[0]} = {self.k(src) if kind == 'obj' else self.leaf(src) + '.grad'}._data")
+        elif st.kind == "acc":
+            L.append("given = set()")
+            L += [f"_accumulate({self.leaf(ref)}, v{s}, False, given)" for ref, s in p["accs"]]
+        elif st.kind == "draw":
+            L.append(f"v{st.writes[0]} = _dropout_mask({self.k(p['shape'])}, {self.k(p['prob'])}, "
+                     f"{self.k(p['dtype'])}, {self.k(p['device'])})")
+        elif st.kind == "call":
+            L.append(f"{self.k(p['fn'])}({self.k(p['obj'])}{''.join(', ' + self.expr(a) for a in p['args'])})")
+        elif st.kind == "bnupdate":
+            L.append(f"_bn_update(v{st.reads[0]}, {self.k(p['mean'])}, {self.k(p['var'])}, {self.k(p['momentum'])})")
+        elif st.kind == "bump":
+            L.append(f"{self.k(p['t'])}._data += 1")
+        elif st.kind == "view":
+            L.append(f"v{st.writes[0]} = v{st.reads[0]}.reshape({self.k(p['shape'])})")
+        elif st.kind == "derive":
+            args = ", ".join(f"make(v{v})" if k == "t" else f"v{v}" if k == "a" else self.expr(v) for k, v in p["args"])
+            L.append(f"r = {self.k(p['fn'])}({args})")
+            L += [f"v{v} = r[{i}]" + ("._data" if k == "t" else "") for i, (k, v) in enumerate(p["outs"]) if k != "v"]
+            L.append("r = None")
+        elif st.kind == "chain":  # in place into the dead first operand
+            for ufunc, args, out, refs, ctx_slot, opneeds, inplace, zero_d in p["ops"]:
+                b = "" if len(args) == 1 else ", " + (f"v{args[1]}" if refs is None or refs[1] else self.expr(args[1]))
+                if inplace:
+                    L += [f"{self.k(ufunc)}(v{args[0]}{b}, out=v{args[0]})", f"v{out} = v{args[0]}"]
+                else:
+                    L.append(f"v{out} = {self.k(ufunc)}(v{args[0]}{b})")
+                    if zero_d:
+                        L.append(f"v{out} = asarray(v{out})")
+                if ctx_slot is not None:
+                    self.ctx(ctx_slot, *opneeds)
+        else:
+            raise AssertionError(st.kind)
+
+
+def _generate(steps, frees, init, input_slots, outputs):
+    g = _Gen()
+    g.lines += [f"v{s} = inputs[{i}]._data" for i, s in enumerate(input_slots)]
+    used = {r for st in steps for r in st.reads}
+    g.lines += [f"v{s} = {g.k(v)}" for s, v in enumerate(init) if v is not None and s in used]
+    for st, free in zip(steps, frees):
+        g.step(st)
+        if free:
+            g.lines.append(" = ".join(f"v{s}" for s in free) + " = None")
+    g.lines.append("return (" + "".join(f"v{s}, " for s in outputs) + ")")
+    src = "def plan(inputs):\n" + "".join("    " + ln + "\n" for ln in g.lines)
+    code = compile_source(src, "<cr.compile plan>", "exec")
+    exec(code, g.globals)  # our own generated source: names and slots only, no user text
+    return g.globals["plan"], src
+
+
+compile_source = compile  # the builtin, before this module's ``compile`` shadows it
+
+
+class Plan:
+    def __init__(self, rec, input_slots, out_tree, out_slots, passes):
+        steps = list(rec.steps)
+        outputs = [s for s in out_slots if type(s) is int]
+        self.graph_before = list(steps)
+        if "dce" in passes:
+            steps = dce(steps, outputs)
+        if "fuse" in passes:
+            steps = fuse(steps, outputs, rec)
+        frees = [()] * len(steps)
+        if "release" in passes:
+            last = _last_uses(steps, outputs)
+            by_step = {}
+            for s, i in last.items():
+                if i < len(steps):
+                    by_step.setdefault(i, []).append(s)
+            frees = [tuple(by_step.get(i, ())) for i in range(len(steps))]
+        self.steps = steps
+        self.fn, self.source = _generate(steps, frees, rec.init, input_slots, outputs)
+        self.out_tree, self.out_slots = out_tree, out_slots
+        self.guards = rec.guards
+
+    def ok(self):
+        for t, shape, dtype, rg in self.guards:
+            a = t._data
+            if a.shape != shape or a.dtype != dtype or t._requires_grad != rg or type(a) is not np.ndarray:
+                return False
+        return True
+
+    def run(self, inputs):
+        arrays = iter(self.fn(inputs))
+        vals = iter(s if isinstance(s, _Const) else Tensor._make(next(arrays)) for s in self.out_slots)
+        return _build(self.out_tree, vals)
+
+    def __repr__(self):
+        return "\n".join(map(repr, self.steps))
+
+
+class _Const:
+    __slots__ = ("value",)
+
+    def __init__(self, v):
+        self.value = v
+
+
+def _build(tree, vals):
+    if tree == "t":
+        v = next(vals)
+        return v.value if isinstance(v, _Const) else v
+    kind, subs = tree
+    seq = [_build(s, vals) for s in subs]
+    return tuple(seq) if kind == "tuple" else seq
+
+
+# ---- the compiled function -----------------------------------------------------------------------
+def _flat_inputs(args, kwargs):
+    """fn's tensors in order, and the hashable rest of the signature."""
+    tensors, key = [], []
+
+    def visit(v):
+        if isinstance(v, Tensor):
+            tensors.append(v)
+            a = v._data
+            key.append(("T", a.shape, a.dtype.str, type(a) is np.ndarray, v._requires_grad))
+        elif isinstance(v, (tuple, list)):
+            key.append((type(v).__name__, len(v)))
+            for x in v:
+                visit(x)
+        elif isinstance(v, dict):
+            key.append(("dict", tuple(v)))
+            for x in v.values():
+                visit(x)
+        else:
+            try:
+                hash(v)
+                key.append((type(v), v))
+            except TypeError:
+                key.append((type(v), id(v)))
+    visit(args)
+    visit(kwargs)
+    return tensors, tuple(key)
+
+
+def _modules_of(fn, args):
+    """The Modules a step can reach without running it: fn itself, its instance, its closure,
+    the globals its code names and its arguments (their training flags are part of the signature)."""
+    found = []
+    cands = [fn, getattr(fn, "__self__", None)] + list(args)
+    for obj in (fn, getattr(fn, "__func__", None), getattr(type(fn), "__call__", None)):
+        code = getattr(obj, "__code__", None)
+        if code is not None:
+            cands += [c.cell_contents for c in (obj.__closure__ or ()) if _filled(c)]
+            cands += [obj.__globals__.get(n) for n in code.co_names]
+    for holder in (fn, getattr(fn, "__self__", None)):
+        d = getattr(holder, "__dict__", None)
+        if isinstance(d, dict) and not isinstance(holder, Module):
+            cands += list(d.values())
+    seen = set()
+    for c in cands:
+        if isinstance(c, Module):
+            for m in c.modules():
+                if id(m) not in seen:
+                    seen.add(id(m))
+                    found.append(m)
+    return found
+
+
+def _filled(cell):
+    try:
+        cell.cell_contents
+        return True
+    except ValueError:
+        return False
+
+
+class CompiledFunction:
+    """What ``cr.compile`` returns: call it as ``fn``; ``stats`` counts traces, replays and breaks."""
+
+    def __init__(self, fn, fullgraph=False, passes=None, cache_size=8):
+        self.fn = fn
+        self.fullgraph = fullgraph
+        if passes is None:
+            env = os.environ.get("CHAINRULE_COMPILE_PASSES")
+            passes = PASSES if env is None else tuple(p for p in env.replace(" ", "").split(",") if p)
+        unknown = [p for p in passes if p not in PASSES]
+        if unknown:
+            raise ValueError(f"cr.compile: unknown pass(es) {unknown}; the passes are {list(PASSES)}")
+        self.passes = tuple(passes)
+        self.cache_size = cache_size
+        self.cache = OrderedDict()  # signature -> Plan, or None for a signature that runs eagerly
+        self._modules = None
+        self.stats = {"traces": 0, "replays": 0, "graph_breaks": 0, "eager_calls": 0, "evictions": 0,
+                      "break_reasons": [], "trace_s": 0.0, "compile_s": 0.0}  # seconds: recording, passes+codegen
+        for attr in ("__name__", "__qualname__", "__doc__", "__module__"):
+            if hasattr(fn, attr):
+                try:
+                    setattr(self, attr, getattr(fn, attr))
+                except (AttributeError, TypeError):
+                    pass
+
+    def __repr__(self):
+        return f"CompiledFunction({getattr(self.fn, '__name__', type(self.fn).__name__)}, {len(self.cache)} plan(s))"
+
+    def __get__(self, obj, objtype=None):  # as a method decorator
+        if obj is None:
+            return self
+        return lambda *a, **k: self(obj, *a, **k)
+
+    def __call__(self, *args, **kwargs):
+        tensors, key = _flat_inputs(args, kwargs)
+        if self._modules is None:
+            self._modules = _modules_of(self.fn, args)
+        key = (grad_state.enabled, key, tuple(m.training for m in self._modules))
+        if key in self.cache:
+            plan = self.cache[key]
+            if plan is None:
+                self.stats["eager_calls"] += 1
+                return self.fn(*args, **kwargs)
+            if plan.ok():
+                self.cache.move_to_end(key)
+                self.stats["replays"] += 1
+                return plan.run(tensors)
+        return self._trace(key, tensors, args, kwargs)
+
+    def _trace(self, key, tensors, args, kwargs):
+        self.stats["traces"] += 1
+        if any(type(t._data) is not np.ndarray for t in tensors) or engine.recorders or sys.getprofile() is not None:
+            self._store(key, None, "inputs off the CPU, a compiled call inside another, or a profiler running")
+            return self.fn(*args, **kwargs)
+        start = time.perf_counter()
+        rec = Recorder(self.fullgraph)
+        input_slots = []
+        for i, t in enumerate(tensors):
+            rec.arg_slots[id(t)] = i
+            input_slots.append(rec.new_slot(t._data))
+            rec.keep.append(t)
+            rec.traced_roots.add(id(root_array(t._data)))
+        prev = set_tracer(rec)
+        engine.recorders.append(rec.walk)
+        sys.setprofile(rec.profile)
+        try:
+            out = self.fn(*args, **kwargs)
+            if not rec.dead:
+                try:
+                    if writes.epoch != rec.epoch:
+                        rec.check_writes("the end of the function")
+                    tree, slots = self._outputs(out, rec)
+                except _Break as e:
+                    rec.stop(str(e))
+        finally:
+            sys.setprofile(None)
+            engine.recorders.remove(rec.walk)
+            set_tracer(prev)
+        if rec.dead:
+            self._store(key, None, rec.breaks[0])
+            return out
+        mid = time.perf_counter()
+        try:
+            plan = Plan(rec, input_slots, tree, slots, self.passes)
+        except Exception as e:  # noqa: BLE001  (this call ran eagerly: the signature keeps doing so)
+            if self.fullgraph:
+                raise GraphBreakError(f"cr.compile(fullgraph=True): no plan for this step ({e})") from e
+            self._store(key, None, f"no plan could be built: {type(e).__name__}: {e}")
+            return out
+        self._store(key, plan)
+        self.stats["trace_s"] += mid - start
+        self.stats["compile_s"] += time.perf_counter() - mid
+        return out
+
+    def _outputs(self, out, rec):
+        slots = []
+
+        def visit(v):
+            if isinstance(v, Tensor):
+                s = rec.value(v)
+                slots.append(s)
+                rec.escaped.add(id(root_array(v._data)))
+                return "t"
+            if isinstance(v, (tuple, list)):
+                return (type(v).__name__ if type(v) in (tuple, list) else "tuple", [visit(x) for x in v])
+            if v is not None and not isinstance(v, (bool, int, float, str)):
+                rec.brk(f"the function returned a {type(v).__name__}")
+            slots.append(_Const(v))
+            return "t"
+        tree = visit(out)
+        return tree, slots
+
+    def _store(self, key, plan, reason=None):
+        if plan is None:
+            self.stats["graph_breaks"] += 1
+            self.stats["eager_calls"] += 1
+            self.stats["break_reasons"].append(reason)
+        self.cache[key] = plan
+        self.cache.move_to_end(key)
+        while len(self.cache) > self.cache_size:
+            self.cache.popitem(last=False)
+            self.stats["evictions"] += 1
+
+    def plans(self):
+        return [p for p in self.cache.values() if p is not None]
+
+
+def compile(fn=None, *, fullgraph=False, passes=None, cache_size=8, disable=False, **_torch_options):
+    """``torch.compile`` for a step: returns a ``CompiledFunction`` (or, without ``fn``, a decorator).
+    ``passes``: the IR passes to run (default all of ``PASSES``, or ``CHAINRULE_COMPILE_PASSES``);
+    ``cache_size``: signatures kept (least recently used evicted, counted in ``stats``)."""
+    if fn is None:
+        return lambda f: compile(f, fullgraph=fullgraph, passes=passes, cache_size=cache_size, disable=disable)
+    if not callable(fn):
+        raise RuntimeError("torch.compile: model must be callable")
+    if disable:
+        return fn
+    return CompiledFunction(fn, fullgraph=fullgraph, passes=passes, cache_size=cache_size)
