@@ -2192,16 +2192,6 @@ def _square_leaves_range(x):
     return bool(((x < 1.1 * math.sqrt(float(fi.tiny))) | (x > math.sqrt(float(fi.max)))).any()) if x.size else False
 
 
-def _prod_zero_branch_divides(x):
-    """x has a zero, and a nonzero entry below sqrt(tiny) (1 / x overflows in a second derivative) or
-    nonzero entries whose product overflows."""
-    a = np.abs(x[np.isfinite(x) & (x != 0)].astype(np.float64)) if x.dtype.kind == "f" else x[:0]
-    if not (x == 0).any() or not a.size:
-        return False
-    logs, fi = np.log(a), np.finfo(x.dtype)
-    return bool((a < 1.1 * math.sqrt(float(fi.tiny))).any()) or float(np.sum(logs[logs > 0])) > math.log(float(fi.max))
-
-
 def _reciprocal_overflows(x):
     if x.dtype.kind != "f":
         return False
@@ -2232,12 +2222,8 @@ KNOWN_DIVERGENCES = [
     # non-target logits or all targets ignored) passes since 3fa0c2a and ce178c2: no entry left --
     # -- NEW: found by this fuzzer -- the 25 listed for issue 12 (indexing keys, index_put dtypes and shapes,
     # batch_norm/conv2d/class losses at inf and nan, div/prod backward overflow, movement argument checks,
-    # add/sub alpha) pass since the fix; one narrower entry is left --
-    Known("Prod", "any", lambda c: "d/dx" in c.label and _prod_zero_branch_divides(c.args[0].logical),
-          "second derivative of prod (create_graph) with a zero in x: chainrule's differentiable zero branch divides "
-          "the product of the nonzero entries by x (0 * inf where that product overflows, 1 / x overflowing for "
-          "|x| < sqrt(tiny)) where torch's exclusive cumprods are exact; first derivatives (arrays) take torch's "
-          "cumprods. Fix: the same cumprods in Tensor ops once a differentiable cumprod lands", new=True),
+    # add/sub alpha) pass since the fix, and prod's second derivative at zeros since its rule takes
+    # torch's exclusive cumprods on Tensors too: no entry left --
 ]
 
 # Where torch is inconsistent with itself: the example is skipped with a TorchInconsistency warning.

@@ -591,3 +591,12 @@ def test_random_shapes_match_torch(name):
         if done == 25:
             break
     assert done >= 10
+
+
+def test_flip_method_takes_dims_as_varargs_like_torch():
+    x0 = np.arange(24.0).reshape(2, 3, 4)
+    for args in [(0,), (0, 2), ([1],), ((0, 1),)]:
+        np.testing.assert_array_equal(cr.tensor(x0).flip(*args).numpy(), torch.tensor(x0).flip(*args).numpy())
+    for L in (cr, torch):
+        with pytest.raises(TypeError):
+            L.flip(L.tensor(x0), 0)

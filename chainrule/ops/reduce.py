@@ -3,6 +3,8 @@
 ``call`` validates dims and hands ``axes`` on as a normalised tuple of non-negative axes
 (None = all). Backward re-inserts reduced axes (``_expand_reduced``) and broadcasts.
 """
+import numpy as np
+
 from .. import dtypes as _dt
 from .args import dim as _dim, dims as _dims, float_needed, float_only, nonempty, reduce_axes
 from . import registry
@@ -66,11 +68,16 @@ class Mean(Op):
 
 def _others_product(xp, x, axes):
     """Each entry's product of the others in its slice (axes: None or one axis), as torch's prod backward
-    with zeros: exclusive cumprods from both ends, accumulated as torch's CPU cumprod (float32 in float64)."""
+    with zeros: exclusive cumprods from both ends (on arrays accumulated as torch's CPU cumprod, float32 in
+    float64; under create_graph the same rule on Tensors, so second derivatives at zeros are exact)."""
     a = x.reshape(-1) if axes is None else xp.moveaxis(x, axes[0], 0)
-    ones, acc = xp.ones_like(a[:1]), xp.float64 if x.dtype.itemsize >= 4 else xp.float32
-    both = xp.cumprod(xp.concatenate([ones, a[:-1]]), axis=0, dtype=acc).astype(x.dtype) * xp.cumprod(
-        xp.concatenate([ones, a[:0:-1]]), axis=0, dtype=acc).astype(x.dtype)[::-1]
+    ones = xp.ones_like(a[:1])
+    acc = None if isinstance(x, registry.Tensor) else (np.float64 if x.dtype.itemsize >= 4 else np.float32)
+
+    def exclusive(v):
+        c = xp.cumprod(xp.concatenate([ones, v[:-1]]), axis=0, dtype=acc)
+        return c if acc is None else c.astype(x.dtype)
+    both = exclusive(a) * xp.flip(exclusive(xp.flip(a, 0)), 0)
     return both.reshape(x.shape) if axes is None else xp.moveaxis(both, 0, axes[0])
 
 
@@ -101,19 +108,7 @@ class Prod(Op):
         zero = x == 0
         if not bool(zero.any()):
             return (g * (out / x),)  # not (g out) / x: that overflows first
-        if not isinstance(x, registry.Tensor):  # torch's way: exact zeros where the others overflow
-            return (g * _others_product(xp, x, axes),)
-        # With zeros, under create_graph: d out / d x_j = product of the other entries. ``nonzero`` is
-        # the product of a slice's non-zero entries; ``zsum`` (the sum of its zero entries) is 0 but is
-        # written into the rule so that the second derivatives are right too.
-        ones_at_zero = xp.where(zero, 1.0, x)
-        nonzero = xp.prod(ones_at_zero, axis=axes, keepdims=True)
-        nzeros = xp.sum(zero, axis=axes, keepdims=True)
-        zsum = xp.sum(xp.where(zero, x, 0.0), axis=axes, keepdims=True)
-        one, two = nzeros == 1, nzeros == 2
-        at_zero = xp.where(one, nonzero, xp.where(two, nonzero * (zsum - x), 0.0))
-        at_other = nonzero / ones_at_zero * xp.where(one, zsum, xp.where(nzeros == 0, 1.0, 0.0))
-        return (g * xp.where(zero, at_zero, at_other),)
+        return (g * _others_product(xp, x, axes),)   # torch's way: exact zeros where the others overflow
 
 
 class Amax(Op):

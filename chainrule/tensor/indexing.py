@@ -417,6 +417,11 @@ def flip(input, dims):
     return apply(Flip, input, axes=axes)
 
 
+def flip_method(self, *dims):
+    """``Tensor.flip(*dims)``: the dims as separate ints or one sequence, as torch's method takes them."""
+    return flip(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], (int, np.integer)) else dims)
+
+
 def fliplr(input):
     """Reverses the order of columns (dim 1) of a tensor with at least 2 dims, as ``torch.fliplr``."""
     if input._data.ndim < 2:

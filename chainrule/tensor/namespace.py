@@ -4,7 +4,7 @@ graph (and second derivatives follow)."""
 from ..backend import namespace as array_namespace
 from ..ops.elementwise import Maximum, Minimum, Where
 from ..ops.linalg import Matmul
-from ..ops.movement import IndexGrad
+from ..ops.movement import Cat, IndexGrad
 from ..ops.registry import apply
 from .core import Tensor
 
@@ -51,6 +51,11 @@ class TensorNamespace:
     abs = staticmethod(lambda a: a.abs())
     maximum = staticmethod(Maximum.call)
     minimum = staticmethod(Minimum.call)
+    cumprod = staticmethod(lambda a, axis, dtype=None: a.cumprod(axis))
+    concatenate = staticmethod(lambda arrays, axis=0: Cat.call(list(arrays), axis))
+    flip = staticmethod(lambda a, axis: a.flip(axis))
+    moveaxis = staticmethod(lambda a, source, destination: a.movedim(source, destination))
+    ones_like = staticmethod(lambda a: Tensor._make(array_namespace(a._data).ones_like(a._data)))
 
 
 tensor_namespace = TensorNamespace()
