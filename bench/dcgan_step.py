@@ -12,7 +12,7 @@ import sys
 import numpy as np
 
 from .run import _set_threads, check, measure
-from .workloads import _torch_model, copy_weights, _is_torch
+from .workloads import TrainStep, _torch_model, copy_weights, _is_torch
 
 
 def generator(nn, nz=100, widths=(128, 64, 32), channels=3):
@@ -21,19 +21,6 @@ def generator(nn, nz=100, widths=(128, 64, 32), channels=3):
         layers += [nn.ConvTranspose2d(a, b, 4, 2, 1, bias=False), nn.BatchNorm2d(b), nn.ReLU()]
     layers += [nn.ConvTranspose2d(widths[-1], channels, 4, 2, 1, bias=False), nn.Tanh()]
     return nn.Sequential(*layers)
-
-
-class GeneratorStep:
-    def __init__(self, lib, model, opt, x, y):
-        self.lib, self.model, self.opt, self.x, self.y = lib, model, opt, x, y
-        self.loss_fn = lib.nn.MSELoss()
-
-    def __call__(self):
-        self.opt.zero_grad()
-        loss = self.loss_fn(self.model(self.x), self.y)
-        loss.backward()
-        self.opt.step()
-        return loss
 
 
 def dcgan_step(batch=32, widths=(128, 64, 32)):
@@ -51,7 +38,8 @@ def dcgan_step(batch=32, widths=(128, 64, 32)):
         side = 4 * 2 ** len(widths)
         x = lib.tensor(rng.standard_normal((batch, 100, 1, 1)).astype(np.float32), device=device)
         y = lib.tensor(np.tanh(rng.standard_normal((batch, 3, side, side))).astype(np.float32), device=device)
-        return GeneratorStep(lib, model, lib.optim.Adam(model.parameters(), lr=2e-4, betas=(0.5, 0.999)), x, y)
+        return TrainStep(lib, model, lib.optim.Adam(model.parameters(), lr=2e-4, betas=(0.5, 0.999)), x, y,
+                         lib.nn.MSELoss())
     return setup
 
 

@@ -140,9 +140,9 @@ def _rng_inputs(shape, n_classes, seed=0):
 class TrainStep:
     """zero_grad, forward, loss, backward, optimizer step: the unit users pay for."""
 
-    def __init__(self, lib, model, opt, x, y):
+    def __init__(self, lib, model, opt, x, y, loss_fn=None):
         self.lib, self.model, self.opt, self.x, self.y = lib, model, opt, x, y
-        self.loss_fn = lib.nn.CrossEntropyLoss()
+        self.loss_fn = loss_fn or lib.nn.CrossEntropyLoss()
 
     def __call__(self):
         self.opt.zero_grad()
@@ -272,7 +272,8 @@ CUDA_WORKLOADS = {
     "matmul 8192": matmul(8192),
 }
 
-MEMORY_WORKLOADS = ("MLP 784-256-256-10 step b128", "LeNet-5 step b64", "ResNet-small step b32")
+MEMORY_WORKLOADS = ("MLP 784-256-256-10 step b128", "LeNet-5 step b64", "ResNet-small step b32",
+                    "LSTM 2x256 step b32 T64", "GPT 4x4x128 step b32 T64")
 
 
 def tiny_workloads():

@@ -100,3 +100,15 @@ def test_channel_mismatch_raises_like_torch():
         torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w))
     with pytest.raises(RuntimeError, match="channels"):
         cr.nn.functional.conv2d(cr.tensor(x), cr.tensor(w))
+
+
+def test_input_written_in_place_after_forward_raises_like_torch():
+    """Backward reads the saved input itself (no padded copy): writing it first raises, as in torch."""
+    for L in (cr, torch):
+        a = L.tensor(RNG.standard_normal((2, 3, 6, 6)), requires_grad=True)
+        w = L.tensor(RNG.standard_normal((4, 3, 3, 3)), requires_grad=True)
+        x = a * 1.0
+        y = L.nn.functional.conv2d(x, w, padding=1)
+        x.add_(1.0)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()

@@ -38,16 +38,17 @@ def _chunk_images(per_image):
 
 
 class _Plan:
-    """The sizes of one convolution, its padded input and its image chunks."""
+    """The sizes of one convolution, its chunks of images and their scratch arrays (the columns and
+    the zero-padded images of one chunk)."""
 
     def __init__(self, xp, x, w, stride, padding, pad_end, dilation, groups, out_hw):
         (self.n, self.c, self.h, self.w), (self.o, cg, self.kh, self.kw) = x.shape, w.shape
-        self.stride, self.padding, self.dilation, self.groups, self.out_hw = stride, padding, dilation, groups, out_hw
+        self.stride, self.pad, self.dilation, self.groups, self.out_hw = stride, padding, dilation, groups, out_hw
         self.wp = self.w + padding[1] + pad_end[1]
         self.flat = _is_flat(self.wp, stride, out_hw)
         self.length = out_hw[0] * (self.wp if self.flat else out_hw[1])  # output columns per image
         self.k = cg * self.kh * self.kw
-        self.x, self.pad, self.pad_end = x, padding, pad_end
+        self.x = x
         self.padded = (x.shape[0], self.c, self.h + padding[0] + pad_end[0] + self.flat, self.wp)
         self.b = max(1, min(self.n, _chunk_images(self.c * self.kh * self.kw * self.length * x.itemsize)))
         self.cols = xp.scratch((self.b, groups, self.k, self.length), x.dtype)
@@ -79,7 +80,8 @@ class _Plan:
             cols.reshape(win.shape)[...] = win
             return cols
         cols = _view(self.cols, (self.groups, self.k, m * self.length))
-        cols.reshape((self.c, self.kh, self.kw, m) + win.shape[4:])[...] = win.transpose(1, 2, 3, 0, *range(4, win.ndim))
+        dest = cols.reshape((self.c, self.kh, self.kw, m) + win.shape[4:])
+        dest[...] = win.transpose(1, 2, 3, 0, *range(4, win.ndim))
         return cols
 
     def release(self, xp):
@@ -112,7 +114,7 @@ def forward(xp, x, w, stride, padding, pad_end, dilation, groups, out_hw):
 
 def backward(xp, g, x, w, stride, padding, pad_end, dilation, groups, out_hw, needs):
     """(dx, dW) of forward for the output gradient g (None where not needed)."""
-    (n, c, h, wd), (o, cg, kh, kw) = x.shape, w.shape
+    (_, c, h, wd), (o, cg, kh, kw) = x.shape, w.shape
     full = [d * (k - 1) for d, k in zip(dilation, (kh, kw))]
     gx = gw = None
     as_conv = (needs[0] and stride == (1, 1) and o <= 2 * c

@@ -788,6 +788,8 @@ class Plan:
         self.fn, self.source = _generate(steps, frees, rec.init, input_slots, outputs)
         self.out_tree, self.out_slots = out_tree, out_slots
         self.guards = rec.guards
+        self.input_slots = tuple(input_slots)  # for cr.viz.graph: inputs, and (shape, dtype) per slot
+        self.specs = [(a.shape, a.dtype) if isinstance(a, np.ndarray) else None for a in rec.arrays]
 
     def ok(self):
         for t, shape, dtype, rg in self.guards:
