@@ -10,6 +10,7 @@ from . import constraints
 from .distribution import Distribution
 from .utils import broadcast_shapes, lazy_property, _standard_normal
 from . import _linalg as _la
+from .univariate import _Centred
 
 __all__ = ["MultivariateNormal"]
 
@@ -47,7 +48,7 @@ def _precision_to_scale_tril(P):
     return _la.solve_triangular(L_inv, eye, upper=False)
 
 
-class MultivariateNormal(Distribution):
+class MultivariateNormal(_Centred, Distribution):
     """Normal distribution of vectors with mean ``loc`` (batch + (n,)) and one of
     ``covariance_matrix``, ``precision_matrix`` or ``scale_tril`` (batch + (n, n))."""
     arg_constraints = {"loc": constraints.real_vector, "covariance_matrix": constraints.positive_definite,
@@ -113,14 +114,6 @@ class MultivariateNormal(Distribution):
         eye = Tensor._make(xp.broadcast_to(xp.eye(L.shape[-1], dtype=L._data.dtype), tuple(L.shape)))
         L_inv = _la.solve_triangular(L, eye, upper=False)
         return L_inv.mT.matmul(L_inv).expand(self._matrix_shape())
-
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def variance(self):

@@ -33,7 +33,19 @@ class _LocScale:
         return new
 
 
-class Normal(_LocScale, ExponentialFamily):
+class _Centred:
+    """Distributions whose mean and mode are ``loc`` (symmetric around it)."""
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc
+
+
+class Normal(_Centred, _LocScale, ExponentialFamily):
     """Normal (Gaussian) distribution with mean ``loc`` and standard deviation ``scale``."""
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
@@ -43,14 +55,6 @@ class Normal(_LocScale, ExponentialFamily):
 
     def __init__(self, loc, scale, validate_args=None):
         self._init_params(loc, scale, validate_args)
-
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def stddev(self):
@@ -208,7 +212,7 @@ class Exponential(ExponentialFamily):
         return -(-x).log()
 
 
-class Laplace(_LocScale, Distribution):
+class Laplace(_Centred, _LocScale, Distribution):
     """Laplace distribution with location ``loc`` and scale ``scale``."""
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
@@ -217,14 +221,6 @@ class Laplace(_LocScale, Distribution):
 
     def __init__(self, loc, scale, validate_args=None):
         self._init_params(loc, scale, validate_args)
-
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def variance(self):
