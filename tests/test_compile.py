@@ -300,3 +300,58 @@ def test_every_op_table_case_replays_like_eager(passes):
                                                err_msg=where + " grad")
             replayed.add(op)
     assert len(replayed) >= 0.9 * len(CASES), breaks  # the rest fall back to eager, counted
+
+
+def test_comparison_on_a_traced_value_is_a_graph_break_not_a_frozen_mask():
+    """Hardtanh and Softplus choose branches with comparisons, which compute outside the op table:
+    replaying a mask recorded on the first call would silently train a different model."""
+    rng = np.random.default_rng(0)
+    xs = [cr.tensor(rng.standard_normal((16, 4)).astype(np.float32)) for _ in range(6)]
+    weights = []
+    for compiled in (False, True):
+        cr.manual_seed(0)
+        m = cr.nn.Sequential(cr.nn.Linear(4, 8), cr.nn.Hardtanh(-0.5, 0.5), cr.nn.Linear(8, 1),
+                             cr.nn.Softplus(beta=2, threshold=0.3))
+        opt = cr.optim.SGD(m.parameters(), lr=0.1)
+
+        def step(x):
+            opt.zero_grad()
+            loss = m(x).sum()
+            loss.backward()
+            opt.step()
+            return loss
+        f = cr.compile(step) if compiled else step
+        for x in xs:
+            f(x)
+        weights.append(np.concatenate([p.detach().numpy().ravel() for p in m.parameters()]))
+        if compiled:
+            assert f.stats["graph_breaks"] == 1 and "comparison" in f.stats["break_reasons"][0]
+    np.testing.assert_array_equal(weights[0], weights[1])
+    with pytest.raises(GraphBreakError, match="comparison"):
+        cr.compile(lambda x: (x > 0).float().sum(), fullgraph=True)(cr.ones(3, requires_grad=True) * 2)
+
+
+@pytest.mark.parametrize("padding_idx", [None, 0])
+def test_embedding_steps_match_eager_with_and_without_padding(padding_idx):
+    """embedding with padding_idx builds its mask from the index values outside the op table: a
+    graph break (eager), never a mask frozen from the first call; plain lookups replay."""
+    weights, stats = [], None
+    for compiled in (False, True):
+        cr.manual_seed(0)
+        emb, lin = cr.nn.Embedding(10, 4, padding_idx=padding_idx), cr.nn.Linear(4, 1)
+        opt = cr.optim.SGD(list(emb.parameters()) + list(lin.parameters()), lr=0.5)
+
+        def step(i):
+            opt.zero_grad()
+            loss = lin(emb(i)).sum()
+            loss.backward()
+            opt.step()
+            return loss
+        f = cr.compile(step) if compiled else step
+        rng = np.random.default_rng(1)
+        for _ in range(5):
+            f(cr.tensor(rng.integers(0, 10, (8,))))
+        weights.append(emb.weight.detach().numpy().copy())
+        stats = f.stats if compiled else stats
+    np.testing.assert_array_equal(weights[0], weights[1])
+    assert (stats["graph_breaks"], stats["replays"]) == ((0, 4) if padding_idx is None else (1, 0))

@@ -52,6 +52,7 @@ from ..backend import NP, random as _random
 from ..ops.registry import NO_CTX, set_tracer
 from ..ops.nn import coefficients
 from ..tensor import Tensor
+from ..tensor.elementwise import _on_arrays
 from ..nn import Module
 from ..nn import functional as F
 from ..nn.layers import _BatchNorm
@@ -446,6 +447,16 @@ class Recorder:
         loc = frame.f_locals
         if what == "read":
             self.brk(f"Tensor.{frame.f_code.co_name}() reads a value back into Python")
+        elif what == "indices":
+            name = frame.f_code.co_name
+            if name != "embedding" or loc.get("padding_idx") is not None or loc.get("max_norm") is not None \
+                    or loc.get("scale_grad_by_freq"):
+                self.brk(f"{name} builds arrays from index values outside the op table")
+        elif what == "compare":  # comparisons and logical ops compute outside the op table: on a traced
+            # value their result would be frozen into the plan as a constant
+            for v in (loc.get("a"), loc.get("b")):
+                if isinstance(v, Tensor) and (id(v._data) in self.slot or id(root_array(v._data)) in self.slot):
+                    self.brk(f"a comparison or logical op ({frame.f_locals.get('method')}) on a traced value")
         elif what == "random":
             if self.dropout_frame is None:
                 self.brk(f"a random draw ({frame.f_code.co_name}) outside dropout")
@@ -547,6 +558,9 @@ def _watch_table():
     for name in dir(_random):
         if name.endswith("_array"):
             t[getattr(_random, name).__code__] = "random"
+    t[_on_arrays.__code__] = "compare"
+    for f in (F.embedding, F.embedding_bag, F.one_hot, F.ctc_loss):   # they read index values into arrays
+        t[getattr(f, "__wrapped__", f).__code__] = "indices"
     t[F._dropout.__code__] = "dropout"
     t[coefficients.__code__] = "derive"
     t[F.batch_norm.__code__] = "bn"
