@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from conftest import skip_unless_ci
 from chainrule.autograd import engine
 from chainrule.viz.layout import cluster_rect, layout
 
@@ -252,7 +253,7 @@ def lecture_graphs():
 @pytest.mark.parametrize("renderer", ["python", "graphviz"])
 def test_both_renderers_draw_the_same_structure(renderer):
     if renderer == "graphviz" and not shutil.which("dot"):
-        pytest.skip("Graphviz is not installed (the python renderer is tested on its own)")
+        skip_unless_ci("Graphviz is not installed (the python renderer is tested on its own)")
     for g in lecture_graphs():
         d = g.drawing()
         nodes, edges = svg_structure(g.to_svg(renderer=renderer))

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import chainrule as cr
+from conftest import skip_unless_ci
 from chainrule.cli import main
 from chainrule.viz.graph import describe
 
@@ -149,7 +150,7 @@ def browser():
     chrome, driver_path = _browser_paths()
     webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
     if chrome is None or driver_path is None:
-        pytest.skip("chromium and chromedriver are not installed (apt-get install chromium chromium-driver)")
+        skip_unless_ci("chromium and chromedriver are not installed (apt-get install chromium chromium-driver)")
     from selenium.webdriver.chrome.service import Service
     options = webdriver.ChromeOptions()
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
