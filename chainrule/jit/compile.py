@@ -51,7 +51,7 @@ from ..autograd.grad_mode import state as grad_state
 from ..autograd.node import Node as Ctx, check_saved, writes, root_array
 from ..backend import NP, random as _random
 from ..ops.registry import set_tracer
-from ..ops.nn import coefficients
+from ..ops.loss import coefficients
 from ..tensor import Tensor
 from ..tensor.elementwise import _on_arrays
 from ..nn import Module

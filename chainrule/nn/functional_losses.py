@@ -11,9 +11,9 @@ import warnings
 import numpy as np
 
 from ..tensor import Tensor
-from ..ops.nn import (BinaryCrossEntropy, CtcLoss, SoftmaxCrossEntropy, check_float as _check_float,
-                      class_targets as _class_targets, coefficients as _coefficients, per_target as _per_target,
-                      same_shape as _same_shape)
+from ..ops.nn import check_float as _check_float
+from ..ops.loss import (BinaryCrossEntropy, CtcLoss, SoftmaxCrossEntropy, class_targets as _class_targets,
+                        coefficients as _coefficients, per_target as _per_target, same_shape as _same_shape)
 from ..ops.elementwise import Where
 from ..ops.linalg import Linear
 from ..ops.movement import Cat

@@ -3,5 +3,6 @@ from .registry import Op, OPS, apply, bind_tensor_type
 from . import elementwise, reduce, movement, linalg, nn
 from . import scan
 from . import rnn
+from . import loss
 
-__all__ = ["Op", "OPS", "apply", "bind_tensor_type", "elementwise", "reduce", "movement", "linalg", "nn"]
+__all__ = ["Op", "OPS", "apply", "bind_tensor_type", "elementwise", "reduce", "movement", "linalg", "nn", "scan", "rnn", "loss"]
