@@ -779,7 +779,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
 from .functional_conv import (  # noqa: E402
     conv1d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, unfold, fold, max_pool1d, avg_pool1d,
     max_pool2d, max_unpool2d, lp_pool1d, lp_pool2d, adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d,
-    adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d, max_unpool1d, pixel_shuffle, pixel_unshuffle, interpolate, upsample,
-    upsample_nearest, upsample_bilinear, affine_grid, grid_sample, pad as _pad_modes)
-from . import functional_conv as _functional_conv  # noqa: E402
-__all__ += [n for n in _functional_conv.__all__ if n not in __all__ and n != "pad"]
+    adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d, max_unpool1d, pad as _pad_modes)
+from .functional_resample import (  # noqa: E402
+    pixel_shuffle, pixel_unshuffle, interpolate, upsample, upsample_nearest, upsample_bilinear, affine_grid, grid_sample)
+from . import functional_conv as _functional_conv, functional_resample as _functional_resample  # noqa: E402
+__all__ += [n for n in _functional_conv.__all__ + _functional_resample.__all__ if n not in __all__ and n != "pad"]
