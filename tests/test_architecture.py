@@ -15,7 +15,7 @@ LAYERS = (
     ("tensor methods", ("chainrule.tensor.creation", "chainrule.tensor.conversion", "chainrule.tensor.elementwise",
                         "chainrule.tensor.reduce", "chainrule.tensor.movement", "chainrule.tensor.linalg",
                         "chainrule.tensor.inplace", "chainrule.tensor.namespace", "chainrule.tensor.scan",
-                        "chainrule.tensor.indexing", "chainrule.tensor.special")),
+                        "chainrule.tensor.indexing", "chainrule.tensor.special", "chainrule.tensor.contract")),
     ("tensor variants table", ("chainrule.tensor",)),
     ("autograd on tensors", ("chainrule.autograd",)),
     ("libraries", ("chainrule.nn", "chainrule.optim", "chainrule.io", "chainrule.utils", "chainrule.viz",

@@ -23,6 +23,7 @@ from ..ops.registry import Op
 from . import conversion, creation, elementwise, inplace, linalg, movement, reduce
 from . import scan
 from . import indexing
+from . import contract
 from .core import Tensor, Size, root_grad
 from .creation import (tensor, from_numpy, as_tensor, is_tensor, zeros, ones, empty, full, zeros_like, ones_like,
                        empty_like, full_like, arange, linspace, eye, rand, randn, randint, rand_like, randn_like,
@@ -124,9 +125,9 @@ VARIANTS = (
     ("stack",         movement.stack,                    "free"),
     # ---- matrix products -------------------------------------------------------------------------
     ("matmul",        Matmul,                            "method function __matmul__ __rmatmul__"),
-    ("mm",            linalg.mm,                         "method function"),
-    ("bmm",           linalg.bmm,                        "method function"),
-    ("dot",           linalg.dot,                        "method function"),
+    ("mm",            contract.mm,                         "method function"),
+    ("bmm",           contract.bmm,                        "method function"),
+    ("dot",           contract.dot,                        "method function"),
     # ---- in place only ---------------------------------------------------------------------------
     ("zero_",         inplace.zero_,                     "method"),
     ("fill_",         inplace.fill_,                     "method"),
@@ -360,21 +361,21 @@ VARIANTS = (
     ("pinverse",      linalg.pinverse,                   "method function"),
     ("matrix_power",  linalg.matrix_power,               "method function"),
     ("matrix_exp",    linalg.matrix_exp,                 "method function"),
-    ("outer",         linalg.outer,                      "method function"),
-    ("ger",           linalg.outer,                      "method function"),
-    ("inner",         linalg.inner,                      "method function"),
-    ("kron",          linalg.kron,                       "method function"),
-    ("cross",         linalg.cross,                      "method function"),
-    ("mv",            linalg.mv,                         "method function"),
-    ("vdot",          linalg.vdot,                       "method function"),
-    ("addmm",         linalg.addmm,                      "method function inplace"),
-    ("addmv",         linalg.addmv,                      "method function inplace"),
-    ("addr",          linalg.addr,                       "method function inplace"),
-    ("addbmm",        linalg.addbmm,                     "method function inplace"),
-    ("baddbmm",       linalg.baddbmm,                    "method function inplace"),
-    ("einsum",        linalg.einsum,                     "free"),
-    ("tensordot",     linalg.tensordot,                  "free"),
-    ("chain_matmul",  linalg.chain_matmul,               "free"),
+    ("outer",         contract.outer,                      "method function"),
+    ("ger",           contract.outer,                      "method function"),
+    ("inner",         contract.inner,                      "method function"),
+    ("kron",          contract.kron,                       "method function"),
+    ("cross",         contract.cross,                      "method function"),
+    ("mv",            contract.mv,                         "method function"),
+    ("vdot",          contract.vdot,                       "method function"),
+    ("addmm",         contract.addmm,                      "method function inplace"),
+    ("addmv",         contract.addmv,                      "method function inplace"),
+    ("addr",          contract.addr,                       "method function inplace"),
+    ("addbmm",        contract.addbmm,                     "method function inplace"),
+    ("baddbmm",       contract.baddbmm,                    "method function inplace"),
+    ("einsum",        contract.einsum,                     "free"),
+    ("tensordot",     contract.tensordot,                  "free"),
+    ("chain_matmul",  contract.chain_matmul,               "free"),
     # ---- losses (issue 13) ----
 )
 
