@@ -37,7 +37,7 @@ CASES = {
 @pytest.fixture(params=["one chunk", "chunks of 2"])
 def chunking(request, monkeypatch):
     if request.param == "chunks of 2":  # 5 images: chunks of 2, 2 and 1
-        monkeypatch.setattr(conv, "_chunk_images", lambda per_image: 2)
+        monkeypatch.setattr(conv, "_chunk_images", lambda xp, per_image: 2)
     return request.param
 
 

@@ -493,3 +493,15 @@ def test_nccl_world_of_one():
             np.testing.assert_allclose(p.grad.cpu().numpy(), q.grad.cpu().numpy(), rtol=1e-5, atol=1e-6)
     finally:
         dist.destroy_process_group()
+
+
+def test_nccl_unique_id_survives_the_mpi_broadcast():
+    """NCCL's id crosses MPI as bytes: CuPy >= 14 gives ``bytes`` (the H200 run's CuPy 14.2),
+    older CuPy a tuple of signed chars; either comes back as the same object on every rank."""
+    from chainrule.distributed.nccl import _pack_unique_id, _unpack_unique_id
+    as_bytes = bytes(np.random.default_rng(1).integers(0, 256, 128).astype(np.uint8))
+    as_chars = tuple(np.random.default_rng(2).integers(-128, 128, 128).tolist())
+    for uid in (as_bytes, as_chars):
+        packed = _pack_unique_id(uid)
+        assert packed.dtype == np.uint8 and packed.shape == (129,)
+        assert _unpack_unique_id(packed.copy()) == uid

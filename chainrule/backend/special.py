@@ -36,5 +36,5 @@ def polygamma(xp, n, x):
         return xp.digamma(x).astype(x.dtype, copy=False)
     if n == 1:
         return trigamma(xp, x)
-    out = xp.scipy_polygamma(n, x).astype(x.dtype, copy=False)
+    out = xp.scipy_polygamma(xp.asarray(n), x).astype(x.dtype, copy=False)  # cupyx's wants an array n
     return xp.where(x == math.inf, x.dtype.type(math.nan), out)

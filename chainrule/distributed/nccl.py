@@ -49,6 +49,19 @@ class _Done:
 DONE = _Done()
 
 
+def _pack_unique_id(uid):
+    """NCCL's 128-byte id as 129 bytes for MPI's broadcast: a flag (CuPy >= 14 gives ``bytes``, older
+    CuPy a tuple of signed chars), then the id."""
+    if isinstance(uid, (bytes, bytearray)):
+        return np.frombuffer(b"\x01" + bytes(uid), np.uint8).copy()
+    return np.concatenate([[0], np.array(uid, np.int64).astype(np.int8).view(np.uint8)]).astype(np.uint8)
+
+
+def _unpack_unique_id(packed):
+    body = packed[1:]
+    return bytes(body) if packed[0] else tuple(int(v) for v in body.view(np.int8))
+
+
 class NCCLBackend:
     name = "nccl"
 
@@ -65,10 +78,10 @@ class NCCLBackend:
         if index is None:
             index = self.rank % cupy.cuda.runtime.getDeviceCount()
         cupy.cuda.Device(index).use()
-        uid = np.array(nccl.get_unique_id() if self.rank == 0 else (0,) * 128, np.int64)
+        packed = _pack_unique_id(nccl.get_unique_id()) if self.rank == 0 else np.zeros(129, np.uint8)
         if self.host is not None:
-            self.host.bcast(uid, 0, True)
-        self.comm = nccl.NcclCommunicator(self.size, tuple(int(v) for v in uid), self.rank)
+            self.host.bcast(packed, 0, True)
+        self.comm = nccl.NcclCommunicator(self.size, _unpack_unique_id(packed), self.rank)
         self._types = {np.dtype(k): getattr(nccl, v) for k, v in (
             ("float16", "NCCL_FLOAT16"), ("float32", "NCCL_FLOAT32"), ("float64", "NCCL_FLOAT64"),
             ("int8", "NCCL_INT8"), ("uint8", "NCCL_UINT8"), ("int32", "NCCL_INT32"), ("int64", "NCCL_INT64"),

@@ -140,7 +140,7 @@ class BinaryCrossEntropy(Op):
     def call(input, target):
         same_shape(input, target, "binary_cross_entropy")
         data = input._data
-        if data.size and (float(data.min()) < 0 or float(data.max()) > 1 or bool(np.isnan(np.asarray(data.sum())))):
+        if data.size and (float(data.min()) < 0 or float(data.max()) > 1 or math.isnan(float(data.sum()))):
             raise RuntimeError(f"binary_cross_entropy: all elements of input should be between 0 and 1 (got values "
                                f"in [{float(data.min())}, {float(data.max())}])")
         if not bool(((target._data >= 0) & (target._data <= 1)).all()):  # nan too

@@ -149,8 +149,8 @@ def apply(op, *inputs, **params):
         out = op.forward(NO_CTX if node is None else node, xp, *arrays, **params)
     finally:
         FP_STATE.reset(fp)
-    if type(out) is not _ndarray and xp is NP:
-        out = np.asarray(out)
+    if type(out) is not _ndarray and xp is NP and not hasattr(out, "__cuda_array_interface__"):
+        out = np.asarray(out)  # NumPy scalars from reductions (ToDevice's CuPy array from a CPU input stays)
     if node is not None:
         node.shape = out.shape
         node.dtype = out.dtype
