@@ -459,15 +459,12 @@ def _bessel(xp, fn, x):
 
 I0 = _unary("I0", "out = I0(x), the modified Bessel function of order 0;  dx = g I1(x)", "x",
             lambda ctx, xp, x: _bessel(xp, "i0", x), lambda ctx, xp, g, out, x: (g * _bessel(xp, "i1", x),))
-# their rules call functions the Tensor namespace (create_graph's xp) does not have
-for _op in (Lgamma, Digamma, Sinh, Cosh, I0):  # (and Polygamma, Fmod, Remainder, Xlog1py below)
-    _op.once_differentiable = True
+I0.once_differentiable = True  # its rule calls I1, which the Tensor namespace (create_graph's xp) lacks
 
 
 class Polygamma(Op):
     """out = polygamma(n, x), the n-th derivative of digamma;  dx = g polygamma(n + 1, x)"""
     save_args = True
-    once_differentiable = True
 
     @staticmethod
     def call(n, input):
@@ -630,13 +627,11 @@ class Xlog1py(Xlogy):
     """out = x ln(1 + y) (0 where x == 0, unless y is nan);  dx = g ln(1 + y) (0 where x == 0 and y <= -1),
     dy = g x / (1 + y)"""
     log, shift = "log1p", 1
-    once_differentiable = True  # log1p is not in the Tensor namespace
 
 
 class Fmod(Op):
     """out = a - trunc(a / b) b (the sign of a);  da = g,  db = -g trunc(a / b)"""
     save_args = True
-    once_differentiable = True  # trunc and floor_divide are not in the Tensor namespace
 
     @classmethod
     def forward(cls, ctx, xp, a, b):

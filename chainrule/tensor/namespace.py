@@ -2,7 +2,7 @@
 ``create_graph``, so that the same rule that computes a gradient from arrays also records it as a
 graph (and second derivatives follow)."""
 from ..backend import namespace as array_namespace
-from ..ops.elementwise import Maximum, Minimum, Where
+from ..ops.elementwise import Maximum, Minimum, Polygamma, Where
 from ..ops.linalg import Matmul
 from ..ops.movement import Cat, IndexGrad
 from ..ops.registry import apply
@@ -47,6 +47,13 @@ class TensorNamespace:
     sqrt = staticmethod(lambda a: a.sqrt())
     sin = staticmethod(lambda a: a.sin())
     cos = staticmethod(lambda a: a.cos())
+    sinh = staticmethod(lambda a: a.sinh())
+    cosh = staticmethod(lambda a: a.cosh())
+    log1p = staticmethod(lambda a: a.log1p())
+    polygamma = staticmethod(lambda n, a: Polygamma.call(n, a))
+    trigamma = staticmethod(lambda a: Polygamma.call(1, a))
+    trunc = staticmethod(lambda a: a.trunc())
+    floor_divide = staticmethod(lambda a, b: (a / b).floor())  # only a quotient with zero gradient is needed
     tanh = staticmethod(lambda a: a.tanh())
     abs = staticmethod(lambda a: a.abs())
     maximum = staticmethod(Maximum.call)
