@@ -1,14 +1,19 @@
 """cr.compile vs eager vs torch eager: ``python -m bench.compile_step [--threads 2] [--samples 11]``.
 
 For the 50-op elementwise chain with backward, the MLP 784-256-256-10 training step (SGD with
-momentum) at batch 32/128/512, LeNet-5 and the ResNet-style CNN (bench/workloads.py), prints the
-median time per step of chainrule eager, chainrule compiled (each pass set: ``--passes each``) and
-torch eager, the ratios against torch, and the trace cost: the first compiled call over an eager
-step (recording, then passes + code generation). Samples are interleaved so noise hits all alike.
+momentum) at batch 32/128/512, LeNet-5 (SGD) and the ResNet-style CNN (Adam) (bench/workloads.py),
+prints the median time per step of torch eager, chainrule eager and chainrule compiled with every
+pass, with no pass, and (``--passes each``, the default) with every pass but one: that column over
+the all-passes one is what the missing pass gains. Then the trace cost (each compiled call up to
+the first replay, and one after, over an eager step; recording and passes + code generation
+summed over the traces) and the peak memory a step
+allocates (tracemalloc: eager, compiled with all passes, compiled with none). Samples are
+interleaved (every variant once per round) so machine noise hits all alike.
 """
 import argparse
 import statistics
 import time
+import tracemalloc
 
 import numpy as np
 
@@ -25,14 +30,24 @@ WORKLOADS = {
 }
 
 
-def _time(step, min_time):
-    reps, start = 0, time.perf_counter()
+def _time(step, min_time, clock=time.perf_counter):
+    reps, start = 0, clock()
     while True:
         step()
         reps += 1
-        el = time.perf_counter() - start
+        el = clock() - start
         if el >= min_time:
             return el / reps
+
+
+def _peak(step):
+    """Bytes a step allocates at its peak, over what was allocated before it."""
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    step()
+    peak = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    return peak
 
 
 def main(argv=None):
@@ -41,50 +56,79 @@ def main(argv=None):
     p.add_argument("--samples", type=int, default=11)
     p.add_argument("--min-time", type=float, default=0.05)
     p.add_argument("--only", default="")
-    p.add_argument("--passes", default="all", help="'all', 'none' or a comma list; 'each' adds one row per pass")
+    p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                   help="cpu: process CPU time (all threads), steadier on a machine others load")
+    p.add_argument("--passes", default="each",
+                   help="'each' (all, none, all but one for each pass), 'summary' (all, none, and "
+                        "dce,fuse,release: the passes before this session), 'all', or a comma list")
     args = p.parse_args(argv)
     import torch
     import chainrule as cr
     from chainrule.jit.compile import PASSES
+    from chainrule.jit.plan import Plan
     limits = _set_threads(args.threads)
-    pass_sets = {"all": [PASSES], "none": [()], "each": [(), *[(q,) for q in PASSES], PASSES]}.get(
-        args.passes, [tuple(args.passes.split(","))])
-    print(f"threads={args.threads} samples={args.samples} (median ms/step; ratio = chainrule / torch eager)")
-    print(f"{'workload':32s} {'torch':>8s} {'eager':>8s} {'x':>6s}  " +
-          "  ".join(f"{'compiled[' + (','.join(ps) or 'no passes') + ']':>26s} {'x':>6s}" for ps in pass_sets)
-          + "  first call / eager step")
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
+    if args.passes == "each":
+        sets = {"all": PASSES, "none": ()}
+        sets.update({f"-{q}": tuple(x for x in PASSES if x != q) for q in PASSES})
+        sets.update({f"+{q}": PASSES + (q,) for q in Plan.OPTIONAL})  # off by default: its gain when on
+    elif args.passes == "all":
+        sets = {"all": PASSES}
+    elif args.passes == "summary":
+        sets = {"all": PASSES, "none": (), "dce,fuse,release": ("dce", "fuse", "release")}
+    else:
+        sets = {args.passes: tuple(q for q in args.passes.split(",") if q)}
+    print(f"threads={args.threads} samples={args.samples} clock={args.clock} median ms/step (x = over torch eager; "
+          f"'-pass' = all passes but that one, '+pass' = an optional one added, ratio to 'all' in parentheses)")
     for name, setup in WORKLOADS.items():
         if args.only and not any(s in name for s in args.only.split(",")):
             continue
         t_step = setup(torch)
         e_step = setup(cr)
-        compiled, firsts = [], []
-        for ps in pass_sets:
-            c_step = setup(cr)
-            f = cr.compile(c_step, passes=ps)
+        compiled, firsts = {}, {}
+        for label, ps in sets.items():
+            f = cr.compile(setup(cr), passes=ps)
             for _ in range(3):
                 e_step()
+            calls = []
+            while not f.stats["replays"] and len(calls) < 5:  # the trace(s), then the first replay
+                t0 = time.perf_counter()
+                f()
+                calls.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
             f()
-            firsts.append((time.perf_counter() - t0, f.stats["trace_s"], f.stats["compile_s"]))
+            calls.append(time.perf_counter() - t0)
+            firsts[label] = (calls, f.stats["trace_s"], f.stats["compile_s"])
             assert f.stats["graph_breaks"] == 0, f.stats["break_reasons"]
-            compiled.append(f)
+            compiled[label] = f
         for _ in range(3):
             t_step()
-            for f in compiled:
+            for f in compiled.values():
                 f()
-        samples = {"torch": [], "eager": [], **{i: [] for i in range(len(compiled))}}
+        runs = {"torch": t_step, "eager": e_step, **compiled}
+        samples = {k: [] for k in runs}
         for _ in range(args.samples):
-            samples["torch"].append(_time(t_step, args.min_time))
-            samples["eager"].append(_time(e_step, args.min_time))
-            for i, f in enumerate(compiled):
-                samples[i].append(_time(f, args.min_time))
+            for k, f in runs.items():
+                samples[k].append(_time(f, args.min_time, clock))
         med = {k: statistics.median(v) * 1e3 for k, v in samples.items()}
-        row = f"{name:32s} {med['torch']:8.3f} {med['eager']:8.3f} {med['eager'] / med['torch']:6.2f}  "
-        row += "  ".join(f"{med[i]:26.3f} {med[i] / med['torch']:6.2f}" for i in range(len(compiled)))
-        first, tr, co = firsts[-1]  # the last pass set's first call: recording, then passes + codegen
-        print(row + f"  {first * 1e3 / med['eager']:5.2f} (record {tr * 1e3 / med['eager']:.2f} + "
-              f"compile {co * 1e3 / med['eager']:.2f})", flush=True)
+        spread = max((statistics.quantiles(v, n=4)[2] - statistics.quantiles(v, n=4)[0]) / statistics.median(v)
+                     for v in samples.values()) if args.samples >= 4 else 0.0
+        print(f"\n{name}   (widest interquartile range: {spread:.0%} of its median)")
+        for k in runs:
+            rel = f"  ({med[k] / med['all']:.2f})" if k[:1] in "-+" and "all" in med else ""
+            print(f"  {k if k in ('torch', 'eager') else 'compiled[' + k + ']':28s} {med[k]:9.3f} ms "
+                  f"{med[k] / med['torch']:6.2f}x{rel}")
+        calls, tr, co = firsts[next(iter(sets))]
+        e = med["eager"] / 1e3
+        print("  calls until the first replay, and one more, in eager steps: "
+              + ", ".join(f"{c / e:.1f}" for c in calls) + f" (recording {tr / e:.1f} + passes/codegen "
+              f"{co / e:.1f}; the first replay loads or compiles the numba kernels)")
+        mem = {"eager": _peak(e_step)}
+        for k in ("all", "none"):
+            if k in compiled:
+                mem[k] = _peak(compiled[k])
+        print("  peak bytes allocated by one step: " + ", ".join(f"{k} {v / 1e6:.2f} MB" for k, v in mem.items()),
+              flush=True)
     limits.unregister() if hasattr(limits, "unregister") else None
     return 0
 

@@ -66,6 +66,17 @@ def resnet_small(nn):
     return ResNet()
 
 
+def depthwise_separable(nn, width=32, blocks=2):
+    """MobileNet-style: a 3x3 stem, then blocks of depthwise 3x3 (groups = channels) + pointwise 1x1,
+    each with BatchNorm and ReLU, the first of them strided; average pool and a linear head."""
+    layers, c = [nn.Conv2d(3, width, 3, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU()], width
+    for i in range(blocks):
+        layers += [nn.Conv2d(c, c, 3, stride=2 if i == 0 else 1, padding=1, groups=c, bias=False),
+                   nn.BatchNorm2d(c), nn.ReLU(), nn.Conv2d(c, 2 * c, 1, bias=False), nn.BatchNorm2d(2 * c), nn.ReLU()]
+        c *= 2
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, 10))
+
+
 def lstm_lm(nn, vocab=64, embed=64, hidden=256, layers=2):
     """Character LSTM: embedding, 2x256 LSTM, linear to the vocabulary; logits as (N T, V)."""
 
@@ -199,6 +210,10 @@ def resnet_step(batch=32):
     return _train_workload("resnet", resnet_small, (batch, 3, 32, 32), "Adam", lr=1e-3)
 
 
+def depthwise_step(batch=32):
+    return _train_workload("depthwise", depthwise_separable, (batch, 3, 32, 32), "Adam", lr=1e-3)
+
+
 def _sequence_workload(name, builder, batch, length, vocab=64):
     def setup(lib, device="cpu"):
         model = _same_model(lib, name, builder, device)
@@ -242,6 +257,24 @@ def chain50(lib, device="cpu"):
     return step
 
 
+def conv_strided_dilated(batch=32, c=16, size=32):
+    """One 3x3 convolution, stride 2 and dilation 2 (padding 2), forward and backward to input and weight."""
+    def setup(lib, device="cpu"):
+        rng = np.random.default_rng(0)
+        x = lib.tensor(rng.standard_normal((batch, c, size, size)).astype(np.float32), requires_grad=True,
+                       device=device)
+        w = lib.tensor(rng.standard_normal((2 * c, c, 3, 3)).astype(np.float32) * 0.1, requires_grad=True,
+                       device=device)
+
+        def step():
+            x.grad = w.grad = None
+            out = lib.nn.functional.conv2d(x, w, stride=2, padding=2, dilation=2)
+            out.square().mean().backward()
+            return out.detach().sum()
+        return step
+    return setup
+
+
 def matmul(n):
     def setup(lib, device="cpu"):
         rng = np.random.default_rng(0)
@@ -249,6 +282,97 @@ def matmul(n):
         b = lib.tensor(rng.standard_normal((n, n)).astype(np.float32), device=device)
         return lambda: a @ b
     return setup
+
+
+# ---- per-layer convolution table (docs/performance.md) -----------------------------------------
+
+CONV_LAYERS = {  # name: (input shape, weight shape, conv2d keywords); the first layer of a net needs no dx
+    "LeNet c1 1->6 5x5 p2, 28x28": ((64, 1, 28, 28), (6, 1, 5, 5), dict(padding=2)),
+    "LeNet c2 6->16 5x5, 14x14": ((64, 6, 14, 14), (16, 6, 5, 5), {}),
+    "ResNet stem 3->16 3x3, 32x32": ((32, 3, 32, 32), (16, 3, 3, 3), dict(padding=1)),
+    "ResNet s1 16->16 3x3, 32x32": ((32, 16, 32, 32), (16, 16, 3, 3), dict(padding=1)),
+    "ResNet s2 16->32 3x3 /2": ((32, 16, 32, 32), (32, 16, 3, 3), dict(stride=2, padding=1)),
+    "ResNet s2 32->32 3x3, 16x16": ((32, 32, 16, 16), (32, 32, 3, 3), dict(padding=1)),
+    "ResNet s2 shortcut 1x1 /2": ((32, 16, 32, 32), (32, 16, 1, 1), dict(stride=2)),
+    "ResNet s3 32->64 3x3 /2": ((32, 32, 16, 16), (64, 32, 3, 3), dict(stride=2, padding=1)),
+    "ResNet s3 64->64 3x3, 8x8": ((32, 64, 8, 8), (64, 64, 3, 3), dict(padding=1)),
+    "ResNet s3 shortcut 1x1 /2": ((32, 32, 16, 16), (64, 32, 1, 1), dict(stride=2)),
+    "depthwise 32 3x3, 32x32": ((32, 32, 32, 32), (32, 1, 3, 3), dict(padding=1, groups=32)),
+    "3x3 stride 2 dilation 2": ((32, 16, 32, 32), (32, 16, 3, 3), dict(stride=2, padding=2, dilation=2)),
+}
+
+
+FIRST_LAYERS = ("LeNet c1", "ResNet stem")  # no input gradient, as in the networks
+
+
+def conv_layer_table(threads=1, samples=7, min_time=0.02):
+    """Markdown rows: each CONV_LAYERS layer's forward and backward (ms, medians of interleaved samples)
+    in chainrule and torch with ``threads`` threads each, with the path chainrule's heuristic took:
+    ``python -c "from bench.workloads import conv_layer_table as t; print(t(2))"``."""
+    import torch
+    import chainrule as cr  # noqa: F401  (NumPy and SciPy's BLAS loaded before the limit)
+    from threadpoolctl import threadpool_limits
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with threadpool_limits(limits=threads):
+            return _conv_layer_rows(samples, min_time)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _conv_layer_rows(samples, min_time):
+    import logging
+    import statistics
+    import time
+    import torch
+    import chainrule as cr
+    log = logging.getLogger("chainrule.conv")
+    rows = ["| layer | path (layout, dx, threads) | fwd chainrule | fwd torch | ratio | bwd chainrule | bwd torch | "
+            "ratio |", "|---|---|---|---|---|---|---|---|"]
+    rng = np.random.default_rng(0)
+    for name, (xs, ws, kw) in CONV_LAYERS.items():
+        x, w = rng.standard_normal(xs).astype(np.float32), (rng.standard_normal(ws) * 0.1).astype(np.float32)
+        fns = {}
+        for lib in (cr, torch):
+            xt, wt = lib.tensor(x, requires_grad=not name.startswith(FIRST_LAYERS)), lib.tensor(w, requires_grad=True)
+            g = lib.tensor(rng.standard_normal(tuple(lib.nn.functional.conv2d(xt, wt, **kw).shape)).astype(np.float32))
+
+            def fwd(lib=lib, xt=xt, wt=wt):
+                with lib.no_grad():
+                    lib.nn.functional.conv2d(xt, wt, **kw)
+
+            def both(lib=lib, xt=xt, wt=wt, g=g):
+                xt.grad = wt.grad = None
+                lib.nn.functional.conv2d(xt, wt, **kw).backward(g)
+            fns[lib.__name__] = (fwd, both)
+        messages = []
+        handler = logging.Handler()
+        handler.emit = lambda record: messages.append(record.getMessage())
+        log.addHandler(handler)
+        level = log.level
+        log.setLevel(logging.DEBUG)
+        fns["chainrule"][1]()
+        log.removeHandler(handler)
+        log.setLevel(level)
+        layout = "flat" if "flat," in messages[0] else "strided"
+        dx = "conv" if any("dx as a convolution" in m for m in messages) else (
+            "col2im" if any("dx by col2im" in m for m in messages) else "-")
+        threads = max(int(m.split(", ")[-1].split()[0]) for m in messages if "thread" in m)
+        times = {k: ([], []) for k in fns}
+        for _ in range(samples):
+            for k, (fwd, both) in fns.items():
+                for fn, out in ((fwd, times[k][0]), (both, times[k][1])):
+                    reps, start = 0, time.perf_counter()
+                    while time.perf_counter() - start < min_time:
+                        fn()
+                        reps += 1
+                    out.append((time.perf_counter() - start) / reps * 1e3)
+        (cf, cb), (tf, tb) = ((statistics.median(a), statistics.median(b) - statistics.median(a))
+                              for a, b in times.values())
+        rows.append(f"| {name} | {layout}, {dx}, {threads} | {cf:.2f} | {tf:.2f} | {cf / tf:.2f} | {cb:.2f} | "
+                    f"{tb:.2f} | {cb / tb:.2f} |")
+    return "\n".join(rows)
 
 
 CPU_WORKLOADS = {
@@ -259,6 +383,8 @@ CPU_WORKLOADS = {
     "MLP 784-256-256-10 step b512": mlp_step(512),
     "LeNet-5 step b64": lenet_step(64),
     "ResNet-small step b32": resnet_step(32),
+    "Depthwise-separable step b32": depthwise_step(32),
+    "conv 3x3 stride 2 dilation 2 fwd+bwd b32": conv_strided_dilated(32),
     "LSTM 2x256 step b32 T64": lstm_step(32, 64),
     "GPT 4x4x128 step b32 T64": gpt_step(32, 64),
     "matmul 512": matmul(512),
@@ -284,6 +410,8 @@ def tiny_workloads():
         "MLP 784-256-256-10 step b128": mlp_step(4),
         "LeNet-5 step b64": lenet_step(2),
         "ResNet-small step b32": resnet_step(2),
+        "Depthwise-separable step b32": depthwise_step(2),
+        "conv 3x3 stride 2 dilation 2 fwd+bwd b32": conv_strided_dilated(2, 4, 9),
         "LSTM 2x256 step b32 T64": lstm_step(2, 3),
         "GPT 4x4x128 step b32 T64": gpt_step(2, 5),
         "matmul 512": matmul(8),

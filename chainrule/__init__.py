@@ -4,7 +4,7 @@ and tools to see backprop. ``import chainrule as cr``."""
 # points down): dtypes and arrays; graph nodes, grad mode and the backward walk; the primitive
 # ops; the Tensor; then everything built on Tensors.
 from .dtypes import (dtype, bool_ as bool, uint8, int8, int16, int32, int64, float16, float32, float64,
-                     get_default_dtype, set_default_dtype)
+                     bfloat16, get_default_dtype, set_default_dtype)
 from .backend import device
 from . import ops
 from . import tensor as _tensor
@@ -35,6 +35,11 @@ from . import linalg  # noqa: E402
 # losses (issue 13): torch.cosine_similarity, torch.pairwise_distance, torch.pdist (nn.functional's)
 from .nn.functional_losses import cosine_similarity, pairwise_distance, pdist  # noqa: E402
 from . import special  # noqa: E402
+from . import sparse  # noqa: E402
+from . import amp  # noqa: E402
+from .amp import autocast, is_autocast_enabled  # noqa: E402
+from .tensor.sparse import sparse_coo_tensor, sparse_coo, strided  # noqa: E402
+from .sparse import mm as spmm  # noqa: E402
 from .tensor.special import finfo, iinfo  # noqa: E402
 from .legacy import (FloatTensor, DoubleTensor, HalfTensor, ByteTensor, CharTensor, ShortTensor,  # noqa: E402
                      IntTensor, LongTensor, BoolTensor)  # torch's legacy constructors (ported programs)
@@ -43,6 +48,7 @@ from . import serialization  # noqa: E402  (torch.serialization's allowlist API;
 # torch.exp(x), torch.sum(x, dim), torch.cat(ts), ...: the function variants of the op table
 globals().update(_tensor.functions)
 half, float, double, long, int = float16, float32, float64, int64, int32
+short = int16  # torch.short (everyday gaps, session 3)
 concat = concatenate = _tensor.functions["cat"]
 detach = Tensor.detach
 

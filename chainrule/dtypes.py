@@ -34,6 +34,22 @@ float32 = dtype("float32", np.float32, 2)
 float64 = dtype("float64", np.float64, 2)
 
 ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
+
+
+class UnsupportedDtype:
+    """A torch dtype name that chainrule's arrays cannot hold (NumPy has no bfloat16): it exists so
+    that scripts naming it in a table import and run; using it for a tensor raises a TypeError."""
+    __slots__ = ("name",)
+    is_floating_point, is_complex, is_signed = True, False, True
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"chainrule.{self.name}"
+
+
+bfloat16 = UnsupportedDtype("bfloat16")
 _BY_NP = {d.np: d for d in ALL}
 _BY_NAME = {d.name: d for d in ALL}
 _BY_NAME.update(float=float32, double=float64, long=int64, int=int32, half=float16)
@@ -78,6 +94,9 @@ def to_dtype(d):
         return bool_
     if isinstance(d, str) and d in _BY_NAME:
         return _BY_NAME[d]
+    if type(d) is UnsupportedDtype:
+        raise TypeError(f"{d!r} is not supported: chainrule's arrays are NumPy/CuPy arrays, which have no {d.name}; "
+                        f"use chainrule.float16 or chainrule.float32")
     if isinstance(d, type) and type(getattr(d, "dtype", None)) is dtype:  # torch.LongTensor & co (t.type(cls))
         return d.dtype
     try:

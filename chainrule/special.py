@@ -12,10 +12,55 @@ __all__ = ["erf", "erfc", "erfinv", "expit", "logit", "gammaln", "digamma", "psi
            "i0", "round", "sinc", "entr"]
 
 
+_UNARY_DOC = """{what}, elementwise, as ``torch.special.{name}``{same}.
+
+{more}Integer and bool inputs give the default float dtype; differentiable.
+
+Parameters
+----------
+input : Tensor
+    The argument, elementwise.
+
+Returns
+-------
+Tensor
+
+Examples
+--------
+>>> cr.special.{name}(cr.tensor([0., 0.5]))
+{example}
+"""
+_UNARY = {  # name: (what, more, the same function elsewhere, example output)
+    "erf": ("The error function, erf(x) = 2 / sqrt(pi) * integral of exp(-t**2) from 0 to x", "", "cr.erf",
+            "tensor([0.0000, 0.5205])"),
+    "erfc": ("The complementary error function, erfc(x) = 1 - erf(x)", "Accurate where erf(x) is close to 1. ",
+             "cr.erfc", "tensor([1.0000, 0.4795])"),
+    "erfinv": ("The inverse error function", "Defined on [-1, 1]: +-1 give +-inf, values outside give nan. ",
+               "cr.erfinv", "tensor([0.0000, 0.4769])"),
+    "expit": ("The logistic sigmoid, 1 / (1 + exp(-x))", "", "cr.sigmoid", "tensor([0.5000, 0.6225])"),
+    "gammaln": ("The log of the absolute value of the gamma function, ln abs(Gamma(x))",
+                "inf at 0 and the negative integers. ", "cr.lgamma", "tensor([   inf, 0.5724])"),
+    "digamma": ("The digamma function, the derivative of ln Gamma(x) (alias ``psi``)",
+                "-inf at 0 and nan at the negative integers, as torch; its gradient is ``polygamma(1, x)``. ",
+                "cr.digamma", "tensor([   -inf, -1.9635])"),
+    "log1p": ("ln(1 + x)", "Accurate for small x, where ``log(1 + x)`` loses the digits. ", "cr.log1p",
+              "tensor([0.0000, 0.4055])"),
+    "expm1": ("exp(x) - 1", "Accurate for small x, where ``exp(x) - 1`` loses the digits. ", "cr.expm1",
+              "tensor([0.0000, 0.6487])"),
+    "exp2": ("2 to the power x", "", "cr.exp2", "tensor([1.0000, 1.4142])"),
+    "ndtri": ("The inverse of the standard normal CDF (the quantile function), sqrt(2) * erfinv(2p - 1)",
+              "Defined on [0, 1]: 0 and 1 give -inf and inf. ", "", "tensor([-inf, 0.])"),
+    "i0": ("The modified Bessel function of the first kind of order 0", "Its gradient is the order-1 function i1. ",
+           "", "tensor([1.0000, 1.0635])")}
+
+
 def _tensor_fn(call, name):
     def fn(input):
         return call(check_tensor(input, f"special_{name}"))
     fn.__name__ = name
+    what, more, same, example = _UNARY[name]
+    fn.__doc__ = _UNARY_DOC.format(name=name, what=what, more=more, same=f" (``{same}``)" if same else "",
+                                   example=example)
     return fn
 
 
@@ -33,6 +78,29 @@ def logit(input, eps=None):
     return _s.logit(check_tensor(input, "special_logit"), eps)
 
 xlogy, xlog1py = Xlogy.call, Xlog1py.call
+if not xlog1py.__doc__:  # the op's public entry: its docstring is this page's
+    xlog1py.__doc__ = """x * ln(1 + y) elementwise, 0 where x == 0 (unless y is nan), as ``torch.special.xlog1py``.
+
+    Either argument may be a Python number (not both); the operands broadcast and promote, and
+    integer or bool results become the default float dtype. Differentiable in both: dx = ln(1 + y)
+    (0 where x == 0 and y <= -1), dy = x / (1 + y).
+
+    Parameters
+    ----------
+    input : Tensor or number
+        x.
+    other : Tensor or number
+        y.
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> cr.special.xlog1py(cr.tensor([0., 2.]), cr.tensor([-1., 1.]))
+    tensor([0.0000, 1.3863])
+    """
 
 
 def polygamma(n, input):

@@ -31,7 +31,8 @@ import types
 NAMESPACES = ("chainrule", "chainrule.Tensor", "chainrule.autograd", "chainrule.nn", "chainrule.nn.functional",
               "chainrule.nn.init", "chainrule.nn.utils", "chainrule.optim", "chainrule.optim.lr_scheduler",
               "chainrule.utils.data", "chainrule.distributions", "chainrule.linalg", "chainrule.special",
-              "chainrule.viz", "chainrule.jit", "chainrule.onnx", "chainrule.distributed")
+              "chainrule.sparse", "chainrule.amp", "chainrule.cuda", "chainrule.viz", "chainrule.jit", "chainrule.onnx",
+              "chainrule.distributed")
 
 
 def resolve(namespace):

@@ -50,6 +50,7 @@ autodoc_typehints = "signature"
 autodoc_inherit_docstrings = False      # a name's entry shows its own docstring (what check_docstrings checks)
 napoleon_google_docstring = True
 napoleon_numpy_docstring = True
+napoleon_custom_sections = ["Shape"]      # the nn modules' numpydoc "Shape" section (input/output shapes)
 myst_heading_anchors = 3
 myst_enable_extensions = ["colon_fence"]
 suppress_warnings = ["myst.header", "myst.xref_missing"]

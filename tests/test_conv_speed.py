@@ -1,8 +1,11 @@
 """conv2d's chunked im2col + GEMM kernels (chainrule/backend/conv.py, issue 16) against torch: each
-path (flat / strided im2col; dx as a convolution of g / as col2im, flat and strided) on the
-shapes it is chosen for (LeNet-5's and ResNet-small's layers, depthwise, dilated, asymmetric
-'same' padding), in one chunk and in several with a remainder, float32 and float64, values and
-gradients; float64 gradcheck; the logged choice of path."""
+path (flat / strided im2col; dx as a convolution of g / as col2im, flat and strided; dW image by
+image for one channel) on the shapes it is chosen for (LeNet-5's and ResNet-small's layers,
+depthwise, dilated, asymmetric 'same' padding), in one chunk and in several with a remainder spread
+over two threads, float32 and float64, values and gradients; a grid of groups, dilations, strides and
+paddings; float64 gradcheck; the logged choice of path; threads giving the same bits as one; the
+compiled batch norm (numba) and its NumPy fallback (CHAINRULE_NUMBA=0). The convolution kernels
+themselves are NumPy + BLAS on both settings; only batch norm has a compiled kernel."""
 import logging
 
 import numpy as np
@@ -14,30 +17,38 @@ from chainrule.backend import conv
 from tests.helpers import compare
 
 RNG = np.random.default_rng(16)
+# dW sums hundreds of products of size ~1 in another order than torch: float32 needs atol ~ 1e-4
+TOL = {np.float32: dict(rtol=1e-4, atol=1e-4), np.float64: dict(rtol=1e-7, atol=1e-9)}
 
 # name: (x shape, weight shape, kwargs, dx path)  (sizes cut down from the networks' layers)
 CASES = {
-    "lenet c1: flat, pad 2, dx col2im": ((5, 1, 12, 12), (6, 1, 5, 5), dict(padding=2), "col2im"),
-    "lenet c2: flat, valid, dx col2im": ((5, 6, 9, 9), (16, 6, 5, 5), {}, "col2im"),
-    "resnet 3x3: flat, dx conv": ((5, 8, 8, 8), (8, 8, 3, 3), dict(padding=1), "conv"),
-    "resnet stem: flat, 3 -> 8, dx col2im": ((5, 3, 8, 8), (8, 3, 3, 3), dict(padding=1), "col2im"),
+    "lenet c1: strided (one channel), pad 2, dx col2im": ((5, 1, 12, 12), (6, 1, 5, 5), dict(padding=2), "col2im"),
+    "lenet c2: flat, valid, dx col2im": ((5, 6, 14, 14), (16, 6, 5, 5), {}, "col2im"),
+    "resnet 3x3: flat, dx conv": ((5, 8, 10, 10), (8, 8, 3, 3), dict(padding=1), "conv"),
+    "resnet 3x3 on 8x8: strided, dx conv": ((5, 8, 8, 8), (8, 8, 3, 3), dict(padding=1), "conv"),
+    "resnet stem: flat, 3 -> 8, dx col2im": ((5, 3, 10, 10), (8, 3, 3, 3), dict(padding=1), "col2im"),
     "resnet 3x3/2: strided, dx col2im": ((5, 4, 8, 8), (8, 4, 3, 3), dict(stride=2, padding=1), "col2im"),
     "resnet 1x1/2: strided": ((5, 4, 8, 8), (8, 4, 1, 1), dict(stride=2), "col2im"),
-    "dilated 3x3, stride 1, dx conv": ((5, 4, 9, 9), (4, 4, 3, 3), dict(padding=2, dilation=2), "conv"),
+    "dilated 3x3, flat, dx conv": ((5, 4, 10, 10), (4, 4, 3, 3), dict(padding=2, dilation=2), "conv"),
     "dilated strided, bias": ((5, 4, 11, 10), (6, 4, 3, 3), dict(stride=(2, 1), padding=(1, 2), dilation=(2, 1)),
                               "col2im"),
-    "depthwise, dx conv": ((5, 6, 7, 7), (6, 1, 3, 3), dict(padding=1, groups=6), "conv"),
+    "depthwise, flat, dx conv": ((5, 6, 10, 10), (6, 1, 3, 3), dict(padding=1, groups=6), "conv"),
     "grouped strided": ((5, 4, 7, 7), (6, 2, 3, 3), dict(stride=2, padding=1, groups=2), "col2im"),
-    "same, even kernel (asymmetric)": ((5, 3, 7, 6), (4, 3, 4, 2), dict(padding="same"), "conv"),
-    "stride 1 not flat (wide kernel), dx conv": ((5, 4, 8, 8), (4, 4, 7, 7), {}, "conv"),
-    "stride 1 not flat, dx col2im": ((5, 2, 8, 8), (6, 2, 7, 7), {}, "col2im"),
+    "same, even kernel (asymmetric), flat": ((5, 3, 7, 12), (4, 3, 4, 2), dict(padding="same"), "conv"),
+    "stride 1 strided (wide kernel), dx conv": ((5, 4, 8, 8), (4, 4, 7, 7), {}, "conv"),
+    "stride 1 strided, dx col2im": ((5, 2, 8, 8), (6, 2, 7, 7), {}, "col2im"),
 }
 
 
-@pytest.fixture(params=["one chunk", "chunks of 2"])
+@pytest.fixture(params=["one chunk, one thread", "chunks of 2 in 2 threads"])
 def chunking(request, monkeypatch):
-    if request.param == "chunks of 2":  # 5 images: chunks of 2, 2 and 1
+    """5 images in one chunk, or in chunks of 2, 2 and 1 spread over two threads (ranges 0-4 and 4-5)."""
+    monkeypatch.setattr(conv, "_blas_threads", lambda: 1)
+    if request.param != "one chunk, one thread":
         monkeypatch.setattr(conv, "_chunk_images", lambda xp, per_image: 2)
+        monkeypatch.setattr(conv, "_blas_threads", lambda: 2)
+        monkeypatch.setattr(conv, "MIN_THREAD_FLOPS", 0)
+        monkeypatch.setattr(conv, "MIN_THREAD_BYTES", 0)
     return request.param
 
 
@@ -50,9 +61,11 @@ def test_paths_match_torch(name, dtype, chunking, caplog):
     b = RNG.standard_normal(ws[0]).astype(dtype)
     with caplog.at_level(logging.DEBUG, logger="chainrule.conv"):
         compare(lambda x, w, b: cr.nn.functional.conv2d(x, w, b, **kw),
-                lambda x, w, b: torch.nn.functional.conv2d(x, w, b, **kw), [x, w, b])
+                lambda x, w, b: torch.nn.functional.conv2d(x, w, b, **kw), [x, w, b], tol=TOL[dtype])
     took_conv = any("dx as a convolution" in r.getMessage() for r in caplog.records)
     assert took_conv == (dx_path == "conv"), caplog.text
+    layout = next(r.getMessage() for r in caplog.records if "im2col + GEMM" in r.getMessage())
+    assert ("flat," in layout) == ("flat" in name), layout
 
 
 def test_noncontiguous_input_and_gradient():
@@ -85,10 +98,10 @@ def test_nan_weight_takes_col2im_for_dx(caplog):
 
 
 @pytest.mark.parametrize("name", ["lenet c2: flat, valid, dx col2im", "resnet 3x3: flat, dx conv",
-                                  "dilated strided, bias", "depthwise, dx conv"])
-def test_gradcheck(name, chunking):
+                                  "dilated strided, bias", "depthwise, flat, dx conv"])
+def test_gradcheck(name):
     xs, ws, kw, _ = CASES[name]
-    xs = (3,) + xs[1:]
+    xs = (1,) + xs[1:]
     x = cr.tensor(RNG.standard_normal(xs), requires_grad=True)
     w = cr.tensor(RNG.standard_normal(ws), requires_grad=True)
     assert cr.autograd.gradcheck(lambda x, w: cr.nn.functional.conv2d(x, w, **kw), (x, w))
@@ -112,3 +125,150 @@ def test_input_written_in_place_after_forward_raises_like_torch():
         x.add_(1.0)
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             y.sum().backward()
+
+
+# ---- groups and dilation over a grid; threads; the compiled batch norm (numba on and off) ----------
+
+GRID = [  # (C, O, kernel, stride, padding, dilation, groups)
+    (4, 4, 3, 1, 1, 1, 4), (6, 6, 3, 2, 1, 1, 6), (4, 8, 3, 1, 2, 2, 2), (6, 3, 2, 1, 0, 3, 3),
+    (4, 6, (3, 1), (2, 1), (1, 0), (2, 1), 2), (3, 4, 5, 2, 2, 2, 1), (8, 8, 1, 1, 0, 1, 8), (4, 4, 3, 3, 0, 1, 1),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("spec", GRID, ids=str)
+def test_groups_dilation_stride_grid(spec, dtype, chunking):
+    c, o, k, stride, padding, dilation, groups = spec
+    kh, kw = (k, k) if isinstance(k, int) else k
+    x = RNG.standard_normal((5, c, 9, 8)).astype(dtype)
+    w = RNG.standard_normal((o, c // groups, kh, kw)).astype(dtype)
+    kw_ = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    compare(lambda x, w: cr.nn.functional.conv2d(x, w, **kw_), lambda x, w: torch.nn.functional.conv2d(x, w, **kw_),
+            [x, w], tol=TOL[dtype])
+
+
+def test_threads_are_logged(monkeypatch, caplog):
+    monkeypatch.setattr(conv, "_blas_threads", lambda: 2)
+    x, w = RNG.standard_normal((8, 16, 16, 16)), RNG.standard_normal((16, 16, 3, 3))
+    with caplog.at_level(logging.DEBUG, logger="chainrule.conv"):
+        compare(lambda x, w: cr.nn.functional.conv2d(x, w, padding=1),
+                lambda x, w: torch.nn.functional.conv2d(x, w, padding=1), [x, w])
+    assert "2 thread(s)" in caplog.text
+
+
+@pytest.fixture(params=["numba", "numpy"])
+def kernels(request, monkeypatch):
+    """The compiled kernels (in two threads) or the NumPy fallback (CHAINRULE_NUMBA=0)."""
+    if request.param == "numpy":
+        monkeypatch.setenv("CHAINRULE_NUMBA", "0")
+    else:
+        monkeypatch.delenv("CHAINRULE_NUMBA", raising=False)
+        monkeypatch.setattr(conv, "_blas_threads", lambda: 2)
+        monkeypatch.setattr(conv, "MIN_THREAD_BYTES", 0)
+    return request.param
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("shape", [(6, 5, 7, 3), (4, 3), (3, 4, 10)])
+def test_batch_norm_training_matches_torch(shape, affine, dtype, kernels):
+    x = (RNG.standard_normal(shape) * 3 + 1).astype(dtype)
+    c = shape[1]
+    wb = [RNG.standard_normal(c).astype(dtype), RNG.standard_normal(c).astype(dtype)] if affine else []
+    compare(lambda x, *wb: cr.nn.functional.batch_norm(x, None, None, *wb, training=True),
+            lambda x, *wb: torch.nn.functional.batch_norm(x, None, None, *wb, training=True), [x] + wb)
+
+
+def test_batch_norm_module_running_stats_and_block(kernels):
+    """conv -> BatchNorm2d -> ReLU -> max pool, trained two steps: outputs, grads, running statistics."""
+    x = RNG.standard_normal((4, 3, 10, 10)).astype(np.float32)
+    nets = {}
+    for L in (torch, cr):
+        if L is cr:
+            L.manual_seed(0)
+        nets[L] = L.nn.Sequential(L.nn.Conv2d(3, 8, 3, padding=1), L.nn.BatchNorm2d(8), L.nn.ReLU(), L.nn.MaxPool2d(2))
+    nets[cr].load_state_dict({k: cr.tensor(v.detach().numpy()) for k, v in nets[torch].state_dict().items()})
+    for _ in range(2):
+        outs = {L: net(L.tensor(x)) for L, net in nets.items()}
+        for L, out in outs.items():
+            (out * out).sum().backward()
+        np.testing.assert_allclose(outs[cr].detach().numpy(), outs[torch].detach().numpy(), rtol=1e-4, atol=1e-5)
+    tp, cp = dict(nets[torch].named_parameters()), dict(nets[cr].named_parameters())
+    for name in set(tp) - {"0.bias"}:  # the conv's bias gradient is 0 up to rounding: batch norm removes it
+        np.testing.assert_allclose(cp[name].grad.numpy(), tp[name].grad.numpy(), rtol=1e-4, atol=1e-4, err_msg=name)
+    for name, t in nets[torch].state_dict().items():
+        np.testing.assert_allclose(nets[cr].state_dict()[name].numpy(), t.numpy(), rtol=1e-5, atol=1e-6,
+                                   err_msg=name)
+
+
+def test_batch_norm_gradcheck(kernels):
+    x = cr.tensor(RNG.standard_normal((3, 2, 4)), requires_grad=True)
+    w = cr.tensor(RNG.standard_normal(2), requires_grad=True)
+    b = cr.tensor(RNG.standard_normal(2), requires_grad=True)
+    assert cr.autograd.gradcheck(lambda x, w, b: cr.nn.functional.batch_norm(x, None, None, w, b, training=True),
+                                 (x, w, b))
+
+
+def test_compiled_batch_norm_saves_its_input_as_torch():
+    """The compiled batch norm recomputes xhat from x: writing x in place first raises, as in torch."""
+    for L in (cr, torch):
+        a = L.tensor(RNG.standard_normal((4, 3, 5)), requires_grad=True)
+        x = a * 1.0
+        y = L.nn.functional.batch_norm(x, None, None, training=True)
+        x.add_(1.0)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()
+
+
+def test_threads_give_the_same_bits_as_one(monkeypatch):
+    """dW sums the chunks' shares in chunk order, whichever thread ran which chunk."""
+    x, w = RNG.standard_normal((7, 6, 12, 12)).astype(np.float32), RNG.standard_normal((8, 6, 3, 3)).astype(np.float32)
+    monkeypatch.setattr(conv, "_chunk_images", lambda xp, per_image: 2)
+    monkeypatch.setattr(conv, "MIN_THREAD_FLOPS", 0)
+    grads = []
+    for threads in (1, 2, 2):
+        monkeypatch.setattr(conv, "_blas_threads", lambda: threads)
+        cx, cw = cr.tensor(x, requires_grad=True), cr.tensor(w, requires_grad=True)
+        (cr.nn.functional.conv2d(cx, cw, padding=1) ** 2).sum().backward()
+        grads.append((cx.grad.numpy(), cw.grad.numpy()))
+    for gx, gw in grads[1:]:
+        np.testing.assert_array_equal(gx, grads[0][0])
+        np.testing.assert_array_equal(gw, grads[0][1])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_one_channel_weight_gradient_alone(dtype, chunking):
+    """One input channel, no dx (a first layer): dW from the forward's columns, image by image."""
+    x, w = RNG.standard_normal((5, 1, 12, 12)).astype(dtype), RNG.standard_normal((6, 1, 5, 5)).astype(dtype)
+    cw, tw = cr.tensor(w, requires_grad=True), torch.tensor(w, requires_grad=True)
+    g = RNG.standard_normal((5, 6, 12, 12)).astype(dtype)
+    cr.nn.functional.conv2d(cr.tensor(x), cw, padding=2).backward(cr.tensor(g))
+    torch.nn.functional.conv2d(torch.tensor(x), tw, padding=2).backward(torch.tensor(g))
+    np.testing.assert_allclose(cw.grad.numpy(), tw.grad.numpy(), **TOL[dtype])
+
+
+def test_convolutions_from_several_threads_restore_blas_threads(monkeypatch):
+    """Each spread sets BLAS to one thread while it runs; overlapping ones (user threads) restore it once."""
+    import threading
+    from threadpoolctl import threadpool_limits
+    from chainrule.backend import namespace
+    monkeypatch.setattr(conv, "MIN_THREAD_FLOPS", 0)
+    x, w = RNG.standard_normal((6, 4, 12, 12)), RNG.standard_normal((4, 4, 3, 3))
+    xp, ref = namespace(x), torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), padding=1).numpy()
+    outs = []
+
+    def run():
+        for _ in range(10):
+            outs.append(conv.forward(xp, x, w, (1, 1), (1, 1), (1, 1), (1, 1), 1, (12, 12)))
+    with threadpool_limits(limits=2):
+        monkeypatch.setattr(conv, "_blas_threads", lambda: 2)
+        threads = [threading.Thread(target=run) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        monkeypatch.undo()
+        assert conv._blas_threads() == 2 and not conv._threads.get("depth")
+    assert len(outs) == 30
+    for out in outs:
+        np.testing.assert_allclose(out, ref, rtol=1e-7, atol=1e-9)

@@ -505,3 +505,33 @@ def test_nccl_unique_id_survives_the_mpi_broadcast():
         packed = _pack_unique_id(uid)
         assert packed.dtype == np.uint8 and packed.shape == (129,)
         assert _unpack_unique_id(packed.copy()) == uid
+
+
+# ---- find_unused_parameters when one rank used every parameter ----------------------------------
+UNUSED_ON_ONE_RANK = """
+F = cr.nn.functional
+class Heads(cr.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = cr.nn.Linear(4, 2), cr.nn.Linear(4, 2)
+    def forward(self, x, both):
+        return self.a(x) + self.b(x) if both else self.a(x)
+cr.manual_seed(5)
+model = Heads(); ddp = DDP(model, find_unused_parameters=True); ref = Heads(); ref.load_state_dict(model.state_dict())
+X = np.random.default_rng(0).standard_normal((world, 3, 4)).astype(np.float32)
+for r in range(world):
+    (ref(cr.tensor(X[r]), r == 0).square().sum() / world).backward()
+for step in range(2):
+    ddp.zero_grad()
+    ddp(cr.tensor(X[rank]), rank == 0).square().sum().backward()  # rank 0 uses b, rank 1 does not
+    for name, p in model.named_parameters():
+        same(p.grad, ref.get_parameter(name).grad, f"step {step} {name}", rtol=1e-5, atol=1e-6)
+print(f"RANK {rank} OK", flush=True)
+"""
+
+
+def test_find_unused_parameters_when_one_rank_used_them_all(tmp_path):
+    """The unused-parameter map is all-reduced on every rank, also one that used every parameter
+    (before, only ranks with an unused parameter joined that all-reduce: the others never did)."""
+    proc, _ = run_mpi(tmp_path, UNUSED_ON_ONE_RANK)
+    ok(proc)

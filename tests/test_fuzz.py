@@ -1891,6 +1891,112 @@ def gen_ctc_loss(draw, op):
 
 
 
+# ==== generators: ddp ====
+# Compare and Logical record no graph node (no gradient, as torch's comparisons): that a case reached them
+# is seen by the op tracer instead. ``_graph_free`` runs chainrule's side of a case with a tracer noting
+# the outputs of those ops; ``recorded_ops`` (differential's) adds the op that made the output.
+from chainrule.ops import registry as _registry  # noqa: E402
+
+_GRAPH_FREE = {}  # id(output) -> (op name, output): Compare/Logical results of the case running now
+
+
+def _graph_free(fn):
+    def run(L, *tensors):
+        if L is not cr:
+            return fn(L, *tensors)
+        _GRAPH_FREE.clear()
+
+        def note(op, inputs, params, result):
+            if op.__name__ in ("Compare", "Logical"):
+                _GRAPH_FREE[id(result)] = (op.__name__, result)
+        previous = _registry.set_tracer(note)
+        try:
+            return fn(L, *tensors)
+        finally:
+            _registry.set_tracer(previous)
+    return run
+
+
+_ops_in_graph = recorded_ops
+
+
+def recorded_ops(t):  # noqa: F811  (the graph's ops, plus the graph-free op whose output ``t`` is)
+    names = _ops_in_graph(t)
+    made = _GRAPH_FREE.get(id(t))
+    if made is not None and made[1] is t:
+        names.add(made[0])
+    return names
+
+
+CMP_DTYPES = (np.float32, np.float64, np.int64, np.int32, np.int8, np.uint8, np.bool_)
+CMP_SCALARS = (0, 0.5, -1, 1, 2.5, 300, -129, True, False, inf, -inf, nan, 1e30, 2 ** 40)
+CMP_FORMS = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+_CMP_FN = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le, "gt": operator.gt,
+           "ge": operator.ge}
+
+
+def _dtypes_pair(draw, pool):
+    da = draw(st.sampled_from(pool))
+    return da, (da if draw(st.integers(0, 2)) else draw(st.sampled_from(pool)))
+
+
+@generator("Compare")
+@st.composite
+def gen_compare(draw, op):
+    name = draw(st.sampled_from(sorted(CMP_FORMS)))
+    f = _CMP_FN[name]
+    form = draw(st.sampled_from(("operator", "method", "function", "scalar", "scalar first")))
+    if form in ("scalar", "scalar first"):
+        s = draw(st.sampled_from(CMP_SCALARS))
+        fn = (lambda L, a: f(a, s)) if form == "scalar" else (lambda L, a: f(s, a))
+        label = f"a {CMP_FORMS[name]} {s!r}" if form == "scalar" else f"{s!r} {CMP_FORMS[name]} a"
+        da = draw(st.sampled_from(CMP_DTYPES))
+        return Case(op, label, _graph_free(fn), [draw(arg(draw(shapes()), da, grad=False))], scalar=s)
+    sa, sb = draw(broadcast_shapes(2))
+    da, db = _dtypes_pair(draw, CMP_DTYPES)
+    fn = {"operator": lambda L, a, b: f(a, b), "method": lambda L, a, b: getattr(a, name)(b),
+          "function": lambda L, a, b: getattr(L, name)(a, b)}[form]
+    label = {"operator": f"a {CMP_FORMS[name]} b", "method": f"a.{name}(b)", "function": f"L.{name}(a, b)"}[form]
+    return Case(op, label, _graph_free(fn), [draw(arg(sa, da, grad=False)), draw(arg(sb, db, grad=False))])
+
+
+BITWISE_DTYPES = (np.bool_, np.bool_, np.int64, np.int32, np.int8, np.uint8, np.int16, np.float32)
+_BITWISE_FN = {"&": operator.and_, "|": operator.or_, "^": operator.xor}
+
+
+@generator("Logical")
+@st.composite
+def gen_logical(draw, op):
+    form = draw(st.sampled_from(("bitwise", "bitwise", "scalar", "invert", "logical", "logical_not")))
+    if form == "invert":
+        label, fn = "~a", lambda L, a: ~a
+        return Case(op, label, _graph_free(fn), [draw(arg(draw(shapes()), draw(st.sampled_from(BITWISE_DTYPES)),
+                                                          grad=False))])
+    if form == "logical_not":
+        dt = draw(st.sampled_from(CMP_DTYPES))
+        return Case(op, "L.logical_not(a)", _graph_free(lambda L, a: L.logical_not(a)),
+                    [draw(arg(draw(shapes()), dt, grad=False))])
+    if form == "scalar":
+        sym = draw(st.sampled_from(sorted(_BITWISE_FN)))
+        s = draw(st.sampled_from((1, 0, -1, 6, 255, True, False, 1.5)))
+        f, first = _BITWISE_FN[sym], draw(st.booleans())
+        fn = (lambda L, a: f(s, a)) if first else (lambda L, a: f(a, s))
+        label = f"{s!r} {sym} a" if first else f"a {sym} {s!r}"
+        dt = draw(st.sampled_from(BITWISE_DTYPES))
+        return Case(op, label, _graph_free(fn), [draw(arg(draw(shapes()), dt, grad=False))], scalar=s)
+    sa, sb = draw(broadcast_shapes(2))
+    if form == "logical":
+        name = draw(st.sampled_from(("logical_and", "logical_or", "logical_xor")))
+        da, db = _dtypes_pair(draw, CMP_DTYPES)
+        fn = (lambda L, a, b: getattr(L, name)(a, b)) if draw(st.booleans()) else (lambda L, a, b: getattr(a, name)(b))
+        return Case(op, f"{name}(a, b)", _graph_free(fn), [draw(arg(sa, da, grad=False)), draw(arg(sb, db, grad=False))])
+    sym = draw(st.sampled_from(sorted(_BITWISE_FN)))
+    f = _BITWISE_FN[sym]
+    da, db = _dtypes_pair(draw, BITWISE_DTYPES)
+    return Case(op, f"a {sym} b", _graph_free(lambda L, a, b: f(a, b)),
+                [draw(arg(sa, da, grad=False)), draw(arg(sb, db, grad=False))])
+
+
 # ---- error bounds of the nonlinear ops that sum (see the module docstring) ------------------------
 
 def _finite(a):

@@ -196,3 +196,16 @@ def test_setitem_mixed_keys_plain_and_recorded_match_torch(key, value_shape):
         results.append([env["x"], env["y"].detach(), w.grad, vv.grad])
     for c, t in zip(*results):
         assert_close(c, t)
+
+
+def test_index_tensors_that_do_not_broadcast_raise_torchs_error():
+    """Not NumPy's "indexing arrays ... (32,) (46,)": torch's wording, for reading and writing."""
+    for L in (cr, torch):
+        x = L.zeros(40, 5)
+        rows, cols = L.arange(32), L.zeros(46, dtype=L.long)
+        with pytest.raises(IndexError, match=r"indexing tensors could not be broadcast together with shapes "
+                                             r"\[32\], \[46\]"):
+            x[rows, cols]
+        with pytest.raises(IndexError, match=r"shapes \[32\], \[46\]"):
+            x[rows, cols] = 1.0
+        assert tuple(x[rows[:, None], cols].shape) == (32, 46)

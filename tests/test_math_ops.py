@@ -540,3 +540,20 @@ def test_once_differentiable_rule_refuses_create_graph():
     x = cr.tensor([1.5, 2.5], requires_grad=True)
     with pytest.raises(RuntimeError, match="not differentiable"):
         cr.autograd.grad(cr.special.i0(x).sum(), x, create_graph=True)
+
+
+@pytest.mark.parametrize("name, call", [
+    ("gcd number other", lambda L: L.gcd(L.tensor([4]), 6)),
+    ("xlog1py two numbers", lambda L: L.special.xlog1py(2, 3)),
+    ("xlogy two numbers", lambda L: L.xlogy(2, 3)),
+])
+def test_number_operands_refused_as_torch(name, call):
+    for L in (cr, torch):
+        with pytest.raises(TypeError):
+            call(L)
+
+
+def test_tril_indices_float_dtype_error_names_torch_type():
+    for L in (cr, torch):
+        with pytest.raises(NotImplementedError, match="not implemented for 'Float'"):
+            L.tril_indices(3, 3, dtype=L.float32)

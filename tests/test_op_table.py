@@ -642,6 +642,22 @@ CASES = {
           lambda L, x, t: F(L).ctc_loss(x.log_softmax(1), t, (4,), (2,), zero_infinity=True, reduction="none"),
           randn(4, 3), idx(1, 2)),
     ],
+    # ==== ddp ====
+    # Compare and Logical never record a node (no gradient, as torch's comparisons): records=False; their
+    # gradcheck variants check the gradients of what their masks select
+    "Compare": [V("x > 0.2 as a where mask", lambda L, x: L.where(x > 0.2, x * 2, x), randn(*A3), records=False),
+                V("every comparison, broadcast", lambda L, x, y: L.where((x < y) | (x >= y * 2), x, y) +
+                  L.where((x <= 0.5) & (x != y), y, x) * (x == x).float() + (x.gt(y)).float(), randn(*A3), randn(4),
+                  records=False),
+                V("bool result, int vs float", lambda L, k, y: k.le(y), ints(3, *A3), randn(4), records=False,
+                  gradcheck=False)],
+    "Logical": [V("& | ^ ~ on masks", lambda L, x: L.where((x > 0) & ~(x > 1) | (x < -1) ^ (x < -2), x, -x),
+                  randn(*A3), records=False),
+                V("logical_and/or/xor/not", lambda L, x, y, k: L.where(
+                    L.logical_xor(x > 0.5, k) | L.logical_and(x > 0, k) | L.logical_or(x < -1, k > 1)
+                    & L.logical_not(k), x, y), randn(*A3), randn(4), ints(3, 4), records=False),
+                V("bitwise on integers", lambda L, k, j: (k & j) | (k ^ 3) | ~j, ints(8, *A3), ints(8, 4),
+                  records=False, gradcheck=False)],
 }
 
 

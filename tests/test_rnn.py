@@ -177,3 +177,39 @@ def test_dropout_between_layers_only_in_training():
     assert not np.allclose(a, b)
     m.eval()
     np.testing.assert_array_equal(m(x)[0].detach().numpy(), m(x)[0].detach().numpy())
+
+
+@pytest.mark.parametrize("numba", ["1", "0"])
+def test_lstm_float32_numba_and_numpy_cells_match_torch(monkeypatch, numba):
+    """The LSTM cell as one numba call per step (CHAINRULE_NUMBA=1, float32, no projection, no
+    lengths) and the NumPy cell: outputs and every gradient equal torch's."""
+    monkeypatch.setenv("CHAINRULE_NUMBA", numba)
+    torch.manual_seed(0)
+    for kw in ({"num_layers": 2, "batch_first": True}, {"bidirectional": True}):
+        tm, cm = torch.nn.LSTM(6, 16, **kw), cr.nn.LSTM(6, 16, **kw)
+        _load(cm, tm)
+        x0 = rng.standard_normal((5, 4, 6)) * 2
+        hx = tuple(rng.standard_normal((kw.get("num_layers", 1) * (1 + kw.get("bidirectional", False)), 5 if
+                                        kw.get("batch_first") else 4, 16)) for _ in range(2))
+        for a, b in zip(_run(cr, cm, x0, hx, None, np.float32), _run(torch, tm, x0, hx, None, np.float32)):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=2e-5)
+
+
+def test_seq_kernel_math_at_extreme_values():
+    """The kernels' exp/tanh/sigmoid (Cephes' polynomials on float32) against NumPy in float64,
+    including 0, -0, tiny, huge, inf and nan, and the LSTM step kernel against the NumPy cell math."""
+    pytest.importorskip("numba")
+    from chainrule.backend import seq_kernels as K
+    x = np.concatenate([rng.standard_normal(4000) * 30, np.geomspace(1e-30, 100, 200), -np.geomspace(1e-30, 100, 200),
+                        [0.0, -0.0, 0.625, -0.625, 87.5, 88.5, -87.5, -88.5, np.inf, -np.inf, np.nan]]).astype(np.float32)
+    a = np.tile(x[:, None], (1, 4))   # as gates (i, f, g, o) of one unit per row
+    gx, c = np.zeros_like(a), np.ones((len(x), 1), np.float32)
+    c_new, tc, h_new = np.empty_like(c), np.empty_like(c), np.empty_like(c)
+    K.lstm_step(a, gx, c, c_new, tc, h_new)
+    x64 = x.astype(np.float64)
+    with np.errstate(over="ignore"):
+        sig, tanh = 1 / (1 + np.exp(-x64)), np.tanh(x64)
+    for got, want, atol in ((a[:, 0], sig, 1e-37), (a[:, 2], tanh, 1e-37), (c_new[:, 0], sig + sig * tanh, 1e-7),
+                            (h_new[:, 0], sig * np.tanh(sig + sig * tanh), 1e-7)):   # (f c + i g cancels)
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=atol)
+    assert np.isnan(a[-1]).all() and a[-3, 0] == 1 and a[-2, 0] == 0 and a[-3, 2] == 1 and a[-2, 2] == -1

@@ -216,3 +216,70 @@ def test_layer_norm_errors():
             FF.rms_norm(L.ones(3, 4), (5,))
         with pytest.raises(TypeError):
             FF.layer_norm(L.ones(3, 4), 4)
+
+
+def _float32_grads(L, fn, arrays, up):
+    ts = [L.tensor(a, requires_grad=True) for a in arrays]
+    out = fn(L, *ts)
+    (out * L.tensor(up)).sum().backward()
+    return [out.detach().numpy()] + [t.grad.numpy() for t in ts]
+
+
+@pytest.mark.parametrize("numba", ["1", "0"])
+@pytest.mark.parametrize("blas_threads", [1, 2])
+def test_seq_kernels_match_torch_float32(monkeypatch, numba, blas_threads):
+    """softmax (with -inf, an all -inf row and a nan), causal attention with L != S, layer_norm and
+    gelu(tanh) in float32, large enough for the numba kernels and, with two BLAS threads, for their
+    two-thread split (CHAINRULE_NUMBA=0: the NumPy rules); values and gradients against torch."""
+    from threadpoolctl import threadpool_limits
+    monkeypatch.setenv("CHAINRULE_NUMBA", numba)
+    x = rng.standard_normal((6, 4, 97, 97)).astype(np.float32) * 3
+    x[0, 0, 0, :5] = -np.inf
+    x[0, 0, 1] = -np.inf
+    x[0, 0, 2, 3] = np.nan
+    q, k, v = (rng.standard_normal(s).astype(np.float32) for s in ((6, 4, 97, 16), (6, 4, 120, 16), (6, 4, 120, 8)))
+    rows = rng.standard_normal((1100, 128)).astype(np.float32) * 2 + 1
+    w, b = rng.standard_normal(128).astype(np.float32), rng.standard_normal(128).astype(np.float32)
+    cases = [(lambda L, a: a.softmax(-1), [x]),
+             (lambda L, a, c, d: L.nn.functional.scaled_dot_product_attention(a, c, d, is_causal=True), [q, k, v]),
+             (lambda L, a, c, d: L.nn.functional.layer_norm(a, (128,), c, d), [rows, w, b]),
+             (lambda L, a: L.nn.functional.gelu(a, approximate="tanh"), [rows])]
+    with threadpool_limits(blas_threads):
+        for fn, arrays in cases:
+            up = np.cos(np.arange(fn(cr, *[cr.tensor(a) for a in arrays]).numel())).astype(np.float32)
+            up = up.reshape(tuple(fn(cr, *[cr.tensor(a) for a in arrays]).shape))
+            for a, t in zip(_float32_grads(cr, fn, arrays, up), _float32_grads(torch, fn, arrays, up)):
+                # (atol: layer_norm's weight gradient sums 1,100 float32 terms of size ~30 that cancel)
+                np.testing.assert_allclose(a, t, rtol=1e-4, atol=1e-5 * max(1, np.abs(np.nan_to_num(t)).max()))
+
+
+def _gpt_blocks(L, d=32, heads=4):
+    L.manual_seed(0)
+    block = L.nn.TransformerEncoderLayer(d, heads, 2 * d, 0.0, activation=lambda x: L.nn.functional.gelu(
+        x, approximate="tanh"), batch_first=True, norm_first=True)
+    return L.nn.ModuleList([block, L.nn.TransformerEncoderLayer(d, heads, 2 * d, 0.0, batch_first=True)])
+
+
+@pytest.mark.parametrize("numba", ["1", "0"])
+def test_batch_first_self_attention_rows_path_matches_torch(monkeypatch, numba):
+    """A transformer's blocks (batch-first self-attention, no weights: MultiheadAttention's rows
+    path) with the causal hint, a float mask, a bool mask and no mask; float32 values and gradients
+    of the input and every parameter against torch."""
+    monkeypatch.setenv("CHAINRULE_NUMBA", numba)
+    n, length, d = 3, 50, 32
+    causal = np.triu(np.full((length, length), -np.inf, np.float32), 1)
+    x0 = rng.standard_normal((n, length, d)).astype(np.float32)
+    for mask, is_causal in ((causal, True), (causal, False), (rng.random((length, length)) < 0.2, False), (None, False)):
+        res = []
+        for L in (cr, torch):
+            blocks = _gpt_blocks(L)
+            if L is cr:
+                _load_torch_state(blocks, _gpt_blocks(torch))
+            x = L.tensor(x0, requires_grad=True)
+            h = x
+            for blk in blocks:
+                h = blk(h, src_mask=None if mask is None else L.tensor(mask), is_causal=is_causal)
+            (h * L.tensor(np.sin(np.arange(h.numel())).reshape(h.shape).astype(np.float32))).sum().backward()
+            res.append([h.detach().numpy(), x.grad.numpy()] + [p.grad.numpy() for p in blocks.parameters()])
+        for a, t in zip(*res):
+            np.testing.assert_allclose(a, t, rtol=1e-4, atol=2e-5)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule.jit.plan import PASSES
 
 HAS_DOT = shutil.which("dot") is not None
 
@@ -35,16 +36,18 @@ def compiled():
     opt = cr.optim.SGD(m.parameters(), lr=0.1)
     x, y = cr.randn(3, 4), cr.randn(3, 2)
 
-    @cr.compile
+    # without the numba passes (ewise, biasrelu; test_generated_kernels_are_drawn_as_fused below):
+    # Sub then Mul become one fused, in-place NumPy run
+    @cr.compile(passes=[p for p in PASSES if p not in ("ewise", "biasrelu")])
     def step(x, y):
         opt.zero_grad()
         d = m(x) - y
-        loss = (d * d).mean()  # Sub then Mul: one fused, in-place run after the passes
+        loss = (d * d).mean()
         loss.backward()
         opt.step()
         return loss
 
-    for _ in range(2):
+    for _ in range(3):
         step(x, y)
     assert step.stats["replays"] == 1
     return step
@@ -100,6 +103,29 @@ def test_svg_and_save(compiled, traced, renderer, tmp_path):
         text = open(path).read()
         assert "0.weight" in text
     assert "Relu" in cr.viz.graph(traced)._repr_svg_()
+
+
+def test_generated_kernels_are_drawn_as_fused():
+    """The numba passes' kernels: bias + ReLU after the Linear, the loss's Sub + Mul run and its
+    backward as generated elementwise kernels, each one box naming what it fused."""
+    m = mlp()
+    opt = cr.optim.SGD(m.parameters(), lr=0.1)
+    x, y = cr.randn(3, 4), cr.randn(3, 2)
+
+    @cr.compile
+    def step(x, y):
+        opt.zero_grad()
+        d = m(x) - y
+        loss = (d * d).mean()
+        loss.backward()
+        opt.step()
+        return loss
+    for _ in range(3):
+        step(x, y)
+    fused = cr.viz.graph(step).fused
+    assert ["fused: Linear + bias + ReLU", "bias and ReLU in one pass, in place", "(3, 8) float32"] in fused
+    assert ["fused kernel: 2 ops, 1 in place", "Sub + Mul", "(3, 2) float32"] in fused
+    assert any(lines[1] == "Mul backward + grad sum + Sub backward" for lines in fused)
 
 
 def test_plan_and_errors(compiled):

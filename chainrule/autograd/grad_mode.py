@@ -17,6 +17,7 @@ def is_grad_enabled():
 
 
 def is_inference_mode_enabled():
+    """True inside ``inference_mode()`` (not ``inference_mode(False)``), as ``torch.is_inference_mode_enabled``."""
     return state.inference
 
 

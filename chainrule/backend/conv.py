@@ -10,16 +10,24 @@ output in place, with no layout change of the batch either way.
 
 Stride-1 convolutions run "flat": each kernel offset is one shift of the flattened padded plane,
 so the output is computed over rows of the padded width Wp (the Wp - Wo extra columns are
-dropped) and im2col/col2im move whole rows; that pays while the extra columns are few.
+dropped) and im2col/col2im move whole rows; that pays while the extra columns are few and the
+rows long (``_is_flat``: the measured choice per shape).
+
+With BLAS at T > 1 threads the chunks run in T Python threads, BLAS at one thread inside each
+(see "spreading a convolution's chunks over threads" below); the batch norm kernel at the end
+spreads its channels the same way.
 
 Backward: dW = sum over chunks of g cols^T; dx of a stride-1 convolution is itself a
 convolution, of g padded by d (k - 1) - p with W flipped and transposed, run by the same chunked
 forward, where that beats col2im's kh kw strided adds (measured: while O <= 2 C); otherwise
 dx = col2im(W^T g), per chunk. Set CHAINRULE_CONV_DEBUG=1 to log (logger "chainrule.conv") the
-path each convolution takes.
+path each convolution takes: layout, images per chunk, dx path and threads (the heuristic table's
+row; bench/workloads.py: conv_layer_table prints it per layer beside the times).
 """
 import logging
 import os
+
+import numpy as _np
 
 CHUNK_BYTES = 2 << 20  # columns per chunk of images (measured: 1-3 MB are equally good, 5 MB+ slower)
 GPU_CHUNK_BYTES = 512 << 20  # a GPU wants few, large launches: in 2 MB chunks ResNet-small b256 ran 66x torch's time
@@ -29,8 +37,14 @@ if os.environ.get("CHAINRULE_CONV_DEBUG"):
     _log.setLevel(logging.DEBUG)
 
 
-def _is_flat(wp, stride, out_hw):
-    return stride == (1, 1) and wp <= 1.5 * out_hw[1]
+def _is_flat(wp, stride, out_hw, c):
+    """The heuristic table's row choice: flat (rows of the padded width) or strided im2col. Measured
+    (ms at 1 thread, forward / backward, flat vs strided; docs/performance.md has the per-layer table):
+    x (32,16,32,32) 3x3 p1 16->16: 3.8/8.9 vs 5.3/9.6; (32,32,16,16) 32->32: 3.3/7.6 vs 3.5/7.4;
+    (32,8,12,12) 8->8: 0.24/0.72 vs 0.35/0.89; (64,6,14,14) 5x5 6->16 valid: 0.89/3.7 vs 0.97/4.1;
+    but (32,64,8,8) 64->64: 4.0/8.7 vs 3.1/6.4 (the 25% of extra columns cost more GEMM than the row
+    copies save) and (64,1,28,28) 5x5 p2 1->6: 0.87/2.0 vs 0.68/1.3 (one channel: little to copy)."""
+    return stride == (1, 1) and wp <= 1.5 * out_hw[1] and out_hw[1] >= 10 and c > 1
 
 
 def _chunk_images(xp, per_image):
@@ -46,7 +60,7 @@ class _Plan:
         (self.n, self.c, self.h, self.w), (self.o, cg, self.kh, self.kw) = x.shape, w.shape
         self.stride, self.pad, self.dilation, self.groups, self.out_hw = stride, padding, dilation, groups, out_hw
         self.wp = self.w + padding[1] + pad_end[1]
-        self.flat = _is_flat(self.wp, stride, out_hw)
+        self.flat = _is_flat(self.wp, stride, out_hw, self.c)
         self.length = out_hw[0] * (self.wp if self.flat else out_hw[1])  # output columns per image
         self.k = cg * self.kh * self.kw
         self.x = x
@@ -55,8 +69,17 @@ class _Plan:
         self.cols = xp.scratch((self.b, groups, self.k, self.length), x.dtype)
         self.pbuf = None if self.padded == x.shape else xp.scratch((self.b,) + self.padded[1:], x.dtype)
 
-    def chunks(self):
-        return ((s, min(self.n, s + self.b)) for s in range(0, self.n, self.b))
+    def chunks(self, lo=0, hi=None):
+        hi = self.n if hi is None else hi
+        return ((s, min(hi, s + self.b)) for s in range(lo, hi, self.b))
+
+    def copy(self, xp):
+        """The same plan with scratch arrays of its own (for another thread)."""
+        plan = object.__new__(_Plan)
+        plan.__dict__.update(self.__dict__)
+        plan.cols = xp.scratch(self.cols.shape, self.cols.dtype)
+        plan.pbuf = None if self.pbuf is None else xp.scratch(self.pbuf.shape, self.pbuf.dtype)
+        return plan
 
     def im2col(self, xp, s, e, cn=False):
         """The columns of images s..e in self.cols: (e - s, groups, C/groups kh kw, L), or with ``cn``
@@ -95,27 +118,30 @@ def forward(xp, x, w, stride, padding, pad_end, dilation, groups, out_hw):
     """conv2d(x, w) without bias: (N, O, Ho, Wo)."""
     plan = _Plan(xp, x, w, stride, padding, pad_end, dilation, groups, out_hw)
     (ho, wo), o, n = out_hw, plan.o, plan.n
-    _log.debug("conv2d x%s w%s stride %s: im2col + GEMM, %s, %d images a chunk", x.shape, w.shape, stride,
-               "flat" if plan.flat else "strided", plan.b)
     out = xp.empty((n, o, ho, wo), x.dtype)
     wg = w.reshape(groups, o // groups, plan.k)
-    res = xp.scratch((plan.b, groups, o // groups, plan.length), x.dtype) if plan.flat else None
-    for s, e in plan.chunks():
+    chunks, threads = _chunks(xp, plan, 2 * n * o * plan.k * plan.length * groups)
+    _log.debug("conv2d x%s w%s stride %s: im2col + GEMM, %s, %d images a chunk, %d thread(s)", x.shape, w.shape,
+               stride, "flat" if plan.flat else "strided", plan.b, threads)
+    states = [(p, xp.scratch((plan.b, groups, o // groups, plan.length), x.dtype) if plan.flat else None)
+              for p in _plans(xp, plan, threads)]
+
+    def run(state, chunk):
+        (plan, res), (s, e) = state, chunk
         cols = plan.im2col(xp, s, e)
         if plan.flat:  # rows of the padded width: drop the extra columns
             xp.matmul(wg, cols, out=res[:e - s])
             out[s:e] = res[:e - s].reshape(e - s, o, ho, plan.wp)[..., :wo]
         else:
             xp.matmul(wg, cols, out=out[s:e].reshape(e - s, groups, o // groups, plan.length))
-    if res is not None:
-        xp.release(res)
-    plan.release(xp)
+    _share(states, chunks, run)
+    _release(xp, states)
     return out
 
 
 def backward(xp, g, x, w, stride, padding, pad_end, dilation, groups, out_hw, needs):
     """(dx, dW) of forward for the output gradient g (None where not needed)."""
-    (_, c, h, wd), (o, cg, kh, kw) = x.shape, w.shape
+    (n, c, h, wd), (o, cg, kh, kw) = x.shape, w.shape
     full = [d * (k - 1) for d, k in zip(dilation, (kh, kw))]
     gx = gw = None
     as_conv = (needs[0] and stride == (1, 1) and o <= 2 * c
@@ -130,42 +156,182 @@ def backward(xp, g, x, w, stride, padding, pad_end, dilation, groups, out_hw, ne
     if not (needs[1] or needs[0] and not as_conv):
         return gx, gw
     plan = _Plan(xp, x, w, stride, padding, pad_end, dilation, groups, out_hw)
-    (ho, wo), (ph, pw), l, b, k = out_hw, padding, plan.length, plan.b, plan.k
-    gbuf = xp.scratch((o, b, l), g.dtype)  # a chunk of g as (O, M, Ho, Wo or Wp)
+    (ho, wo), (ph, pw), l, k = out_hw, padding, plan.length, plan.k
     wg = w.reshape(groups, o // groups, k)
-    dw = xp.zeros((groups, k, o // groups), g.dtype) if needs[1] else None
-    if needs[0] and not as_conv:
+    col2im = needs[0] and not as_conv
+    if col2im:
         gx = xp.empty(x.shape, g.dtype)
-        gcols = xp.scratch((groups, k, b * l), g.dtype)
-        gxp = xp.scratch((c, b) + plan.padded[2:], g.dtype)
-    for s, e in plan.chunks():
+    chunks, threads = _chunks(xp, plan, 2 * n * o * k * l * groups * (needs[1] + col2im))
+    _log.debug("conv2d x%s w%s backward: %s%s, %d thread(s)", x.shape, w.shape, "dW" if needs[1] else "",
+               " and dx by col2im" if col2im else "", threads)
+    # per thread: its plan, a chunk of g as (O, M, Ho, Wo or Wp); W^T g and the padded dx
+    states = [(p, xp.scratch((o, p.b, l), g.dtype)) + ((xp.scratch((groups, k, p.b * l), g.dtype), xp.scratch(
+        (c, p.b) + p.padded[2:], g.dtype)) if col2im else ()) for p in _plans(xp, plan, threads)]
+    dws = xp.empty((len(chunks), groups, k, o // groups), g.dtype) if needs[1] else None  # summed in order below
+
+    # one input channel: m small GEMMs over the forward's columns beat the (K, M L) layout's copy
+    # (LeNet c1, dW: 1.9 -> 0.6-0.9 ms; with 16-64 channels they lost 1.1-4x)
+    per_image = c == 1 and groups == 1 and not plan.flat
+
+    def run(state, task):
+        (plan, gbuf, *col2im_bufs), (i, (s, e)) = state, task
         m = e - s
+        if needs[1] and per_image:
+            cols = plan.im2col(xp, s, e)
+            dws[i, 0] = xp.matmul(g[s:e].reshape(m, o, l), cols[:, 0].swapaxes(-1, -2)).sum(axis=0).T
+            if not col2im:
+                return
         gt = _view(gbuf, (o, m, ho, l // ho))
         if plan.flat:
             gt[..., wo:] = 0  # the dropped columns get no gradient
         gt[..., :wo] = g[s:e].transpose(1, 0, 2, 3)
         g2 = gt.reshape(groups, o // groups, m * l)
-        if needs[1]:
+        if needs[1] and not per_image:
             cols = plan.im2col(xp, s, e, cn=True)
             if plan.flat:  # dropped columns (g = 0) may read inf/nan: 0 * inf must not reach dW
                 cols.reshape(groups, k, m, ho, plan.wp)[..., wo:] = 0
             # as (cols g^T)^T: BLAS runs the long inner dimension M L faster this way round
-            dw += xp.matmul(cols, g2.swapaxes(-1, -2))
-        if needs[0] and not as_conv:
+            xp.matmul(cols, g2.swapaxes(-1, -2), out=dws[i])
+        if col2im:
+            gcols, gxp = col2im_bufs
             gc = xp.matmul(wg.swapaxes(-1, -2), g2, out=_view(gcols, (groups, k, m * l)))
             if plan.flat:  # W^T 0 is nan for a nan/inf W: the dropped columns must add nothing to dx
                 gc.reshape(groups, k, m, ho, plan.wp)[..., wo:] = 0
             gp = _view(gxp, (c, m) + plan.padded[2:])
             _col2im(gc, gp, plan)
             gx[s:e] = gp[:, :, ph:ph + h, pw:pw + wd].transpose(1, 0, 2, 3)
-    if needs[0] and not as_conv:
-        xp.release(gcols)
-        xp.release(gxp)
-    xp.release(gbuf)
-    plan.release(xp)
-    if needs[1]:
-        gw = dw.swapaxes(-1, -2).reshape(w.shape)
+    _share(states, list(enumerate(chunks)), run)
+    if needs[1]:  # the chunks' shares in a fixed order: the same sums whichever thread ran which chunk
+        gw = dws.sum(axis=0).swapaxes(-1, -2).reshape(w.shape)
+    _release(xp, states)
     return gx, gw
+
+
+# ---- spreading a convolution's chunks over threads ------------------------------------------------
+# NumPy's copies and OpenBLAS's GEMMs release the GIL, so chunks of images run in Python threads,
+# each with BLAS at one thread and its own scratch arrays, as many threads as BLAS was given (its
+# GEMMs of these sizes gain little from a second thread; im2col and col2im gain none). The threads
+# take chunks in turn from a shared counter: on a loaded machine a thread that gets no core for a
+# while leaves its chunks to the others (split in fixed halves, one descheduled thread held the
+# step up), and one that starts after the chunks ran out does nothing. Waiting threads sleep on a
+# lock instead of spinning as OpenBLAS's and OpenMP's do.
+MIN_THREAD_FLOPS = 4e6  # less work per call than this runs in one thread (a thread hand-off is ~30 us)
+MIN_THREAD_BYTES = 16 << 20  # the same for the memory-bound batch norm (2 threads gained nothing at 2 MB)
+_F32, _F64 = _np.dtype(_np.float32), _np.dtype(_np.float64)
+_threads = {}  # "blas": the threadpoolctl controller of NumPy's BLAS, "pool": the worker threads, ...
+if hasattr(os, "register_at_fork"):  # a forked child (DataLoader workers) has none of the parent's threads
+    os.register_at_fork(after_in_child=_threads.clear)
+
+
+def _blas():
+    """NumPy's BLAS (by its path; where no path says so, every BLAS loaded: SciPy brings its own)."""
+    if "blas" not in _threads:
+        from threadpoolctl import ThreadpoolController
+        blas = ThreadpoolController().select(user_api="blas")
+        own = [lc for lc in blas.lib_controllers if "numpy" in lc.filepath]
+        blas.lib_controllers = own or blas.lib_controllers
+        _threads["blas"] = blas
+    return _threads["blas"]
+
+
+def _blas_threads():
+    return min((lc.get_num_threads() for lc in _blas().lib_controllers), default=1)
+
+
+def _pool(workers):
+    """The worker threads (grown to ``workers`` on demand)."""
+    pool = _threads.get("pool")
+    if pool is None or pool._max_workers < workers:
+        import concurrent.futures
+        pool = _threads["pool"] = concurrent.futures.ThreadPoolExecutor(workers, "chainrule-conv")
+    return pool
+
+
+def _chunks(xp, plan, flops):
+    """(the chunks of images, the number of threads): chunks of plan.b images, in threads: as many chunks
+    of equal size as make a multiple of the threads (3 chunks in 2 threads took 2/3 of the time of 1);
+    one thread for little work, on a GPU, or with BLAS at one thread."""
+    n, b = plan.n, plan.b
+    t = 1 if xp.name != "numpy" or n < 2 or flops < MIN_THREAD_FLOPS else min(_blas_threads(), n)
+    if t > 1:
+        count = -(-n // b)  # chunks of b images
+        count = -(-count // t) * t  # rounded up to a multiple of t
+        plan.b = -(-n // count)
+    return list(plan.chunks()), t
+
+
+def _plans(xp, plan, threads):
+    """The plan and a copy with scratch arrays of its own for each other thread (taken here, in the
+    calling thread: xp.scratch is not thread-safe)."""
+    return [plan] + [plan.copy(xp) for _ in range(threads - 1)]
+
+
+def _release(xp, states):
+    """Give back each state's plan and scratch arrays (the arrays after the plan)."""
+    for plan, *arrays in states:
+        plan.release(xp)
+        for a in arrays:
+            if a is not None:
+                xp.release(a)
+
+
+def _share(states, tasks, fn):
+    """fn(state, task) for every task; this thread (states[0]) and a worker thread for each other state
+    take the tasks in turn. Returns the states that ran (not necessarily all: see above)."""
+    if len(states) == 1 or len(tasks) < 2:
+        for task in tasks:
+            fn(states[0], task)
+        return states[:1]
+    import itertools
+    import threading
+    turn, lock, ran, closed = itertools.count(), threading.Lock(), [states[0]], []
+
+    def drain(state):
+        for i in turn:  # next() on a count is atomic under the GIL
+            if i >= len(tasks):
+                return
+            fn(state, tasks[i])
+
+    def worker(state):
+        with lock:
+            if closed:
+                return
+            ran.append(state)
+        drain(state)
+    _blas_at_one(+1)
+    try:
+        futures = {id(s): _pool(len(states) - 1).submit(worker, s) for s in states[1:]}
+        drain(states[0])
+        with lock:
+            closed.append(True)
+        for state in ran[1:]:
+            futures[id(state)].result()
+    finally:
+        _blas_at_one(-1)
+    return ran
+
+
+def _blas_at_one(step):
+    """Enter (+1) or leave (-1) a stretch with BLAS at one thread: the first to enter limits it and the
+    last to leave restores it, so that convolutions run from several threads of the user's at once
+    cannot leave BLAS at one thread."""
+    import threading
+    lock = _threads.setdefault("lock", threading.Lock())
+    with lock:
+        depth = _threads.get("depth", 0)
+        if step > 0 and depth == 0:
+            _threads["limiter"] = _blas().limit(limits=1)
+        _threads["depth"] = depth + step
+        if step < 0 and depth == 1:
+            _threads.pop("limiter").restore_original_limits()
+
+
+def _spread(xp, total, size, fn):
+    """fn(lo, hi) over ranges of range(total) in as many threads as BLAS has (``size`` bytes of work in
+    all: small work stays in this thread)."""
+    t = 1 if size < MIN_THREAD_BYTES or total < 2 else min(total, _blas_threads())
+    step = -(-total // (2 * t)) if t > 1 else total  # two tasks a thread: one left to a late thread is short
+    _share([None] * t, [(lo, min(total, lo + step)) for lo in range(0, total, step)], lambda _, r: fn(*r))
 
 
 def _view(buf, shape):
@@ -193,3 +359,45 @@ def _col2im(gc, gp, plan):
     for i in range(kh):
         for j in range(kw):
             gp[:, :, i * dh:i * dh + sh * (ho - 1) + 1:sh, j * dw:j * dw + sw * (wo - 1) + 1:sw] += g6[:, i, j]
+
+
+# ---- compiled kernels of the conv family (numba, backend/conv_kernels.py) ------------------------
+# Each returns None where it does not run (CuPy arrays, numba missing or CHAINRULE_NUMBA=0, dtypes
+# other than float32/float64): the op then takes its NumPy path.
+
+def _kernels(xp, *arrays):
+    if xp.name != "numpy" or any(a.dtype not in (_F32, _F64) for a in arrays):
+        return None
+    from . import compiled
+    if not compiled.enabled():
+        return None
+    from . import conv_kernels
+    return conv_kernels
+
+
+def batch_norm_train(xp, x3, weight, bias, eps):
+    """Training batch norm of x3 (N, C, L) in one kernel: (out, mean, biased var, inv_std), or None."""
+    k = _kernels(xp, x3)
+    if k is None:
+        return None
+    n, c, l = x3.shape
+    x3 = xp.ascontiguousarray(x3)
+    out = xp.empty_like(x3)
+    mean, var, inv_std = (xp.empty(c, x3.dtype) for _ in range(3))
+    w = xp.ones(c, x3.dtype) if weight is None else xp.ascontiguousarray(weight, dtype=x3.dtype)
+    b = xp.zeros(c, x3.dtype) if bias is None else xp.ascontiguousarray(bias, dtype=x3.dtype)
+    _spread(xp, c, 2 * x3.nbytes, lambda lo, hi: k.bn_train_forward(x3, w, b, eps, out, mean, var, inv_std, lo, hi))
+    return out, mean, var, inv_std
+
+
+def batch_norm_train_backward(xp, g3, x3, mean, inv_std, weight, need_x):
+    """(dx or None, dgamma, dbeta) of batch_norm_train."""
+    from . import conv_kernels as k  # batch_norm_train ran it
+    c = x3.shape[1]
+    g3, x3 = xp.ascontiguousarray(g3, dtype=x3.dtype), xp.ascontiguousarray(x3)  # one compiled layout
+    gx = xp.empty_like(x3) if need_x else xp.empty((0, c, 0), x3.dtype)
+    gw, gb, coef = xp.empty(c, x3.dtype), xp.empty(c, x3.dtype), xp.empty((c, 3), x3.dtype)
+    w = xp.ones(c, x3.dtype) if weight is None else xp.ascontiguousarray(weight, dtype=x3.dtype)
+    _spread(xp, c, 3 * x3.nbytes, lambda lo, hi: k.bn_train_backward(g3, x3, mean, inv_std, w, gx, gw, gb, coef,
+                                                                     lo, hi))
+    return (gx if need_x else None), gw, gb

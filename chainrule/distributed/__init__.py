@@ -23,6 +23,7 @@ import datetime
 import importlib.util
 import os
 import sys
+import time
 
 from ..tensor import Tensor
 from ..backend import namespace
@@ -189,6 +190,7 @@ def _abort_on_uncaught_exception(impl):
         sys.stderr.write(f"chainrule.distributed: rank {impl.rank} of {impl.size} raised {kind.__name__}; "
                          "aborting all ranks (MPI_Abort)\n")
         sys.stderr.flush()
+        time.sleep(0.5)  # let the launcher forward this rank's output before MPI_Abort kills the job
         impl.abort(1)
 
     hook.chainrule_aborts, hook.chainrule_previous = True, previous

@@ -254,6 +254,8 @@ class ComposeTransform(Transform):
 
 
 identity_transform = ComposeTransform([])
+identity_transform.__doc__ = """The identity map, as ``torch.distributions.transforms.identity_transform``: a
+``ComposeTransform`` of no parts (y = x, log abs det Jacobian 0)."""
 
 
 class _Elementwise(Transform):

@@ -8,7 +8,7 @@ arrays, save it (graph JSON + safetensors weights, no pickle) and load it withou
 
 A trace is for one signature: calling it with other shapes or dtypes raises, naming both. Python
 control flow is frozen at the example's path (as torch.jit.trace). A value computed outside the op
-table (comparisons such as ``x > 0`` are not primitives yet, ``.item()``, NumPy) would be frozen as
+table (an arg-max or sort order read into an array, ``.item()``, NumPy) would be frozen as
 a constant: ``trace`` replays the graph on other values of the signature and raises if it no longer
 follows the eager run. See ``jit/ir.py`` for the IR.
 """

@@ -1,7 +1,7 @@
 """``cr.compile``: trace a whole training step once per signature, then replay it on raw arrays.
 
     step = cr.compile(step)          # or @cr.compile, cr.compile(fn, fullgraph=True, passes=("dce",))
-    loss = step(x, y)                # first call for this signature: eager, recorded
+    loss = step(x, y)                # first two calls for this signature: eager, recorded, compared
     loss = step(x, y)                # later calls: the recorded plan, no Tensors/graph/dispatch inside
     step.stats                       # {"traces", "replays", "graph_breaks", "eager_calls", ...}
 
@@ -19,6 +19,11 @@ traced values or parameters outside the optimizer, ``autograd.grad``/``create_gr
 seen through ``sys.setprofile`` while tracing only (under another profiler a signature runs
 eagerly). The unsupported ones are a *graph break*: the signature runs eagerly from then on
 (counted in ``stats``, reasons in ``stats["break_reasons"]``), or with ``fullgraph=True`` an error.
+A value computed from traced tensors outside the op table cannot be seen when it is computed, only
+frozen into the plan: so a signature is traced twice, and a plan is made only when the second trace
+froze the same values as the first (``_validated``); ops whose params are computed from their
+input's values (``Op.order_from_values``: sort, topk, median, cummax, ...) and the integer results
+of argmax, nonzero, histc, searchsorted, ... are graph breaks outright.
 
 The IR is a list of ``Step``s over numbered slots (``reads``/``writes``); the passes are small
 functions over it, each switchable (``passes=`` or ``CHAINRULE_COMPILE_PASSES="dce,fuse"``):
@@ -27,13 +32,23 @@ functions over it, each switchable (``passes=`` or ``CHAINRULE_COMPILE_PASSES="d
     fuse     elementwise forward ops as their NumPy ufunc; those and gradient sums whose first
              operand dies there computed in place (``ufunc(a, b, out=a)``), runs of them one step
     release  free each slot after its last reader (liveness), so a replay holds only live arrays
+    fold, cse, biasrelu, optim, ewise: constant folding, common subexpressions, fused kernels
+             (jit/passes.py; the order they run in is ``PASSES``)
 
 The plan is then one generated Python function (``compiled.plans()[0].source``), a line or two
 per step with the slots as its locals.
 
-Limits: CPU arrays only (other devices run eagerly); comparisons and logical ops on traced values
-and the nn functionals that read index values (embedding with padding_idx, embedding_bag, one_hot,
-ctc_loss) are graph breaks; any other Tensor made outside the op table from a traced value (NumPy
+Comparisons and logical ops (``x > 0``, ``&``, ``~``, ``where`` conditions: the graph-free ``Compare``
+and ``Logical`` ops) are recorded like any op. ``DistributedDataParallel``'s gradient hooks are
+recorded as plan steps calling the same methods: ``ddp_grad`` (a gradient into its bucket slot),
+``all_reduce`` (a bucket's non-blocking all-reduce, where the eager run started it) and
+``all_reduce_wait``; its buffer broadcast is a ``call``; ``no_sync()`` is part of the signature.
+With ``find_unused_parameters=True`` the parameters the traced forward did not reach are recorded
+too (``ddp_unused``): Python control flow is frozen at the traced path, and so is that set.
+
+Limits: CPU arrays only (other devices run eagerly); predicates still computed outside the op
+table (``isinf``, ``isclose``, ``sign``...) on traced values and the nn functionals that read index
+values (embedding with padding_idx, embedding_bag, one_hot, ctc_loss) are graph breaks; any other Tensor made outside the op table from a traced value (NumPy
 on ``.data``) is frozen as a constant; Python side effects other than those above (attributes a module sets in
 ``forward``, prints, lists appended to) happen on the traced call only; returned tensors carry no
 graph. One thread at a time traces (the op tracer is process-wide).
@@ -53,10 +68,13 @@ from ..backend import NP, random as _random
 from ..ops.registry import set_tracer
 from ..ops.loss import coefficients
 from ..tensor import Tensor
+from ..tensor import elementwise as _tensor_elementwise, special as _tensor_special
+from ..tensor import reduce as _tensor_reduce, scan as _tensor_scan
 from ..tensor.elementwise import _on_arrays
 from ..nn import Module
 from ..nn import functional as F
 from ..nn.layers import _BatchNorm
+from ..nn.parallel.distributed import DistributedDataParallel
 from ..optim.optimizer import Optimizer
 from ..optim.lr_scheduler import LRScheduler
 
@@ -87,11 +105,14 @@ class Recorder:
         self.escaped = set()     # roots of arrays handed to .grad or returned: never written in place
         self.breaks = []
         self.dead = False
+        self.backward_ran = False  # a function returning graph tensors without backward cannot replay
         self.dropout = None      # (shape, p, dtype, device, id(input array)) until its mask is read
         self.dropout_frame = None
         self.in_call = None      # the frame of a recorded optimizer/zero_grad call in progress
         self.derive_frame = self.derive = None
         self.bn_frame = self.bn = None  # F.batch_norm in training: (running mean, var, momentum, [stats slot])
+        self.ddp_slots = {}      # (id(DDP), parameter index) -> slot of its averaged gradient (a bucket view)
+        self.unused = None       # (DDP, its next bucket, frame) while DDP._mark_unused runs
         self.epoch = writes.epoch
 
     # ---- values
@@ -162,6 +183,9 @@ class Recorder:
             sys.setprofile(self.profile)
 
     def _record_op(self, op, inputs, params, result):
+        if op.order_from_values:
+            self.brk(f"{op.__name__}: its order (sort, topk, median, mode, cummax...) is computed from the "
+                     f"input's values outside the recorded op")
         if writes.epoch != self.epoch:
             self.check_writes(op.__name__)
         args, refs = [], []
@@ -247,10 +271,11 @@ class Recorder:
                 self.brk("autograd.grad, create_graph=True or an observed backward inside the step")
             if writes.epoch != self.epoch:
                 self.check_writes("backward")
+            self.backward_ran = True
             roots = [t._node for t in tensors if t._node is not None]
             deps = _count_dependencies(roots)
             for node in deps:
-                if node.hooks is not None:
+                if node.hooks is not None and not all(hasattr(h, "ddp_param") for h in node.hooks):
                     self.brk("a tensor hook in the backward graph")
                 if id(node) not in self.ctx:
                     self.brk(f"backward reaches {node.name()}, recorded outside the compiled call")
@@ -267,6 +292,29 @@ class Recorder:
             self._walk(tensors, grads, retain_graph, deps, roots)
         finally:
             sys.setprofile(self.profile)
+
+    def _ddp_hooks(self, hooks, g, gs):
+        """DistributedDataParallel's gradient hooks run (this call is eager) and are recorded as what
+        the plan calls in their place: the gradient into its bucket slot (``ddp_grad``), each bucket
+        all-reduce the hook started (``all_reduce``: non-blocking, so it overlaps the rest of the
+        backward replay) and, after the last gradient, the wait for all of them (``all_reduce_wait``)."""
+        for hook in hooks:
+            ddp, i = hook.ddp_param
+            first = ddp._next
+            g = hook(Tensor._make(g))._data
+            s = self.new_slot(g)
+            self.steps.append(Step("ddp_grad", (gs,), (s,), True, extern=ddp._fill, args=(i, _Ref(gs))))
+            self.ddp_slots[(id(ddp), i)] = gs = s
+            self._ddp_started(ddp, first)
+        return g, gs
+
+    def _ddp_started(self, ddp, first):
+        for b in range(first, ddp._next):
+            reads = [self.ddp_slots[(id(ddp), m)] for m in ddp._buckets[b].members]
+            self.steps.append(Step("all_reduce", reads, (), True, extern=ddp._start, args=(b,)))
+        if not ddp._expecting:  # the last gradient: the hook waited for every bucket
+            reads = [v for (d, _), v in self.ddp_slots.items() if d == id(ddp)]
+            self.steps.append(Step("all_reduce_wait", reads, (), True, extern=ddp._finish, args=()))
 
     def _engine(self, *a):
         engine.recorders.remove(self.walk)
@@ -309,6 +357,8 @@ class Recorder:
                 if node.epoch != epoch:
                     check_saved(node)
                 g, gs = gp
+                if node.hooks is not None:  # DistributedDataParallel's (walk() refused any other)
+                    g, gs = self._ddp_hooks(node.hooks, g, gs)
                 op = node.op
                 in_grads = op.backward(node, NP, g, node.out, *node.args)
                 ctx_slot, (args, refs), out_slot = self.ctx[id(node)]
@@ -372,6 +422,14 @@ class Recorder:
             elif frame is self.derive_frame:
                 self.derive_frame = None
                 self._derived(arg)
+            elif self.unused is not None and frame is self.unused[2]:
+                ddp, first, _ = self.unused
+                self.unused = None
+                for i in map(int, np.flatnonzero(ddp._used == 0)):
+                    s = self.new_slot(ddp._buckets[ddp._bucket_of[i]].views[i])
+                    self.steps.append(Step("ddp_unused", (), (s,), True, extern=ddp._fill_unused, args=(i,)))
+                    self.ddp_slots[(id(ddp), i)] = s
+                self._ddp_started(ddp, first)
             elif frame is self.bn_frame:
                 rm, rv, momentum, stats = self.bn
                 self.bn_frame = self.bn = None
@@ -388,11 +446,12 @@ class Recorder:
             if name != "embedding" or loc.get("padding_idx") is not None or loc.get("max_norm") is not None \
                     or loc.get("scale_grad_by_freq"):
                 self.brk(f"{name} builds arrays from index values outside the op table")
-        elif what == "compare":  # comparisons and logical ops compute outside the op table: on a traced
-            # value their result would be frozen into the plan as a constant
-            for v in (loc.get("a"), loc.get("b")):
+        elif what == "compare":  # predicates still computed outside the op table (isinf, isclose, sign...):
+            # on a traced value their result would be frozen into the plan as a constant
+            for v in (loc.get("a"), loc.get("b"), loc.get("input"), loc.get("other")):
                 if isinstance(v, Tensor) and (id(v._data) in self.slot or id(root_array(v._data)) in self.slot):
-                    self.brk(f"a comparison or logical op ({frame.f_locals.get('method')}) on a traced value")
+                    self.brk(f"{loc.get('method') or frame.f_code.co_name} (computed outside the op table) on "
+                             "a traced value")
         elif what == "random":
             if self.dropout_frame is None:
                 self.brk(f"a random draw ({frame.f_code.co_name}) outside dropout")
@@ -409,6 +468,16 @@ class Recorder:
             m = loc["self"]
             if m.training and m.track_running_stats:
                 self.steps.append(Step("bump", (), (), True, t=m.num_batches_tracked))
+        elif what == "ddp":  # DistributedDataParallel.forward: its buffer broadcast is a call of the plan
+            m = loc["self"]
+            if m.find_unused_parameters and m.require_backward_grad_sync and grad_state.enabled:
+                self.steps.append(Step("call", (), (), True, fn=type(m)._reset, obj=m, args=()))  # the unused map
+            if m.broadcast_buffers and m.require_forward_param_sync and m.process_group.size() > 1 \
+                    and any(True for _ in m.module.buffers()):
+                self.steps.append(Step("call", (), (), True, fn=type(m)._broadcast_buffers, obj=m,
+                                       args=(m.process_group,)))
+        elif what == "unused":  # DDP._mark_unused: the parameters this (frozen) forward did not reach
+            self.unused = (loc["self"], loc["self"]._next, frame)
         elif what == "sched":
             self.brk("an LR scheduler step inside the compiled function (call it outside)")
         elif what == "dropout":
@@ -495,13 +564,23 @@ def _watch_table():
         if name.endswith("_array"):
             t[getattr(_random, name).__code__] = "random"
     t[_on_arrays.__code__] = "compare"
+    for f in [*vars(_tensor_elementwise).values(), *vars(_tensor_special).values()]:  # raw-array predicates
+        code = getattr(f, "__code__", None)
+        if code is not None and {"plain", "_broadcasting"} & set(code.co_names) or f in (
+                _tensor_elementwise.equal, _tensor_elementwise.allclose):
+            t.setdefault(code, "compare")
     for f in (F.embedding, F.embedding_bag, F.one_hot, F.ctc_loss):   # they read index values into arrays
         t[getattr(f, "__wrapped__", f).__code__] = "indices"
+    for f in (_tensor_reduce._arg, _tensor_scan.nonzero, _tensor_scan.count_nonzero, _tensor_scan.histc,
+              _tensor_scan.searchsorted, _tensor_scan.bucketize):  # integer results computed from values
+        t[f.__code__] = "indices"
     t[F._dropout.__code__] = "dropout"
     t[coefficients.__code__] = "derive"
     t[F.batch_norm.__code__] = "bn"
     t[_BatchNorm.forward.__code__] = "bncount"
     t[LRScheduler.step.__code__] = "sched"
+    t[DistributedDataParallel.forward.__code__] = "ddp"
+    t[DistributedDataParallel._mark_unused.__code__] = "unused"
     for f in (Optimizer.step, Optimizer.zero_grad, Module.zero_grad):
         t[f.__code__] = f
     return t
@@ -581,13 +660,14 @@ class CompiledFunction:
         if passes is None:
             env = os.environ.get("CHAINRULE_COMPILE_PASSES")
             passes = PASSES if env is None else tuple(p for p in env.replace(" ", "").split(",") if p)
-        unknown = [p for p in passes if p not in PASSES]
+        unknown = [p for p in passes if p not in PASSES + Plan.OPTIONAL]  # OPTIONAL: off by default
         if unknown:
             raise ValueError(f"cr.compile: unknown pass(es) {unknown}; the passes are {list(PASSES)}")
         self.passes = tuple(passes)
         self.cache_size = cache_size
         self.cache = OrderedDict()  # signature -> Plan, or None for a signature that runs eagerly
         self._modules = None
+        self._pending = {}  # signature -> (tries, what the last trace froze), until two traces agree
         self.stats = {"traces": 0, "replays": 0, "graph_breaks": 0, "eager_calls": 0, "evictions": 0,
                       "break_reasons": [], "trace_s": 0.0, "compile_s": 0.0}  # seconds: recording, passes+codegen
         for attr in ("__name__", "__qualname__", "__doc__", "__module__"):
@@ -609,7 +689,8 @@ class CompiledFunction:
         tensors, key = _flat_inputs(args, kwargs)
         if self._modules is None:
             self._modules = _modules_of(self.fn, args)
-        key = (grad_state.enabled, key, tuple(m.training for m in self._modules))
+        key = (grad_state.enabled, key, tuple(m.training for m in self._modules),
+               tuple(m.require_backward_grad_sync for m in self._modules if type(m) is DistributedDataParallel))
         if key in self.cache:
             plan = self.cache[key]
             if plan is None:
@@ -653,6 +734,8 @@ class CompiledFunction:
         if rec.dead:
             self._store(key, None, rec.breaks[0])
             return out
+        if not self._validated(key, rec):
+            return out
         mid = time.perf_counter()
         try:
             plan = Plan(rec, input_slots, tree, slots, self.passes)
@@ -666,11 +749,36 @@ class CompiledFunction:
         self.stats["compile_s"] += time.perf_counter() - mid
         return out
 
+    def _validated(self, key, rec):
+        """Whether this trace may become the signature's plan: the previous trace of it froze the
+        same values. A value computed from traced arrays outside the op table (an index order, an
+        arg-max, a count read into an array) would be replayed as it was when traced; two traces
+        on different values expose it, and the signature runs eagerly (a counted graph break)."""
+        frozen = _frozen_values(rec)
+        tries, before = self._pending.pop(key, (0, None))
+        verdict = "first" if before is None else _compare_frozen(before, frozen)
+        if verdict is None:
+            return True
+        if verdict == "value":
+            reason = ("a value computed from traced tensors outside the op table (sort order, arg-max, index "
+                      "or count read into an array) changes between calls: it cannot be replayed")
+            if self.fullgraph:
+                raise GraphBreakError(f"cr.compile(fullgraph=True): {reason}")
+            self._store(key, None, reason)
+        elif tries >= 3:  # a different graph on every call (e.g. control flow on values)
+            self._store(key, None, "the function records a different graph on every call")
+        else:
+            self._pending[key] = (tries + 1, frozen)  # the next call traces again and compares
+        return False
+
     def _outputs(self, out, rec):
         slots = []
 
         def visit(v):
             if isinstance(v, Tensor):
+                if v.requires_grad and not rec.backward_ran:  # the plan replays values, not a graph
+                    rec.brk("the function returned a tensor that requires grad and ran no backward: a replay "
+                            "would return it without its graph (compile the whole step, or call it under no_grad)")
                 s = rec.value(v)
                 slots.append(s)
                 rec.escaped.add(id(root_array(v._data)))
@@ -699,6 +807,31 @@ class CompiledFunction:
         return [p for p in self.cache.values() if p is not None]
 
 
+def _frozen_values(rec):
+    """What a replay of ``rec`` takes as fixed: the graph's shape, then every Tensor it loads (by
+    object) and every constant array it captured."""
+    shape = tuple((st.kind, getattr(st.p.get("op"), "__name__", None), len(st.reads)) for st in rec.steps)
+    values = [("obj", st.p["src"][1]) for st in rec.steps
+              if st.kind == "load" and st.p.get("src") is not None and st.p["src"][0] == "obj"]
+    values += [("const", a) for a in rec.init if isinstance(a, np.ndarray)]
+    return shape, values
+
+
+def _compare_frozen(first, second):
+    """None when two traces froze the same things; "graph" when they recorded different graphs;
+    "value" when a Tensor created during the call, or a captured constant, differs between them."""
+    (shape1, values1), (shape2, values2) = first, second
+    if shape1 != shape2 or len(values1) != len(values2):
+        return "graph"
+    for (kind, v1), (_, v2) in zip(values1, values2):
+        if v1 is v2:  # the same object both times (a parameter, a buffer): replays load its current data
+            continue
+        a1, a2 = (v1._data, v2._data) if kind == "obj" else (v1, v2)
+        if a1.shape != a2.shape or a1.dtype != a2.dtype or not np.array_equal(a1, a2, equal_nan=a1.dtype.kind in "fc"):
+            return "value"
+    return None
+
+
 def compile(fn=None, *, fullgraph=False, passes=None, cache_size=8, disable=False, **_torch_options):
     """``torch.compile`` for a step: returns a ``CompiledFunction`` (or, without ``fn``, a decorator).
     ``passes``: the IR passes to run (default all of ``PASSES``, or ``CHAINRULE_COMPILE_PASSES``);
@@ -709,4 +842,8 @@ def compile(fn=None, *, fullgraph=False, passes=None, cache_size=8, disable=Fals
         raise RuntimeError("torch.compile: model must be callable")
     if disable:
         return fn
-    return CompiledFunction(fn, fullgraph=fullgraph, passes=passes, cache_size=cache_size)
+    compiled = CompiledFunction(fn, fullgraph=fullgraph, passes=passes, cache_size=cache_size)
+    if isinstance(fn, Module):  # torch.compile(model): still a Module (train/eval, state_dict, its methods)
+        from .optimized_module import OptimizedModule
+        return OptimizedModule(fn, compiled)
+    return compiled

@@ -496,7 +496,7 @@ def _other_values(a):
 
 def verify(graph, plan, fn, inputs):
     """Run ``fn`` eagerly on other values of the traced signature and replay ``plan`` on them: a value
-    computed outside the op table (a comparison, ``.item()``, NumPy) is a constant in the graph, so
+    computed outside the op table (an arg-max, ``.item()``, NumPy) is a constant in the graph, so
     the two disagree. Raises TraceError naming the ops reading such constants; returns False when
     the eager run fails on those values (nothing to compare), else True."""
     from ..autograd.grad_mode import no_grad
@@ -514,8 +514,8 @@ def verify(graph, plan, fn, inputs):
             suspects = [f"{n.op} (in '{n.site or '<top>'}') reads %{r.name}" for n in graph.nodes
                         for r in _refs((n.args, n.params)) if r.name.startswith("const")]
             raise TraceError("jit.trace: the graph does not follow its inputs: replayed on other values it disagrees "
-                             "with the eager run, so a value computed outside the op table (a comparison such as "
-                             "x > 0, .item(), NumPy, Python control flow on values) was frozen as a constant"
+                             "with the eager run, so a value computed outside the op table (an index or order read "
+                             "into an array, .item(), NumPy, Python control flow on values) was frozen as a constant"
                              + (f"; constants made during the trace: {'; '.join(suspects[:4])}" if suspects else ""))
     return True
 

@@ -1,6 +1,7 @@
 """The compiled step's IR (``Step``), its passes (dead-code elimination, elementwise fusion,
-buffer release) and the plan they become: one generated Python function over array slots.
-Recording (``jit/compile.py``) makes the steps; ``Plan`` runs them."""
+buffer release here; constant folding, CSE and the fused kernels in ``jit/passes.py``) and the
+plan they become: one generated Python function over array slots. Recording (``jit/compile.py``)
+makes the steps; ``Plan`` runs them."""
 import numpy as np
 
 from ..autograd.engine import _accumulate, _fit
@@ -8,9 +9,11 @@ from ..autograd.node import Node as Ctx, root_array
 from ..backend import NP, random as _random
 from ..ops.registry import NO_CTX
 from ..tensor import Tensor
+from . import passes as _passes
+from .steps import Step, _slots_in, _Ref, _NewList, _last_uses  # noqa: F401  (compile.py imports them from here)
 
 
-PASSES = ("dce", "fuse", "release")
+PASSES = ("dce", "fold", "cse", "biasrelu", "optim", "ewise", "fuse", "release")  # the default, in the order they run
 _UFUNCS = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": np.true_divide,
            "Exp": np.exp, "Tanh": np.tanh, "Neg": np.negative, "Sqrt": np.sqrt, "Log": np.log,
            "Sin": np.sin, "Cos": np.cos, "Abs": np.abs}
@@ -22,44 +25,6 @@ class GraphBreakError(RuntimeError):
 
 class _Break(Exception):
     pass
-
-
-class Step:
-    """One IR instruction: ``kind`` (fwd, bwd, add, fit, acc, load, draw, call), the slots it
-    ``reads`` and ``writes``, whether it has an ``effect`` beyond its writes, and its payload."""
-    __slots__ = ("kind", "reads", "writes", "effect", "p")
-
-    def __init__(self, kind, reads, writes, effect=False, **p):
-        self.kind, self.reads, self.writes, self.effect, self.p = kind, tuple(reads), tuple(writes), effect, p
-
-    def __repr__(self):
-        name = self.p.get("op").__name__ if "op" in self.p else self.p.get("fn", "")
-        name = getattr(name, "__qualname__", name)
-        return f"{list(self.writes)} = {self.kind}{'(' + str(name) + ')' if name else ''}{list(self.reads)}"
-
-
-def _slots_in(v, out):
-    if isinstance(v, _Ref):
-        out.append(v.slot)
-    elif isinstance(v, (tuple, list)):
-        for x in v:
-            _slots_in(x, out)
-    elif isinstance(v, dict):
-        for x in v.values():
-            _slots_in(x, out)
-    return out
-
-
-class _Ref:
-    __slots__ = ("slot",)
-
-    def __init__(self, slot):
-        self.slot = slot
-
-
-class _NewList(_Ref):
-    """A param that is a fresh list each run (BatchNorm's batch_stats), kept in its slot."""
-    __slots__ = ()
 
 
 def _bn_update(stats, running_mean, running_var, momentum):
@@ -94,30 +59,22 @@ def dce(steps, outputs):
     return kept[::-1]
 
 
-def _last_uses(steps, outputs):
-    last = {}
-    for i, st in enumerate(steps):
-        for s in st.writes:
-            last.setdefault(s, i)
-        for s in st.reads:
-            last[s] = i
-    for s in outputs:
-        last[s] = len(steps)
-    return last
 
 
-def fuse(steps, outputs, rec):
-    """Elementwise forward ops become their NumPy ufunc (checked equal while tracing), and those and
-    the gradient sums whose first operand dies there, sharing its memory with no other live value,
-    become ``ufunc(a, b, out=a)``; runs of them are one step, one NumPy ``out=`` sequence."""
+
+def writer(steps, outputs, rec):
+    """``can_write(a, out, i)``: may step i write its result ``out`` into slot a's array? Only where a
+    was made by a step (never an input, parameter or constant), dies at step i, matches ``out``'s
+    shape and dtype, and shares its memory with no value still live (views, saved arrays, results
+    handed to ``.grad`` or returned)."""
     last = _last_uses(steps, outputs)
     owned = {w for st in steps if st.kind in ("fwd", "bwd", "add", "fit") for w in st.writes}
     by_root = {}
     for s, a in enumerate(rec.arrays):
-        if a is not None:
+        if isinstance(a, np.ndarray):
             by_root.setdefault(id(root_array(a)), []).append(s)
     escaped = set(rec.escaped) | {id(root_array(rec.arrays[s])) for s in outputs if rec.arrays[s] is not None}
-    escaped |= {id(root_array(a)) for s, a in enumerate(rec.arrays) if a is not None and s not in owned}
+    escaped |= {id(root_array(a)) for s, a in enumerate(rec.arrays) if isinstance(a, np.ndarray) and s not in owned}
     born = {}
     for i, st in enumerate(steps):
         for w in st.writes:
@@ -134,7 +91,14 @@ def fuse(steps, outputs, rec):
         if any(s != a and last.get(s, -1) > i and born.get(s, -1) <= i for s in by_root[r]):
             return False
         return not any(r in roots and born.get(c, 0) < i < last.get(c, -1) for c, roots in rec.hidden.items())
+    return can_write
 
+
+def fuse(steps, outputs, rec):
+    """Elementwise forward ops become their NumPy ufunc (checked equal while tracing), and those and
+    the gradient sums whose first operand dies there, sharing its memory with no other live value,
+    become ``ufunc(a, b, out=a)``; runs of them are one step, one NumPy ``out=`` sequence."""
+    can_write = writer(steps, outputs, rec)
     out, run = [], []
     for i, st in enumerate(steps):
         k = None
@@ -170,7 +134,9 @@ class _Gen:
     def __init__(self):
         self.globals = {"NP": NP, "NO_CTX": NO_CTX, "ndarray": np.ndarray, "asarray": np.asarray, "Ctx": Ctx,
                         "new": object.__new__, "_fit": _fit, "_accumulate": _accumulate, "make": Tensor._make,
-                        "_dropout_mask": _dropout_mask, "_bn_update": _bn_update}
+                        "_dropout_mask": _dropout_mask, "_bn_update": _bn_update, "matmul": np.matmul,
+                        "maximum": np.maximum, "empty_like": np.empty_like, "empty": np.empty,
+                        "ascontiguousarray": np.ascontiguousarray}
         self.names = {}
         self.lines = []
 
@@ -252,6 +218,8 @@ class _Gen:
             L.append(f"r = {self.k(p['fn'])}({args})")
             L += [f"v{v} = r[{i}]" + ("._data" if k == "t" else "") for i, (k, v) in enumerate(p["outs"]) if k != "v"]
             L.append("r = None")
+        elif st.kind == "emit":  # a fused kernel (jit/passes.py) writes its own lines
+            p["emit"](self, st)
         elif st.kind == "chain":  # in place into the dead first operand
             for ufunc, args, out, refs, ctx_slot, opneeds, inplace, zero_d in p["ops"]:
                 b = "" if len(args) == 1 else ", " + (f"v{args[1]}" if refs is None or refs[1] else self.expr(args[1]))
@@ -263,6 +231,10 @@ class _Gen:
                         L.append(f"v{out} = asarray(v{out})")
                 if ctx_slot is not None:
                     self.ctx(ctx_slot, *opneeds)
+        elif "extern" in p:  # a library call in the plan (DDP's bucket fill/all_reduce/wait): extern(*args)
+            targets = ", ".join(f"v{w}" for w in st.writes)
+            call = f"{self.k(p['extern'])}({', '.join(self.expr(a) for a in p['args'])})"
+            L.append(f"{targets} = {call}" if targets else call)
         else:
             raise AssertionError(st.kind)
 
@@ -287,12 +259,31 @@ compile_source = compile  # the builtin, before this module's ``compile`` shadow
 
 
 class Plan:
+    # passes run only when named (``passes=PASSES + ("xent",)``): xent's exp/log differ from NumPy's
+    # by an ulp, which SGD with momentum amplifies past rtol 1e-5 in 100 LeNet steps
+    OPTIONAL = ("xent",)
+
     def __init__(self, rec, input_slots, out_tree, out_slots, passes):
         steps = list(rec.steps)
         outputs = [s for s in out_slots if type(s) is int]
         self.graph_before = list(steps)
+        init = list(rec.init)
         if "dce" in passes:
             steps = dce(steps, outputs)
+        if "fold" in passes:
+            steps = _passes.fold(steps, outputs, rec, init)
+        if "cse" in passes:
+            steps = _passes.cse(steps, outputs)
+        if "dce" in passes and ("fold" in passes or "cse" in passes):  # what fed only folded steps
+            steps = dce(steps, outputs)
+        if "biasrelu" in passes:
+            steps = _passes.biasrelu(steps, outputs, rec, lambda s: writer(s, outputs, rec))
+        if "xent" in passes:
+            steps = _passes.xent(steps, rec)
+        if "optim" in passes:
+            steps = _passes.optim(steps)
+        if "ewise" in passes:
+            steps = _passes.ewise(steps, outputs, rec, lambda s: writer(s, outputs, rec))
         if "fuse" in passes:
             steps = fuse(steps, outputs, rec)
         frees = [()] * len(steps)
@@ -304,7 +295,7 @@ class Plan:
                     by_step.setdefault(i, []).append(s)
             frees = [tuple(by_step.get(i, ())) for i in range(len(steps))]
         self.steps = steps
-        self.fn, self.source = _generate(steps, frees, rec.init, input_slots, outputs)
+        self.fn, self.source = _generate(steps, frees, init, input_slots, outputs)
         self.out_tree, self.out_slots = out_tree, out_slots
         self.guards = rec.guards
         self.input_slots = tuple(input_slots)  # for cr.viz.graph: inputs, and (shape, dtype) per slot

@@ -65,7 +65,34 @@ Softmin = _activation("Softmin", F.softmin, ("dim",), (None,))
 
 
 class RReLU(_Activation):
-    """Randomized leaky ReLU: a uniform random negative slope per element in training."""
+    """Applies the randomized leaky ReLU elementwise, as ``torch.nn.RReLU``.
+
+    `RReLU(x) = x if x >= 0 else a * x`: in training mode a is drawn per element from U(lower, upper);
+    in eval mode a = (lower + upper) / 2. The draws come from chainrule's generator, so they differ
+    from torch's for the same seed.
+
+    Parameters
+    ----------
+    lower : float, default 1/8
+        Lower bound of the uniform distribution.
+    upper : float, default 1/3
+        Upper bound of the uniform distribution.
+    inplace : bool, default False
+        If True, overwrites the input.
+
+    Shape
+    -----
+    - Input: `(*)`, any number of dims.
+    - Output: `(*)`, the same shape as the input.
+
+    Examples
+    --------
+    >>> m = nn.RReLU(0.1, 0.3)
+    >>> m(cr.randn(2, 3)).shape
+    chainrule.Size([2, 3])
+    >>> m.eval()(cr.tensor([-1.0, 2.0]))
+    tensor([-0.2000,  2.0000])
+    """
     options, defaults = ("lower", "upper"), (1.0 / 8, 1.0 / 3)
 
     def forward(self, input):
@@ -73,7 +100,23 @@ class RReLU(_Activation):
 
 
 class Softmax2d(Module):
-    """Softmax over the channels of (N, C, H, W) or (C, H, W) input."""
+    """Applies softmax over the channels at each spatial location, as ``torch.nn.Softmax2d``.
+
+    `out(n, c, h, w) = exp(x(n, c, h, w)) / sum_k exp(x(n, k, h, w))`: softmax along dim -3.
+
+    Shape
+    -----
+    - Input: `(N, C, H, W)` or `(C, H, W)`.
+    - Output: `(N, C, H, W)` or `(C, H, W)`, the same shape as the input, values in [0, 1].
+
+    Examples
+    --------
+    >>> m = nn.Softmax2d()
+    >>> m(cr.randn(2, 3, 12, 13)).shape
+    chainrule.Size([2, 3, 12, 13])
+    >>> m(cr.zeros(2, 1, 1)).tolist()
+    [[[0.5]], [[0.5]]]
+    """
 
     def forward(self, input):
         if input.dim() not in (3, 4):
@@ -83,3 +126,351 @@ class Softmax2d(Module):
 
 __all__ = ["SiLU", "Mish", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Softsign", "LogSigmoid", "SELU", "CELU",
            "Tanhshrink", "Threshold", "Hardshrink", "Softshrink", "Softplus", "GLU", "Softmin", "RReLU", "Softmax2d"]
+
+# ---- the generated classes' docstrings (numpydoc; tests/test_nn_docstrings.py runs their examples) ----
+
+SiLU.__doc__ = """Applies the sigmoid linear unit (swish) `SiLU(x) = x * sigmoid(x)` elementwise, as ``torch.nn.SiLU``.
+
+Parameters
+----------
+inplace : bool, default False
+    If True, overwrites the input.
+
+Shape
+-----
+- Input: `(*)`, any number of dims.
+- Output: `(*)`, the same shape as the input.
+
+Examples
+--------
+>>> m = nn.SiLU()
+>>> m(cr.tensor([-1.0, 0.0, 2.0]))
+tensor([-0.2689,  0.0000,  1.7616])
+"""
+
+Mish.__doc__ = """Applies `Mish(x) = x * tanh(softplus(x))` elementwise, as ``torch.nn.Mish``.
+
+Parameters
+----------
+inplace : bool, default False
+    If True, overwrites the input.
+
+Shape
+-----
+- Input: `(*)`, any number of dims.
+- Output: `(*)`, the same shape as the input.
+
+Examples
+--------
+>>> m = nn.Mish()
+>>> m(cr.tensor([-1.0, 0.0, 2.0]))
+tensor([-0.3034,  0.0000,  1.9440])
+"""
+
+Hardtanh.__doc__ = """Clamps its input to [min_val, max_val] elementwise, as ``torch.nn.Hardtanh``.
+
+`Hardtanh(x) = max_val if x > max_val, min_val if x < min_val, else x`; the gradient is 1 inside
+the range and 0 outside.
+
+Parameters
+----------
+min_val : float, default -1.0
+    Minimum of the linear region.
+max_val : float, default 1.0
+    Maximum of the linear region.
+inplace : bool, default False
+    If True, overwrites the input.
+
+Shape
+-----
+- Input: `(*)`, any number of dims.
+- Output: `(*)`, the same shape as the input.
+
+Examples
+--------
+>>> m = nn.Hardtanh(-2, 2)
+>>> m(cr.tensor([-3.0, 0.5, 3.0]))
+tensor([-2.0000,  0.5000,  2.0000])
+"""
+
+ReLU6.__doc__ = """Applies `ReLU6(x) = min(max(0, x), 6)` elementwise, as ``torch.nn.ReLU6``.
+
+Parameters
+----------
+inplace : bool, default False
+    If True, overwrites the input.
+
+Shape
+-----
+- Input: `(*)`, any number of dims.
+- Output: `(*)`, the same shape as the input.
+
+Examples
+--------
+>>> m = nn.ReLU6()
+>>> m(cr.tensor([-1.0, 3.0, 8.0]))
+tensor([0., 3., 6.])
+"""
+
+Hardsigmoid.__doc__ = """Applies the piecewise linear sigmoid elementwise, as ``torch.nn.Hardsigmoid``.
+
+`Hardsigmoid(x) = 0 if x <= -3, 1 if x >= 3, else x / 6 + 1 / 2`.
+
+Parameters
+----------
+inplace : bool, default False
+    If True, overwrites the input.
+
+Shape
+-----
+- Input: `(*)`, any number of dims.
+- Output: `(*)`, the same shape as the input.
+
+Examples
+--------
+>>> m = nn.Hardsigmoid()
+>>> m(cr.tensor([-4.0, 0.0, 1.5, 4.0]))
+tensor([0.0000, 0.5000, 0.7500, 1.0000])
+"""
+
+Hardswish.__doc__ = """Applies the hard swish `x * ReLU6(x + 3) / 6` elementwise, as ``torch.nn.Hardswish``.
+
+That is 0 for x <= -3, x for x >= 3, and `x (x + 3) / 6` between (MobileNetV3).
+
+Parameters
+----------
+inplace : bool, default False
+    If True, overwrites the input.
+
+Shape
+-----
+- Input: `(*)`, any number of dims.
+- Output: `(*)`, the same shape as the input.
+
+Examples
+--------
+>>> m = nn.Hardswish()
+>>> m(cr.tensor([-4.0, 1.0, 4.0]))
+tensor([-0.0000,  0.6667,  4.0000])
+"""
+
+Softsign.__doc__ = """Applies `Softsign(x) = x / (1 + abs(x))` elementwise, as ``torch.nn.Softsign``.
+
+Shape
+-----
+- Input: `(*)`, any number of dims.
+- Output: `(*)`, the same shape as the input.
+
+Examples
+--------
+>>> m = nn.Softsign()
+>>> m(cr.tensor([-1.0, 0.0, 3.0]))
+tensor([-0.5000,  0.0000,  0.7500])
+"""
+
+LogSigmoid.__doc__ = """Applies `LogSigmoid(x) = log(1 / (1 + exp(-x)))` elementwise, as ``torch.nn.LogSigmoid``.
+
+Computed stably as `-softplus(-x)`.
+
+Shape
+-----
+- Input: `(*)`, any number of dims.
+- Output: `(*)`, the same shape as the input.
+
+Examples
+--------
+>>> m = nn.LogSigmoid()
+>>> m(cr.tensor([-1.0, 0.0, 2.0]))
+tensor([-1.3133, -0.6931, -0.1269])
+"""
+
+SELU.__doc__ = """Applies the scaled exponential linear unit elementwise, as ``torch.nn.SELU``.
+
+`SELU(x) = scale * (max(0, x) + min(0, alpha * (exp(x) - 1)))` with alpha = 1.6732632423543772
+and scale = 1.0507009873554805 (self-normalising networks; pair it with AlphaDropout).
+
+Parameters
+----------
+inplace : bool, default False
+    If True, overwrites the input.
+
+Shape
+-----
+- Input: `(*)`, any number of dims.
+- Output: `(*)`, the same shape as the input.
+
+Examples
+--------
+>>> m = nn.SELU()
+>>> m(cr.tensor([-1.0, 0.0, 2.0]))
+tensor([-1.1113,  0.0000,  2.1014])
+"""
+
+CELU.__doc__ = """Applies `max(0, x) + min(0, alpha * (exp(x / alpha) - 1))` elementwise, as ``torch.nn.CELU``.
+
+Parameters
+----------
+alpha : float, default 1.0
+    The alpha value of the CELU formulation.
+inplace : bool, default False
+    If True, overwrites the input.
+
+Shape
+-----
+- Input: `(*)`, any number of dims.
+- Output: `(*)`, the same shape as the input.
+
+Examples
+--------
+>>> m = nn.CELU(alpha=2.0)
+>>> m(cr.tensor([-2.0, 0.0, 1.0]))
+tensor([-1.2642,  0.0000,  1.0000])
+"""
+
+Tanhshrink.__doc__ = """Applies `Tanhshrink(x) = x - tanh(x)` elementwise, as ``torch.nn.Tanhshrink``.
+
+Shape
+-----
+- Input: `(*)`, any number of dims.
+- Output: `(*)`, the same shape as the input.
+
+Examples
+--------
+>>> m = nn.Tanhshrink()
+>>> m(cr.tensor([-1.0, 0.0, 2.0]))
+tensor([-0.2384,  0.0000,  1.0360])
+"""
+
+Threshold.__doc__ = """Replaces the elements not above ``threshold`` by ``value``, as ``torch.nn.Threshold``.
+
+`y = x if x > threshold else value`.
+
+Parameters
+----------
+threshold : float
+    The value to threshold at.
+value : float
+    The value to replace with.
+inplace : bool, default False
+    If True, overwrites the input.
+
+Shape
+-----
+- Input: `(*)`, any number of dims.
+- Output: `(*)`, the same shape as the input.
+
+Examples
+--------
+>>> m = nn.Threshold(0.1, 20)
+>>> m(cr.tensor([0.0, 0.1, 0.5]))
+tensor([20.0000, 20.0000,  0.5000])
+"""
+
+Hardshrink.__doc__ = """Applies the hard shrinkage `x if abs(x) > lambd else 0` elementwise, as ``torch.nn.Hardshrink``.
+
+Parameters
+----------
+lambd : float, default 0.5
+    The lambda of the formulation.
+
+Shape
+-----
+- Input: `(*)`, any number of dims.
+- Output: `(*)`, the same shape as the input.
+
+Examples
+--------
+>>> m = nn.Hardshrink()
+>>> m(cr.tensor([-1.0, 0.25, 0.75]))
+tensor([-1.0000,  0.0000,  0.7500])
+"""
+
+Softshrink.__doc__ = """Applies the soft shrinkage (soft thresholding) elementwise, as ``torch.nn.Softshrink``.
+
+`Softshrink(x) = x - lambd if x > lambd, x + lambd if x < -lambd, else 0`.
+
+Parameters
+----------
+lambd : float, default 0.5
+    The lambda (at least 0) of the formulation.
+
+Shape
+-----
+- Input: `(*)`, any number of dims.
+- Output: `(*)`, the same shape as the input.
+
+Examples
+--------
+>>> m = nn.Softshrink()
+>>> m(cr.tensor([-1.0, 0.25, 0.75]))
+tensor([-0.5000,  0.0000,  0.2500])
+"""
+
+Softplus.__doc__ = """Applies `Softplus(x) = 1 / beta * log(1 + exp(beta * x))` elementwise, as ``torch.nn.Softplus``.
+
+A smooth ReLU; where `beta * x > threshold` the result is `x` (the linear function it tends to).
+
+Parameters
+----------
+beta : float, default 1.0
+    The beta of the formulation.
+threshold : float, default 20.0
+    Above `beta * x > threshold` the module is linear.
+
+Shape
+-----
+- Input: `(*)`, any number of dims.
+- Output: `(*)`, the same shape as the input.
+
+Examples
+--------
+>>> m = nn.Softplus()
+>>> m(cr.tensor([-1.0, 0.0, 30.0]))
+tensor([ 0.3133,  0.6931, 30.0000])
+"""
+
+GLU.__doc__ = """Applies the gated linear unit `GLU(a, b) = a * sigmoid(b)`, as ``torch.nn.GLU``.
+
+The input is split in two halves a and b along ``dim``.
+
+Parameters
+----------
+dim : int, default -1
+    The dim to split the input along (its size must be even).
+
+Shape
+-----
+- Input: `(*_1, N, *_2)` where `*` means any number of additional dims.
+- Output: `(*_1, M, *_2)` where M = N / 2.
+
+Examples
+--------
+>>> m = nn.GLU()
+>>> m(cr.randn(4, 2)).shape
+chainrule.Size([4, 1])
+>>> m(cr.tensor([1.0, 2.0, 0.0, 0.0]))
+tensor([0.5000, 1.0000])
+"""
+
+Softmin.__doc__ = """Applies `Softmin(x_i) = exp(-x_i) / sum_j exp(-x_j)` along ``dim``, as ``torch.nn.Softmin``.
+
+The slices along ``dim`` lie in [0, 1] and sum to 1; the smallest input gets the largest weight.
+
+Parameters
+----------
+dim : int, optional
+    The dim along which softmin is computed; None picks torch's legacy choice (0 for 0-, 1- and 3-D
+    inputs, else 1), without torch's deprecation warning.
+
+Shape
+-----
+- Input: `(*)`, any number of dims.
+- Output: `(*)`, the same shape as the input.
+
+Examples
+--------
+>>> m = nn.Softmin(dim=1)
+>>> m(cr.tensor([[0.0, 2.0], [1.0, 1.0]]))
+tensor([[0.8808, 0.1192],
+        [0.5000, 0.5000]])
+"""

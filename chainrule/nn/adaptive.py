@@ -13,8 +13,55 @@ from .module import Module, Sequential, ModuleList
 
 
 class LinearCrossEntropyLoss(_WeightedLoss):
-    """cross_entropy(linear(input), target): the Linear's weight is stored flat,
-    (num_classes * prod(out_features), in_features), and reshaped in forward."""
+    """A Linear layer followed by CrossEntropyLoss, as ``torch.nn.LinearCrossEntropyLoss``.
+
+    `loss = cross_entropy(input W^T + b, target)`; ``self.linear`` stores the weight flat,
+    (num_classes x prod(out_features), in_features), reshaped in forward to
+    (num_classes, *out_features, in_features) for a K-dimensional loss. Forward takes
+    `(input, target)`.
+
+    Parameters
+    ----------
+    in_features : int
+        Size of each input sample.
+    num_classes : int
+        Number of classes C.
+    out_features : tuple of ints, default ()
+        Keyword only: the dims (d_1, ..., d_K) of a K-dimensional loss.
+    bias : bool, default False
+        Keyword only: if True, the linear layer has a bias.
+    reduction : str, default 'mean'
+        ``'none'``, ``'mean'`` (the weighted mean) or ``'sum'``.
+    weight : Tensor, optional
+        A weight for each class, shape (C,).
+    ignore_index : int, optional
+        A class-index target value that is ignored (None: -100, as CrossEntropyLoss).
+    label_smoothing : float, default 0.0
+        In [0, 1]: the target becomes a mix of the original and the uniform distribution.
+    options : optional
+        Torch's chunking options (memory saving; the same loss).
+
+    Shape
+    -----
+    - Input: `(N, in_features)` or `(in_features)`.
+    - Target: class indices `(N)` or `()`, `(N, d_1, ..., d_K)` with out_features; or class
+      probabilities of the logits' shape `(N, C, d_1, ..., d_K)`.
+    - Output: a scalar; with ``reduction='none'``, the shape of the class-index target.
+
+    Notes
+    -----
+    Where chainrule differs from torch: ``options`` is accepted and ignored; the logits are computed
+    whole (the result is the same, the memory use is not).
+
+    Examples
+    --------
+    >>> loss = nn.LinearCrossEntropyLoss(16, 10)
+    >>> loss(cr.randn(4, 16), cr.tensor([1, 0, 9, 3])).shape
+    chainrule.Size([])
+    >>> loss = nn.LinearCrossEntropyLoss(16, 10, out_features=(5,), reduction="none")
+    >>> loss(cr.randn(4, 16), cr.randint(0, 10, (4, 5))).shape
+    chainrule.Size([4, 5])
+    """
 
     def __init__(self, in_features, num_classes, *, out_features=(), bias=False, device=None, dtype=None,
                  reduction="mean", weight=None, ignore_index=None, label_smoothing=0.0, options=None):
@@ -47,10 +94,47 @@ _ASMoutput = namedtuple("_ASMoutput", ["output", "loss"])
 
 
 class AdaptiveLogSoftmaxWithLoss(Module):
-    """Efficient softmax approximation (Grave et al. 2016): a head over the shortlist classes
-    [0, cutoffs[0]) plus one entry per cluster, and per cluster a two-layer tail (in_features ->
-    in_features // div_value**(i+1) -> cluster size). forward returns (output, loss): each row's
-    target log-probability and the mean negative log-likelihood."""
+    """Efficient softmax approximation for many classes (Grave et al. 2016), as ``torch.nn.AdaptiveLogSoftmaxWithLoss``.
+
+    The classes, sorted by frequency (class 0 the most frequent), are split by ``cutoffs`` into a
+    shortlist [0, cutoffs[0]) and clusters [cutoffs[i], cutoffs[i+1]); the head scores the shortlist
+    plus one entry per cluster, and cluster i's two-layer tail (in_features to
+    floor(in_features / div_value^(i+1)) to the cluster's size) scores its classes. Forward takes
+    `(input, target)` and returns a namedtuple `(output, loss)`: each row's target log-probability and
+    their mean negative log-likelihood. ``log_prob(input)`` gives every class's log-probability and
+    ``predict(input)`` the most likely class.
+
+    Parameters
+    ----------
+    in_features : int
+        Number of features of the input.
+    n_classes : int
+        Number of classes.
+    cutoffs : sequence of int
+        Increasing cutoffs in [1, n_classes - 1] that assign the classes to clusters.
+    div_value : float, default 4.0
+        The divisor of the tails' hidden sizes.
+    head_bias : bool, default False
+        If True, the head has a bias.
+
+    Shape
+    -----
+    - input: `(N, in_features)` or `(in_features)`.
+    - target: `(N)` or `()`, class indices in [0, n_classes).
+    - output: `(N)` or `()`.
+    - loss: a scalar.
+
+    Examples
+    --------
+    >>> asm = nn.AdaptiveLogSoftmaxWithLoss(16, 100, cutoffs=[10, 40], div_value=2.0)
+    >>> out = asm(cr.randn(8, 16), cr.randint(0, 100, (8,)))
+    >>> out.output.shape, out.loss.shape
+    (chainrule.Size([8]), chainrule.Size([]))
+    >>> asm.log_prob(cr.randn(8, 16)).exp().sum(1).allclose(cr.ones(8))
+    True
+    >>> asm.predict(cr.randn(8, 16)).shape
+    chainrule.Size([8])
+    """
 
     def __init__(self, in_features, n_classes, cutoffs, div_value=4.0, head_bias=False, device=None, dtype=None):
         super().__init__()

@@ -20,6 +20,8 @@ from ..ops.nn import LayerNorm
 from ..ops.nn import (AvgPool2d, BatchNorm, Conv2d, Elu, Gelu, LeakyRelu, MaxPool2d, check_float as _check_float,
                       pair as _pair)
 from ..ops.elementwise import Where
+from ..ops.reduce import Softmax
+from ..ops.registry import apply as _apply
 from ..ops.movement import Cat
 from ..autograd.grad_mode import no_grad
 from ..backend import random as _random
@@ -33,6 +35,66 @@ linear = Linear.call
 conv2d = Conv2d.call
 max_pool2d = MaxPool2d.call
 avg_pool2d = AvgPool2d.call
+conv2d.__doc__ = """Applies a 2-D convolution over an (N, C_in, H, W) input, as ``torch.nn.functional.conv2d``.
+
+Parameters
+----------
+input : Tensor
+    Shape (N, C_in, H_in, W_in) or (C_in, H_in, W_in).
+weight : Tensor
+    Filters of shape (C_out, C_in / groups, kH, kW).
+bias : Tensor, optional
+    Shape (C_out,).
+stride : int or tuple of 2 ints, default 1
+    Stride of the convolving kernel.
+padding : int, tuple of 2 ints or str, default 0
+    Zeros added to both sides of each spatial dim, or ``'valid'`` (none) or ``'same'``.
+dilation : int or tuple of 2 ints, default 1
+    Spacing between kernel elements.
+groups : int, default 1
+    Splits the input channels into groups; C_in and C_out are divisible by it.
+
+Returns
+-------
+Tensor
+    Shape (N, C_out, H_out, W_out) or (C_out, H_out, W_out), H_out = floor((H_in + 2 padding[0] -
+    dilation[0] (kH - 1) - 1) / stride[0] + 1), W_out likewise.
+
+Examples
+--------
+>>> F.conv2d(cr.randn(1, 4, 5, 5), cr.randn(8, 4, 3, 3), padding=1).shape
+chainrule.Size([1, 8, 5, 5])
+"""
+avg_pool2d.__doc__ = """Applies 2-D average pooling over an (N, C, H, W) input, as ``torch.nn.functional.avg_pool2d``.
+
+Parameters
+----------
+input : Tensor
+    Shape (N, C, H_in, W_in) or (C, H_in, W_in).
+kernel_size : int or tuple of 2 ints
+    Size of the pooling window.
+stride : int or tuple of 2 ints, optional
+    Stride of the window; defaults to ``kernel_size``.
+padding : int or tuple of 2 ints, default 0
+    Implicit zero padding on both sides.
+ceil_mode : bool, default False
+    If True, uses ceil instead of floor to compute the output shape.
+count_include_pad : bool, default True
+    If True, the zero padding counts in the averaging divisor.
+divisor_override : int, optional
+    If given, the divisor instead of the window size.
+
+Returns
+-------
+Tensor
+    Shape (N, C, H_out, W_out) or (C, H_out, W_out), as ``nn.AvgPool2d``.
+
+Examples
+--------
+>>> F.avg_pool2d(cr.arange(16.0).reshape(1, 1, 4, 4), 2)
+tensor([[[[ 2.5000,  4.5000],
+          [10.5000, 12.5000]]]])
+"""
 
 
 # ---- activations ------------------------------------------------------------------------------
@@ -641,17 +703,14 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                                f"query's ({hq}) for grouped-query attention")
         key, value = (_repeat_heads(t, hq // hk) for t in (key, value))
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
-    scores = (query @ key.transpose(-2, -1)) * scale
-    length, source = query.shape[-2], key.shape[-2]
-    if is_causal:
-        allowed = Tensor._make(namespace(query._data).tril(namespace(query._data).ones((length, source), bool)))
-        scores = Where.call(allowed, scores, float("-inf"))
-    elif attn_mask is not None:
+    scores = (query * scale) @ key.transpose(-2, -1)   # scaling q (L x E) is cheaper than the scores (L x S)
+    if attn_mask is not None:
         if attn_mask._data.dtype == np.bool_:
             scores = Where.call(attn_mask, scores, float("-inf"))
         else:
             scores = scores + attn_mask
-    weights = scores.softmax(-1)
+    # is_causal: the mask (row r sees columns <= r) is applied inside the softmax op, no mask array
+    weights = _apply(Softmax, scores, axis=scores.ndim - 1, causal=True) if is_causal else scores.softmax(-1)
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p)
     return weights @ value
@@ -759,10 +818,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     weights = (q * math.sqrt(1.0 / head_dim)) @ k.transpose(-2, -1)
     if attn_mask is not None:
         weights = weights + attn_mask
-    elif is_causal:
-        allowed = Tensor._make(namespace(q._data).tril(namespace(q._data).ones((tgt_len, src_len), bool)))
-        weights = Where.call(allowed, weights, float("-inf"))
-    weights = weights.softmax(-1)
+    weights = _apply(Softmax, weights, axis=2, causal=True) if is_causal else weights.softmax(-1)
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p)
     out = (weights @ v).transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
@@ -773,6 +829,24 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     if average_attn_weights:
         weights = weights.mean(1)
     return (out, weights) if batched else (out.squeeze(1), weights.squeeze(0))
+
+
+def _self_attention_rows(x, num_heads, in_proj_weight, in_proj_bias, out_proj_weight, out_proj_bias, attn_mask,
+                         is_causal, dropout_p):
+    """multi_head_attention_forward's result for batch-first self-attention (query = key = value,
+    (N, L, E)) without weights: each projection is one GEMM over the N L rows, the heads are strided
+    views of those rows (no transposed copies of the input), the rest is scaled_dot_product_attention.
+    ``attn_mask``: None or (L, L) float (added); ``is_causal``: masked inside the softmax."""
+    n, length, e = x.shape
+    head_dim = e // num_heads
+    rows = x.reshape(n * length, e)
+    w_q, w_k, w_v = in_proj_weight.chunk(3)
+    b_q, b_k, b_v = (None,) * 3 if in_proj_bias is None else in_proj_bias.chunk(3)
+    q, k, v = (linear(rows, w, b).reshape(n, length, num_heads, head_dim).permute(0, 2, 1, 3)
+               for w, b in ((w_q, b_q), (w_k, b_k), (w_v, b_v)))
+    out = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
+    out = linear(out.permute(0, 2, 1, 3).reshape(n * length, e), out_proj_weight, out_proj_bias)
+    return out.reshape(n, length, e)
 
 
 # ---- convolution, pooling, resampling and padding beyond the 2-d ops (functional_conv.py) -------

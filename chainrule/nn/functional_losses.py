@@ -14,9 +14,8 @@ from ..tensor import Tensor
 from ..ops.nn import check_float as _check_float
 from ..ops.loss import (BinaryCrossEntropy, CtcLoss, SoftmaxCrossEntropy, class_targets as _class_targets,
                         coefficients as _coefficients, per_target as _per_target, same_shape as _same_shape)
-from ..ops.elementwise import Where
+from ..ops.elementwise import LogAddExp, Where
 from ..ops.linalg import Linear
-from ..ops.movement import Cat
 from ..backend import namespace
 from ..backend.random import SCALAR_NAMES
 from ..autograd.grad_mode import is_grad_enabled
@@ -40,8 +39,8 @@ def _const(array):
 def _log1p_exp(x):
     """log(1 + e^x) for any x without overflow, as logsumexp(0, x): its gradient is sigmoid(x)
     everywhere (splitting at the kink, relu(x) + log(1 + e^-|x|), gives 0 instead of 1/2 at x = 0)."""
-    zeros = Tensor._make(namespace(x._data).zeros((1,) + x._data.shape, x._data.dtype))
-    return Cat.call([zeros, x.unsqueeze(0)], 0).logsumexp(0)
+    return LogAddExp.call(x, Tensor._make(namespace(x._data).zeros((), x._data.dtype)))  # a 0-d zero: ONNX
+    # export keeps a dynamic batch axis (a zeros tensor of x's shape would freeze it)
 
 
 def _legacy(size_average, reduce, reduction):

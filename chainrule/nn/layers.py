@@ -32,7 +32,26 @@ def _check_input(layer, x, ranks, dim_name, dim, expected):
 
 
 class Identity(Module):
-    """Returns its input unchanged, as ``torch.nn.Identity`` (the constructor's arguments are ignored)."""
+    """Returns its input unchanged, as ``torch.nn.Identity``.
+
+    A placeholder where a layer is optional (a skipped activation, a removed classifier head).
+
+    Parameters
+    ----------
+    args, kwargs
+        Any arguments; ignored.
+
+    Shape
+    -----
+    - Input: `(*)`, any shape.
+    - Output: `(*)`, the same shape (the input itself).
+
+    Examples
+    --------
+    >>> m = nn.Identity(54, unused_argument1=0.1)
+    >>> m(cr.randn(128, 20)).shape
+    chainrule.Size([128, 20])
+    """
     def __init__(self, *args, **kwargs):
         super().__init__()
 
@@ -41,10 +60,33 @@ class Identity(Module):
 
 
 class Linear(Module):
-    """Applies the affine map y = x W^T + b over the last dim, as ``torch.nn.Linear``.
+    """Applies the affine map `y = x W^T + b` to the last dim, as ``torch.nn.Linear``.
 
-    ``weight`` has shape (out_features, in_features) and ``bias`` (out_features,), both initialised from
-    U(-1/sqrt(in_features), 1/sqrt(in_features)). Input (..., in_features), output (..., out_features)."""
+    ``weight`` has shape (out_features, in_features) and ``bias`` (out_features,), both initialised
+    from U(-k, k) with k = 1 / sqrt(in_features).
+
+    Parameters
+    ----------
+    in_features : int
+        Size of each input sample.
+    out_features : int
+        Size of each output sample.
+    bias : bool, default True
+        If False, the layer learns no additive bias.
+
+    Shape
+    -----
+    - Input: `(*, H_in)` where `*` is any number of dims (including none) and H_in = in_features.
+    - Output: `(*, H_out)` where H_out = out_features.
+
+    Examples
+    --------
+    >>> m = nn.Linear(20, 30)
+    >>> m(cr.randn(128, 20)).shape
+    chainrule.Size([128, 30])
+    >>> m.weight.shape, m.bias.shape
+    (chainrule.Size([30, 20]), chainrule.Size([30]))
+    """
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
@@ -79,10 +121,34 @@ _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 class Bilinear(Module):
-    """Applies y_o = x1^T A_o x2 + b_o, as ``torch.nn.Bilinear``.
+    """Applies the bilinear map `y = x1^T A x2 + b` to two inputs, as ``torch.nn.Bilinear``.
 
-    ``weight`` has shape (out_features, in1_features, in2_features); inputs (..., in1_features) and (...,
-    in2_features), output (..., out_features)."""
+    ``weight`` has shape (out_features, in1_features, in2_features) and ``bias`` (out_features,), both
+    initialised from U(-k, k) with k = 1 / sqrt(in1_features).
+
+    Parameters
+    ----------
+    in1_features : int
+        Size of each first input sample.
+    in2_features : int
+        Size of each second input sample.
+    out_features : int
+        Size of each output sample.
+    bias : bool, default True
+        If False, the layer learns no additive bias.
+
+    Shape
+    -----
+    - Input1: `(*, H_in1)` with H_in1 = in1_features, `*` any number of dims (including none).
+    - Input2: `(*, H_in2)` with H_in2 = in2_features; the same `*` dims as input1.
+    - Output: `(*, H_out)` with H_out = out_features.
+
+    Examples
+    --------
+    >>> m = nn.Bilinear(20, 30, 40)
+    >>> m(cr.randn(128, 20), cr.randn(128, 30)).shape
+    chainrule.Size([128, 40])
+    """
     def __init__(self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
         self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
@@ -209,6 +275,57 @@ class _ConvNd(Module):
 
 
 class Conv2d(_ConvNd):
+    """Applies a 2-D convolution over an (N, C_in, H, W) or (C_in, H, W) input, as ``torch.nn.Conv2d``.
+
+    `out(N_i, C_out_j) = bias(C_out_j) + sum over k of weight(C_out_j, k) cross-correlated with input(N_i, k)`.
+    ``weight`` has shape (out_channels, in_channels / groups, kH, kW) and ``bias`` (out_channels,),
+    initialised as torch's (kaiming_uniform_ with a = sqrt(5); the bias from U(-k, k), k = 1 / sqrt(fan_in)).
+
+    Parameters
+    ----------
+    in_channels : int
+        Number of channels of the input.
+    out_channels : int
+        Number of channels the convolution produces.
+    kernel_size : int or tuple of 2 ints
+        Size of the convolving kernel.
+    stride : int or tuple of 2 ints, default 1
+        Stride of the convolution.
+    padding : int, tuple of 2 ints or str, default 0
+        Zeros added to both sides of each spatial dim, or ``'valid'`` (none) or ``'same'`` (output as large
+        as the input; stride 1 only).
+    dilation : int or tuple of 2 ints, default 1
+        Spacing between kernel elements.
+    groups : int, default 1
+        Number of blocked connections from input channels to output channels; both channel counts must be
+        divisible by it.
+    bias : bool, default True
+        If True, adds a learnable bias to the output.
+    padding_mode : str, default 'zeros'
+        Only ``'zeros'`` is supported (see the note below).
+
+    Shape
+    -----
+    - Input: `(N, C_in, H_in, W_in)` or `(C_in, H_in, W_in)`.
+    - Output: `(N, C_out, H_out, W_out)` or `(C_out, H_out, W_out)`, where
+      H_out = floor((H_in + 2 padding[0] - dilation[0] (kernel_size[0] - 1) - 1) / stride[0] + 1), and
+      W_out likewise with index 1.
+
+    Notes
+    -----
+    Where chainrule differs from torch: ``padding_mode`` other than ``'zeros'`` raises
+    NotImplementedError for Conv2d (Conv1d and Conv3d support ``'reflect'``, ``'replicate'`` and
+    ``'circular'``).
+
+    Examples
+    --------
+    >>> m = nn.Conv2d(16, 33, 3, stride=2)
+    >>> m(cr.randn(2, 16, 50, 100)).shape
+    chainrule.Size([2, 33, 24, 49])
+    >>> m = nn.Conv2d(16, 33, (3, 5), stride=(2, 1), padding=(4, 2), dilation=(3, 1))
+    >>> m(cr.randn(2, 16, 50, 100)).shape
+    chainrule.Size([2, 33, 26, 100])
+    """
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None):
         Module.__init__(self)  # not _ConvNd's: Conv2d checks stride/padding/dilation when it runs, as torch
@@ -304,7 +421,42 @@ def _check_pool(layer, kernel_size, stride, padding, dilation=1):
 
 
 class MaxPool2d(Module):
-    """Applies 2-D max pooling over an input of shape (N, C, H, W) or (C, H, W), as ``torch.nn.MaxPool2d``."""
+    """Applies 2-D max pooling over an input of shape (N, C, H, W) or (C, H, W), as ``torch.nn.MaxPool2d``.
+
+    `out(N_i, C_j, h, w) = max over m, n of input(N_i, C_j, stride[0] h + dilation[0] m, stride[1] w +
+    dilation[1] n)`, the input padded with -inf on both sides by ``padding``.
+
+    Parameters
+    ----------
+    kernel_size : int or tuple of 2 ints
+        Size of the window to take a max over.
+    stride : int or tuple of 2 ints, optional
+        Stride of the window; defaults to ``kernel_size``.
+    padding : int or tuple of 2 ints, default 0
+        Implicit negative infinity padding on both sides (at most half the kernel size).
+    dilation : int or tuple of 2 ints, default 1
+        Spacing between the elements of the window.
+    return_indices : bool, default False
+        If True, also returns the flat indices of the maxima (for MaxUnpool2d).
+    ceil_mode : bool, default False
+        If True, uses ceil instead of floor to compute the output shape.
+
+    Shape
+    -----
+    - Input: `(N, C, H_in, W_in)` or `(C, H_in, W_in)`.
+    - Output: `(N, C, H_out, W_out)` or `(C, H_out, W_out)`, where
+      H_out = floor((H_in + 2 padding[0] - dilation[0] (kernel_size[0] - 1) - 1) / stride[0] + 1)
+      (ceil with ``ceil_mode``), and W_out likewise with index 1.
+
+    Examples
+    --------
+    >>> m = nn.MaxPool2d(3, stride=2)
+    >>> m(cr.randn(20, 16, 50, 32)).shape
+    chainrule.Size([20, 16, 24, 15])
+    >>> out, indices = nn.MaxPool2d(2, return_indices=True)(cr.randn(1, 1, 4, 4))
+    >>> out.shape, indices.dtype
+    (chainrule.Size([1, 1, 2, 2]), chainrule.int64)
+    """
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()  # like torch, the arguments are checked when the pooling runs
         self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
@@ -322,7 +474,42 @@ class MaxPool2d(Module):
 
 
 class AvgPool2d(Module):
-    """Applies 2-D average pooling over an input of shape (N, C, H, W) or (C, H, W), as ``torch.nn.AvgPool2d``."""
+    """Applies 2-D average pooling over an input of shape (N, C, H, W) or (C, H, W), as ``torch.nn.AvgPool2d``.
+
+    `out(N_i, C_j, h, w) = 1 / (kH kW) sum over m, n of input(N_i, C_j, stride[0] h + m, stride[1] w + n)`, the
+    input zero-padded on both sides by ``padding``.
+
+    Parameters
+    ----------
+    kernel_size : int or tuple of 2 ints
+        Size of the window.
+    stride : int or tuple of 2 ints, optional
+        Stride of the window; defaults to ``kernel_size``.
+    padding : int or tuple of 2 ints, default 0
+        Implicit zero padding on both sides (at most half the kernel size).
+    ceil_mode : bool, default False
+        If True, uses ceil instead of floor to compute the output shape.
+    count_include_pad : bool, default True
+        If True, the zero padding counts in the averaging divisor.
+    divisor_override : int, optional
+        If given, the divisor instead of the window size.
+
+    Shape
+    -----
+    - Input: `(N, C, H_in, W_in)` or `(C, H_in, W_in)`.
+    - Output: `(N, C, H_out, W_out)` or `(C, H_out, W_out)`, where
+      H_out = floor((H_in + 2 padding[0] - kernel_size[0]) / stride[0] + 1) (ceil with ``ceil_mode``),
+      and W_out likewise with index 1.
+
+    Examples
+    --------
+    >>> m = nn.AvgPool2d((3, 2), stride=(2, 1))
+    >>> m(cr.randn(20, 16, 50, 32)).shape
+    chainrule.Size([20, 16, 24, 31])
+    >>> nn.AvgPool2d(2)(cr.arange(16.).reshape(1, 1, 4, 4))
+    tensor([[[[ 2.5000,  4.5000],
+              [10.5000, 12.5000]]]])
+    """
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                  divisor_override=None):
         super().__init__()  # like torch, the arguments are checked when the pooling runs
@@ -340,7 +527,27 @@ class AvgPool2d(Module):
 
 
 class Flatten(Module):
-    """Flattens dims ``start_dim`` (default 1) to ``end_dim`` into one, as ``torch.nn.Flatten``."""
+    """Flattens the dims ``start_dim`` to ``end_dim`` of its input into one, as ``torch.nn.Flatten``.
+
+    Parameters
+    ----------
+    start_dim : int, default 1
+        First dim to flatten (the batch dim 0 is kept by default).
+    end_dim : int, default -1
+        Last dim to flatten.
+
+    Shape
+    -----
+    - Input: `(*, S_start, ..., S_end, *)`, any number of dims.
+    - Output: `(*, S_start x ... x S_end, *)`.
+
+    Examples
+    --------
+    >>> nn.Flatten()(cr.randn(32, 1, 5, 5)).shape
+    chainrule.Size([32, 25])
+    >>> nn.Flatten(0, 2)(cr.randn(32, 1, 5, 5)).shape
+    chainrule.Size([160, 5])
+    """
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
@@ -353,7 +560,26 @@ class Flatten(Module):
 
 
 class Unflatten(Module):
-    """Splits dim ``dim`` into the shape ``unflattened_size``, as ``torch.nn.Unflatten``."""
+    """Splits the dim ``dim`` of its input into the shape ``unflattened_size``, as ``torch.nn.Unflatten``.
+
+    Parameters
+    ----------
+    dim : int
+        Dim to unflatten.
+    unflattened_size : tuple of ints or chainrule.Size
+        The new shape of that dim; its product equals the dim's size.
+
+    Shape
+    -----
+    - Input: `(*, S_dim, *)`, where S_dim is the size of dim ``dim``.
+    - Output: `(*, U_1, ..., U_n, *)`, where U = unflattened_size and U_1 x ... x U_n = S_dim.
+
+    Examples
+    --------
+    >>> m = nn.Unflatten(1, (2, 5, 5))
+    >>> m(cr.randn(2, 50)).shape
+    chainrule.Size([2, 2, 5, 5])
+    """
     def __init__(self, dim, unflattened_size):
         super().__init__()
         self.dim, self.unflattened_size = dim, unflattened_size
@@ -366,8 +592,32 @@ class Unflatten(Module):
 
 
 class Dropout(Module):
-    """Zeroes each element with probability ``p`` in training mode, scaling the rest by 1 / (1 - p), as
-    ``torch.nn.Dropout``; the identity in eval mode."""
+    """Zeroes each element with probability ``p`` in training mode, as ``torch.nn.Dropout``.
+
+    The kept elements are scaled by `1 / (1 - p)`, so eval mode (where the module is the identity)
+    needs no rescaling. The mask comes from chainrule's generator (``cr.manual_seed``), so the zeroed
+    positions differ from torch's for the same seed.
+
+    Parameters
+    ----------
+    p : float, default 0.5
+        Probability of an element to be zeroed.
+    inplace : bool, default False
+        If True, zeroes the input in place.
+
+    Shape
+    -----
+    - Input: `(*)`, any shape.
+    - Output: `(*)`, the same shape as the input.
+
+    Examples
+    --------
+    >>> m = nn.Dropout(p=0.2)
+    >>> m(cr.randn(20, 16)).shape
+    chainrule.Size([20, 16])
+    >>> m.eval()(cr.ones(3))
+    tensor([1., 1., 1.])
+    """
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
         if not 0 <= p <= 1:
@@ -387,31 +637,138 @@ class _FeatureDropout(Dropout):
 
 
 class Dropout1d(_FeatureDropout):
-    """Zeroes whole channels of an (N, C, L) or (C, L) input with probability ``p`` in training mode, as
-    ``torch.nn.Dropout1d``."""
+    """Zeroes whole channels of an (N, C, L) or (C, L) input in training mode, as ``torch.nn.Dropout1d``.
+
+    Each channel `input[i, j]` (a 1-D signal) is zeroed with probability ``p`` and the kept ones are
+    scaled by `1 / (1 - p)`; eval mode is the identity.
+
+    Parameters
+    ----------
+    p : float, default 0.5
+        Probability of a channel to be zeroed.
+    inplace : bool, default False
+        If True, zeroes the input in place.
+
+    Shape
+    -----
+    - Input: `(N, C, L)` or `(C, L)`.
+    - Output: `(N, C, L)` or `(C, L)`, the same shape as the input.
+
+    Examples
+    --------
+    >>> m = nn.Dropout1d(p=0.2)
+    >>> m(cr.randn(20, 16, 32)).shape
+    chainrule.Size([20, 16, 32])
+    """
     fn = staticmethod(F.dropout1d)
 
 
 class Dropout2d(_FeatureDropout):
-    """Zeroes whole channels of an (N, C, H, W) or (C, H, W) input with probability ``p`` in training mode, as
-    ``torch.nn.Dropout2d``."""
+    """Zeroes whole channels of an (N, C, H, W) or (C, H, W) input in training mode, as ``torch.nn.Dropout2d``.
+
+    Each channel `input[i, j]` (a 2-D feature map) is zeroed with probability ``p`` and the kept ones
+    are scaled by `1 / (1 - p)`; eval mode is the identity.
+
+    Parameters
+    ----------
+    p : float, default 0.5
+        Probability of a channel to be zeroed.
+    inplace : bool, default False
+        If True, zeroes the input in place.
+
+    Shape
+    -----
+    - Input: `(N, C, H, W)` or `(C, H, W)`.
+    - Output: `(N, C, H, W)` or `(C, H, W)`, the same shape as the input.
+
+    Examples
+    --------
+    >>> m = nn.Dropout2d(p=0.2)
+    >>> m(cr.randn(20, 16, 32, 32)).shape
+    chainrule.Size([20, 16, 32, 32])
+    """
     fn = staticmethod(F.dropout2d)
 
 
 class Dropout3d(_FeatureDropout):
-    """Zeroes whole channels of an (N, C, D, H, W) or (C, D, H, W) input with probability ``p`` in training mode,
-    as ``torch.nn.Dropout3d``."""
+    """Zeroes whole channels of an (N, C, D, H, W) input in training mode, as ``torch.nn.Dropout3d``.
+
+    Each channel `input[i, j]` (a 3-D feature map) is zeroed with probability ``p`` and the kept ones
+    are scaled by `1 / (1 - p)`; eval mode is the identity.
+
+    Parameters
+    ----------
+    p : float, default 0.5
+        Probability of a channel to be zeroed.
+    inplace : bool, default False
+        If True, zeroes the input in place.
+
+    Shape
+    -----
+    - Input: `(N, C, D, H, W)` or `(C, D, H, W)`.
+    - Output: `(N, C, D, H, W)` or `(C, D, H, W)`, the same shape as the input.
+
+    Examples
+    --------
+    >>> m = nn.Dropout3d(p=0.2)
+    >>> m(cr.randn(2, 16, 4, 8, 8)).shape
+    chainrule.Size([2, 16, 4, 8, 8])
+    """
     fn = staticmethod(F.dropout3d)
 
 
 class AlphaDropout(_FeatureDropout):
-    """Applies alpha dropout (keeps the zero mean and unit variance of SELU activations) in training mode, as
-    ``torch.nn.AlphaDropout``."""
+    """Applies alpha dropout in training mode, as ``torch.nn.AlphaDropout``.
+
+    Dropped elements are set to SELU's negative saturation value and the result is scaled and
+    shifted so that inputs with zero mean and unit variance keep them; meant for SELU networks.
+    Eval mode is the identity.
+
+    Parameters
+    ----------
+    p : float, default 0.5
+        Probability of an element to be dropped.
+    inplace : bool, default False
+        If True, works in place.
+
+    Shape
+    -----
+    - Input: `(*)`, any shape.
+    - Output: `(*)`, the same shape as the input.
+
+    Examples
+    --------
+    >>> m = nn.AlphaDropout(p=0.2)
+    >>> m(cr.randn(20, 16)).shape
+    chainrule.Size([20, 16])
+    """
     fn = staticmethod(F.alpha_dropout)
 
 
 class FeatureAlphaDropout(_FeatureDropout):
-    """Applies alpha dropout to whole channels in training mode, as ``torch.nn.FeatureAlphaDropout``."""
+    """Applies alpha dropout to whole channels in training mode, as ``torch.nn.FeatureAlphaDropout``.
+
+    Like AlphaDropout, but a dropped channel `input[i, j]` is set to SELU's negative saturation value
+    as a whole. Eval mode is the identity.
+
+    Parameters
+    ----------
+    p : float, default 0.5
+        Probability of a channel to be dropped.
+    inplace : bool, default False
+        If True, works in place.
+
+    Shape
+    -----
+    - Input: `(N, C, D, H, W)` or `(C, D, H, W)`.
+    - Output: `(N, C, D, H, W)` or `(C, D, H, W)`, the same shape as the input.
+
+    Examples
+    --------
+    >>> m = nn.FeatureAlphaDropout(p=0.2)
+    >>> m(cr.randn(20, 16, 4, 32, 32)).shape
+    chainrule.Size([20, 16, 4, 32, 32])
+    """
     fn = staticmethod(F.feature_alpha_dropout)
 
 
@@ -465,32 +822,156 @@ class _BatchNorm(Module):
 
 
 class BatchNorm1d(_BatchNorm):
-    """Applies batch normalisation over an (N, C) or (N, C, L) input, as ``torch.nn.BatchNorm1d``.
+    """Applies batch normalisation over an (N, C) or (N, C, L) input, per channel, as ``torch.nn.BatchNorm1d``.
 
-    y = (x - mean) / sqrt(var + eps) weight + bias per channel; training mode uses the batch statistics and
-    updates ``running_mean`` / ``running_var`` with ``momentum``, eval mode uses the running ones."""
+    `y = (x - E[x]) / sqrt(Var[x] + eps) * gamma + beta`, the mean and the biased variance taken over
+    the batch (and L) per channel. Training mode uses the batch statistics and updates ``running_mean``
+    and ``running_var`` (with the unbiased variance) by ``momentum``; eval mode uses the running ones.
+
+    Parameters
+    ----------
+    num_features : int
+        C, the number of channels.
+    eps : float, default 1e-5
+        Added to the variance for numerical stability.
+    momentum : float or None, default 0.1
+        Weight of the new batch statistic in the running ones (None: a cumulative average).
+    affine : bool, default True
+        If True, learns a per-channel ``weight`` (ones) and ``bias`` (zeros).
+    track_running_stats : bool, default True
+        If True, keeps ``running_mean`` and ``running_var`` buffers for eval mode; if False, uses the
+        batch statistics in both modes.
+    bias : bool, default True
+        Keyword only: with ``affine``, whether to learn the ``bias``.
+
+    Shape
+    -----
+    - Input: `(N, C)` or `(N, C, L)`.
+    - Output: `(N, C)` or `(N, C, L)`, the same shape as the input.
+
+    Examples
+    --------
+    >>> m = nn.BatchNorm1d(100)
+    >>> m(cr.randn(20, 100)).shape
+    chainrule.Size([20, 100])
+    >>> m.running_mean.shape
+    chainrule.Size([100])
+    """
     _ranks = (2, 3)
 
 
 class BatchNorm2d(_BatchNorm):
     """Applies batch normalisation over an (N, C, H, W) input, per channel, as ``torch.nn.BatchNorm2d``.
 
-    Training mode uses the batch statistics and updates the running ones with ``momentum``; eval mode uses the
-    running statistics."""
+    `y = (x - E[x]) / sqrt(Var[x] + eps) * gamma + beta`, the mean and the biased variance taken over
+    N, H and W per channel. Training mode uses the batch statistics and updates ``running_mean`` and
+    ``running_var`` by ``momentum``; eval mode uses the running ones.
+
+    Parameters
+    ----------
+    num_features : int
+        C, the number of channels.
+    eps : float, default 1e-5
+        Added to the variance for numerical stability.
+    momentum : float or None, default 0.1
+        Weight of the new batch statistic in the running ones (None: a cumulative average).
+    affine : bool, default True
+        If True, learns a per-channel ``weight`` (ones) and ``bias`` (zeros).
+    track_running_stats : bool, default True
+        If True, keeps ``running_mean`` and ``running_var`` buffers for eval mode; if False, uses the
+        batch statistics in both modes.
+    bias : bool, default True
+        Keyword only: with ``affine``, whether to learn the ``bias``.
+
+    Shape
+    -----
+    - Input: `(N, C, H, W)`.
+    - Output: `(N, C, H, W)`, the same shape as the input.
+
+    Examples
+    --------
+    >>> m = nn.BatchNorm2d(100, affine=False)
+    >>> m(cr.randn(20, 100, 35, 45)).shape
+    chainrule.Size([20, 100, 35, 45])
+    """
     _ranks = (4,)
 
 
 class BatchNorm3d(_BatchNorm):
     """Applies batch normalisation over an (N, C, D, H, W) input, per channel, as ``torch.nn.BatchNorm3d``.
 
-    Training mode uses the batch statistics and updates the running ones with ``momentum``; eval mode uses the
-    running statistics."""
+    `y = (x - E[x]) / sqrt(Var[x] + eps) * gamma + beta`, the mean and the biased variance taken over
+    N, D, H and W per channel. Training mode uses the batch statistics and updates ``running_mean``
+    and ``running_var`` by ``momentum``; eval mode uses the running ones.
+
+    Parameters
+    ----------
+    num_features : int
+        C, the number of channels.
+    eps : float, default 1e-5
+        Added to the variance for numerical stability.
+    momentum : float or None, default 0.1
+        Weight of the new batch statistic in the running ones (None: a cumulative average).
+    affine : bool, default True
+        If True, learns a per-channel ``weight`` (ones) and ``bias`` (zeros).
+    track_running_stats : bool, default True
+        If True, keeps ``running_mean`` and ``running_var`` buffers for eval mode; if False, uses the
+        batch statistics in both modes.
+    bias : bool, default True
+        Keyword only: with ``affine``, whether to learn the ``bias``.
+
+    Shape
+    -----
+    - Input: `(N, C, D, H, W)`.
+    - Output: `(N, C, D, H, W)`, the same shape as the input.
+
+    Examples
+    --------
+    >>> m = nn.BatchNorm3d(16)
+    >>> m(cr.randn(4, 16, 3, 8, 8)).shape
+    chainrule.Size([4, 16, 3, 8, 8])
+    """
     _ranks = (5,)
 
 
 class SyncBatchNorm(_BatchNorm):
-    """Batch norm whose statistics are synchronised across processes; on one process (no
-    distributed group) it is plain batch norm over any input of rank 2 or more, as torch's."""
+    """Batch normalisation over an (N, C, +) input, per channel, as ``torch.nn.SyncBatchNorm`` (see the note).
+
+    `y = (x - E[x]) / sqrt(Var[x] + eps) * gamma + beta` per channel (dim 1), the statistics taken over
+    every other dim; ``convert_sync_batchnorm(module)`` swaps it in for every BatchNorm of a model.
+
+    Parameters
+    ----------
+    num_features : int
+        C, the number of channels.
+    eps : float, default 1e-5
+        Added to the variance for numerical stability.
+    momentum : float or None, default 0.1
+        Weight of the new batch statistic in the running ones (None: a cumulative average).
+    affine : bool, default True
+        If True, learns a per-channel ``weight`` and ``bias``.
+    track_running_stats : bool, default True
+        If True, keeps running statistics for eval mode.
+    process_group : optional
+        The group whose processes would share statistics; stored only (see the note).
+
+    Shape
+    -----
+    - Input: `(N, C, +)`, rank 2 or more.
+    - Output: `(N, C, +)`, the same shape as the input.
+
+    Notes
+    -----
+    Where chainrule differs from torch: the statistics are never synchronised. Without a process
+    group both are plain batch norm; inside one, torch averages the statistics over the group's
+    processes (on GPU) while chainrule normalises each process's batch with its own statistics.
+
+    Examples
+    --------
+    >>> m = nn.SyncBatchNorm(100)
+    >>> m(cr.randn(20, 100, 35)).shape
+    chainrule.Size([20, 100, 35])
+    """
     _ranks = (2, 3, 4, 5)
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
@@ -516,8 +997,44 @@ class SyncBatchNorm(_BatchNorm):
 class Embedding(Module):
     """A lookup table of ``num_embeddings`` vectors of size ``embedding_dim``, as ``torch.nn.Embedding``.
 
-    Input: integer indices of any shape; output: input.shape + (embedding_dim,). ``weight`` is initialised from
-    N(0, 1), with the ``padding_idx`` row zeroed."""
+    `out[...] = weight[input[...]]`; ``weight`` has shape (num_embeddings, embedding_dim) and is
+    initialised from N(0, 1), with the ``padding_idx`` row zeroed.
+
+    Parameters
+    ----------
+    num_embeddings : int
+        Size of the dictionary.
+    embedding_dim : int
+        Size of each embedding vector.
+    padding_idx : int, optional
+        The row that gets no gradient (and starts at zeros): a padding token.
+    max_norm : float, optional
+        Rows looked up with a larger norm are renormalised in place to this norm.
+    norm_type : float, default 2.0
+        The p of the p-norm for ``max_norm``.
+    scale_grad_by_freq : bool, default False
+        If True, scales each row's gradient by the inverse frequency of its index in the batch.
+    sparse : bool, default False
+        Must stay False (see the note below).
+
+    Shape
+    -----
+    - Input: `(*)`, integer indices (int32 or int64) of any shape.
+    - Output: `(*, H)`, where H = embedding_dim.
+
+    Notes
+    -----
+    Where chainrule differs from torch: chainrule has no sparse gradients; ``sparse=True`` raises
+    NotImplementedError when the module runs.
+
+    Examples
+    --------
+    >>> m = nn.Embedding(10, 3)
+    >>> m(cr.tensor([[1, 2, 4, 5], [4, 3, 2, 9]])).shape
+    chainrule.Size([2, 4, 3])
+    >>> nn.Embedding(10, 3, padding_idx=0)(cr.tensor([0, 0])).tolist()
+    [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    """
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
                  scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
         super().__init__()
@@ -565,11 +1082,47 @@ class Embedding(Module):
 
 
 class EmbeddingBag(Module):
-    """Sums, averages or takes the maximum of bags of embeddings without materialising them, as
-    ``torch.nn.EmbeddingBag``.
+    """Reduces bags of embeddings (sum, mean or max) without materialising them, as ``torch.nn.EmbeddingBag``.
 
-    Input: a 2-D (B, bag_size) index tensor, or a 1-D one with ``offsets`` marking where each bag starts;
-    output (B, embedding_dim)."""
+    With ``mode='sum'`` it equals Embedding followed by `sum(dim=1)`, with ``'mean'`` by `mean(dim=1)`,
+    with ``'max'`` by `max(dim=1)`. Forward takes `(input, offsets=None, per_sample_weights=None)`.
+
+    Parameters
+    ----------
+    num_embeddings : int
+        Size of the dictionary.
+    embedding_dim : int
+        Size of each embedding vector.
+    max_norm : float, optional
+        Rows looked up with a larger norm are renormalised in place to this norm.
+    norm_type : float, default 2.0
+        The p of the p-norm for ``max_norm``.
+    scale_grad_by_freq : bool, default False
+        If True, scales gradients by the inverse frequency of the indices in the batch (not with 'max').
+    mode : str, default 'mean'
+        ``'sum'``, ``'mean'`` or ``'max'``: how a bag is reduced.
+    sparse : bool, default False
+        Must stay False (chainrule has no sparse gradients).
+    include_last_offset : bool, default False
+        If True, ``offsets`` has one more element, the end of the last bag.
+    padding_idx : int, optional
+        Entries equal to it are left out of their bag and get no gradient.
+
+    Shape
+    -----
+    - Input: `(B, N)`, B bags of N indices each (``offsets`` must be None), or `(S)`, a 1-D index
+      tensor holding every bag, with ``offsets`` of shape `(B)` marking where each bag starts.
+    - per_sample_weights (optional, mode 'sum' only): the shape of the input.
+    - Output: `(B, embedding_dim)`.
+
+    Examples
+    --------
+    >>> m = nn.EmbeddingBag(10, 3, mode="sum")
+    >>> m(cr.tensor([1, 2, 4, 5, 4, 3, 2, 9]), cr.tensor([0, 4])).shape
+    chainrule.Size([2, 3])
+    >>> nn.EmbeddingBag(10, 3, mode="max")(cr.tensor([[1, 2], [3, 4], [5, 6]])).shape
+    chainrule.Size([3, 3])
+    """
     def __init__(self, num_embeddings, embedding_dim, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
                  mode="mean", sparse=False, _weight=None, include_last_offset=False, padding_idx=None,
                  device=None, dtype=None):
@@ -620,7 +1173,26 @@ class EmbeddingBag(Module):
 # ---- activations ------------------------------------------------------------------------------------
 
 class ReLU(Module):
-    """Applies max(0, x) elementwise, as ``torch.nn.ReLU``."""
+    """Applies the rectified linear unit `ReLU(x) = max(0, x)` elementwise, as ``torch.nn.ReLU``.
+
+    Parameters
+    ----------
+    inplace : bool, default False
+        If True, overwrites the input.
+
+    Shape
+    -----
+    - Input: `(*)`, any number of dims.
+    - Output: `(*)`, the same shape as the input.
+
+    Examples
+    --------
+    >>> m = nn.ReLU()
+    >>> m(cr.tensor([-1.0, 0.0, 2.0]))
+    tensor([0., 0., 2.])
+    >>> m(cr.randn(2, 3)).shape
+    chainrule.Size([2, 3])
+    """
     def __init__(self, inplace=False):
         super().__init__()
         self.inplace = inplace
@@ -633,19 +1205,66 @@ class ReLU(Module):
 
 
 class Sigmoid(Module):
-    """Applies 1 / (1 + exp(-x)) elementwise, as ``torch.nn.Sigmoid``."""
+    """Applies the logistic sigmoid `1 / (1 + exp(-x))` elementwise, as ``torch.nn.Sigmoid``.
+
+    Its local gradient is `s (1 - s)` with s the output: the gate of the backprop lectures.
+
+    Shape
+    -----
+    - Input: `(*)`, any number of dims.
+    - Output: `(*)`, the same shape as the input.
+
+    Examples
+    --------
+    >>> m = nn.Sigmoid()
+    >>> m(cr.tensor([0.0, 2.0]))
+    tensor([0.5000, 0.8808])
+    """
     def forward(self, input):
         return input.sigmoid()
 
 
 class Tanh(Module):
-    """Applies the hyperbolic tangent elementwise, as ``torch.nn.Tanh``."""
+    """Applies the hyperbolic tangent elementwise, as ``torch.nn.Tanh``.
+
+    `Tanh(x) = (exp(x) - exp(-x)) / (exp(x) + exp(-x))`, with local gradient `1 - Tanh(x)^2`.
+
+    Shape
+    -----
+    - Input: `(*)`, any number of dims.
+    - Output: `(*)`, the same shape as the input.
+
+    Examples
+    --------
+    >>> m = nn.Tanh()
+    >>> m(cr.tensor([0.0, 1.0]))
+    tensor([0.0000, 0.7616])
+    """
     def forward(self, input):
         return input.tanh()
 
 
 class LeakyReLU(Module):
-    """Applies max(0, x) + negative_slope min(0, x) elementwise, as ``torch.nn.LeakyReLU``."""
+    """Applies `max(0, x) + negative_slope * min(0, x)` elementwise, as ``torch.nn.LeakyReLU``.
+
+    Parameters
+    ----------
+    negative_slope : float, default 0.01
+        The slope for negative inputs.
+    inplace : bool, default False
+        If True, overwrites the input.
+
+    Shape
+    -----
+    - Input: `(*)`, any number of dims.
+    - Output: `(*)`, the same shape as the input.
+
+    Examples
+    --------
+    >>> m = nn.LeakyReLU(0.1)
+    >>> m(cr.tensor([-2.0, 3.0]))
+    tensor([-0.2000,  3.0000])
+    """
     def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
         self.negative_slope, self.inplace = negative_slope, inplace
@@ -658,7 +1277,26 @@ class LeakyReLU(Module):
 
 
 class ELU(Module):
-    """Applies x if x > 0 else alpha (exp(x) - 1) elementwise, as ``torch.nn.ELU``."""
+    """Applies `ELU(x) = x if x > 0 else alpha (exp(x) - 1)` elementwise, as ``torch.nn.ELU``.
+
+    Parameters
+    ----------
+    alpha : float, default 1.0
+        The value the output tends to for large negative inputs is -alpha.
+    inplace : bool, default False
+        If True, overwrites the input.
+
+    Shape
+    -----
+    - Input: `(*)`, any number of dims.
+    - Output: `(*)`, the same shape as the input.
+
+    Examples
+    --------
+    >>> m = nn.ELU()
+    >>> m(cr.tensor([-1.0, 2.0]))
+    tensor([-0.6321,  2.0000])
+    """
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
         self.alpha, self.inplace = alpha, inplace
@@ -671,8 +1309,27 @@ class ELU(Module):
 
 
 class GELU(Module):
-    """Applies x Phi(x) (Phi the standard normal CDF; ``approximate='tanh'`` for the tanh form) elementwise, as
-    ``torch.nn.GELU``."""
+    """Applies the Gaussian error linear unit `x Phi(x)` elementwise, as ``torch.nn.GELU``.
+
+    Phi is the standard normal CDF; with ``approximate='tanh'``,
+    `GELU(x) = 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))`.
+
+    Parameters
+    ----------
+    approximate : str, default 'none'
+        ``'none'`` for the exact form, ``'tanh'`` for the tanh approximation.
+
+    Shape
+    -----
+    - Input: `(*)`, any number of dims.
+    - Output: `(*)`, the same shape as the input.
+
+    Examples
+    --------
+    >>> m = nn.GELU()
+    >>> m(cr.tensor([-1.0, 0.0, 1.0]))
+    tensor([-0.1587,  0.0000,  0.8413])
+    """
     def __init__(self, approximate="none"):
         super().__init__()
         self.approximate = approximate
@@ -685,8 +1342,31 @@ class GELU(Module):
 
 
 class PReLU(Module):
-    """Applies max(0, x) + a min(0, x) with a learnable slope a (one, or one per channel), as ``torch.nn.PReLU``;
-    a starts at ``init``."""
+    """Applies `PReLU(x) = max(0, x) + a * min(0, x)` with a learnable slope a, as ``torch.nn.PReLU``.
+
+    ``weight`` holds a: one value shared by every channel, or one per channel (dim 1 of the input, dim
+    0 when it is 1-D).
+
+    Parameters
+    ----------
+    num_parameters : int, default 1
+        Number of slopes to learn: 1 or the number of input channels.
+    init : float, default 0.25
+        The initial value of every slope.
+
+    Shape
+    -----
+    - Input: `(*)`, any number of dims.
+    - Output: `(*)`, the same shape as the input.
+
+    Examples
+    --------
+    >>> m = nn.PReLU()
+    >>> m(cr.tensor([-2.0, 3.0])).tolist()
+    [-0.5, 3.0]
+    >>> nn.PReLU(16)(cr.randn(2, 16, 4, 4)).shape
+    chainrule.Size([2, 16, 4, 4])
+    """
     def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
         super().__init__()
         self.num_parameters = num_parameters
@@ -700,7 +1380,28 @@ class PReLU(Module):
 
 
 class Softmax(Module):
-    """Applies softmax along ``dim``: exp(x_i) / sum_j exp(x_j), as ``torch.nn.Softmax``."""
+    """Applies `Softmax(x_i) = exp(x_i) / sum_j exp(x_j)` along ``dim``, as ``torch.nn.Softmax``.
+
+    The slices along ``dim`` lie in [0, 1] and sum to 1.
+
+    Parameters
+    ----------
+    dim : int, optional
+        The dim along which softmax is computed; None picks torch's legacy choice (0 for 0-, 1- and 3-D
+        inputs, else 1), without torch's deprecation warning.
+
+    Shape
+    -----
+    - Input: `(*)`, any number of dims.
+    - Output: `(*)`, the same shape as the input.
+
+    Examples
+    --------
+    >>> m = nn.Softmax(dim=1)
+    >>> m(cr.tensor([[1.0, 1.0], [0.0, 2.0]]))
+    tensor([[0.5000, 0.5000],
+            [0.1192, 0.8808]])
+    """
     def __init__(self, dim=None):
         super().__init__()
         self.dim = dim
@@ -713,6 +1414,27 @@ class Softmax(Module):
 
 
 class LogSoftmax(Softmax):
-    """Applies log(softmax(x)) along ``dim``, as ``torch.nn.LogSoftmax``."""
+    """Applies `log(exp(x_i) / sum_j exp(x_j))` along ``dim``, as ``torch.nn.LogSoftmax``.
+
+    Computed as `x_i - logsumexp(x)`, stable for large inputs; pair it with NLLLoss (or use
+    CrossEntropyLoss on the logits).
+
+    Parameters
+    ----------
+    dim : int, optional
+        The dim along which it is computed; None picks torch's legacy choice (0 for 0-, 1- and 3-D
+        inputs, else 1), without torch's deprecation warning.
+
+    Shape
+    -----
+    - Input: `(*)`, any number of dims.
+    - Output: `(*)`, the same shape as the input, values in [-inf, 0).
+
+    Examples
+    --------
+    >>> m = nn.LogSoftmax(dim=1)
+    >>> m(cr.tensor([[0.0, 0.0]]))
+    tensor([[-0.6931, -0.6931]])
+    """
     def forward(self, input):
         return F.log_softmax(input, self.dim)

@@ -26,20 +26,97 @@ class _WeightedLoss(_Loss):
 
 
 class L1Loss(_Loss):
-    """Mean absolute error abs(input - target), reduced by ``reduction``, as ``torch.nn.L1Loss``."""
+    """The mean absolute error between input and target, as ``torch.nn.L1Loss``.
+
+    `l_n = abs(x_n - y_n)`, then averaged (``'mean'``), summed (``'sum'``) or kept (``'none'``).
+
+    Parameters
+    ----------
+    size_average, reduce : bool, optional
+        Deprecated, as torch's; they set ``reduction``.
+    reduction : str, default 'mean'
+        ``'none'`` (no reduction), ``'mean'`` (the mean of the output) or ``'sum'``. Where chainrule
+        differs from torch: an invalid value raises ValueError at construction, not at the first call.
+
+    Shape
+    -----
+    - Input: `(*)`, any number of dims.
+    - Target: `(*)`, the same shape as the input.
+    - Output: a scalar; with ``reduction='none'``, `(*)`, the shape of the input.
+
+    Examples
+    --------
+    >>> loss = nn.L1Loss()
+    >>> loss(cr.tensor([1.0, 2.0, 3.0]), cr.tensor([1.0, 4.0, 0.0]))
+    tensor(1.6667)
+    >>> nn.L1Loss(reduction="none")(cr.randn(3, 5), cr.randn(3, 5)).shape
+    chainrule.Size([3, 5])
+    """
     def forward(self, input, target):
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
 class MSELoss(_Loss):
-    """Mean squared error (input - target)^2, reduced by ``reduction``, as ``torch.nn.MSELoss``."""
+    """The mean squared error between input and target, as ``torch.nn.MSELoss``.
+
+    `l_n = (x_n - y_n)^2`, then averaged (``'mean'``), summed (``'sum'``) or kept (``'none'``).
+
+    Parameters
+    ----------
+    size_average, reduce : bool, optional
+        Deprecated, as torch's; they set ``reduction``.
+    reduction : str, default 'mean'
+        ``'none'`` (no reduction), ``'mean'`` (the mean of the output) or ``'sum'``. Where chainrule
+        differs from torch: an invalid value raises ValueError at construction, not at the first call.
+
+    Shape
+    -----
+    - Input: `(*)`, any number of dims.
+    - Target: `(*)`, the same shape as the input.
+    - Output: a scalar; with ``reduction='none'``, `(*)`, the shape of the input.
+
+    Examples
+    --------
+    >>> loss = nn.MSELoss()
+    >>> loss(cr.tensor([1.0, 2.0, 3.0]), cr.tensor([1.0, 4.0, 0.0]))
+    tensor(4.3333)
+    >>> x = cr.randn(3, 5, requires_grad=True)
+    >>> loss(x, cr.randn(3, 5)).backward()
+    >>> x.grad.shape
+    chainrule.Size([3, 5])
+    """
     def forward(self, input, target):
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
 class SmoothL1Loss(_Loss):
-    """0.5 d^2 / beta where abs(d) < beta, else abs(d) - 0.5 beta, with d = input - target, as
-    ``torch.nn.SmoothL1Loss``."""
+    """A squared term for small errors and an absolute one for large errors, as ``torch.nn.SmoothL1Loss``.
+
+    With `d = x_n - y_n`: `l_n = 0.5 d^2 / beta if abs(d) < beta, else abs(d) - 0.5 beta`
+    (HuberLoss divided by beta; ``beta=0`` gives L1Loss).
+
+    Parameters
+    ----------
+    size_average, reduce : bool, optional
+        Deprecated, as torch's; they set ``reduction``.
+    reduction : str, default 'mean'
+        ``'none'`` (no reduction), ``'mean'`` (the mean of the output) or ``'sum'``. Where chainrule
+        differs from torch: an invalid value raises ValueError at construction, not at the first call.
+    beta : float, default 1.0
+        Where the loss changes from squared to absolute (at least 0).
+
+    Shape
+    -----
+    - Input: `(*)`, any number of dims.
+    - Target: `(*)`, the same shape as the input.
+    - Output: a scalar; with ``reduction='none'``, `(*)`, the shape of the input.
+
+    Examples
+    --------
+    >>> loss = nn.SmoothL1Loss()
+    >>> loss(cr.tensor([0.0, 0.0]), cr.tensor([0.5, 3.0]))
+    tensor(1.3125)
+    """
     def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
         super().__init__(size_average, reduce, reduction)
         self.beta = beta
@@ -49,8 +126,30 @@ class SmoothL1Loss(_Loss):
 
 
 class HuberLoss(_Loss):
-    """0.5 d^2 where abs(d) < delta, else delta (abs(d) - 0.5 delta), with d = input - target, as
-    ``torch.nn.HuberLoss``."""
+    """The Huber loss, squared for small errors and linear for large ones, as ``torch.nn.HuberLoss``.
+
+    With `d = x_n - y_n`: `l_n = 0.5 d^2 if abs(d) < delta, else delta (abs(d) - 0.5 delta)`.
+
+    Parameters
+    ----------
+    reduction : str, default 'mean'
+        ``'none'`` (no reduction), ``'mean'`` (the mean of the output) or ``'sum'``. Where chainrule
+        differs from torch: an invalid value raises ValueError at construction, not at the first call.
+    delta : float, default 1.0
+        Where the loss changes from squared to linear (positive).
+
+    Shape
+    -----
+    - Input: `(*)`, any number of dims.
+    - Target: `(*)`, the same shape as the input.
+    - Output: a scalar; with ``reduction='none'``, `(*)`, the shape of the input.
+
+    Examples
+    --------
+    >>> loss = nn.HuberLoss(delta=2.0)
+    >>> loss(cr.tensor([0.0, 0.0]), cr.tensor([1.0, 4.0]))
+    tensor(3.2500)
+    """
     def __init__(self, reduction="mean", delta=1.0):
         super().__init__(reduction=reduction)
         self.delta = delta
@@ -60,11 +159,39 @@ class HuberLoss(_Loss):
 
 
 class KLDivLoss(_Loss):
-    """Kullback-Leibler divergence target (log(target) - input) with ``input`` given as log-probabilities, as
-    ``torch.nn.KLDivLoss``.
+    """The Kullback-Leibler divergence between a target distribution and the input's, as ``torch.nn.KLDivLoss``.
 
-    ``log_target=True`` takes the target as log-probabilities too; ``reduction='batchmean'`` divides the sum by
-    the batch size."""
+    `l_n = y_n (log(y_n) - x_n)`, with the input x given as log-probabilities (and the target y as
+    probabilities, or as log-probabilities with ``log_target``). ``reduction='batchmean'`` divides the
+    sum by the batch size: the mathematical KL divergence (``'mean'`` divides by every element).
+
+    Parameters
+    ----------
+    size_average, reduce : bool, optional
+        Deprecated, as torch's; they set ``reduction``.
+    reduction : str, default 'mean'
+        ``'none'``, ``'batchmean'``, ``'sum'`` or ``'mean'``. An invalid value raises ValueError at
+        construction (torch: at the first call).
+    log_target : bool, default False
+        If True, the target is given as log-probabilities.
+
+    Shape
+    -----
+    - Input: `(*)`, any number of dims.
+    - Target: `(*)`, the same shape as the input.
+    - Output: a scalar; with ``reduction='none'``, `(*)`, the shape of the input.
+
+    Examples
+    --------
+    >>> loss = nn.KLDivLoss(reduction="batchmean")
+    >>> input = nn.functional.log_softmax(cr.randn(3, 5), dim=1)
+    >>> target = nn.functional.softmax(cr.randn(3, 5), dim=1)
+    >>> loss(input, target).shape
+    chainrule.Size([])
+    >>> p = cr.tensor([[0.5, 0.5]])
+    >>> loss(p.log(), p)
+    tensor(0.)
+    """
     _reductions = ("mean", "sum", "none", "batchmean")
 
     def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
@@ -76,8 +203,38 @@ class KLDivLoss(_Loss):
 
 
 class PoissonNLLLoss(_Loss):
-    """Poisson negative log-likelihood: exp(input) - target input with ``log_input`` (else input - target
-    log(input + eps)), as ``torch.nn.PoissonNLLLoss``; ``full`` adds the Stirling term."""
+    """Negative log-likelihood of a target under a Poisson distribution of mean input, as ``torch.nn.PoissonNLLLoss``.
+
+    `l_n = exp(x_n) - y_n x_n` with ``log_input`` (the input is the log of the rate), else
+    `l_n = x_n - y_n log(x_n + eps)`; ``full`` adds the Stirling term `y log(y) - y + 0.5 log(2 pi y)`
+    where y > 1.
+
+    Parameters
+    ----------
+    log_input : bool, default True
+        If True, the input is the log of the Poisson rate.
+    full : bool, default False
+        If True, adds the Stirling approximation term.
+    size_average, reduce : bool, optional
+        Deprecated, as torch's; they set ``reduction``.
+    eps : float, default 1e-8
+        Avoids log(0) when ``log_input=False``.
+    reduction : str, default 'mean'
+        ``'none'`` (no reduction), ``'mean'`` (the mean of the output) or ``'sum'``. Where chainrule
+        differs from torch: an invalid value raises ValueError at construction, not at the first call.
+
+    Shape
+    -----
+    - Input: `(*)`, any number of dims.
+    - Target: `(*)`, the same shape as the input.
+    - Output: a scalar; with ``reduction='none'``, `(*)`, the shape of the input.
+
+    Examples
+    --------
+    >>> loss = nn.PoissonNLLLoss()
+    >>> loss(cr.tensor([0.0, 0.0]), cr.tensor([1.0, 3.0]))
+    tensor(1.)
+    """
     def __init__(self, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None, reduction="mean"):
         super().__init__(size_average, reduce, reduction)
         self.log_input, self.full, self.eps = log_input, full, eps
@@ -88,8 +245,37 @@ class PoissonNLLLoss(_Loss):
 
 
 class GaussianNLLLoss(_Loss):
-    """Gaussian negative log-likelihood 0.5 (log(max(var, eps)) + (input - target)^2 / max(var, eps)), as
-    ``torch.nn.GaussianNLLLoss``; ``full`` adds 0.5 log(2 pi)."""
+    """The negative log-likelihood of a target under N(input, var), as ``torch.nn.GaussianNLLLoss``.
+
+    `l_n = 0.5 (log(max(var, eps)) + (x_n - y_n)^2 / max(var, eps))` (+ `0.5 log(2 pi)` with
+    ``full``). Forward takes `(input, target, var)`.
+
+    Parameters
+    ----------
+    full : bool, default False
+        If True, includes the constant term.
+    eps : float, default 1e-6
+        Clamps the variance from below for stability.
+    reduction : str, default 'mean'
+        ``'none'`` (no reduction), ``'mean'`` (the mean of the output) or ``'sum'``. Where chainrule
+        differs from torch: an invalid value raises ValueError at construction, not at the first call.
+
+    Shape
+    -----
+    - Input: `(N, *)` or `(*)`, `*` any number of additional dims.
+    - Target: `(N, *)` or `(*)`, the input's shape (or the same with one dim of size 1, broadcast).
+    - Var: `(N, *)` or `(*)`, the input's shape, or with one dim of size 1 or the last dim missing
+      (heteroscedastic or homoscedastic), all positive.
+    - Output: a scalar; with ``reduction='none'``, `(N, *)`, the shape of the input.
+
+    Examples
+    --------
+    >>> loss = nn.GaussianNLLLoss()
+    >>> loss(cr.randn(5, 2), cr.randn(5, 2), cr.ones(5, 1)).shape
+    chainrule.Size([])
+    >>> loss(cr.tensor([1.0]), cr.tensor([3.0]), cr.tensor([1.0]))
+    tensor(2.)
+    """
     def __init__(self, *, full=False, eps=1e-6, reduction="mean"):
         super().__init__(reduction=reduction)
         self.full, self.eps = full, eps
@@ -99,15 +285,73 @@ class GaussianNLLLoss(_Loss):
 
 
 class BCELoss(_WeightedLoss):
-    """Binary cross entropy -w (t log(x) + (1 - t) log(1 - x)) between probabilities and targets, as
-    ``torch.nn.BCELoss`` (logs clamped at -100)."""
+    """The binary cross entropy between probabilities and targets, as ``torch.nn.BCELoss``.
+
+    `l_n = -w_n (y_n log(x_n) + (1 - y_n) log(1 - x_n))`, the logs clamped at -100 so that a
+    probability of 0 or 1 gives a finite loss. Inputs are probabilities (after a Sigmoid); on logits
+    use BCEWithLogitsLoss.
+
+    Parameters
+    ----------
+    weight : Tensor, optional
+        A rescaling weight for each element, broadcast to the input's shape.
+    size_average, reduce : bool, optional
+        Deprecated, as torch's; they set ``reduction``.
+    reduction : str, default 'mean'
+        ``'none'`` (no reduction), ``'mean'`` (the mean of the output) or ``'sum'``. Where chainrule
+        differs from torch: an invalid value raises ValueError at construction, not at the first call.
+
+    Shape
+    -----
+    - Input: `(*)`, any number of dims, values in [0, 1].
+    - Target: `(*)`, the same shape as the input, values in [0, 1].
+    - Output: a scalar; with ``reduction='none'``, `(*)`, the shape of the input.
+
+    Examples
+    --------
+    >>> loss = nn.BCELoss()
+    >>> loss(cr.tensor([0.5, 0.9]), cr.tensor([1.0, 1.0]))
+    tensor(0.3993)
+    >>> m = nn.Sigmoid()
+    >>> loss(m(cr.randn(3, requires_grad=True)), cr.tensor([0.0, 1.0, 1.0])).shape
+    chainrule.Size([])
+    """
     def forward(self, input, target):
         return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
-    """Binary cross entropy on logits (sigmoid and BCE fused, numerically stable), as
-    ``torch.nn.BCEWithLogitsLoss``; ``pos_weight`` weighs the positive term per class."""
+    """A Sigmoid and BCELoss in one, numerically stable, as ``torch.nn.BCEWithLogitsLoss``.
+
+    `l_n = -w_n (p y_n log(sigmoid(x_n)) + (1 - y_n) log(1 - sigmoid(x_n)))`, computed with the
+    log-sum-exp trick; p is ``pos_weight`` (per class, the last dim), which trades recall for precision.
+
+    Parameters
+    ----------
+    weight : Tensor, optional
+        A rescaling weight for each element, broadcast to the input's shape.
+    size_average, reduce : bool, optional
+        Deprecated, as torch's; they set ``reduction``.
+    reduction : str, default 'mean'
+        ``'none'`` (no reduction), ``'mean'`` (the mean of the output) or ``'sum'``. Where chainrule
+        differs from torch: an invalid value raises ValueError at construction, not at the first call.
+    pos_weight : Tensor, optional
+        A weight for the positive examples, broadcast along the last dim (one per class).
+
+    Shape
+    -----
+    - Input: `(*)`, any number of dims (logits).
+    - Target: `(*)`, the same shape as the input, values in [0, 1].
+    - Output: a scalar; with ``reduction='none'``, `(*)`, the shape of the input.
+
+    Examples
+    --------
+    >>> loss = nn.BCEWithLogitsLoss()
+    >>> loss(cr.tensor([0.0, 2.0]), cr.tensor([1.0, 0.0]))
+    tensor(1.4100)
+    >>> nn.BCEWithLogitsLoss(pos_weight=cr.ones(64))(cr.randn(10, 64), cr.ones(10, 64)).shape
+    chainrule.Size([])
+    """
     def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
         super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
@@ -119,8 +363,41 @@ class BCEWithLogitsLoss(_Loss):
 
 
 class NLLLoss(_WeightedLoss):
-    """Negative log-likelihood loss over log-probabilities (N, C, ...) and class indices (N, ...), as
-    ``torch.nn.NLLLoss``; ``ignore_index`` targets are skipped."""
+    """The negative log-likelihood loss of class indices under log-probabilities, as ``torch.nn.NLLLoss``.
+
+    `l_n = -w_{y_n} x_{n, y_n}`; ``'mean'`` divides the sum by the sum of the weights `w_{y_n}` of the
+    targets that count, and targets equal to ``ignore_index`` count for nothing. The input holds
+    log-probabilities (after LogSoftmax); CrossEntropyLoss takes logits.
+
+    Parameters
+    ----------
+    weight : Tensor, optional
+        A weight for each class, shape (C,).
+    size_average, reduce : bool, optional
+        Deprecated, as torch's; they set ``reduction``.
+    ignore_index : int, default -100
+        A target value that is ignored and does not contribute to the input gradient.
+    reduction : str, default 'mean'
+        ``'none'`` (no reduction), ``'mean'`` (the mean of the output) or ``'sum'``. Where chainrule
+        differs from torch: an invalid value raises ValueError at construction, not at the first call.
+
+    Shape
+    -----
+    - Input: `(N, C)` or `(C)`, or `(N, C, d_1, ..., d_K)` with K >= 1 for K-dimensional loss.
+    - Target: `(N)` or `()`, or `(N, d_1, ..., d_K)`: class indices in [0, C) (int64).
+    - Output: a scalar; with ``reduction='none'``, the shape of the target.
+
+    Examples
+    --------
+    >>> loss = nn.NLLLoss()
+    >>> logp = nn.functional.log_softmax(cr.randn(3, 5, requires_grad=True), dim=1)
+    >>> loss(logp, cr.tensor([1, 0, 4])).shape
+    chainrule.Size([])
+    >>> loss(cr.tensor([[-1.0, -2.0], [-3.0, -4.0]]), cr.tensor([0, 1]))
+    tensor(2.5000)
+    >>> nn.NLLLoss(reduction="none")(cr.randn(2, 4, 8, 8), cr.zeros(2, 8, 8, dtype=cr.int64)).shape
+    chainrule.Size([2, 8, 8])
+    """
     def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
         super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = ignore_index
@@ -131,11 +408,46 @@ class NLLLoss(_WeightedLoss):
 
 
 class CrossEntropyLoss(_WeightedLoss):
-    """Cross entropy between logits (N, C, ...) and class indices (N, ...) or class probabilities (N, C, ...), as
-    ``torch.nn.CrossEntropyLoss``.
+    """The cross entropy between logits and class indices or class probabilities, as ``torch.nn.CrossEntropyLoss``.
 
-    Equals nll_loss(log_softmax(input, 1), target); supports ``weight``, ``ignore_index`` and
-    ``label_smoothing``."""
+    With class indices: `l_n = -w_{y_n} log(exp(x_{n, y_n}) / sum_c exp(x_{n, c}))`, i.e.
+    NLLLoss(LogSoftmax(x)); ``'mean'`` divides by the sum of the targets' weights. With class
+    probabilities (a float target shaped like the input): `l_n = -sum_c w_c y_{n, c} log softmax(x_n)_c`.
+
+    Parameters
+    ----------
+    weight : Tensor, optional
+        A weight for each class, shape (C,).
+    size_average, reduce : bool, optional
+        Deprecated, as torch's; they set ``reduction``.
+    ignore_index : int, default -100
+        A target value that is ignored (class-index targets only).
+    reduction : str, default 'mean'
+        ``'none'`` (no reduction), ``'mean'`` (the mean of the output) or ``'sum'``. Where chainrule
+        differs from torch: an invalid value raises ValueError at construction, not at the first call.
+    label_smoothing : float, default 0.0
+        In [0, 1]: the target becomes a mix of the original and the uniform distribution.
+
+    Shape
+    -----
+    - Input: `(N, C)` or `(C)`, or `(N, C, d_1, ..., d_K)` with K >= 1 for K-dimensional loss (logits).
+    - Target: class indices of shape `(N)`, `()` or `(N, d_1, ..., d_K)` in [0, C), or class
+      probabilities of the input's shape.
+    - Output: a scalar; with ``reduction='none'``, `(N)`, `()` or `(N, d_1, ..., d_K)`.
+
+    Examples
+    --------
+    >>> loss = nn.CrossEntropyLoss()
+    >>> input = cr.randn(3, 5, requires_grad=True)
+    >>> output = loss(input, cr.tensor([1, 0, 4]))
+    >>> output.backward()
+    >>> output.shape, input.grad.shape
+    (chainrule.Size([]), chainrule.Size([3, 5]))
+    >>> loss(cr.zeros(2, 4), cr.tensor([0, 3]))
+    tensor(1.3863)
+    >>> loss(cr.zeros(2, 4), nn.functional.softmax(cr.randn(2, 4), dim=1))
+    tensor(1.3863)
+    """
     def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                  label_smoothing=0.0):
         super().__init__(weight, size_average, reduce, reduction)
@@ -147,8 +459,40 @@ class CrossEntropyLoss(_WeightedLoss):
 
 
 class CTCLoss(_Loss):
-    """Connectionist temporal classification loss over log-probabilities (T, N, C) and unaligned targets, as
-    ``torch.nn.CTCLoss``."""
+    """The connectionist temporal classification loss, as ``torch.nn.CTCLoss``.
+
+    The negative log of the total probability of every alignment of the (unaligned) target with the
+    input sequence, summed over alignments by dynamic programming. Forward takes
+    `(log_probs, targets, input_lengths, target_lengths)`; log_probs are LogSoftmax outputs.
+
+    Parameters
+    ----------
+    blank : int, default 0
+        The blank label.
+    reduction : str, default 'mean'
+        ``'none'``, ``'mean'`` (each loss divided by its target length, then the mean over the batch)
+        or ``'sum'``.
+    zero_infinity : bool, default False
+        If True, infinite losses (an input too short for its target) and their gradients become zero.
+
+    Shape
+    -----
+    - Log_probs: `(T, N, C)` or `(T, C)`: T input length, N batch size, C classes including the blank.
+    - Targets: `(N, S)` (padded, S the longest target) or `(sum(target_lengths))` (concatenated);
+      class indices that are not the blank.
+    - Input_lengths: `(N)` or `()`, each at most T.
+    - Target_lengths: `(N)` or `()`.
+    - Output: a scalar; with ``reduction='none'``, `(N)` or `()`.
+
+    Examples
+    --------
+    >>> T, C, N, S = 50, 20, 4, 10
+    >>> log_probs = cr.randn(T, N, C).log_softmax(2).detach().requires_grad_()
+    >>> targets = cr.randint(1, C, (N, S), dtype=cr.int64)
+    >>> loss = nn.CTCLoss()
+    >>> loss(log_probs, targets, cr.full((N,), T, dtype=cr.int64), cr.full((N,), S, dtype=cr.int64)).shape
+    chainrule.Size([])
+    """
     def __init__(self, blank=0, reduction="mean", zero_infinity=False):
         super().__init__(reduction=reduction)
         self.blank, self.zero_infinity = blank, zero_infinity
@@ -159,8 +503,34 @@ class CTCLoss(_Loss):
 
 
 class CosineEmbeddingLoss(_Loss):
-    """1 - cos(x1, x2) for target 1 and max(0, cos(x1, x2) - margin) for target -1, as
-    ``torch.nn.CosineEmbeddingLoss``."""
+    """Whether two inputs are similar (1) or dissimilar (-1), by their cosine, as ``torch.nn.CosineEmbeddingLoss``.
+
+    `l_n = 1 - cos(x1_n, x2_n)` where y_n = 1, and `max(0, cos(x1_n, x2_n) - margin)` where y_n = -1.
+
+    Parameters
+    ----------
+    margin : float, default 0.0
+        In [-1, 1]; 0 to 0.5 is suggested.
+    size_average, reduce : bool, optional
+        Deprecated, as torch's; they set ``reduction``.
+    reduction : str, default 'mean'
+        ``'none'`` (no reduction), ``'mean'`` (the mean of the output) or ``'sum'``. Where chainrule
+        differs from torch: an invalid value raises ValueError at construction, not at the first call.
+
+    Shape
+    -----
+    - Input1: `(N, D)` or `(D)`, N the batch size, D the embedding dim.
+    - Input2: `(N, D)` or `(D)`, the same shape as input1.
+    - Target: `(N)` or `()`, values 1 or -1.
+    - Output: a scalar; with ``reduction='none'``, `(N)` or `()`.
+
+    Examples
+    --------
+    >>> loss = nn.CosineEmbeddingLoss()
+    >>> x = cr.tensor([[1.0, 0.0], [1.0, 0.0]])
+    >>> loss(x, cr.tensor([[0.0, 1.0], [1.0, 1.0]]), cr.tensor([1, -1]))
+    tensor(0.8536)
+    """
     def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
@@ -170,7 +540,33 @@ class CosineEmbeddingLoss(_Loss):
 
 
 class MarginRankingLoss(_Loss):
-    """max(0, -y (x1 - x2) + margin) for targets y in {1, -1}, as ``torch.nn.MarginRankingLoss``."""
+    """Ranks two inputs: x1 above x2 where y = 1, below where y = -1, as ``torch.nn.MarginRankingLoss``.
+
+    `l_n = max(0, -y_n (x1_n - x2_n) + margin)`.
+
+    Parameters
+    ----------
+    margin : float, default 0.0
+        The margin by which the right input must win.
+    size_average, reduce : bool, optional
+        Deprecated, as torch's; they set ``reduction``.
+    reduction : str, default 'mean'
+        ``'none'`` (no reduction), ``'mean'`` (the mean of the output) or ``'sum'``. Where chainrule
+        differs from torch: an invalid value raises ValueError at construction, not at the first call.
+
+    Shape
+    -----
+    - Input1: `(N)` or `()`.
+    - Input2: `(N)` or `()`, the same shape as input1.
+    - Target: `(N)` or `()`, values 1 or -1.
+    - Output: a scalar; with ``reduction='none'``, `(N)` or `()`.
+
+    Examples
+    --------
+    >>> loss = nn.MarginRankingLoss(margin=0.5)
+    >>> loss(cr.tensor([1.0, 1.0]), cr.tensor([0.0, 0.0]), cr.tensor([1.0, -1.0]))
+    tensor(0.7500)
+    """
     def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
@@ -180,7 +576,32 @@ class MarginRankingLoss(_Loss):
 
 
 class HingeEmbeddingLoss(_Loss):
-    """x for target 1 and max(0, margin - x) for target -1, as ``torch.nn.HingeEmbeddingLoss``."""
+    """A hinge loss for learning whether inputs (e.g. distances) are similar, as ``torch.nn.HingeEmbeddingLoss``.
+
+    `l_n = x_n` where y_n = 1, and `max(0, margin - x_n)` where y_n = -1.
+
+    Parameters
+    ----------
+    margin : float, default 1.0
+        The margin for the dissimilar pairs.
+    size_average, reduce : bool, optional
+        Deprecated, as torch's; they set ``reduction``.
+    reduction : str, default 'mean'
+        ``'none'`` (no reduction), ``'mean'`` (the mean of the output) or ``'sum'``. Where chainrule
+        differs from torch: an invalid value raises ValueError at construction, not at the first call.
+
+    Shape
+    -----
+    - Input: `(*)`, any number of dims.
+    - Target: `(*)`, the same shape as the input, values 1 or -1.
+    - Output: a scalar; with ``reduction='none'``, `(*)`, the shape of the input.
+
+    Examples
+    --------
+    >>> loss = nn.HingeEmbeddingLoss()
+    >>> loss(cr.tensor([0.3, 0.2]), cr.tensor([1.0, -1.0]))
+    tensor(0.5500)
+    """
     def __init__(self, margin=1.0, size_average=None, reduce=None, reduction="mean"):
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
@@ -190,28 +611,129 @@ class HingeEmbeddingLoss(_Loss):
 
 
 class SoftMarginLoss(_Loss):
-    """The two-class logistic loss log(1 + exp(-y x)) for targets y in {1, -1}, as ``torch.nn.SoftMarginLoss``."""
+    """The two-class logistic loss `log(1 + exp(-y x))` for targets 1 or -1, as ``torch.nn.SoftMarginLoss``.
+
+    `l = sum_i log(1 + exp(-y_i x_i)) / x.nelement()` with ``'mean'``.
+
+    Parameters
+    ----------
+    size_average, reduce : bool, optional
+        Deprecated, as torch's; they set ``reduction``.
+    reduction : str, default 'mean'
+        ``'none'`` (no reduction), ``'mean'`` (the mean of the output) or ``'sum'``. Where chainrule
+        differs from torch: an invalid value raises ValueError at construction, not at the first call.
+
+    Shape
+    -----
+    - Input: `(*)`, any number of dims.
+    - Target: `(*)`, the same shape as the input, values 1 or -1.
+    - Output: a scalar; with ``reduction='none'``, `(*)`, the shape of the input.
+
+    Examples
+    --------
+    >>> loss = nn.SoftMarginLoss()
+    >>> loss(cr.tensor([0.0, 0.0]), cr.tensor([1.0, -1.0]))
+    tensor(0.6931)
+    """
     def forward(self, input, target):
         return F.soft_margin_loss(input, target, reduction=self.reduction)
 
 
 class MultiLabelSoftMarginLoss(_WeightedLoss):
-    """Multi-label one-versus-all logistic loss, the mean over classes of the binary cross entropy with logits, as
-    ``torch.nn.MultiLabelSoftMarginLoss``."""
+    """A one-versus-all logistic loss over C classes for multi-label targets, as ``torch.nn.MultiLabelSoftMarginLoss``.
+
+    `l_n = -1 / C sum_i w_i (y_{n,i} log(sigmoid(x_{n,i})) + (1 - y_{n,i}) log(sigmoid(-x_{n,i})))`.
+
+    Parameters
+    ----------
+    weight : Tensor, optional
+        A weight for each class, shape (C,).
+    size_average, reduce : bool, optional
+        Deprecated, as torch's; they set ``reduction``.
+    reduction : str, default 'mean'
+        ``'none'`` (no reduction), ``'mean'`` (the mean of the output) or ``'sum'``. Where chainrule
+        differs from torch: an invalid value raises ValueError at construction, not at the first call.
+
+    Shape
+    -----
+    - Input: `(N, C)` or `(C)`, N the batch size, C the number of classes.
+    - Target: `(N, C)` or `(C)`, the same shape as the input, values 0 or 1.
+    - Output: a scalar; with ``reduction='none'``, `(N)`.
+
+    Examples
+    --------
+    >>> loss = nn.MultiLabelSoftMarginLoss()
+    >>> loss(cr.zeros(2, 3), cr.tensor([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]]))
+    tensor(0.6931)
+    """
     def forward(self, input, target):
         return F.multilabel_soft_margin_loss(input, target, weight=self.weight, reduction=self.reduction)
 
 
 class MultiLabelMarginLoss(_Loss):
-    """Multi-class multi-label hinge loss; each target row lists class indices ended by -1, as
-    ``torch.nn.MultiLabelMarginLoss``."""
+    """A multi-class multi-label hinge loss, as ``torch.nn.MultiLabelMarginLoss``.
+
+    `l_n = sum over j in the target classes and i not in them of max(0, 1 - (x[y_j] - x[i])) / C`.
+    Each target row lists class indices, ended by the first -1 (the rest is ignored).
+
+    Parameters
+    ----------
+    size_average, reduce : bool, optional
+        Deprecated, as torch's; they set ``reduction``.
+    reduction : str, default 'mean'
+        ``'none'`` (no reduction), ``'mean'`` (the mean of the output) or ``'sum'``. Where chainrule
+        differs from torch: an invalid value raises ValueError at construction, not at the first call.
+
+    Shape
+    -----
+    - Input: `(C)` or `(N, C)`, N the batch size, C the number of classes.
+    - Target: `(C)` or `(N, C)`, int64 class indices padded with -1, the shape of the input.
+    - Output: a scalar; with ``reduction='none'``, `(N)` or `()`.
+
+    Examples
+    --------
+    >>> loss = nn.MultiLabelMarginLoss()
+    >>> x = cr.tensor([[0.1, 0.2, 0.4, 0.8]])
+    >>> y = cr.tensor([[3, 0, -1, 1]])
+    >>> loss(x, y)
+    tensor(0.8500)
+    """
     def forward(self, input, target):
         return F.multilabel_margin_loss(input, target, reduction=self.reduction)
 
 
 class MultiMarginLoss(_WeightedLoss):
-    """Multi-class hinge loss sum over i != y of max(0, margin - x[y] + x[i])^p / C, as
-    ``torch.nn.MultiMarginLoss``."""
+    """A multi-class hinge (margin) loss between scores and class indices, as ``torch.nn.MultiMarginLoss``.
+
+    `l_n = sum over i != y of max(0, w_y (margin - x[y] + x[i]))^p / C`.
+
+    Parameters
+    ----------
+    p : int, default 1
+        1 or 2.
+    margin : float, default 1.0
+        The margin.
+    weight : Tensor, optional
+        A weight for each class, shape (C,).
+    size_average, reduce : bool, optional
+        Deprecated, as torch's; they set ``reduction``.
+    reduction : str, default 'mean'
+        ``'none'`` (no reduction), ``'mean'`` (the mean of the output) or ``'sum'``. Where chainrule
+        differs from torch: an invalid value raises ValueError at construction, not at the first call.
+
+    Shape
+    -----
+    - Input: `(N, C)` or `(C)`, N the batch size, C the number of classes.
+    - Target: `(N)` or `()`, class indices in [0, C).
+    - Output: a scalar; with ``reduction='none'``, `(N)` or `()`.
+
+    Examples
+    --------
+    >>> loss = nn.MultiMarginLoss()
+    >>> x = cr.tensor([[0.1, 0.2, 0.4, 0.8]])
+    >>> loss(x, cr.tensor([3]))
+    tensor(0.3250)
+    """
     def __init__(self, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
         super().__init__(weight, size_average, reduce, reduction)
         if p not in (1, 2):
@@ -226,8 +748,40 @@ class MultiMarginLoss(_WeightedLoss):
 
 
 class TripletMarginLoss(_Loss):
-    """Triplet loss max(d(a, p) - d(a, n) + margin, 0) with the p-norm distance, as
-    ``torch.nn.TripletMarginLoss``."""
+    """The triplet loss of an anchor, a positive and a negative example, as ``torch.nn.TripletMarginLoss``.
+
+    `l_n = max(d(a_n, p_n) - d(a_n, n_n) + margin, 0)` with `d(x, y) = norm(x - y + eps, p)`.
+
+    Parameters
+    ----------
+    margin : float, default 1.0
+        The margin.
+    p : float, default 2.0
+        The norm degree of the pairwise distance.
+    eps : float, default 1e-6
+        Added to the differences for numerical stability.
+    swap : bool, default False
+        If True, uses the distance swap (the smaller of d(a, n) and d(p, n)).
+    size_average, reduce : bool, optional
+        Deprecated, as torch's; they set ``reduction``.
+    reduction : str, default 'mean'
+        ``'none'`` (no reduction), ``'mean'`` (the mean of the output) or ``'sum'``. Where chainrule
+        differs from torch: an invalid value raises ValueError at construction, not at the first call.
+
+    Shape
+    -----
+    - Input (anchor, positive, negative): `(N, D)` or `(D)`, D the vector dim.
+    - Output: a scalar; with ``reduction='none'``, `(N)` or `()`.
+
+    Examples
+    --------
+    >>> loss = nn.TripletMarginLoss(margin=1.0, p=2)
+    >>> anchor, positive, negative = cr.randn(100, 128), cr.randn(100, 128), cr.randn(100, 128)
+    >>> loss(anchor, positive, negative).shape
+    chainrule.Size([])
+    >>> loss(cr.zeros(1, 2), cr.zeros(1, 2), cr.ones(1, 2))
+    tensor(0.)
+    """
     def __init__(self, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None, reduce=None, reduction="mean"):
         super().__init__(size_average, reduce, reduction)
         if margin <= 0:
@@ -240,8 +794,37 @@ class TripletMarginLoss(_Loss):
 
 
 class TripletMarginWithDistanceLoss(_Loss):
-    """Triplet loss max(d(a, p) - d(a, n) + margin, 0) with a custom ``distance_function`` (default: pairwise
-    distance), as ``torch.nn.TripletMarginWithDistanceLoss``."""
+    """The triplet loss with a custom distance function, as ``torch.nn.TripletMarginWithDistanceLoss``.
+
+    `l_n = max(d(a_n, p_n) - d(a_n, n_n) + margin, 0)`, d the ``distance_function``.
+
+    Parameters
+    ----------
+    distance_function : callable, optional
+        A nonnegative distance between two tensors; default PairwiseDistance().
+    margin : float, default 1.0
+        The margin.
+    swap : bool, default False
+        If True, uses the distance swap (the smaller of d(a, n) and d(p, n)).
+    reduction : str, default 'mean'
+        ``'none'`` (no reduction), ``'mean'`` (the mean of the output) or ``'sum'``. Where chainrule
+        differs from torch: an invalid value raises ValueError at construction, not at the first call.
+
+    Shape
+    -----
+    - Input (anchor, positive, negative): `(N, *)`, `*` any dims the distance function takes.
+    - Output: a scalar; with ``reduction='none'``, `(N)`.
+
+    Examples
+    --------
+    >>> loss = nn.TripletMarginWithDistanceLoss(distance_function=nn.PairwiseDistance())
+    >>> loss(cr.randn(10, 4), cr.randn(10, 4), cr.randn(10, 4)).shape
+    chainrule.Size([])
+    >>> cosine = lambda x, y: 1.0 - nn.functional.cosine_similarity(x, y)
+    >>> loss = nn.TripletMarginWithDistanceLoss(distance_function=cosine, margin=0.5, reduction="none")
+    >>> loss(cr.randn(10, 4), cr.randn(10, 4), cr.randn(10, 4)).shape
+    chainrule.Size([10])
+    """
     def __init__(self, *, distance_function=None, margin=1.0, swap=False, reduction="mean"):
         super().__init__(reduction=reduction)
         if margin <= 0:
@@ -259,7 +842,33 @@ class TripletMarginWithDistanceLoss(_Loss):
 # ---- distances ----------------------------------------------------------------------------------------
 
 class PairwiseDistance(Module):
-    """The p-norm distance norm(x1 - x2 + eps, p) over the last dim, as ``torch.nn.PairwiseDistance``."""
+    """The p-norm distance between the rows of two inputs, as ``torch.nn.PairwiseDistance``.
+
+    `dist(x, y) = norm(x - y + eps, p)` over the last dim.
+
+    Parameters
+    ----------
+    p : float, default 2.0
+        The norm degree (may be negative).
+    eps : float, default 1e-6
+        Added to the differences to avoid division by zero.
+    keepdim : bool, default False
+        If True, keeps the last dim (size 1).
+
+    Shape
+    -----
+    - Input1: `(N, D)` or `(D)`, N the batch size, D the vector dim.
+    - Input2: `(N, D)` or `(D)`, the same shape as input1.
+    - Output: `(N)` or `()`; with ``keepdim``, `(N, 1)` or `(1)`.
+
+    Examples
+    --------
+    >>> pdist = nn.PairwiseDistance(p=2)
+    >>> pdist(cr.randn(100, 128), cr.randn(100, 128)).shape
+    chainrule.Size([100])
+    >>> pdist(cr.tensor([[3.0, 0.0]]), cr.tensor([[0.0, 4.0]]))
+    tensor([5.])
+    """
     def __init__(self, p=2.0, eps=1e-6, keepdim=False):
         super().__init__()
         self.norm, self.eps, self.keepdim = p, eps, keepdim
@@ -269,8 +878,31 @@ class PairwiseDistance(Module):
 
 
 class CosineSimilarity(Module):
-    """Cosine similarity along ``dim``: sum of (x1 / max(norm(x1), eps)) (x2 / max(norm(x2), eps)), as
-    ``torch.nn.CosineSimilarity``."""
+    """The cosine similarity of two inputs along ``dim``, as ``torch.nn.CosineSimilarity``.
+
+    `similarity = sum(x1 / max(norm(x1), eps) * x2 / max(norm(x2), eps))` along ``dim``.
+
+    Parameters
+    ----------
+    dim : int, default 1
+        The dim along which the similarity is computed.
+    eps : float, default 1e-8
+        A small value to avoid division by zero.
+
+    Shape
+    -----
+    - Input1: `(*_1, D, *_2)`, D at position ``dim``.
+    - Input2: `(*_1, D, *_2)`, the same number of dims as input1, broadcastable with it.
+    - Output: `(*_1, *_2)`.
+
+    Examples
+    --------
+    >>> cos = nn.CosineSimilarity(dim=1)
+    >>> cos(cr.randn(100, 128), cr.randn(100, 128)).shape
+    chainrule.Size([100])
+    >>> cos(cr.tensor([[1.0, 0.0]]), cr.tensor([[1.0, 1.0]]))
+    tensor([0.7071])
+    """
     def __init__(self, dim=1, eps=1e-8):
         super().__init__()
         self.dim, self.eps = dim, eps

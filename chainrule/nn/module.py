@@ -40,7 +40,39 @@ _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_
 
 
 class Module:
-    """Base class of every layer: parameters, buffers and sub-modules register by assignment."""
+    """Base class of every layer and model: subclass it and define ``forward``, as ``torch.nn.Module``.
+
+    Assigning a Parameter, a Module or (with ``register_buffer``) a buffer as an attribute registers it,
+    so that ``parameters()``, ``state_dict()``, ``to()``, ``train()``/``eval()`` and hooks see it.
+    Calling the module runs its hooks around ``forward``.
+
+    Shape
+    -----
+    - Input and output: whatever the subclass's ``forward`` takes and returns.
+
+    Notes
+    -----
+    Where chainrule differs from torch: no state-dict hooks (``register_state_dict_pre_hook`` and the
+    like), ``get_extra_state``/``set_extra_state``, ``set_submodule``, ``to_empty``, ``share_memory``,
+    ``compile``, ``type`` or ``bfloat16``.
+
+    Examples
+    --------
+    >>> class Model(nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.conv1 = nn.Conv2d(1, 20, 5)
+    ...         self.conv2 = nn.Conv2d(20, 20, 5)
+    ...
+    ...     def forward(self, x):
+    ...         x = nn.functional.relu(self.conv1(x))
+    ...         return nn.functional.relu(self.conv2(x))
+    >>> model = Model()
+    >>> model(cr.randn(1, 1, 16, 16)).shape
+    chainrule.Size([1, 20, 8, 8])
+    >>> [name for name, _ in model.named_parameters()]
+    ['conv1.weight', 'conv1.bias', 'conv2.weight', 'conv2.bias']
+    """
 
     def __init__(self, *args, **kwargs):
         if args or kwargs:
@@ -375,7 +407,35 @@ class Module:
 
 
 class Sequential(Module):
-    """Modules applied in order; indexable, sliceable, appendable."""
+    """A container that calls its modules in order, each on the previous one's output, as ``torch.nn.Sequential``.
+
+    Modules are given as arguments (named "0", "1", ...) or as one OrderedDict of names to modules.
+    Indexing gives a module, slicing a new Sequential; ``append`` adds one at the end.
+
+    Parameters
+    ----------
+    args : Module or OrderedDict of str to Module
+        The modules, in order.
+
+    Shape
+    -----
+    - Input: what the first module takes.
+    - Output: what the last module returns.
+
+    Notes
+    -----
+    Where chainrule differs from torch: no ``insert``, ``extend``, ``pop``, ``+``, ``+=`` or ``*``.
+
+    Examples
+    --------
+    >>> model = nn.Sequential(nn.Conv2d(1, 20, 5), nn.ReLU(), nn.Conv2d(20, 64, 5), nn.ReLU())
+    >>> model(cr.randn(1, 1, 16, 16)).shape
+    chainrule.Size([1, 64, 8, 8])
+    >>> from collections import OrderedDict
+    >>> model = nn.Sequential(OrderedDict([("fc", nn.Linear(4, 2)), ("act", nn.Tanh())]))
+    >>> model(cr.randn(3, 4)).shape, model[0] is model.fc, len(model[:1])
+    (chainrule.Size([3, 2]), True, 1)
+    """
 
     def __init__(self, *args):
         super().__init__()
@@ -422,8 +482,40 @@ class Sequential(Module):
 
 
 class ModuleList(Module):
-    """Holds submodules in a list, registering each so that parameters() and to() see them, as
-    ``torch.nn.ModuleList``."""
+    """Holds submodules in a list, registering each, as ``torch.nn.ModuleList``.
+
+    Unlike a Python list, its modules are seen by ``parameters()``, ``to()``, ``state_dict()`` (names
+    "0", "1", ...) and ``train()``. It has no forward: iterate over it in your own.
+
+    Parameters
+    ----------
+    modules : iterable of Module, optional
+        The modules to hold.
+
+    Shape
+    -----
+    - Not callable: a container (its modules have their own shapes).
+
+    Notes
+    -----
+    Where chainrule differs from torch: no ``insert``, ``pop``, ``del``, ``+`` or ``+=``; ``append``
+    and ``extend`` work.
+
+    Examples
+    --------
+    >>> class MyModule(nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.linears = nn.ModuleList([nn.Linear(10, 10) for i in range(3)])
+    ...
+    ...     def forward(self, x):
+    ...         for layer in self.linears:
+    ...             x = layer(x)
+    ...         return x
+    >>> m = MyModule()
+    >>> m(cr.randn(2, 10)).shape, len(list(m.parameters()))
+    (chainrule.Size([2, 10]), 6)
+    """
     def __init__(self, modules=None):
         super().__init__()
         for m in modules or ():
@@ -460,7 +552,33 @@ class ModuleList(Module):
 
 
 class ModuleDict(Module):
-    """Holds submodules in an ordered dict, registering each, as ``torch.nn.ModuleDict``."""
+    """Holds submodules in an ordered dict, registering each, as ``torch.nn.ModuleDict``.
+
+    Unlike a Python dict, its modules are seen by ``parameters()``, ``to()``, ``state_dict()`` and
+    ``train()``; it keeps insertion order and has ``keys``, ``items``, ``values`` and ``update``.
+
+    Parameters
+    ----------
+    modules : mapping or iterable of (str, Module) pairs, optional
+        The modules to hold, by name.
+
+    Shape
+    -----
+    - Not callable: a container (its modules have their own shapes).
+
+    Notes
+    -----
+    Where chainrule differs from torch: no ``pop`` or ``clear`` (``del d[key]`` works).
+
+    Examples
+    --------
+    >>> choices = nn.ModuleDict({"conv": nn.Conv2d(10, 10, 3), "pool": nn.MaxPool2d(3)})
+    >>> x = cr.randn(1, 10, 9, 9)
+    >>> choices["conv"](x).shape, choices["pool"](x).shape
+    (chainrule.Size([1, 10, 7, 7]), chainrule.Size([1, 10, 3, 3]))
+    >>> list(choices.keys())
+    ['conv', 'pool']
+    """
     def __init__(self, modules=None):
         super().__init__()
         if modules is not None:
@@ -503,7 +621,32 @@ class ModuleDict(Module):
 
 
 class ParameterList(Module):
-    """Parameters held in a list (registered as "0", "1", ...); plain tensors become Parameters."""
+    """Holds parameters in a list, registering each (as "0", "1", ...), as ``torch.nn.ParameterList``.
+
+    Plain tensors given to it become Parameters; it supports indexing, iteration, ``append`` and
+    ``extend``.
+
+    Parameters
+    ----------
+    values : iterable of Tensor, optional
+        The parameters to hold.
+
+    Shape
+    -----
+    - Not callable: a container (each parameter keeps its own shape).
+
+    Notes
+    -----
+    Where chainrule differs from torch: no ``+=``.
+
+    Examples
+    --------
+    >>> params = nn.ParameterList([nn.Parameter(cr.randn(10, 10)) for i in range(3)])
+    >>> params.append(cr.zeros(2))
+    ParameterList(...)
+    >>> len(params), type(params[3]).__name__, params[3].shape
+    (4, 'Parameter', chainrule.Size([2]))
+    """
 
     def __init__(self, values=None):
         super().__init__()
@@ -548,7 +691,32 @@ class ParameterList(Module):
 
 
 class ParameterDict(Module):
-    """Parameters held by name, in insertion order; plain tensors become Parameters."""
+    """Holds parameters by name in insertion order, registering each, as ``torch.nn.ParameterDict``.
+
+    Plain tensors given to it become Parameters; it has ``keys``, ``items``, ``values``, ``get``,
+    ``pop`` and ``update``.
+
+    Parameters
+    ----------
+    parameters : mapping or iterable of (str, Tensor) pairs, optional
+        The parameters to hold, by name.
+
+    Shape
+    -----
+    - Not callable: a container (each parameter keeps its own shape).
+
+    Notes
+    -----
+    Where chainrule differs from torch: no ``clear``, ``copy``, ``fromkeys``, ``popitem``,
+    ``setdefault`` or ``reversed``.
+
+    Examples
+    --------
+    >>> params = nn.ParameterDict({"left": nn.Parameter(cr.randn(5, 10)), "right": cr.randn(5, 10)})
+    >>> x = cr.randn(2, 5)
+    >>> (x @ params["right"]).shape, type(params["right"]).__name__
+    (chainrule.Size([2, 10]), 'Parameter')
+    """
 
     def __init__(self, parameters=None):
         super().__init__()

@@ -24,9 +24,57 @@ _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
 
 class RNNBase(Module):
-    """The base of RNN, LSTM and GRU, as ``torch.nn.RNNBase``: parameters ``weight_ih_l{k}``, ``weight_hh_l{k}``,
-    ``bias_ih_l{k}``, ``bias_hh_l{k}`` (suffix ``_reverse`` for the backward direction), initialised from
-    U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
+    """The base of RNN, LSTM and GRU: their parameters, initialisation and sequence loop, as ``torch.nn.RNNBase``.
+
+    Parameters per layer k: ``weight_ih_l{k}``, ``weight_hh_l{k}``, ``bias_ih_l{k}``, ``bias_hh_l{k}``
+    (suffix ``_reverse`` for the backward direction; ``weight_hr_l{k}`` for LSTM with ``proj_size``),
+    initialised from U(-k, k) with k = 1 / sqrt(hidden_size). Use the subclasses.
+
+    Parameters
+    ----------
+    mode : str
+        ``'RNN_TANH'``, ``'RNN_RELU'``, ``'LSTM'`` or ``'GRU'``.
+    input_size : int
+        The number of expected features in the input x.
+    hidden_size : int
+        The number of features in the hidden state h.
+    num_layers : int, default 1
+        Number of stacked recurrent layers (each takes the previous one's output sequence).
+    bias : bool, default True
+        If False, the layers use no biases ``b_ih`` and ``b_hh``.
+    batch_first : bool, default False
+        If True, input and output are (batch, seq, feature) instead of (seq, batch, feature) (not the
+        hidden states).
+    dropout : float, default 0.0
+        If non-zero, a Dropout on the outputs of each layer except the last, in training mode.
+    bidirectional : bool, default False
+        If True, each layer also runs backwards in time and the two outputs are concatenated.
+    proj_size : int, default 0
+        LSTM only: if positive, projects each h_t to this size.
+
+    Shape
+    -----
+    - Input: `(L, H_in)` (unbatched), `(L, N, H_in)`, or `(N, L, H_in)` with ``batch_first``; or a
+      packed variable length sequence (``nn.utils.rnn.pack_padded_sequence``). L is the sequence
+      length, N the batch size, H_in = input_size.
+    - h_0: `(D x num_layers, H_out)` or `(D x num_layers, N, H_out)`, zeros when not given; D = 2 if
+      bidirectional else 1.
+    - Output: `(L, D x H_out)`, `(L, N, D x H_out)`, or `(N, L, D x H_out)` with ``batch_first``: the last
+      layer's h_t for every t (a packed sequence when the input was one).
+    - h_n: `(D x num_layers, H_out)` or `(D x num_layers, N, H_out)`: the final hidden state of every layer.
+    - H_out: hidden_size (proj_size for an LSTM with projections).
+
+    Notes
+    -----
+    Where chainrule differs from torch: an RNNBase built directly runs its ``mode`` (torch's has no
+    forward of its own).
+
+    Examples
+    --------
+    >>> m = nn.RNNBase("GRU", 10, 20, num_layers=2)
+    >>> m.weight_ih_l0.shape, m.weight_hh_l1.shape, m.bias_ih_l1.shape
+    (chainrule.Size([60, 10]), chainrule.Size([60, 20]), chainrule.Size([60]))
+    """
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, proj_size=0, device=None, dtype=None):
         super().__init__()
@@ -211,7 +259,55 @@ def _pack_like(padded, packed):
 
 
 class RNN(RNNBase):
-    """h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) (or relu), stacked and optionally bidirectional."""
+    """A multi-layer Elman RNN with tanh or ReLU nonlinearity, as ``torch.nn.RNN``.
+
+    For each element of the input sequence, each layer computes
+    `h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)`, x_t being the previous layer's h_t for
+    layers above the first. Forward takes `(input, hx=None)` and returns `(output, h_n)`.
+
+    Parameters
+    ----------
+    input_size : int
+        The number of expected features in the input x.
+    hidden_size : int
+        The number of features in the hidden state h.
+    num_layers : int, default 1
+        Number of stacked recurrent layers (each takes the previous one's output sequence).
+    nonlinearity : str, default 'tanh'
+        ``'tanh'`` or ``'relu'``.
+    bias : bool, default True
+        If False, the layers use no biases ``b_ih`` and ``b_hh``.
+    batch_first : bool, default False
+        If True, input and output are (batch, seq, feature) instead of (seq, batch, feature) (not the
+        hidden states).
+    dropout : float, default 0.0
+        If non-zero, a Dropout on the outputs of each layer except the last, in training mode.
+    bidirectional : bool, default False
+        If True, each layer also runs backwards in time and the two outputs are concatenated.
+
+    Shape
+    -----
+    - Input: `(L, H_in)` (unbatched), `(L, N, H_in)`, or `(N, L, H_in)` with ``batch_first``; or a
+      packed variable length sequence (``nn.utils.rnn.pack_padded_sequence``). L is the sequence
+      length, N the batch size, H_in = input_size.
+    - h_0: `(D x num_layers, H_out)` or `(D x num_layers, N, H_out)`, zeros when not given; D = 2 if
+      bidirectional else 1.
+    - Output: `(L, D x H_out)`, `(L, N, D x H_out)`, or `(N, L, D x H_out)` with ``batch_first``: the last
+      layer's h_t for every t (a packed sequence when the input was one).
+    - h_n: `(D x num_layers, H_out)` or `(D x num_layers, N, H_out)`: the final hidden state of every layer.
+    - H_out: hidden_size.
+
+    Examples
+    --------
+    >>> rnn = nn.RNN(10, 20, 2)
+    >>> output, hn = rnn(cr.randn(5, 3, 10), cr.randn(2, 3, 20))
+    >>> output.shape, hn.shape
+    (chainrule.Size([5, 3, 20]), chainrule.Size([2, 3, 20]))
+    >>> rnn = nn.RNN(10, 20, batch_first=True, bidirectional=True, nonlinearity="relu")
+    >>> output, hn = rnn(cr.randn(3, 5, 10))
+    >>> output.shape, hn.shape
+    (chainrule.Size([3, 5, 40]), chainrule.Size([2, 3, 20]))
+    """
 
     def __init__(self, *args, **kwargs):
         nonlinearity = kwargs.pop("nonlinearity", "tanh")
@@ -224,14 +320,110 @@ class RNN(RNNBase):
 
 
 class LSTM(RNNBase):
-    """Long short-term memory: gates (i, f, g, o), c_t = f c_{t-1} + i g, h_t = o tanh(c_t) (then W_hr)."""
+    """A multi-layer long short-term memory RNN, as ``torch.nn.LSTM``.
+
+    Each layer computes, for each time step,
+    `i, f, g, o = sigmoid, sigmoid, tanh, sigmoid of (x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)` (the
+    four gates, in that order in the weights), `c_t = f * c_{t-1} + i * g` and `h_t = o * tanh(c_t)`
+    (then `h_t W_hr^T` with ``proj_size``). Forward takes `(input, (h_0, c_0)=None)` and returns
+    `(output, (h_n, c_n))`.
+
+    Parameters
+    ----------
+    input_size : int
+        The number of expected features in the input x.
+    hidden_size : int
+        The number of features in the hidden state h.
+    num_layers : int, default 1
+        Number of stacked recurrent layers (each takes the previous one's output sequence).
+    bias : bool, default True
+        If False, the layers use no biases ``b_ih`` and ``b_hh``.
+    batch_first : bool, default False
+        If True, input and output are (batch, seq, feature) instead of (seq, batch, feature) (not the
+        hidden states).
+    dropout : float, default 0.0
+        If non-zero, a Dropout on the outputs of each layer except the last, in training mode.
+    bidirectional : bool, default False
+        If True, each layer also runs backwards in time and the two outputs are concatenated.
+    proj_size : int, default 0
+        If positive, an LSTM with projections: h_t is projected to this size.
+
+    Shape
+    -----
+    - Input: `(L, H_in)` (unbatched), `(L, N, H_in)`, or `(N, L, H_in)` with ``batch_first``; or a
+      packed variable length sequence (``nn.utils.rnn.pack_padded_sequence``). L is the sequence
+      length, N the batch size, H_in = input_size.
+    - h_0: `(D x num_layers, H_out)` or `(D x num_layers, N, H_out)`, zeros when not given; D = 2 if
+      bidirectional else 1.
+    - c_0: `(D x num_layers, H_cell)` or `(D x num_layers, N, H_cell)`, H_cell = hidden_size; zeros
+      when not given.
+    - Output: `(L, D x H_out)`, `(L, N, D x H_out)`, or `(N, L, D x H_out)` with ``batch_first``: the last
+      layer's h_t for every t (a packed sequence when the input was one).
+    - h_n: `(D x num_layers, H_out)` or `(D x num_layers, N, H_out)`: the final hidden state of every layer.
+    - c_n: `(D x num_layers, H_cell)` or `(D x num_layers, N, H_cell)`: the final cell states.
+    - H_out: proj_size if proj_size > 0, else hidden_size.
+
+    Examples
+    --------
+    >>> rnn = nn.LSTM(10, 20, 2)
+    >>> h0, c0 = cr.randn(2, 3, 20), cr.randn(2, 3, 20)
+    >>> output, (hn, cn) = rnn(cr.randn(5, 3, 10), (h0, c0))
+    >>> output.shape, hn.shape, cn.shape
+    (chainrule.Size([5, 3, 20]), chainrule.Size([2, 3, 20]), chainrule.Size([2, 3, 20]))
+    >>> output, (hn, cn) = nn.LSTM(10, 20, proj_size=5)(cr.randn(5, 10))
+    >>> output.shape, hn.shape, cn.shape
+    (chainrule.Size([5, 5]), chainrule.Size([1, 5]), chainrule.Size([1, 20]))
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__("LSTM", *args, **kwargs)
 
 
 class GRU(RNNBase):
-    """Gated recurrent unit: gates (r, z, n), n = tanh(W_in x + b_in + r (W_hn h + b_hn)), h' = (1 - z) n + z h."""
+    """A multi-layer gated recurrent unit RNN, as ``torch.nn.GRU``.
+
+    Each layer computes, for each time step, `r = sigmoid(x_t W_ir^T + b_ir + h_{t-1} W_hr^T + b_hr)`,
+    `z = sigmoid(x_t W_iz^T + b_iz + h_{t-1} W_hz^T + b_hz)`,
+    `n = tanh(x_t W_in^T + b_in + r * (h_{t-1} W_hn^T + b_hn))` and `h_t = (1 - z) * n + z * h_{t-1}`.
+    Forward takes `(input, hx=None)` and returns `(output, h_n)`.
+
+    Parameters
+    ----------
+    input_size : int
+        The number of expected features in the input x.
+    hidden_size : int
+        The number of features in the hidden state h.
+    num_layers : int, default 1
+        Number of stacked recurrent layers (each takes the previous one's output sequence).
+    bias : bool, default True
+        If False, the layers use no biases ``b_ih`` and ``b_hh``.
+    batch_first : bool, default False
+        If True, input and output are (batch, seq, feature) instead of (seq, batch, feature) (not the
+        hidden states).
+    dropout : float, default 0.0
+        If non-zero, a Dropout on the outputs of each layer except the last, in training mode.
+    bidirectional : bool, default False
+        If True, each layer also runs backwards in time and the two outputs are concatenated.
+
+    Shape
+    -----
+    - Input: `(L, H_in)` (unbatched), `(L, N, H_in)`, or `(N, L, H_in)` with ``batch_first``; or a
+      packed variable length sequence (``nn.utils.rnn.pack_padded_sequence``). L is the sequence
+      length, N the batch size, H_in = input_size.
+    - h_0: `(D x num_layers, H_out)` or `(D x num_layers, N, H_out)`, zeros when not given; D = 2 if
+      bidirectional else 1.
+    - Output: `(L, D x H_out)`, `(L, N, D x H_out)`, or `(N, L, D x H_out)` with ``batch_first``: the last
+      layer's h_t for every t (a packed sequence when the input was one).
+    - h_n: `(D x num_layers, H_out)` or `(D x num_layers, N, H_out)`: the final hidden state of every layer.
+    - H_out: hidden_size.
+
+    Examples
+    --------
+    >>> rnn = nn.GRU(10, 20, 2)
+    >>> output, hn = rnn(cr.randn(5, 3, 10), cr.randn(2, 3, 20))
+    >>> output.shape, hn.shape
+    (chainrule.Size([5, 3, 20]), chainrule.Size([2, 3, 20]))
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__("GRU", *args, **kwargs)
@@ -240,8 +432,35 @@ class GRU(RNNBase):
 # ---- cells: one time step, composed from primitives ----------------------------------------------
 
 class RNNCellBase(Module):
-    """The base of RNNCell, LSTMCell and GRUCell, as ``torch.nn.RNNCellBase``: parameters ``weight_ih``,
-    ``weight_hh``, ``bias_ih``, ``bias_hh``."""
+    """The base of RNNCell, LSTMCell and GRUCell: their parameters and initialisation, as ``torch.nn.RNNCellBase``.
+
+    Parameters ``weight_ih`` (num_chunks x hidden_size, input_size), ``weight_hh`` (num_chunks x
+    hidden_size, hidden_size), ``bias_ih`` and ``bias_hh`` (num_chunks x hidden_size), initialised from
+    U(-k, k) with k = 1 / sqrt(hidden_size). Use the subclasses.
+
+    Parameters
+    ----------
+    input_size : int
+        The number of expected features in the input x.
+    hidden_size : int
+        The number of features in the hidden state h.
+    bias : bool, default True
+        If False, the cell uses no biases ``bias_ih`` and ``bias_hh``.
+    num_chunks : int
+        The number of gate blocks: 1 (RNNCell), 4 (LSTMCell) or 3 (GRUCell).
+
+    Shape
+    -----
+    - weight_ih: `(num_chunks x hidden_size, input_size)`.
+    - weight_hh: `(num_chunks x hidden_size, hidden_size)`.
+    - Input, hidden state and output as in the subclasses.
+
+    Examples
+    --------
+    >>> cell = nn.RNNCellBase(10, 20, True, 4)
+    >>> cell.weight_ih.shape, cell.weight_hh.shape, cell.bias_ih.shape
+    (chainrule.Size([80, 10]), chainrule.Size([80, 20]), chainrule.Size([80]))
+    """
     def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
         super().__init__()
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
@@ -293,9 +512,37 @@ class RNNCellBase(Module):
 
 
 class RNNCell(RNNCellBase):
-    """One Elman RNN step h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or ReLU), as ``torch.nn.RNNCell``.
+    """One step of an Elman RNN with tanh or ReLU nonlinearity, as ``torch.nn.RNNCell``.
 
-    Input (N, input_size) or (input_size,); hidden state (N, hidden_size), zeros when not given."""
+    `h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)` (ReLU with ``nonlinearity='relu'``). Forward takes
+    `(input, hx=None)` and returns h'.
+
+    Parameters
+    ----------
+    input_size : int
+        The number of expected features in the input x.
+    hidden_size : int
+        The number of features in the hidden state h.
+    bias : bool, default True
+        If False, the cell uses no biases ``bias_ih`` and ``bias_hh``.
+    nonlinearity : str, default 'tanh'
+        ``'tanh'`` or ``'relu'``.
+
+    Shape
+    -----
+    - Input: `(N, H_in)` or `(H_in)`, H_in = input_size.
+    - Hidden: `(N, H_out)` or `(H_out)`, H_out = hidden_size; zeros when not given.
+    - Output: `(N, H_out)` or `(H_out)`, the next hidden state.
+
+    Examples
+    --------
+    >>> rnn = nn.RNNCell(10, 20)
+    >>> x, hx = cr.randn(6, 3, 10), cr.randn(3, 20)
+    >>> for i in range(6):
+    ...     hx = rnn(x[i], hx)
+    >>> hx.shape
+    chainrule.Size([3, 20])
+    """
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity: {nonlinearity}")
@@ -310,10 +557,38 @@ class RNNCell(RNNCellBase):
 
 
 class LSTMCell(RNNCellBase):
-    """One LSTM step, as ``torch.nn.LSTMCell``: gates i, f, g, o from x W_ih^T + b_ih + h W_hh^T + b_hh; c' = f c
-    + i g, h' = o tanh(c').
+    """One step of a long short-term memory RNN, as ``torch.nn.LSTMCell``.
 
-    Returns (h', c'); the state (h, c) defaults to zeros."""
+    Gates `i, f, g, o = sigmoid, sigmoid, tanh, sigmoid of (x W_ih^T + b_ih + h W_hh^T + b_hh)`, then
+    `c' = f * c + i * g` and `h' = o * tanh(c')`. Forward takes `(input, (h, c)=None)` and returns
+    `(h', c')`.
+
+    Parameters
+    ----------
+    input_size : int
+        The number of expected features in the input x.
+    hidden_size : int
+        The number of features in the hidden state h.
+    bias : bool, default True
+        If False, the cell uses no biases ``bias_ih`` and ``bias_hh``.
+
+    Shape
+    -----
+    - Input: `(N, H_in)` or `(H_in)`, H_in = input_size.
+    - Hidden: `(N, H_out)` or `(H_out)`, H_out = hidden_size; zeros when not given.
+    - Cell: `(N, H_out)` or `(H_out)`; zeros when not given.
+    - Output: `(h', c')`, each `(N, H_out)` or `(H_out)`.
+
+    Examples
+    --------
+    >>> rnn = nn.LSTMCell(10, 20)
+    >>> x = cr.randn(2, 3, 10)
+    >>> hx, cx = cr.randn(3, 20), cr.randn(3, 20)
+    >>> for i in range(2):
+    ...     hx, cx = rnn(x[i], (hx, cx))
+    >>> hx.shape, cx.shape
+    (chainrule.Size([3, 20]), chainrule.Size([3, 20]))
+    """
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__(input_size, hidden_size, bias, 4, device, dtype)
 
@@ -327,8 +602,36 @@ class LSTMCell(RNNCellBase):
 
 
 class GRUCell(RNNCellBase):
-    """One GRU step, as ``torch.nn.GRUCell``: r, z gates, n = tanh(x W_in^T + b_in + r (h W_hn^T + b_hn)), h' = (1
-    - z) n + z h."""
+    """One step of a gated recurrent unit RNN, as ``torch.nn.GRUCell``.
+
+    `r = sigmoid(x W_ir^T + b_ir + h W_hr^T + b_hr)`, `z = sigmoid(x W_iz^T + b_iz + h W_hz^T + b_hz)`,
+    `n = tanh(x W_in^T + b_in + r * (h W_hn^T + b_hn))` and `h' = (1 - z) * n + z * h`. Forward takes
+    `(input, hx=None)` and returns h'.
+
+    Parameters
+    ----------
+    input_size : int
+        The number of expected features in the input x.
+    hidden_size : int
+        The number of features in the hidden state h.
+    bias : bool, default True
+        If False, the cell uses no biases ``bias_ih`` and ``bias_hh``.
+
+    Shape
+    -----
+    - Input: `(N, H_in)` or `(H_in)`, H_in = input_size.
+    - Hidden: `(N, H_out)` or `(H_out)`, H_out = hidden_size; zeros when not given.
+    - Output: `(N, H_out)` or `(H_out)`, the next hidden state.
+
+    Examples
+    --------
+    >>> rnn = nn.GRUCell(10, 20)
+    >>> x, hx = cr.randn(6, 3, 10), cr.randn(3, 20)
+    >>> for i in range(6):
+    ...     hx = rnn(x[i], hx)
+    >>> hx.shape
+    chainrule.Size([3, 20])
+    """
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__(input_size, hidden_size, bias, 3, device, dtype)
 

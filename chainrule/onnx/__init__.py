@@ -22,7 +22,8 @@ _BIG = np.iinfo(np.int64).max
 
 
 class ExportError(RuntimeError):
-    pass
+    """Raised by ``export`` when the model cannot be written as ONNX: an op with no ONNX form, a trace
+    error, or a graph whose ops change with a dynamic axis' size. The message says which op (and module) failed."""
 
 
 def _onnx():
@@ -473,6 +474,14 @@ def _composed(build):
     return handler
 
 
+def _logaddexp(b, n, a, p):
+    """log(e^a + e^b) = max(a, b) + log(1 + e^-|a - b|): no overflow."""
+    dt = b.out_dtype()
+    x, y = b.operand(a[0], dt), b.operand(a[1], dt)
+    tail = b.add("Exp", [b.add("Neg", [b.add("Abs", [b.add("Sub", [x, y])])])])
+    return b.result(b.add("Add", [b.add("Max", [x, y]), b.add("Log", [b.add("Add", [tail, b.const(1.0, dt)])])]))
+
+
 # torch's gate rows -> ONNX's: LSTM (i, f, g, o) -> (i, o, f, c); GRU (r, z, n) -> (z, r, h)
 _GATE_ORDER = {"LSTM": (0, 3, 1, 2), "GRU": (1, 0, 2), "RNN_TANH": (0,), "RNN_RELU": (0,)}
 
@@ -533,7 +542,7 @@ _HANDLERS = {
     "LogSoftmax": lambda b, n, a, p: b.result(b.add("LogSoftmax", [a[0]], axis=int(p["axis"]))),
     "Add": _binary("Add"), "Sub": _binary("Sub"), "Mul": _binary("Mul"), "Div": _binary("Div"),
     "Pow": _binary("Pow"), "Maximum": _binary("Max"), "Minimum": _binary("Min"),
-    "Where": _where, "Clamp": _clamp,
+    "Where": _where, "Clamp": _clamp, "LogAddExp": _logaddexp,
     "Sum": _reduce("ReduceSum"), "Mean": _reduce("ReduceMean"), "Amax": _reduce("ReduceMax"),
     "Amin": _reduce("ReduceMin"), "LogSumExp": _reduce("ReduceLogSumExp"),
     "Matmul": lambda b, n, a, p: b.result(b.add("MatMul", [a[0], a[1]])),
@@ -558,3 +567,37 @@ _HANDLERS = {
     "Exp2": _composed(lambda b, x, c: b.add("Pow", [c(2.0), x])),
     "Erfc": _composed(lambda b, x, c: b.add("Sub", [c(1.0), b.add("Erf", [x])])),
 }
+
+
+# ---- comparisons and logical ops (graph-free: bool results, or integers for bitwise ops on them) ----
+_ONNX_COMPARE = {"eq": "Equal", "lt": "Less", "le": "LessOrEqual", "gt": "Greater", "ge": "GreaterOrEqual"}
+_ONNX_LOGICAL = {"logical_and": "And", "logical_or": "Or", "logical_xor": "Xor", "logical_not": "Not"}
+
+
+def _same_dtype(b, n, a, p):
+    """A comparison's or bitwise op's operands in one dtype: the op's promoted ``dtype``, else its first input's."""
+    dt = np.dtype(p["dtype"]) if p.get("dtype") is not None else np.dtype(b.graph.specs[n.args[0].name][1])
+    return [b.operand(x, dt) for x in a], dt
+
+
+def _compare(b, n, a, p):
+    xs, _ = _same_dtype(b, n, a, p)
+    if p["op"] == "ne":
+        return b.result(b.add("Not", [b.add("Equal", xs)]))
+    return b.result(b.add(_ONNX_COMPARE[p["op"]], xs))
+
+
+def _logical(b, n, a, p):
+    op = p["op"]
+    if op in _ONNX_LOGICAL:  # any dtypes: nonzero is True
+        return b.result(b.add(_ONNX_LOGICAL[op], [b.operand(x, np.dtype(bool)) for x in a]))
+    xs, dt = _same_dtype(b, n, a, p)
+    word = op[len("bitwise_"):].capitalize()
+    if dt == np.bool_:
+        return b.result(b.add(word, xs))
+    if b.opset < 18:
+        b.fail(f"(bitwise {word.lower()} of {dt} tensors) needs opset_version=18 or later (ONNX Bitwise{word})")
+    return b.result(b.add("Bitwise" + word, xs))
+
+
+_HANDLERS.update(Compare=_compare, Logical=_logical)

@@ -149,6 +149,8 @@ def operand(x, op):
         return x.item() if isinstance(x, np.generic) else x
     if isinstance(x, _ndarray) or (hasattr(x, "__cuda_array_interface__")):
         return registry.make(x)
+    if getattr(x, "is_sparse", False) is True:  # dense (op) sparse is dense, as torch
+        return x.to_dense()
     if isinstance(x, (list, tuple)):
         arr = to_array(x)
         return registry.make(arr.astype(_dt.get_default_dtype().np) if arr.dtype.kind == "f" else arr)

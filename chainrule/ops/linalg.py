@@ -28,6 +28,8 @@ class Matmul(Op):
     @staticmethod
     def call(input, other):
         a, b = input, other
+        if getattr(b, "is_sparse", False) is True and is_tensor(a):  # dense @ sparse: the sparse one's rule
+            return b.__rmatmul__(a)
         if not is_tensor(a) or not is_tensor(b):
             raise TypeError(f"matmul(): argument 'other' must be Tensor, not "
                             f"{type(b if is_tensor(a) else a).__name__}")

@@ -365,6 +365,13 @@ def index_key(t, key):
         out.append(on_device_of(arr, t))
     if not basic and nd == n_specified:  # an Ellipsis for no dims: the index arrays around it stay adjacent
         out = [k for k in out if k is not Ellipsis]
+    if not basic:
+        shapes = [k.shape for k in out if hasattr(k, "dtype") and k.dtype != np.bool_]
+        try:
+            np.broadcast_shapes(*shapes)
+        except ValueError:
+            raise IndexError("shape mismatch: indexing tensors could not be broadcast together with shapes "
+                             + ", ".join(str(list(s)) for s in shapes)) from None
     return tuple(out), basic
 
 

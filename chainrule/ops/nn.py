@@ -13,6 +13,7 @@ import numpy as np
 from ..backend import conv, namespace
 from .args import check_tensor
 from .registry import Op, apply
+from .rnn import seq_kernels
 
 
 def check_float(x, op):
@@ -82,6 +83,8 @@ class Gelu(Op):
     @staticmethod
     def forward(ctx, xp, x, approximate="none"):
         ctx.saved = approximate
+        if approximate == "tanh" and (k := seq_kernels(x)):   # one fused pass on all cores (numba)
+            return k.gelu_tanh(x)
         if approximate == "tanh":   # in place after the first temporary: x ** 3 alone costs 100x a multiply
             t = _gelu_tanh_inner(xp, x)
             t += 1
@@ -96,6 +99,8 @@ class Gelu(Op):
 
     @staticmethod
     def backward(ctx, xp, g, out, x):
+        if ctx.saved == "tanh" and (k := seq_kernels(x)):
+            return (k.gelu_tanh(x, g),)
         if ctx.saved == "tanh":
             t = _gelu_tanh_inner(xp, x)
             dt = x * x
@@ -432,7 +437,7 @@ class BatchNorm(Op):
     axes, inv_std = 1 / sqrt(var + eps);  dgamma = sum g xhat,  dbeta = sum g,
     dx = gamma inv_std (g - dbeta / M - xhat dgamma / M) for M values per channel.
     Eval: out = x a + c with running statistics (a = gamma inv_std), dx = g a.
-    Per-channel sums are einsums over a (N, C, rest) view: one pass, no temporaries."""
+    Training on the CPU: one compiled kernel (backend/conv.py), else einsums over a (N, C, rest) view."""
     once_differentiable = True
 
     @staticmethod
@@ -467,6 +472,13 @@ class BatchNorm(Op):
         n, c = x.shape[:2]
         x3 = x.reshape(n, c, math.prod(x.shape[2:]))  # not -1: an empty batch too
         count = x3.shape[0] * x3.shape[2]
+        fused = conv.batch_norm_train(xp, x3, weight, bias, eps) if training else None
+        if fused is not None:  # one compiled pass; backward recomputes xhat from x
+            out, mean, var, inv_std = fused
+            ctx.saved = ((x3, mean), inv_std, weight, count, "fused")
+            if batch_stats is not None:
+                batch_stats.append((mean, var, count))
+            return out.reshape(x.shape)
         if training:
             mean = x3.mean(axis=(0, 2))
             xhat = x3 - mean[:, None]
@@ -494,6 +506,10 @@ class BatchNorm(Op):
         xhat, inv_std, weight, count, training = ctx.saved
         needs = ctx.needs
         g3 = g.reshape(g.shape[:2] + (math.prod(g.shape[2:]),))
+        if training == "fused":
+            gx, gw, gb = conv.batch_norm_train_backward(xp, g3, *xhat, inv_std, weight, needs[0])
+            return (gx if gx is None else gx.reshape(g.shape), gw if needs[1] else None, gb if needs[2] else None,
+                    None, None)
         a = inv_std * weight if weight is not None else inv_std
         if not training:  # running statistics are constants: xhat is rebuilt only for dgamma
             x3, mean = xhat
@@ -541,6 +557,10 @@ class LayerNorm(Op):
     def forward(ctx, xp, x, weight, bias, k, eps):
         n = math.prod(x.shape[x.ndim - k:])
         x2 = x.reshape(-1, n) if n else x.reshape(math.prod(x.shape[:x.ndim - k]), 0)
+        if kern := seq_kernels(x):   # one fused pass on all cores (numba)
+            out, xhat, rstd = kern.layer_norm(x2, weight, bias, eps)
+            ctx.saved = (xhat, rstd, weight, x.shape[x.ndim - k:])
+            return out.reshape(x.shape)
         xhat = x2 - x2.mean(axis=1, keepdims=True) if n else x2.copy()
         var = xp.einsum("mn,mn->m", xhat, xhat)[:, None] / max(n, 1)
         rstd = (1.0 / xp.sqrt(var + eps)).astype(x.dtype)
@@ -556,6 +576,10 @@ class LayerNorm(Op):
         xhat, rstd, weight, shape = ctx.saved
         needs = ctx.needs
         g2 = g.reshape(xhat.shape)
+        if needs[0] and (kern := seq_kernels(xhat)):
+            gx, gw, gb = kern.layer_norm_backward(g2, xhat, rstd, weight)
+            return (gx.reshape(g.shape),) + tuple(t.reshape(shape) if len(needs) > i and needs[i] else None
+                                                  for i, t in ((1, gw), (2, gb)))
         gw = xp.einsum("mn,mn->n", g2, xhat).reshape(shape) if len(needs) > 1 and needs[1] else None
         gb = g2.sum(axis=0).reshape(shape) if len(needs) > 2 and needs[2] else None
         gx = None

@@ -9,6 +9,7 @@ from .. import dtypes as _dt
 from .args import dim as _dim, dims as _dims, float_needed, float_only, nonempty, reduce_axes
 from . import registry
 from .registry import Op, apply
+from .rnn import seq_kernels
 
 
 def _expand_reduced(xp, g, shape, axes, keepdim):
@@ -217,8 +218,12 @@ class Softmax(Op):
     save_out = True
 
     @staticmethod
-    def forward(ctx, xp, x, axis):
+    def forward(ctx, xp, x, axis, causal=False):
         ctx.saved = axis
+        if axis == x.ndim - 1 and (k := seq_kernels(x)):   # one fused pass on all cores (numba)
+            return k.softmax(x, causal)
+        if causal:   # attention's is_causal (not public): row r of each last-two-dims matrix sees columns <= r
+            x = xp.where(xp.tri(*x.shape[-2:], dtype=bool), x, -xp.inf)
         if not x.size:  # nothing to normalise (and amax has no identity)
             return x.copy()
         e = xp.exp(x - xp.amax(x, axis=axis, keepdims=True))
@@ -228,6 +233,8 @@ class Softmax(Op):
     @staticmethod
     def backward(ctx, xp, g, out):
         axis = ctx.saved
+        if axis == out.ndim - 1 and (k := seq_kernels(out)):
+            return (k.softmax_backward(g, out),)
         return (out * (g - xp.sum(g * out, axis=axis, keepdims=True)),)
 
 

@@ -69,6 +69,9 @@ class Op:
     # other's gradient and no further input (so writing an input whose partner needs no gradient,
     # or linear's bias, is harmless, as in torch)
     bilinear = False
+    # True where call computes a param from the input's values (Sort's order, CumMax's running
+    # arg-max): a compiled plan, which replays params as traced, must not record the op
+    order_from_values = False
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)

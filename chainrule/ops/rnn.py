@@ -13,7 +13,18 @@ Modes and gate layouts are torch's: RNN_TANH/RNN_RELU h' = act(x W_ih^T + b_ih +
 LSTM gates (i, f, g, o), c' = f c + i g, h' = o tanh(c') (then h' W_hr^T with a projection);
 GRU gates (r, z, n), n = tanh(x W_in^T + b_in + r (h W_hn^T + b_hn)), h' = (1 - z) n + z h.
 """
+import numpy as np
+
+from ..backend import compiled
 from .registry import Op
+
+
+def seq_kernels(x, least=4096):
+    """``backend.seq_kernels`` (numba) for a float32 CPU array of ``least`` elements or more, else None."""
+    if type(x) is not np.ndarray or x.dtype != np.float32 or x.size < least or not compiled.enabled():
+        return None
+    from ..backend import seq_kernels as kernels   # numba: imported only here
+    return kernels
 
 
 def _sigmoid_(xp, v):
@@ -44,7 +55,8 @@ class Recurrent(Op):
         w_in, bias = w_ih, b_ih
         if b_hh is not None and mode != "GRU":
             bias = b_hh if bias is None else bias + b_hh
-        if mode == "LSTM":   # sigmoid(v) = tanh(v / 2) / 2 + 1/2: halve the i, f, o pre-activations up front (exact)
+        kern = seq_kernels(x, 0) if mode == "LSTM" and lengths is None and w_hr is None else None
+        if mode == "LSTM" and not kern:   # sigmoid(v) = tanh(v / 2) / 2 + 1/2: halve the i, f, o pre-activations up front (exact)
             sig = (slice(0, 2 * hidden), slice(3 * hidden, 4 * hidden))
             scale = xp.ones(w_ih.shape[0], dtype=x.dtype)
             for k in sig:
@@ -60,7 +72,11 @@ class Recurrent(Op):
             gx += bias
         for t in steps:
             hs[t] = h
-            if mode == "LSTM":   # gates computed in place in acts[t]
+            if kern:   # the cell in one numba call: gates in acts[t], h_t in y[t]
+                cs[t] = c
+                h_new, c_new = y[t], xp.empty_like(c)   # (y[t] = h_new below copies onto itself)
+                kern.lstm_step(xp.matmul(h, w_t, out=acts[t]), gx[t], c, c_new, extra[t], h_new)
+            elif mode == "LSTM":   # gates computed in place in acts[t]
                 cs[t] = c
                 a = acts[t]
                 xp.matmul(h, w_t, out=a)
@@ -125,7 +141,12 @@ class Recurrent(Op):
             tmp, der = xp.empty((n, hidden), dtype=g.dtype), xp.empty((n, 4 * hidden), dtype=g.dtype)
         elif mode == "GRU":
             tmp, dgh = xp.empty((n, hidden), dtype=g.dtype), xp.empty((n, 3 * hidden), dtype=g.dtype)
+        kern = seq_kernels(x, 0) if mode == "LSTM" and lengths is None and w_hr is None else None
         for t in steps:
+            if kern:   # the cell's backward in one numba call, then dh_{t-1} = da_t W_hh
+                kern.lstm_step_backward(dh, gy[t], dc, acts[t], extra[t], cs[t], da[t])
+                xp.matmul(da[t], w_hh, out=dh)
+                continue
             live = None if lengths is None else (t < lengths)[:, None]
             dh_t = dh + gy[t] if live is None else dh + xp.where(live, gy[t], 0)
             a = acts[t]

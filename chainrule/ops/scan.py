@@ -55,6 +55,8 @@ def scatter_along(xp, shape, idx, g, axis):
 class Sort(Op):
     """out = x picked at idx along axis (idx: the sort order or part of it: sort, topk, kthvalue,
     median, mode);  dx = g put back at idx (no index repeats within a slice)"""
+    order_from_values = True
+
     @staticmethod
     def forward(ctx, xp, x, axis, idx, keepdim=True):
         ctx.saved = (x.shape, axis, idx, keepdim)
@@ -152,6 +154,8 @@ def _omitted(xp, g, x, axis):
 class CumMax(Op):
     """out_i = x at the running argmax idx_i along axis (the latest of ties; nan wins);  dx = g
     added up at idx"""
+    order_from_values = True
+
     @staticmethod
     def forward(ctx, xp, x, axis, idx):
         ctx.saved = (x.shape, axis, idx)

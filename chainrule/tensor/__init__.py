@@ -13,6 +13,9 @@ Variants of a row ``(name, implementation, variants)``:
 An op class as the implementation means its public entry ``Op.call``; for the binary arithmetic
 ops the dunders go straight to ``binary`` (no extra call on the hottest path).
 """
+import functools
+import inspect
+
 from ..ops.args import check_tensor
 from ..ops.elementwise import (Abs, Add, Clamp, Clone, Cos, Div, Exp, Log, Mul, Neg, Pow, Relu,
                                Sigmoid, Sin, Sqrt, Sub, Tanh, Where, binary)
@@ -24,11 +27,14 @@ from . import conversion, creation, elementwise, inplace, linalg, movement, redu
 from . import scan
 from . import indexing
 from . import contract
+from . import sparse
+from . import extra, numeric
 from .core import Tensor, Size, root_grad
 from .creation import (tensor, from_numpy, as_tensor, is_tensor, zeros, ones, empty, full, zeros_like, ones_like,
                        empty_like, full_like, arange, linspace, eye, rand, randn, randint, rand_like, randn_like,
                        randperm)
 from .namespace import tensor_namespace
+from . import docstrings
 from . import special
 from .. import dtypes as _dt
 
@@ -157,6 +163,9 @@ VARIANTS = (
     ("to_index",      conversion.to_index,               "__index__"),
     ("to_bool",       conversion.to_bool,                "__bool__"),
     ("numel",         Tensor.numel,                      "function"),
+    ("to_sparse",     sparse.to_sparse,                  "method"),
+    ("to_sparse_coo", sparse.to_sparse,                  "method"),
+    ("to_dense",      sparse.dense_to_dense,             "method"),
     # ---- sort, scan, search and counting ops (issue 13) ----
     ("sort",          scan.sort,                         "method function"),
     ("argsort",       scan.argsort,                      "method function"),
@@ -377,9 +386,132 @@ VARIANTS = (
     ("tensordot",     contract.tensordot,                  "free"),
     ("chain_matmul",  contract.chain_matmul,               "free"),
     # ---- losses (issue 13) ----
+    # ---- ddp ----
+    ("bitwise_xor",   elementwise.bitwise_xor,           "__rxor__"),  # 3 ^ t: the op commutes
+    ("bitwise_and",   elementwise.bitwise_and,           "inplace __and__ __iand__"),
+    ("bitwise_or",    elementwise.bitwise_or,            "inplace __or__ __ior__"),
+    ("bitwise_xor",   elementwise.bitwise_xor,           "inplace __xor__ __ixor__"),
+    ("bitwise_not",   elementwise.bitwise_not,           "method function inplace"),
+    ("invert",        elementwise.invert,                "__invert__"),
+    ("logical_not",   elementwise.logical_not,           "inplace"),
+    ("eq",            elementwise.eq,                    "inplace"),
+    ("ne",            elementwise.ne,                    "inplace"),
+    ("lt",            elementwise.lt,                    "inplace"),
+    ("le",            elementwise.le,                    "inplace"),
+    ("gt",            elementwise.gt,                    "inplace"),
+    ("ge",            elementwise.ge,                    "inplace"),
+    ("eq",            elementwise.comparison_dunders["eq"], "__eq__"),  # other types: NotImplemented
+    ("ne",            elementwise.comparison_dunders["ne"], "__ne__"),  # other types: NotImplemented
+    ("lt",            elementwise.comparison_dunders["lt"], "__lt__"),  # other types: NotImplemented
+    ("le",            elementwise.comparison_dunders["le"], "__le__"),  # other types: NotImplemented
+    ("gt",            elementwise.comparison_dunders["gt"], "__gt__"),  # other types: NotImplemented
+    ("ge",            elementwise.comparison_dunders["ge"], "__ge__"),  # other types: NotImplemented
+    # ---- everyday gaps (session 3) ----
+    ("broadcast_to",  extra.broadcast_to,                "function"),
+    ("broadcast_tensors", extra.broadcast_tensors,       "free"),
+    ("broadcast_shapes", extra.broadcast_shapes,         "free"),
+    ("clamp_min",     extra.clamp_min,                   "method function"),
+    ("clamp_max",     extra.clamp_max,                   "method function"),
+    ("clamp_min_",    extra.clamp_min_,                  "method"),
+    ("clamp_max_",    extra.clamp_max_,                  "method"),
+    ("absolute",      Abs,                               "method function inplace"),
+    ("abs",           Abs,                               "inplace"),
+    ("rsub",          extra.rsub,                        "function"),
+    ("fmax",          extra.fmax,                        "method function"),
+    ("fmin",          extra.fmin,                        "method function"),
+    ("ldexp",         extra.ldexp,                       "method function"),
+    ("ldexp_",        extra.ldexp_,                      "method"),
+    ("frexp",         extra.frexp,                       "method function"),
+    ("ravel",         extra.ravel,                       "method function"),
+    ("select",        extra.select,                      "method function"),
+    ("adjoint",       extra.adjoint,                     "method function"),
+    ("is_same_size",  extra.is_same_size,                "method function"),
+    ("is_signed",     extra.is_signed,                   "method function"),
+    ("nansum",        numeric.nansum,                      "method function"),
+    ("nanmean",       numeric.nanmean,                     "method function"),
+    ("quantile",      numeric.quantile,                    "method function"),
+    ("nanquantile",   numeric.nanquantile,                 "method function"),
+    ("cdist",         numeric.cdist,                       "function"),
+    ("dist",          numeric.dist,                        "method function"),
+    ("cov",           numeric.cov,                         "method function"),
+    ("corrcoef",      numeric.corrcoef,                    "method function"),
+    ("renorm",        numeric.renorm,                      "method function"),
+    ("renorm_",       numeric.renorm_,                     "method"),
+    ("hann_window",   numeric.hann_window,                 "free"),
+    ("hamming_window", numeric.hamming_window,             "free"),
+    ("bartlett_window", numeric.bartlett_window,           "free"),
+    ("blackman_window", numeric.blackman_window,           "free"),
+    ("kaiser_window", numeric.kaiser_window,               "free"),
+    ("diagonal_scatter", extra.diagonal_scatter,         "method function"),
+    ("select_scatter", extra.select_scatter,             "method function"),
+    ("slice_scatter", extra.slice_scatter,               "method function"),
+    ("index_reduce",  extra.index_reduce,                "method function"),
+    ("index_reduce_", extra.index_reduce_,               "method"),
+    ("unfold",        extra.unfold,                      "method"),
+    ("resize_",       extra.resize_,                     "method"),
+    ("resize_as_",    extra.resize_as_,                  "method"),
+    ("asarray",       extra.asarray,                     "free"),
+    ("frombuffer",    extra.frombuffer,                  "free"),
+    ("get_num_interop_threads", extra.get_num_interop_threads, "free"),
+    ("set_num_interop_threads", extra.set_num_interop_threads, "free"),
+    ("byte",          extra.byte,                        "method"),
+    ("char",          extra.char,                        "method"),
+    ("short",         extra.short,                       "method"),
+    ("ndimension",    Tensor.dim,                        "method"),
+    ("get_device",    extra.get_device,                  "method function"),
+    ("cos",           Cos,                               "inplace"),
+    ("sin",           Sin,                               "inplace"),
+    ("tanh",          Tanh,                              "inplace"),
+    ("log",           Log,                               "inplace"),
+    ("reciprocal",    elementwise.reciprocal,            "inplace"),
+    ("sinc",          numeric.sinc,                        "method function"),
+    ("sinc_",         numeric.sinc_,                       "method"),
+    ("i0",            numeric.i0,                          "method function"),
+    ("i0_",           numeric.i0_,                         "method"),
+    ("nextafter",     numeric.nextafter,                   "method function"),
+    ("nextafter_",    numeric.nextafter_,                  "method"),
+    ("mvlgamma",      numeric.mvlgamma,                    "method function"),
+    ("mvlgamma_",     numeric.mvlgamma_,                   "method"),
+    ("fill",          extra.fill,                        "function"),
+    ("fill_diagonal_", extra.fill_diagonal_,             "method"),
+    ("sum_to_size",   extra.sum_to_size,                 "method"),
+    ("split_with_sizes", extra.split_with_sizes,         "method function"),
+    ("trapezoid",     numeric.trapezoid,                   "free"),
+    ("trapz",         numeric.trapz,                       "free"),
+    ("cumulative_trapezoid", numeric.cumulative_trapezoid, "free"),
+    ("unravel_index", extra.unravel_index,               "free"),
+    ("vander",        numeric.vander,                      "free"),
+    ("squeeze_",      extra.squeeze_,                    "method"),
+    ("unsqueeze_",    extra.unsqueeze_,                  "method"),
+    ("t_",            extra.t_,                          "method"),
+    ("transpose_",    extra.transpose_,                  "method"),
+    ("swapaxes_",     extra.swapaxes_,                   "method"),
+    ("swapdims_",     extra.swapdims_,                   "method"),
+    ("apply_",        extra.apply_,                      "method"),
+    ("map_",          extra.map_,                        "method"),
+    ("map2_",         extra.map2_,                       "method"),
+    ("is_pinned",     extra.is_pinned,                   "method"),
+    ("const_data_ptr", conversion.data_ptr,              "method"),
+    ("gradient",      numeric.gradient,                  "function"),
+    ("empty_permuted", extra.empty_permuted,             "free"),
+    ("is_inference",  extra.is_inference,                "function"),
+    ("is_storage",    extra.is_storage,                  "free"),
+    ("is_conj",       extra.is_conj,                     "method function"),
+    ("is_neg",        extra.is_neg,                      "method function"),
+    ("resolve_conj",  extra.resolve_conj,                "method function"),
+    ("resolve_neg",   extra.resolve_neg,                 "method function"),
+    ("get_float32_matmul_precision", extra.get_float32_matmul_precision, "free"),
+    ("set_float32_matmul_precision", extra.set_float32_matmul_precision, "free"),
+    ("set_warn_always", extra.set_warn_always,           "free"),
+    ("is_warn_always_enabled", extra.is_warn_always_enabled, "free"),
+    ("set_flush_denormal", extra.set_flush_denormal,     "free"),
+    ("set_anomaly_enabled", extra.set_anomaly_enabled,   "free"),
+    ("is_anomaly_enabled", extra.is_anomaly_enabled,     "free"),
+    ("is_anomaly_check_nan_enabled", extra.is_anomaly_check_nan_enabled, "free"),
 )
 
-PROPERTIES = {"T": movement.reversed_dims, "mT": movement.matrix_transpose, **conversion.ATTRIBUTES}
+PROPERTIES = {"T": movement.reversed_dims, "mT": movement.matrix_transpose, "layout": sparse.layout,
+              **conversion.ATTRIBUTES}
 
 
 def _checked(fn, name):
@@ -389,6 +521,7 @@ def _checked(fn, name):
         return fn(input, *args, **kwargs)
     function.__name__ = name
     function.__doc__ = fn.__doc__
+    function.__wrapped__ = fn  # inspect.signature (and the docs) show fn's parameters
     return function
 
 
@@ -407,6 +540,35 @@ def _reflected(fn):
     return reflected
 
 
+# torch's argument parser takes NumPy's names too (x.sum(axis=0, keepdims=True)), and the sizes of
+# the methods that take them as *args by keyword (x.permute(dims=(1, 0)))
+NUMPY_NAMES = {"axis": "dim", "keepdims": "keepdim"}
+SIZES_KEYWORD = {"permute": "dims", "reshape": "shape", "view": "size", "expand": "size", "repeat": "repeats",
+                 "flip": "dims", "tile": "dims"}
+
+
+def _torch_keywords(fn, name):
+    """``fn`` accepting torch's keyword spellings (a wrapper only where ``fn`` has such parameters)."""
+    sizes = SIZES_KEYWORD.get(name)
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return fn
+    if sizes is None and "dim" not in params and "keepdim" not in params:
+        return fn
+
+    def with_keywords(*args, **kwargs):
+        if kwargs:
+            for numpy_name, torch_name in NUMPY_NAMES.items():
+                if numpy_name in kwargs and torch_name not in kwargs:
+                    kwargs[torch_name] = kwargs.pop(numpy_name)
+            if sizes in kwargs and len(args) == 1:
+                args = (args[0], kwargs.pop(sizes))
+        return fn(*args, **kwargs)
+    functools.update_wrapper(with_keywords, fn)
+    return with_keywords
+
+
 def install(cls, variants, properties):
     """Attach every row's variants to ``cls``; returns the chainrule.name functions."""
     functions = {}
@@ -415,6 +577,8 @@ def install(cls, variants, properties):
         fn = impl.call if isinstance(impl, type) and issubclass(impl, Op) else impl
         if fn is not impl and not fn.__doc__ and impl.__doc__:   # the op's rule is its entry's docstring
             fn.__doc__ = f"As ``torch.{name}``; the rule: " + impl.__doc__
+        if not is_binary:
+            fn = _torch_keywords(fn, name)
         kinds = kinds.split()
         for kind in kinds:
             plain_dunder = "__" + kind[3:]  # __radd__ / __iadd__ -> __add__
@@ -438,6 +602,7 @@ def install(cls, variants, properties):
 
 
 functions = install(Tensor, VARIANTS, PROPERTIES)
+docstrings.attach(Tensor)
 
 __all__ = ["Tensor", "Size", "root_grad", "tensor_namespace", "functions", "VARIANTS", "tensor", "from_numpy",
            "as_tensor", "is_tensor", "zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like",

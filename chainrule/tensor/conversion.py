@@ -43,11 +43,44 @@ def type_as(input, other):
     return to(input, other.dtype)
 
 
+_TO_DTYPE_DOC = """This tensor as ``chainrule.{dtype}``, as ``torch.Tensor.{method}`` (``self.to(chainrule.{dtype})``).
+
+``self`` itself when it already has that dtype, else a new tensor. {how} torch's
+``memory_format`` argument is not accepted.
+
+Returns
+-------
+Tensor
+    Of dtype ``chainrule.{dtype}``.
+
+Examples
+--------
+>>> cr.tensor([1.7, -1.7, 0.]).{method}()
+{example}
+"""
+_TO_DTYPE = {  # dtype name: (torch's method name, what the cast does, example output)
+    "float32": ("float", "float", "tensor([ 1.7000, -1.7000,  0.0000])"),
+    "float64": ("double", "float", "tensor([ 1.7000, -1.7000,  0.0000], dtype=chainrule.float64)"),
+    "float16": ("half", "float", "tensor([ 1.7002, -1.7002,  0.0000], dtype=chainrule.float16)"),
+    "int64": ("long", "int", "tensor([ 1, -1,  0])"),
+    "int32": ("int", "int", "tensor([ 1, -1,  0], dtype=chainrule.int32)"),
+    "bool": ("bool", "bool", "tensor([ True,  True, False])")}
+_TO_DTYPE_HOW = {
+    "float": "The cast is recorded by autograd: the gradient flows back cast to the input's dtype.",
+    "int": "Floats are truncated toward zero (NaN and out-of-range values are undefined, as in torch); the "
+           "result has no gradient.",
+    "bool": "Nonzero elements (and NaN) become True; the result has no gradient."}
+
+
 def to_dtype(dtype):
     """The conversion method for one dtype (t.float(), t.long(), ...)."""
     def convert(input):
         return to(input, dtype)
     convert.__name__ = dtype.name
+    if dtype.name in _TO_DTYPE:
+        method, kind, example = _TO_DTYPE[dtype.name]
+        convert.__doc__ = _TO_DTYPE_DOC.format(dtype=dtype.name, method=method, how=_TO_DTYPE_HOW[kind],
+                                               example=example)
     return convert
 
 
@@ -145,7 +178,7 @@ def is_nonzero(input):
 
 
 def _false(input):
-    """Always False: chainrule has no tensors of this kind (torch's ``is_meta``, ``is_sparse``, ``is_quantized``,
+    """Always False for a dense Tensor (torch's ``is_meta``, ``is_sparse`` (see chainrule.tensor.sparse), ``is_quantized``,
     ``is_mkldnn``, ``is_nested``, ``is_xpu``, ``is_mps``)."""
     return False
 
@@ -351,10 +384,11 @@ def _tensor_str(a, indent, summarize, fmt):
     return "[" + ("," + "\n" * (a.ndim - 1) + " " * (indent + 1)).join(rows) + "]"
 
 
-def tensor_repr(input):
-    """torch's Tensor repr: values, then device, size, dtype and grad_fn/requires_grad suffixes."""
+def tensor_repr(input, column=0):
+    """torch's Tensor repr: values, then device, size, dtype and grad_fn/requires_grad suffixes;
+    ``column``: where the repr starts on its line (a sparse tensor's indices and values)."""
     a, prefix = to_device(input._data, Device.CPU), "tensor("
-    indent, suffixes, d = len(prefix), [], input.dtype
+    indent, suffixes, d = len(prefix) + column, [], input.dtype
     if input.is_cuda:
         suffixes.append(f"device='{input.device}'")
     if a.size == 0:
@@ -375,7 +409,7 @@ def tensor_repr(input):
         suffixes.append(f"grad_fn=<{input._node.name()}>")
     elif input._requires_grad:
         suffixes.append("requires_grad=True")
-    out, last = [prefix + body], len(prefix + body) - (prefix + body).rfind("\n") + 1
+    out, last = [prefix + body], len(prefix + body) - (prefix + body).rfind("\n") + 1 + (0 if "\n" in body else column)
     for s in suffixes:
         n = len(s.replace("chainrule.", "torch."))  # wrap where torch wraps, whatever the dtype's prefix
         if last + n + 2 > PRINT_OPTIONS["linewidth"]:

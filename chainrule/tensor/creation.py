@@ -142,6 +142,95 @@ def is_tensor(obj):
 
 # ---- filled -----------------------------------------------------------------------------------------
 
+# what each factory family's (zeros, zeros_like, Tensor.new_zeros, ...) docstring says of its values
+_FILLS = {
+    "zeros": ("filled with zeros", ">>> cr.zeros(2, 3)\ntensor([[0., 0., 0.],\n        [0., 0., 0.]])"),
+    "ones": ("filled with ones", ">>> cr.ones(2, dtype=cr.int64)\ntensor([1, 1])"),
+    "empty": ("left uninitialised (whatever the new memory holds)", ">>> cr.empty(2, 3).shape\nchainrule.Size([2, 3])"),
+    "rand": ("of independent samples from the uniform distribution on [0, 1)",
+             ">>> g = cr.Generator().manual_seed(0)\n>>> cr.rand(2, generator=g)\ntensor([0.8506, 0.6370])"),
+    "randn": ("of independent samples from the standard normal distribution (mean 0, variance 1)",
+              ">>> cr.randn(2, 3, dtype=cr.float64).dtype\nchainrule.float64")}
+_RANDOM_NOTE = ("\n\nDiffers from torch: the samples come from NumPy's PCG64 generator, so a seed gives other numbers than "
+                "torch's (the distribution is the same). ``generator``: a ``chainrule.Generator`` (default: the global "
+                "one, seeded by ``chainrule.manual_seed``). A non-floating ``dtype`` raises NotImplementedError, as torch.")
+_FILLED_DOC = """A new tensor of shape ``size`` {what}, as ``torch.{name}``.
+
+``size`` is given as separate ints (``{name}(2, 3)``), as one sequence (``{name}((2, 3))``) or as
+``size=``. The dtype is the default float dtype (``chainrule.get_default_dtype()``, float32 unless
+changed) unless ``dtype`` is given; torch's ``layout``, ``pin_memory`` and ``memory_format`` are
+accepted and ignored, and ``out=`` raises TypeError.{note}
+
+Parameters
+----------
+*size : int or sequence of int
+    The shape.{generator}
+dtype : chainrule.dtype, optional
+    The element type; the default float dtype unless given.
+device : str or chainrule.device, optional
+    ``"cpu"`` or ``"cuda"`` (needs CuPy); the default device unless given.
+requires_grad : bool, default False
+    Make a leaf that autograd tracks (floating dtypes only).
+
+Returns
+-------
+Tensor
+
+Examples
+--------
+{example}
+"""
+_GENERATOR_PARAM = "\ngenerator : chainrule.Generator, optional\n    The random source; the global one by default."
+_LIKE_DOC = """A tensor with ``input``'s shape {what}, as ``torch.{name}``: ``{base}(input.shape)`` with ``input``'s dtype and device unless ``dtype``/``device`` are given.
+
+torch's ``layout``, ``pin_memory`` and ``memory_format`` are accepted and ignored.{note}
+
+Parameters
+----------
+input : Tensor
+    The tensor whose shape (and dtype and device) the result takes.{generator}
+dtype : chainrule.dtype, optional
+    The element type; ``input``'s unless given.
+device : str or chainrule.device, optional
+    The device; ``input``'s unless given.
+requires_grad : bool, default False
+    Make a leaf that autograd tracks (floating dtypes only).
+
+Returns
+-------
+Tensor
+
+Examples
+--------
+>>> cr.{name}(cr.ones(2, 3)).shape
+chainrule.Size([2, 3])
+"""
+_NEW_DOC = """A new tensor of shape ``size`` {what}, with this tensor's dtype and device unless given, as ``torch.Tensor.{name}``.
+
+``size`` is given as separate ints or as one sequence (or ``size=``).
+
+Parameters
+----------
+*size : int or sequence of int
+    The shape.
+dtype : chainrule.dtype, optional
+    The element type; this tensor's unless given.
+device : str or chainrule.device, optional
+    The device; this tensor's unless given.
+requires_grad : bool, default False
+    Make a leaf that autograd tracks (floating dtypes only).
+
+Returns
+-------
+Tensor
+
+Examples
+--------
+>>> cr.tensor([1, 2]).{name}(2, 3).dtype
+chainrule.int64
+"""
+
+
 def _filled(name, fill):
     """zeros/ones/empty(*size, size=, dtype, device, requires_grad)."""
     def create(*size, out=None, dtype=None, device=None, requires_grad=False, **kwargs):
@@ -149,6 +238,7 @@ def _filled(name, fill):
         _extra(name, dict(kwargs, out=out))
         return _leaf(fill(shape, _float_dtype(dtype).np), _device(device), requires_grad)
     create.__name__ = create.__qualname__ = name
+    create.__doc__ = _FILLED_DOC.format(name=name, what=_FILLS[name][0], note="", generator="", example=_FILLS[name][1])
     return create
 
 
@@ -263,6 +353,8 @@ def _like(fn, generator=False):
         return fn(input.shape, dtype=dtype or input.dtype, device=device or input.device,
                   requires_grad=requires_grad, **extra)
     like.__name__ = fn.__name__ + "_like"
+    like.__doc__ = _LIKE_DOC.format(name=like.__name__, base=fn.__name__, what=_FILLS[fn.__name__][0],
+                                    note=_RANDOM_NOTE if generator else "", generator=_GENERATOR_PARAM if generator else "")
     return like
 
 
@@ -281,6 +373,7 @@ def _new(fn):
         _extra("new_" + fn.__name__, kwargs)
         return fn(shape, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
     new.__name__ = "new_" + fn.__name__
+    new.__doc__ = _NEW_DOC.format(name=new.__name__, what=_FILLS[fn.__name__][0])
     return new
 
 
@@ -414,6 +507,8 @@ def _random_sized(name, draw):
         d, dev = _float_dtype(dtype), _device(device)
         return _leaf(draw(shape, d, dev, generator), dev, requires_grad)
     create.__name__ = create.__qualname__ = name
+    create.__doc__ = _FILLED_DOC.format(name=name, what=_FILLS[name][0], note=_RANDOM_NOTE, generator=_GENERATOR_PARAM,
+                                        example=_FILLS[name][1])
     return create
 
 

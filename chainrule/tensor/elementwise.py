@@ -4,7 +4,8 @@ import numpy as np
 
 from ..backend import namespace
 from ..ops.args import broadcast_error, is_tensor, no_bool_pair, operand, plain, promote, same_device
-from ..ops.elementwise import Div, Maximum, Minimum, Mul, Pow, Where, sign_of
+from ..ops.elementwise import Compare, Div, Logical, Maximum, Minimum, Mul, Pow, Where, not_implemented, sign_of
+from .core import Tensor
 
 
 def _on_arrays(a, b, method, promoted=False):
@@ -21,14 +22,64 @@ def _on_arrays(a, b, method, promoted=False):
         raise broadcast_error(a, b, name) from None
 
 
+_COMPARISON_DOC = """Elementwise ``input {sym} other``, as ``torch.{name}`` (also ``Tensor.{name}`` and the ``{sym}`` operator).
+
+``other`` is a tensor or a Python number; the operands broadcast. The result is a bool tensor with
+no gradient (a comparison is not differentiable).
+
+Differs from torch: an integer tensor compared with a float (number or tensor) is compared exactly,
+as NumPy does, where torch first rounds the integer to the float dtype (``tensor([16777217]) ==
+16777216.0`` is True in torch, False here).
+
+Parameters
+----------
+input : Tensor
+    The left operand.
+other : Tensor or number
+    The right operand, broadcast against ``input``.
+
+Returns
+-------
+Tensor
+    bool, of the broadcast shape.
+
+Examples
+--------
+>>> cr.tensor([1, 2, 3]).{name}(2)
+{example}
+"""
+_COMPARISONS = {"eq": ("==", "tensor([False,  True, False])"), "ne": ("!=", "tensor([ True, False,  True])"),
+                "lt": ("<", "tensor([ True, False, False])"), "le": ("<=", "tensor([ True,  True, False])"),
+                "gt": (">", "tensor([False, False,  True])"), "ge": (">=", "tensor([False,  True,  True])")}
+
+
 def _comparison(method):
-    def compare(input, other):
-        return _on_arrays(input, other, method)
-    compare.__name__ = method.strip("_")
+    call, name = Compare.call, method.strip("_")
+
+    def compare(input, other):  # the op's entry (fast path inside): jit.trace and cr.compile record it
+        return call(input, other, name)
+    compare.__name__ = name
+    sym, example = _COMPARISONS[compare.__name__]
+    compare.__doc__ = _COMPARISON_DOC.format(name=compare.__name__, sym=sym, example=example)
     return compare
 
 
 eq, ne, lt, le, gt, ge = (_comparison(f"__{n}__") for n in ("eq", "ne", "lt", "le", "gt", "ge"))
+
+
+def _comparison_dunder(name):
+    call = Compare.call
+
+    def dunder(self, other):  # as torch: another type gives NotImplemented (== and != then compare identities)
+        if type(other) not in _OPERAND_TYPES and not isinstance(other, (Tensor, np.ndarray, np.generic)):
+            return NotImplemented
+        return call(self, other, name)
+    dunder.__name__ = f"__{name}__"
+    return dunder
+
+
+_OPERAND_TYPES = {float, int, bool, Tensor}
+comparison_dunders = {n: _comparison_dunder(n) for n in ("eq", "ne", "lt", "le", "gt", "ge")}
 
 
 def floor_divide(input, other):
@@ -41,37 +92,66 @@ def remainder(input, other):
     return _on_arrays(input, other, "__mod__", promoted=True)
 
 
+_BITWISE_DOC = """Elementwise bitwise {word} ``input {sym} other``, as ``torch.bitwise_{word}`` (also the ``{sym}`` operator).
+
+Integer and bool tensors only: a floating-point operand raises NotImplementedError. ``other`` is a tensor
+or a Python int/bool; the operands broadcast and promote as torch (two bool tensors give a bool
+tensor: the logical {word}). No gradient.
+
+Parameters
+----------
+input : Tensor
+    An integer or bool tensor.
+other : Tensor or int
+    An integer or bool tensor or number, broadcast against ``input``.
+
+Returns
+-------
+Tensor
+    Of the promoted dtype and the broadcast shape.
+
+Examples
+--------
+>>> cr.tensor([12, 10]).bitwise_{word}(6)   # 0b1100, 0b1010 {sym} 0b0110
+{example}
+"""
+_BITWISE = {"and": ("&", "tensor([4, 2])"), "or": ("|", "tensor([14, 14])"), "xor": ("^", "tensor([10, 12])")}
+
+
 def _logical(method):
+    call, name = Logical.call, "bitwise_" + method.strip("_")
+
     def logical(input, other):
         if not is_tensor(input):  # reflected (2 & t): the op commutes
             input, other = other, input
-        b = operand(other, method.strip("_"))
-        bd = b._data if is_tensor(b) else b
-        if input._data.dtype.kind == "f" or getattr(bd, "dtype", np.dtype(int)).kind == "f" or isinstance(bd, float):
-            raise RuntimeError(f"\"{method.strip('_')}\" not implemented for floating point tensors")
-        return _on_arrays(input, b, method)
+        return call(input, other, name)
     logical.__name__ = method.strip("_")
+    word = logical.__name__
+    logical.__doc__ = _BITWISE_DOC.format(word=word, sym=_BITWISE[word][0], example=_BITWISE[word][1])
     return logical
 
 
 bitwise_and, bitwise_or, bitwise_xor = (_logical(m) for m in ("__and__", "__or__", "__xor__"))
 
 
+invert = Logical.invert  # ``~t``: the op's entry itself (a hot path); TypeError on floats, as torch's ``~``
+
+
 def bitwise_not(input):
     """Bitwise NOT of an integer tensor (logical NOT for bool), as ``torch.bitwise_not``."""
     if input._data.dtype.kind not in "iub":
-        raise TypeError(f"~ (bitwise_not) is only supported for integer and bool tensors, got {input.dtype}")
-    return plain(~input._data)
+        raise not_implemented("bitwise_not_cpu", input)
+    return invert(input)
 
 
 def logical_not(input):
     """True where an element is zero, as ``torch.logical_not``."""
-    return plain(namespace(input._data).logical_not(input._data))
+    return Logical.call(input, None, "logical_not")
 
 
 def isnan(input):
-    """True where an element is NaN, as ``torch.isnan``."""
-    return plain(namespace(input._data).isnan(input._data))
+    """True where an element is NaN (x != x), as ``torch.isnan``."""
+    return Compare.call(input, input, "ne")
 
 
 def isfinite(input):
@@ -139,6 +219,31 @@ def masked_fill(input, mask, value):
     return Where.call(mask, value.to(input.dtype) if is_tensor(value) else value, input).to(input.dtype)
 
 
+_PAIR_DOC = """The elementwise {word} of two tensors, as ``torch.{name}`` (also ``Tensor.{name}``).
+
+Both arguments must be tensors: a number raises TypeError, as torch (``clamp`` takes one). They
+broadcast and promote as torch; a NaN in either operand gives NaN. Gradient: the {side} input gets
+the upstream gradient and a tie splits it evenly between the two, as torch's.
+
+Parameters
+----------
+input : Tensor
+    The first operand.
+other : Tensor
+    The second operand, broadcast against ``input``.
+
+Returns
+-------
+Tensor
+    Of the promoted dtype and the broadcast shape.
+
+Examples
+--------
+>>> cr.{name}(cr.tensor([1., 5.]), cr.tensor([3., 2.]))
+{example}
+"""
+
+
 def _tensor_pair(op):
     """torch.maximum/minimum: two tensors (a number raises TypeError, as torch; the ops' own entry,
     which backward rules use, also takes numbers)."""
@@ -149,6 +254,10 @@ def _tensor_pair(op):
                                 f"Tensor, not {type(value).__name__}")
         return op.call(input, other)
     pair.__name__ = op.__name__.lower()
+    big = pair.__name__ == "maximum"
+    pair.__doc__ = _PAIR_DOC.format(name=pair.__name__, word="maximum" if big else "minimum",
+                                    side="larger" if big else "smaller",
+                                    example="tensor([3., 5.])" if big else "tensor([1., 2.])")
     return pair
 
 

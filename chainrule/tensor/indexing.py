@@ -14,7 +14,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..backend import namespace
 from ..ops.args import broadcast_error, check_tensor, dim as _dim, dims as _dims, is_tensor, on_device_of, plain
-from ..ops.elementwise import Where
+from ..ops.elementwise import C_NAMES, Where
 from ..ops.movement import (Cat, Diagonal, Flip, Index, IndexGrad, IndexPut, Permute, Repeat, Reshape, ScatterReduce,
                             as_view, index_key)
 from ..ops.registry import apply
@@ -122,6 +122,58 @@ def _reshape_back(out, input):
 
 # ---- triangles -----------------------------------------------------------------------------------
 
+_TRIANGLE_DOC = """The {part} triangle of a matrix (of each matrix in a batch), the other elements zeroed, as ``torch.{name}`` (also ``Tensor.{name}``, and ``Tensor.{name}_`` in place).
+
+Keeps element ``[..., i, j]`` where ``j - i {cmp} diagonal``: ``diagonal=0`` is the main diagonal,
+a positive value a diagonal above it, a negative one below. The input needs at least 2 dims (the
+last two are the matrix); the gradient is the upstream gradient masked the same way.
+
+Parameters
+----------
+input : Tensor
+    A tensor of at least 2 dims.
+diagonal : int, default 0
+    Which diagonal bounds the triangle (0: the main one).
+
+Returns
+-------
+Tensor
+    Of ``input``'s shape and dtype.
+
+Examples
+--------
+>>> cr.ones(3, 3).{name}({arg})
+{example}
+"""
+_TRIANGLE_INDICES_DOC = """The coordinates of the {part} triangle of a ``row`` x ``col`` matrix, as ``torch.{name}``.
+
+A 2 x N tensor: the row indices, then the column indices, in row-major order, of the elements
+``{tri}(offset)`` keeps (``j - i {cmp} offset``). ``dtype`` must be an integer dtype (int64 by
+default; a floating one raises NotImplementedError).
+
+Parameters
+----------
+row, col : int
+    The matrix shape.
+offset : int, default 0
+    As ``diagonal`` of ``{tri}``.
+dtype : chainrule.dtype, optional
+    An integer dtype; int64 unless given.
+device : str or chainrule.device, optional
+    The device; the CPU unless given.
+
+Returns
+-------
+Tensor
+    Shape (2, N), of ``dtype``.
+
+Examples
+--------
+>>> cr.{name}(3, 3)
+{example}
+"""
+
+
 def _triangle(lower):
     def fn(input, diagonal=0):
         op = "tril" if lower else "triu"
@@ -134,6 +186,10 @@ def _triangle(lower):
             keep = ~xp.tri(n, m, diagonal - 1, dtype=bool)
         return Where.call(plain(keep), input, plain(xp.zeros((), dtype=input._data.dtype)))
     fn.__name__ = "tril" if lower else "triu"
+    fn.__doc__ = _TRIANGLE_DOC.format(name=fn.__name__, part="lower" if lower else "upper", cmp="<=" if lower else ">=",
+                                      arg="" if lower else "1", example="tensor([[1., 0., 0.],\n        [1., 1., 0.],\n"
+                                      "        [1., 1., 1.]])" if lower else "tensor([[0., 1., 1.],\n        [0., 0., 1.],\n"
+                                      "        [0., 0., 0.]])")
     return fn
 
 
@@ -145,7 +201,7 @@ def _triangle_indices(lower):
         name = "tril_indices" if lower else "triu_indices"
         dtype = _dt.to_dtype(dtype) if dtype is not None else _dt.int64
         if dtype.np.kind not in "iu":
-            raise NotImplementedError(f'"{name}" not implemented for \'{dtype.name.capitalize()}\'')
+            raise NotImplementedError(f'"{name}" not implemented for \'{C_NAMES.get(dtype.name, dtype.name)}\'')
         for arg, v in (("row", row), ("col", col)):
             if v < 0:
                 raise RuntimeError(f"{arg} must be non-negative, got{v}")
@@ -153,6 +209,10 @@ def _triangle_indices(lower):
         out = plain(np.stack(np.nonzero(keep)).astype(dtype.np).reshape(2, -1))
         return out.to(device) if device is not None else out
     fn.__name__ = "tril_indices" if lower else "triu_indices"
+    fn.__doc__ = _TRIANGLE_INDICES_DOC.format(
+        name=fn.__name__, part="lower" if lower else "upper", tri="tril" if lower else "triu", cmp="<=" if lower else ">=",
+        example="tensor([[0, 1, 1, 2, 2, 2],\n        [0, 0, 1, 0, 1, 2]])" if lower
+        else "tensor([[0, 0, 0, 1, 1, 2],\n        [0, 1, 2, 1, 2, 2]])")
     return fn
 
 
@@ -699,6 +759,85 @@ def block_diag(*tensors):
 
 # ---- at least n dims, stacks and splits ----------------------------------------------------------
 
+_ATLEAST_DOC = """The inputs viewed with at least {n} dims, as ``torch.atleast_{n}d``.
+
+{how}; a tensor with {n} or more dims is returned as it is. One tensor gives a tensor; several
+tensors (or one list or tuple of them) give a tuple.
+
+Parameters
+----------
+*tensors : Tensor, or one sequence of Tensor
+    The tensors to view.
+
+Returns
+-------
+Tensor or tuple of Tensor
+
+Examples
+--------
+>>> cr.atleast_{n}d(cr.tensor([1., 2.])).shape
+{example}
+"""
+_ATLEAST = {1: ("A 0-d tensor becomes shape (1,)", "chainrule.Size([2])"),
+            2: ("A 0-d tensor becomes (1, 1) and a 1-d one of shape (n,) becomes (1, n)", "chainrule.Size([1, 2])"),
+            3: ("A 0-d tensor becomes (1, 1, 1), (n,) becomes (1, n, 1) and (m, n) becomes (m, n, 1)",
+                "chainrule.Size([1, 2, 1])")}
+_STACKER_DOC = """{how}, as ``torch.{name}``{alias}.
+
+The tensors are concatenated (a copy, with gradients to each input); their dtypes promote and
+their other dims must match, as ``cat``.
+
+Parameters
+----------
+tensors : sequence of Tensor
+    At least one.
+
+Returns
+-------
+Tensor
+
+Examples
+--------
+>>> cr.{name}([cr.tensor([1, 2]), cr.tensor([3, 4])])
+{example}
+"""
+_STACKERS = {
+    "hstack": ("Stacks tensors horizontally: along dim 1, or dim 0 when all are 1-d", "", "tensor([1, 2, 3, 4])"),
+    "vstack": ("Stacks tensors vertically: along dim 0 after ``atleast_2d`` (a 1-d tensor becomes a row)",
+               " (alias ``row_stack``)", "tensor([[1, 2],\n        [3, 4]])"),
+    "dstack": ("Stacks tensors depthwise: along dim 2 after ``atleast_3d``", "", "tensor([[[1, 3],\n         [2, 4]]])"),
+    "column_stack": ("Stacks tensors as columns: along dim 1, a 0-d or 1-d tensor of n elements first made an "
+                     "(n, 1) column", "", "tensor([[1, 3],\n        [2, 4]])")}
+_SPLITTER_DOC = """Splits ``input`` along {where}, as ``torch.{name}`` (also ``Tensor.{name}``): ``tensor_split`` along that dim.
+
+``indices_or_sections`` is a number of equal parts (which must divide the dim's size, else
+RuntimeError) or a list of indices to split before. The input needs at least {k} dim{s}.
+
+Parameters
+----------
+input : Tensor
+    The tensor to split.
+indices_or_sections : int or list of int
+    The number of equal parts, or the indices to split before.
+
+Returns
+-------
+tuple of Tensor
+    Views of ``input``.
+
+Examples
+--------
+>>> {setup}
+>>> [t.shape for t in cr.{name}(x, 2)]
+{example}
+"""
+_SPLITTERS = {
+    "hsplit": ("dim 1 (dim 0 for a 1-d tensor)", 1, "x = cr.zeros(4, 6)",
+               "[chainrule.Size([4, 3]), chainrule.Size([4, 3])]"),
+    "vsplit": ("dim 0", 2, "x = cr.zeros(4, 6)", "[chainrule.Size([2, 6]), chainrule.Size([2, 6])]"),
+    "dsplit": ("dim 2", 3, "x = cr.zeros(4, 3, 2)", "[chainrule.Size([4, 3, 1]), chainrule.Size([4, 3, 1])]")}
+
+
 def _atleast(n):
     def one(t):
         s = t._data.shape
@@ -711,6 +850,7 @@ def _atleast(n):
             return one(tensors[0])
         return tuple(one(t) for t in _tensor_list(tensors, f"atleast_{n}d"))
     fn.__name__ = f"atleast_{n}d"
+    fn.__doc__ = _ATLEAST_DOC.format(n=n, how=_ATLEAST[n][0], example=_ATLEAST[n][1])
     return fn
 
 
@@ -725,6 +865,8 @@ def _stacker(name, prep, dim):
         ts = [prep(check_tensor(t, name, "tensors")) for t in tensors]
         return Cat.call(ts, dim(ts))
     fn.__name__ = name
+    how, alias, example = _STACKERS[name]
+    fn.__doc__ = _STACKER_DOC.format(name=name, how=how, alias=alias, example=example)
     return fn
 
 
@@ -774,6 +916,8 @@ def _splitter(name, dim, min_dims):
                                    f"dimension {n} is not divisible by the split_size {indices_or_sections}!")
         return tensor_split(input, indices_or_sections, d)
     fn.__name__ = name
+    where, k, setup, example = _SPLITTERS[name]
+    fn.__doc__ = _SPLITTER_DOC.format(name=name, where=where, k=k, s="" if k == 1 else "s", setup=setup, example=example)
     return fn
 
 

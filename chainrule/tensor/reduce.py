@@ -61,6 +61,48 @@ def std(input, dim=None, unbiased=None, keepdim=False, correction=None):
     return out if narrow is None else out.to(narrow)
 
 
+_SPREAD_DOC = """The {word} over ``dim`` (all elements when None), as ``torch.{name}`` (also ``Tensor.{name}``).
+
+{formula}, N the number of elements reduced: ``correction=1`` (the default, Bessel's) gives the
+sample {word}, ``correction=0`` the population one. torch's older spelling
+``{name}(input, dim, unbiased, keepdim)`` works too (``unbiased=False`` is ``correction=0``). Where
+N <= correction the result is nan or inf, as torch. A float32 (or float16) {word} that would
+overflow or underflow is computed in float64 and cast back. Floating-point input only: an
+integer or bool tensor raises RuntimeError. Differentiable.
+
+Parameters
+----------
+input : Tensor
+    A floating-point tensor.
+dim : int or tuple of int, optional
+    The dims to reduce; None (the default) reduces all of them.
+unbiased : bool, optional
+    The older spelling of ``correction`` (True: 1, False: 0).
+keepdim : bool, default False
+    Keep the reduced dims with size 1.
+correction : int, optional (keyword)
+    Subtracted from N in the denominator; 1 when neither it nor ``unbiased`` is given.
+
+Returns
+-------
+Tensor
+    Of ``input``'s dtype.
+
+Examples
+--------
+>>> x = cr.tensor([1., 2., 4.])
+>>> x.{name}()
+{example}
+>>> x.{name}(correction=0)
+{example0}
+"""
+var.__doc__ = _SPREAD_DOC.format(name="var", word="variance", formula="``sum((x - mean)**2) / (N - correction)``",
+                                 example="tensor(2.3333)", example0="tensor(1.5556)")
+std.__doc__ = _SPREAD_DOC.format(name="std", word="standard deviation",
+                                 formula="``sqrt(sum((x - mean)**2) / (N - correction))``",
+                                 example="tensor(1.5275)", example0="tensor(1.2472)")
+
+
 def norm(input, p="fro", dim=None, keepdim=False):
     """The p-norm over ``dim``, with torch's conventions: one entry per norm gives |x| (no square to
     overflow); gradient 0 where the norm is 0 and, for p < 1, at zero entries; p = 0 counts nonzeros.
@@ -120,6 +162,48 @@ def min_over(input, dim=None, keepdim=False):
     return _extreme(input, dim, keepdim, "min")
 
 
+_EXTREME_DOC = """The {word} element, or the {word} along a dim with its index, as ``torch.{name}`` (also ``Tensor.{name}``).
+
+Three forms, as torch:
+
+- ``{name}(input)``: a 0-d tensor, the {word} of all elements (an empty input raises RuntimeError);
+  the gradient is shared evenly among the elements equal to it.
+- ``{name}(input, dim, keepdim=False)``: the pair ``(values, indices)`` along ``dim``, ``indices``
+  int64 (the first occurrence); the gradient goes to the selected element only.
+- ``{name}(input, other)`` with a tensor ``other``: the elementwise ``{pair}(input, other)``.
+
+Differs from torch: the pair is a tuple subclass with ``.values`` and ``.indices`` that prints as
+a plain tuple, not a ``torch.return_types.{name}``.
+
+Parameters
+----------
+input : Tensor
+    The tensor to reduce.
+dim : int or Tensor, optional
+    The dim to reduce, or the ``other`` tensor of the elementwise form.
+keepdim : bool, default False
+    Keep the reduced dim with size 1.
+
+Returns
+-------
+Tensor or (Tensor, Tensor)
+    The {word} (0-d), the ``(values, indices)`` pair, or the elementwise {pair}.
+
+Examples
+--------
+>>> x = cr.tensor([[1., 5.], [3., 4.]])
+>>> x.{name}()
+{example}
+>>> values, indices = x.{name}(1)
+>>> values, indices
+{example_dim}
+"""
+max_over.__doc__ = _EXTREME_DOC.format(name="max", word="largest", pair="maximum", example="tensor(5.)",
+                                       example_dim="(tensor([5., 4.]), tensor([1, 1]))")
+min_over.__doc__ = _EXTREME_DOC.format(name="min", word="smallest", pair="minimum", example="tensor(1.)",
+                                       example_dim="(tensor([1., 3.]), tensor([0, 0]))")
+
+
 def _arg(input, dim, keepdim, op):
     if input._data.dtype == np.bool_:
         raise RuntimeError(f"{op}(): does not support bool input")
@@ -140,6 +224,36 @@ def argmin(input, dim=None, keepdim=False):
     return _arg(input, dim, keepdim, "argmin")
 
 
+_ARG_DOC = """The index of the {word} element, as ``torch.{name}`` (also ``Tensor.{name}``).
+
+With ``dim=None`` the index is into the flattened input (a 0-d tensor, or size-1 dims with
+``keepdim=True``); with ``dim``, the indices along that dim. Ties give the first occurrence. A
+bool input, or an empty reduction, raises as torch. No gradient.
+
+Parameters
+----------
+input : Tensor
+    A tensor of any dtype but bool.
+dim : int, optional
+    The dim to reduce; None (the default) for the flattened input.
+keepdim : bool, default False
+    Keep the reduced dim(s) with size 1.
+
+Returns
+-------
+Tensor
+    int64.
+
+Examples
+--------
+>>> x = cr.tensor([[1., 5.], [3., 4.]])
+>>> x.{name}(), x.{name}(1)
+{example}
+"""
+argmax.__doc__ = _ARG_DOC.format(name="argmax", word="largest", example="(tensor(1), tensor([1, 1]))")
+argmin.__doc__ = _ARG_DOC.format(name="argmin", word="smallest", example="(tensor(0), tensor([0, 0]))")
+
+
 def _logical(input, dim, keepdim, op):
     """all/any: over everything for dim=None; over no dim (elementwise, as torch) for dim=()."""
     xp = namespace(input._data)
@@ -155,3 +269,34 @@ def all_true(input, dim=None, keepdim=False):
 
 def any_true(input, dim=None, keepdim=False):
     return _logical(input, dim, keepdim, "any")
+
+
+_TRUTH_DOC = """Whether {which} element is nonzero, over all elements or along ``dim``, as ``torch.{name}`` (also ``Tensor.{name}``).
+
+``dim`` is an int or a tuple of ints (``()`` reduces nothing: an elementwise test). The result is
+bool (uint8 for a uint8 input, as torch), with no gradient; an empty reduction gives {empty}.
+
+Parameters
+----------
+input : Tensor
+    A tensor of any dtype (nonzero is True).
+dim : int or tuple of int, optional
+    The dims to reduce; None (the default) reduces all of them.
+keepdim : bool, default False
+    Keep the reduced dims with size 1.
+
+Returns
+-------
+Tensor
+    bool (uint8 for uint8 input).
+
+Examples
+--------
+>>> b = cr.tensor([[True, False], [True, True]])
+>>> b.{name}(), b.{name}(1)
+{example}
+"""
+all_true.__doc__ = _TRUTH_DOC.format(name="all", which="every", empty="True",
+                                     example="(tensor(False), tensor([False,  True]))")
+any_true.__doc__ = _TRUTH_DOC.format(name="any", which="any", empty="False",
+                                     example="(tensor(True), tensor([True, True]))")

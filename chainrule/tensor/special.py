@@ -11,6 +11,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..backend import namespace
 from ..ops.args import broadcast_error, float_needed, is_tensor, operand, plain, promote, same_device
+from ..ops.elementwise import Logical
 # the op classes the variants table names as special.X
 from ..ops.elementwise import (Acos, Acosh, Asin, Asinh, Atan, Atan2, Atanh, Clamp, Copysign, Cosh, Digamma,  # noqa: F401
                                Div, Erf, Erfc, Erfinv, Exp2, Expm1, Fmod, Hypot, Lerp, Lgamma, Log1p, Log2, Log10,
@@ -273,11 +274,40 @@ def _C(t):
     return C_NAMES[t.dtype.name]
 
 
+_LOGICAL_DOC = """Elementwise logical {word}: True where {when}, as ``torch.{name}`` (also ``Tensor.{name}``).
+
+Inputs of any dtype (nonzero is True); both are tensors and broadcast. The result is bool with no
+gradient; the in-place ``Tensor.{name}_`` keeps ``input``'s dtype (stores 1 and 0), as torch.
+
+Parameters
+----------
+input : Tensor
+    The first operand, of any dtype.
+other : Tensor
+    The second operand, broadcast against ``input``.
+
+Returns
+-------
+Tensor
+    bool, of the broadcast shape.
+
+Examples
+--------
+>>> cr.tensor([1., 0., 2.]).{name}(cr.tensor([1, 1, 0]))
+{example}
+"""
+_LOGICAL = {"logical_and": ("AND", "both are nonzero", "tensor([ True, False, False])"),
+            "logical_or": ("OR", "either is nonzero", "tensor([True, True, True])"),
+            "logical_xor": ("XOR", "exactly one is nonzero", "tensor([False,  True,  True])")}
+
+
 def _logical(name, fn):
     def logical(input, other):
-        a, b = _arrays(input, other, name)
-        return _broadcasting(name, lambda u, v: getattr(namespace(u), fn)(u, v), a, b)
+        _arrays(input, other, name)  # two tensors, on one device
+        return Logical.call(input, other, fn)  # the op: jit.trace and cr.compile record it
     logical.__name__ = name
+    word, when, example = _LOGICAL[name]
+    logical.__doc__ = _LOGICAL_DOC.format(name=name, word=word, when=when, example=example)
     return logical
 
 
@@ -309,7 +339,36 @@ def _shift(name, left):
             return xp.where(big, xp.where(u < 0, -1, 0), xp.right_shift(u, s)).astype(x.dtype)
         return _broadcasting(name, run, x, safe)
     shift.__name__ = name
+    shift.__doc__ = _SHIFT_DOC.format(name=name, sym="<<" if left else ">>", way="left" if left else "right",
+                                      big="0" if left else "0 (-1 for a negative value)",
+                                      example="tensor([ 4, 32])" if left else "tensor([0, 2])")
     return shift
+
+
+_SHIFT_DOC = """Elementwise ``input {sym} other`` (the bits of ``input`` shifted {way} by ``other``), as ``torch.{name}`` (also the ``{sym}`` operator).
+
+Integer tensors only: floating-point or bool operands raise NotImplementedError. Either operand may
+be a Python int (``1 {sym} t`` works); they broadcast and promote as torch. As torch, a shift by the
+bit width or more, or by a negative amount, gives {big}, where C and NumPy leave it undefined. No
+gradient.
+
+Parameters
+----------
+input : Tensor or int
+    The values to shift (an integer tensor, or a number when ``other`` is the tensor).
+other : Tensor or int
+    The shift amounts, broadcast against ``input``.
+
+Returns
+-------
+Tensor
+    Of the promoted integer dtype and the broadcast shape.
+
+Examples
+--------
+>>> cr.tensor([1, 8]).{name}(2)
+{example}
+"""
 
 
 bitwise_left_shift = _shift("bitwise_left_shift", True)
@@ -327,14 +386,44 @@ def heaviside(input, values):
 
 def _integer_pair(name, fn):
     def integer(input, other):
-        a, b = promote(input, operand(other, name), name)
+        if not is_tensor(other):
+            raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
+        a, b = promote(input, other, name)
         t = a if is_tensor(a) else b
         if t._data.dtype.kind not in "iu":
             raise not_implemented(f"{name}_cpu", t)
         return _broadcasting(name, lambda u, v: getattr(namespace(u), fn)(u, v).astype(u.dtype),
                              a._data, b._data if is_tensor(b) else b)
     integer.__name__ = name
+    integer.__doc__ = _INTEGER_PAIR_DOC.format(name=name, **_INTEGER_PAIR[name])
     return integer
+
+
+_INTEGER_PAIR_DOC = """Elementwise {what} of ``input`` and ``other``, as ``torch.{name}`` (also ``Tensor.{name}``).
+
+Integer tensors only (floating-point and bool raise NotImplementedError); they broadcast and
+promote as torch. The result is non-negative, and {zero}. No gradient.
+
+Parameters
+----------
+input : Tensor
+    An integer tensor.
+other : Tensor
+    An integer tensor, broadcast against ``input``.
+
+Returns
+-------
+Tensor
+    Of the promoted integer dtype and the broadcast shape.
+
+Examples
+--------
+>>> cr.{name}(cr.tensor([12, 18]), cr.tensor([8, 0]))
+{example}
+"""
+_INTEGER_PAIR = {"gcd": {"what": "greatest common divisor", "zero": "``gcd(x, 0)`` is ``abs(x)``",
+                         "example": "tensor([ 4, 18])"},
+                 "lcm": {"what": "least common multiple", "zero": "0 when either is 0", "example": "tensor([24,  0])"}}
 
 
 gcd = _integer_pair("gcd", "gcd")

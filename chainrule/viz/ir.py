@@ -125,6 +125,8 @@ def _step_lines(st, specs, names):
         if len(ops) == 1:
             return [f"{ops[0]} (ufunc{', in place' if inplace else ''})", shape]
         return [f"fused: {len(ops)} ops, {inplace} in place", " + ".join(ops), shape]
+    if st.kind == "emit":  # a kernel the passes generated (bias+ReLU, an elementwise region, the optimizer's)
+        return [*p.get("label", ["generated kernel"]), shape]
     return [st.kind, shape]
 
 
@@ -150,7 +152,8 @@ def _compiled(plan, passes=True, module_names=None, title=None):
             boxes.append(Box(bid, "leaf", [label, _spec(specs[st.writes[0]])], name=label))
         else:
             lines = [ln for ln in _step_lines(st, specs, name) if ln]
-            boxes.append(Box(bid, "module" if st.kind == "chain" and len(st.p["ops"]) > 1 else "op", lines,
+            fused = st.kind == "chain" and len(st.p["ops"]) > 1 or lines[0].startswith("fused")
+            boxes.append(Box(bid, "module" if fused else "op", lines,
                              name=lines[0]))
         tails = []
         for r in st.reads:

@@ -10,7 +10,8 @@ once, let the framework optimise it, then run it many times, even without the co
 chainrule has both halves, with PyTorch's names:
 
 - ``cr.compile(step)`` records a whole training step (forward, backward, optimizer update) on its
-  first call and replays an optimised plan of raw NumPy kernels afterwards;
+  first two calls (the second checks the first) and replays an optimised plan of raw NumPy kernels
+  afterwards;
 - ``cr.viz.graph(compiled, passes=False)`` and ``cr.viz.graph(compiled)`` draw that plan before
   and after the optimiser's passes, so you can see what it removed and fused;
 - ``cr.jit.trace(model, inputs)`` records an inference graph, ``.save(folder)`` writes it (JSON and
@@ -23,6 +24,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import re
 import time
 
 import numpy as np
@@ -35,9 +37,10 @@ cr.viz.set_renderer("python")   # the built-in layout: the same pictures with or
 # A training step, eager and compiled
 # -----------------------------------
 # A small MLP on random data, trained with SGD. ``step`` is ordinary eager code; ``cr.compile``
-# wraps it (``@cr.compile`` works too). The first call runs ``step`` eagerly while recording every
-# primitive, the backward walk and the optimizer's update; every later call with the same
-# shapes and dtypes replays the recorded plan.
+# wraps it (``@cr.compile`` works too). The first two calls run ``step`` eagerly while recording
+# every primitive, the backward walk and the optimizer's update (the second recording must freeze
+# the same constants as the first); every later call with the same shapes and dtypes replays the
+# recorded plan.
 
 
 def make(seed=0):
@@ -82,15 +85,19 @@ print("stats:", {k: v for k, v in compiled_step.stats.items() if k in ("traces",
 # %%
 # The recorded program is one generated Python function: a line or two per step, the values as
 # its local variables ``v0, v1, ...``; ops, parameters and constants are its globals ``k0, k1, ...``.
-# Here are its first lines and the loss's fused run: ``ufunc(a, b, out=a)`` computes in place into
-# a dead operand's buffer; ``v5 = None`` frees a value after its last use.
+# Here are its first lines and the loss's fused run: the passes turned ``d = model(x) - y`` and
+# ``d * d`` into one generated kernel ``kN(n, inputs..., outputs...)`` (a numba loop over the
+# elements) that writes into the buffer of an operand that dies there (``v13 = v11 if ...``),
+# and the first Linear's bias and ReLU into one in-place pass; ``v11 = v1 = None`` frees values
+# after their last use.
 
 plan = compiled_step.plans()[0]
 lines = plan.source.splitlines()
 print("\n".join(lines[:12]))
-first = next(i for i, ln in enumerate(lines) if "out=" in ln)
+kernel_call = re.compile(r"\s+k\d+\(\d+, ")  # a generated kernel (or, without numba, a ufunc with out=)
+first = next(i for i, ln in enumerate(lines) if kernel_call.match(ln) or "out=" in ln)
 print("    ...")
-print("\n".join(lines[first - 1:first + 4]))
+print("\n".join(lines[first - 2:first + 2]))
 print(f"    ... {len(lines)} lines in all")
 
 # %%

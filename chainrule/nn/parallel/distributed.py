@@ -20,6 +20,9 @@ How the averaging overlaps backward (torch's Reducer, in Python):
 * ``find_unused_parameters``: after the forward, the graph is walked from the outputs; parameters
   it does not reach are ready at once (their slot holds their local ``.grad``, or zeros), and a
   parameter no rank used keeps its ``.grad`` untouched, as in torch.
+* ``cr.compile``: a compiled step's plan calls the hooks' pieces where the traced run did (``_fill``
+  per gradient, ``_start`` per bucket, ``_finish`` after the last; ``_fill_unused``), so the bucket
+  all-reduces are steps of the plan, through the same backend (jit/compile.py records them).
 """
 import contextlib
 import time
@@ -216,22 +219,39 @@ class DistributedDataParallel(Module):
         self._expecting = False
 
     def _make_hook(self, i):
-        p, b = self._params[i], self._bucket_of[i]
-
         def hook(grad):
             if self._marked[i]:
                 raise RuntimeError(f"Expected to mark a variable ready only once (parameter '{self._names[i]}' got "
                                    "a second gradient in one iteration: a parameter used outside forward, or a "
                                    "second backward through the same forward)")
-            view = self._buckets[b].views[i]
-            g = grad._data
-            if p.grad is not None and p.grad._node is None:  # accumulated under no_sync: average the sum
-                g = g + p.grad._data
-                p.grad = None
-            namespace(view).multiply(g, self._inv_world, out=view)
+            view = self._fill(i, grad._data)
             self._mark_ready(i)
             return Tensor._make(view)
+        hook.ddp_param = (self, i)  # cr.compile records the hook as _fill, _start and _finish calls
         return hook
+
+    # The three pieces of a hook, also what a cr.compile'd step's plan calls in the hooks' place: the
+    # recording notes where the eager hooks filled a slot, started a bucket and waited for them all.
+    def _fill(self, i, g):
+        """This rank's gradient ``g`` of parameter i, divided by the world size, into its bucket slot
+        (returned); a gradient accumulated under no_sync is added first."""
+        p, view = self._params[i], self._buckets[self._bucket_of[i]].views[i]
+        if p.grad is not None and p.grad._node is None:  # accumulated under no_sync: average the sum
+            g = g + p.grad._data
+            p.grad = None
+        namespace(view).multiply(g, self._inv_world, out=view)
+        return view
+
+    def _start(self, b):
+        """Start bucket b's non-blocking all-reduce (a sum of the slots, so their average); let the
+        library move the buckets already in flight along."""
+        if self._inflight:
+            self._inflight = [w for w in self._inflight if not w.is_completed()]
+        pg = self.process_group
+        work = dist.Work(*pg.backend.allreduce(self._buckets[b].buffer, dist.ReduceOp.SUM, False), pg.timeout,
+                         "DDP gradient all_reduce")
+        self._works.append(work)
+        self._inflight.append(work)
 
     def _mark_ready(self, i):
         self._marked[i] = True
@@ -239,11 +259,7 @@ class DistributedDataParallel(Module):
         bucket.left -= 1
         if bucket.left == 0:
             while self._next < len(self._buckets) and self._buckets[self._next].left == 0:
-                pg = self.process_group
-                work = dist.Work(*pg.backend.allreduce(self._buckets[self._next].buffer, dist.ReduceOp.SUM, False),
-                                 pg.timeout, "DDP gradient all_reduce")
-                self._works.append(work)
-                self._inflight.append(work)
+                self._start(self._next)
                 self._next += 1
             if self._next == len(self._buckets):
                 self._finish()
@@ -258,7 +274,7 @@ class DistributedDataParallel(Module):
         done = time.perf_counter()
         self._comm_wait_s += done - start
         self._last_wait = (start, done)  # when this rank's backward was done, and its gradients (benchmarks)
-        if self.find_unused_parameters and not self._used.all():
+        if self.find_unused_parameters:  # every rank joins (one rank may have used everything)
             used = self._used.copy()
             dist.Work(*self.process_group.backend.allreduce(used, dist.ReduceOp.MAX, True),
                       self.process_group.timeout, "DDP unused-parameter map").wait()
@@ -279,13 +295,19 @@ class DistributedDataParallel(Module):
             stack.extend(q for q in node.parents if q is not None and not isinstance(q, Tensor))
         for i, a in enumerate(aliases):
             if id(a._node) not in seen:
-                p, view = self._params[i], self._buckets[self._bucket_of[i]].views[i]
-                if p.grad is not None:
-                    namespace(view).multiply(p.grad._data, self._inv_world, out=view)
-                else:
-                    view[...] = 0
-                self._used[i] = 0
+                self._fill_unused(i)
                 self._mark_ready(i)
+
+    def _fill_unused(self, i):
+        """Parameter i, which the forward did not use: its slot holds its local ``.grad`` (accumulated
+        under no_sync) divided by the world size, or zeros (returned); marked unused for ``_finish``."""
+        p, view = self._params[i], self._buckets[self._bucket_of[i]].views[i]
+        if p.grad is not None:
+            namespace(view).multiply(p.grad._data, self._inv_world, out=view)
+        else:
+            view[...] = 0
+        self._used[i] = 0
+        return view
 
     def forward(self, *inputs, **kwargs):
         pg = self.process_group

@@ -49,8 +49,41 @@ def _maybe_set(dest, src):
 
 
 class ParametrizationList(ModuleList):
-    """The parametrizations of one tensor, applied in order, and the tensor(s) they start from:
-    ``original``, or ``original0``, ``original1``, ... when ``right_inverse`` returns several."""
+    """The parametrizations of one tensor and the tensor(s) they start from, as torch's ``ParametrizationList``.
+
+    ``nn.utils.parametrize.register_parametrization`` creates it under ``module.parametrizations``:
+    it holds the parametrization modules, applied in order when called, and ``original`` (or
+    ``original0``, ``original1``, ... when ``right_inverse`` returns several tensors).
+
+    Parameters
+    ----------
+    modules : sequence of Module
+        The parametrizations, applied in order.
+    original : Tensor or Parameter
+        The tensor being parametrized; ``right_inverse`` of the modules (in reverse order) gives the
+        stored original(s).
+    unsafe : bool, default False
+        If True, skips the checks that the parametrization keeps the tensor's shape and dtype.
+
+    Shape
+    -----
+    - Called without arguments: returns the parametrized tensor, of the original tensor's shape
+      (unless ``unsafe``).
+
+    Examples
+    --------
+    >>> from chainrule.nn.utils import parametrize
+    >>> class Symmetric(nn.Module):
+    ...     def forward(self, X):
+    ...         return X.triu() + X.triu(1).transpose(-1, -2)
+    >>> m = nn.Linear(3, 3)
+    >>> p = parametrize.register_parametrization(m, "weight", Symmetric())
+    >>> plist = m.parametrizations.weight
+    >>> type(plist).__name__, plist.original.shape
+    ('ParametrizationList', chainrule.Size([3, 3]))
+    >>> bool((m.weight == m.weight.T).all())
+    True
+    """
 
     def __init__(self, modules, original, unsafe=False):
         if len(modules) == 0:
