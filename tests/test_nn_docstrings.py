@@ -30,11 +30,12 @@ UNDOCUMENTED_ARGS = {"self", "size_average", "reduce", "device", "dtype", "_weig
 
 def module_classes():
     """chainrule.nn's public Module classes, and those of its subpackages documented in the same style
-    (not DistributedDataParallel: its example needs a process group, hence MPI, in this process)."""
+    (DistributedDataParallel's example makes a process group of one, MPI in this process)."""
     from chainrule.nn.utils import parametrize
     return [(name, obj) for name, obj in check_docstrings.public_names("chainrule.nn")
             if inspect.isclass(obj) and issubclass(obj, nn.Module)] + [
-        ("DataParallel", nn.parallel.DataParallel), ("ParametrizationList", parametrize.ParametrizationList)]
+        ("DataParallel", nn.parallel.DataParallel), ("ParametrizationList", parametrize.ParametrizationList),
+        ("DistributedDataParallel", nn.parallel.DistributedDataParallel)]
 
 
 CLASSES = module_classes()

@@ -73,7 +73,7 @@ from ..tensor import reduce as _tensor_reduce, scan as _tensor_scan
 from ..tensor.elementwise import _on_arrays
 from ..nn import Module
 from ..nn import functional as F
-from ..nn.layers import _BatchNorm
+from ..nn.batchnorm import _BatchNorm
 from ..nn.parallel.distributed import DistributedDataParallel
 from ..optim.optimizer import Optimizer
 from ..optim.lr_scheduler import LRScheduler

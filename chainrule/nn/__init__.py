@@ -2,12 +2,14 @@
 from .module import Module, Parameter, Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict
 from .activation import *  # noqa: F401,F403 -- the activation modules (their __all__)
 from . import activation as _activation
-from .layers import (Identity, Linear, Conv2d, MaxPool2d, AvgPool2d, Flatten, Dropout, BatchNorm1d, BatchNorm2d,
-                     Embedding, ReLU, Sigmoid, Tanh, LeakyReLU, ELU, GELU, PReLU, Softmax, LogSoftmax)
+from .layers import Identity, Linear, Bilinear, Conv2d, MaxPool2d, AvgPool2d, Flatten, Unflatten
+from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d, AlphaDropout, FeatureAlphaDropout
+from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d, SyncBatchNorm
+from .embedding import Embedding, EmbeddingBag
 from .loss import *  # noqa: F401,F403 -- the loss and distance modules (their __all__)
 from . import loss as _loss
-from .layers import (Unflatten, Dropout1d, Dropout2d, Dropout3d, AlphaDropout, FeatureAlphaDropout, Bilinear,
-                     BatchNorm3d, SyncBatchNorm, EmbeddingBag)
+from .loss_margin import *  # noqa: F401,F403 -- ranking, margin, triplet losses; distances
+from . import loss_margin as _loss_margin
 from .normalization import LayerNorm, RMSNorm, GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LocalResponseNorm
 from .transformer import (MultiheadAttention, TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder,
                           TransformerDecoder, Transformer)
@@ -22,7 +24,7 @@ from .upsampling import (Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, Pi
                          CircularPad1d, CircularPad2d, CircularPad3d)
 from .adaptive import LinearCrossEntropyLoss, AdaptiveLogSoftmaxWithLoss
 
-__all__ = _activation.__all__ + _loss.__all__ + ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "ParameterList",
+__all__ = _activation.__all__ + _loss.__all__ + _loss_margin.__all__ + ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "ParameterList",
                                  "ParameterDict", "Identity", "Linear", "Conv2d",
            "MaxPool2d", "AvgPool2d", "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d", "Embedding", "ReLU",
            "Sigmoid", "Tanh", "LeakyReLU", "ELU", "GELU", "PReLU", "Softmax", "LogSoftmax",

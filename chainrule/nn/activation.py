@@ -1,6 +1,7 @@
-"""The activation modules beyond the classic ones in layers.py: each holds its options and calls
-its ``functional`` form (one definition of the math)."""
-from .module import Module
+"""The activation modules: each holds its options and calls its ``functional`` form (one
+definition of the math). The generated ones first, then those written as classes (ReLU, ...)."""
+from ..tensor import full
+from .module import Module, Parameter
 from . import functional as F
 
 
@@ -124,7 +125,7 @@ class Softmax2d(Module):
         return F.softmax(input, -3)
 
 
-__all__ = ["SiLU", "Mish", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Softsign", "LogSigmoid", "SELU", "CELU",
+__all__ = ["ReLU", "Sigmoid", "Tanh", "LeakyReLU", "ELU", "GELU", "PReLU", "Softmax", "LogSoftmax", "SiLU", "Mish", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Softsign", "LogSigmoid", "SELU", "CELU",
            "Tanhshrink", "Threshold", "Hardshrink", "Softshrink", "Softplus", "GLU", "Softmin", "RReLU", "Softmax2d"]
 
 # ---- the generated classes' docstrings (numpydoc; tests/test_nn_docstrings.py runs their examples) ----
@@ -474,3 +475,273 @@ Examples
 tensor([[0.8808, 0.1192],
         [0.5000, 0.5000]])
 """
+
+
+# ---- the activations written as classes ---------------------------------------------------------
+
+class ReLU(Module):
+    """Applies the rectified linear unit `ReLU(x) = max(0, x)` elementwise, as ``torch.nn.ReLU``.
+
+    Parameters
+    ----------
+    inplace : bool, default False
+        If True, overwrites the input.
+
+    Shape
+    -----
+    - Input: `(*)`, any number of dims.
+    - Output: `(*)`, the same shape as the input.
+
+    Examples
+    --------
+    >>> m = nn.ReLU()
+    >>> m(cr.tensor([-1.0, 0.0, 2.0]))
+    tensor([0., 0., 2.])
+    >>> m(cr.randn(2, 3)).shape
+    chainrule.Size([2, 3])
+    """
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return input.relu_() if self.inplace else input.relu()
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class Sigmoid(Module):
+    """Applies the logistic sigmoid `1 / (1 + exp(-x))` elementwise, as ``torch.nn.Sigmoid``.
+
+    Its local gradient is `s (1 - s)` with s the output: the gate of the backprop lectures.
+
+    Shape
+    -----
+    - Input: `(*)`, any number of dims.
+    - Output: `(*)`, the same shape as the input.
+
+    Examples
+    --------
+    >>> m = nn.Sigmoid()
+    >>> m(cr.tensor([0.0, 2.0]))
+    tensor([0.5000, 0.8808])
+    """
+    def forward(self, input):
+        return input.sigmoid()
+
+
+class Tanh(Module):
+    """Applies the hyperbolic tangent elementwise, as ``torch.nn.Tanh``.
+
+    `Tanh(x) = (exp(x) - exp(-x)) / (exp(x) + exp(-x))`, with local gradient `1 - Tanh(x)^2`.
+
+    Shape
+    -----
+    - Input: `(*)`, any number of dims.
+    - Output: `(*)`, the same shape as the input.
+
+    Examples
+    --------
+    >>> m = nn.Tanh()
+    >>> m(cr.tensor([0.0, 1.0]))
+    tensor([0.0000, 0.7616])
+    """
+    def forward(self, input):
+        return input.tanh()
+
+
+class LeakyReLU(Module):
+    """Applies `max(0, x) + negative_slope * min(0, x)` elementwise, as ``torch.nn.LeakyReLU``.
+
+    Parameters
+    ----------
+    negative_slope : float, default 0.01
+        The slope for negative inputs.
+    inplace : bool, default False
+        If True, overwrites the input.
+
+    Shape
+    -----
+    - Input: `(*)`, any number of dims.
+    - Output: `(*)`, the same shape as the input.
+
+    Examples
+    --------
+    >>> m = nn.LeakyReLU(0.1)
+    >>> m(cr.tensor([-2.0, 3.0]))
+    tensor([-0.2000,  3.0000])
+    """
+    def __init__(self, negative_slope=0.01, inplace=False):
+        super().__init__()
+        self.negative_slope, self.inplace = negative_slope, inplace
+
+    def forward(self, input):
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
+
+
+class ELU(Module):
+    """Applies `ELU(x) = x if x > 0 else alpha (exp(x) - 1)` elementwise, as ``torch.nn.ELU``.
+
+    Parameters
+    ----------
+    alpha : float, default 1.0
+        The value the output tends to for large negative inputs is -alpha.
+    inplace : bool, default False
+        If True, overwrites the input.
+
+    Shape
+    -----
+    - Input: `(*)`, any number of dims.
+    - Output: `(*)`, the same shape as the input.
+
+    Examples
+    --------
+    >>> m = nn.ELU()
+    >>> m(cr.tensor([-1.0, 2.0]))
+    tensor([-0.6321,  2.0000])
+    """
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, input):
+        return F.elu(input, self.alpha, self.inplace)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class GELU(Module):
+    """Applies the Gaussian error linear unit `x Phi(x)` elementwise, as ``torch.nn.GELU``.
+
+    Phi is the standard normal CDF; with ``approximate='tanh'``,
+    `GELU(x) = 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))`.
+
+    Parameters
+    ----------
+    approximate : str, default 'none'
+        ``'none'`` for the exact form, ``'tanh'`` for the tanh approximation.
+
+    Shape
+    -----
+    - Input: `(*)`, any number of dims.
+    - Output: `(*)`, the same shape as the input.
+
+    Examples
+    --------
+    >>> m = nn.GELU()
+    >>> m(cr.tensor([-1.0, 0.0, 1.0]))
+    tensor([-0.1587,  0.0000,  0.8413])
+    """
+    def __init__(self, approximate="none"):
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, input):
+        return F.gelu(input, self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
+
+
+class PReLU(Module):
+    """Applies `PReLU(x) = max(0, x) + a * min(0, x)` with a learnable slope a, as ``torch.nn.PReLU``.
+
+    ``weight`` holds a: one value shared by every channel, or one per channel (dim 1 of the input, dim
+    0 when it is 1-D).
+
+    Parameters
+    ----------
+    num_parameters : int, default 1
+        Number of slopes to learn: 1 or the number of input channels.
+    init : float, default 0.25
+        The initial value of every slope.
+
+    Shape
+    -----
+    - Input: `(*)`, any number of dims.
+    - Output: `(*)`, the same shape as the input.
+
+    Examples
+    --------
+    >>> m = nn.PReLU()
+    >>> m(cr.tensor([-2.0, 3.0])).tolist()
+    [-0.5, 3.0]
+    >>> nn.PReLU(16)(cr.randn(2, 16, 4, 4)).shape
+    chainrule.Size([2, 16, 4, 4])
+    """
+    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
+        super().__init__()
+        self.num_parameters = num_parameters
+        self.weight = Parameter(full((num_parameters,), float(init), device=device, dtype=dtype))
+
+    def forward(self, input):
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"
+
+
+class Softmax(Module):
+    """Applies `Softmax(x_i) = exp(x_i) / sum_j exp(x_j)` along ``dim``, as ``torch.nn.Softmax``.
+
+    The slices along ``dim`` lie in [0, 1] and sum to 1.
+
+    Parameters
+    ----------
+    dim : int, optional
+        The dim along which softmax is computed; None picks torch's legacy choice (0 for 0-, 1- and 3-D
+        inputs, else 1), without torch's deprecation warning.
+
+    Shape
+    -----
+    - Input: `(*)`, any number of dims.
+    - Output: `(*)`, the same shape as the input.
+
+    Examples
+    --------
+    >>> m = nn.Softmax(dim=1)
+    >>> m(cr.tensor([[1.0, 1.0], [0.0, 2.0]]))
+    tensor([[0.5000, 0.5000],
+            [0.1192, 0.8808]])
+    """
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return F.softmax(input, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    """Applies `log(exp(x_i) / sum_j exp(x_j))` along ``dim``, as ``torch.nn.LogSoftmax``.
+
+    Computed as `x_i - logsumexp(x)`, stable for large inputs; pair it with NLLLoss (or use
+    CrossEntropyLoss on the logits).
+
+    Parameters
+    ----------
+    dim : int, optional
+        The dim along which it is computed; None picks torch's legacy choice (0 for 0-, 1- and 3-D
+        inputs, else 1), without torch's deprecation warning.
+
+    Shape
+    -----
+    - Input: `(*)`, any number of dims.
+    - Output: `(*)`, the same shape as the input, values in [-inf, 0).
+
+    Examples
+    --------
+    >>> m = nn.LogSoftmax(dim=1)
+    >>> m(cr.tensor([[0.0, 0.0]]))
+    tensor([[-0.6931, -0.6931]])
+    """
+    def forward(self, input):
+        return F.log_softmax(input, self.dim)

@@ -7,7 +7,7 @@ import sys
 import types
 
 from .module import _IncompatibleKeys
-from .layers import _BatchNorm
+from .batchnorm import _BatchNorm
 from .loss import _Loss, _WeightedLoss
 from .conv import _ConvNd, _ConvTransposeNd
 from .normalization import _InstanceNorm

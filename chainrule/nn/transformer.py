@@ -7,7 +7,8 @@ import numpy as np
 
 from ..tensor import empty, tensor
 from .module import Module, Parameter, ModuleList
-from .layers import Linear, Dropout
+from .layers import Linear
+from .dropout import Dropout
 from .normalization import LayerNorm
 from . import functional as F
 from . import init

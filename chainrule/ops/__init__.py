@@ -1,8 +1,8 @@
 """Primitive ops, one module per kind; every op is one entry in ``registry.OPS``."""
 from .registry import Op, OPS, apply, bind_tensor_type
-from . import elementwise, reduce, movement, linalg, nn
+from . import elementwise, compare, reduce, movement, linalg, nn
 from . import scan
 from . import rnn
 from . import loss
 
-__all__ = ["Op", "OPS", "apply", "bind_tensor_type", "elementwise", "reduce", "movement", "linalg", "nn", "scan", "rnn", "loss"]
+__all__ = ["Op", "OPS", "apply", "bind_tensor_type", "elementwise", "compare", "reduce", "movement", "linalg", "nn", "scan", "rnn", "loss"]

@@ -4,7 +4,8 @@ import numpy as np
 
 from ..backend import namespace
 from ..ops.args import broadcast_error, is_tensor, no_bool_pair, operand, plain, promote, same_device
-from ..ops.elementwise import Compare, Div, Logical, Maximum, Minimum, Mul, Pow, Where, not_implemented, sign_of
+from ..ops.compare import Compare, Logical
+from ..ops.elementwise import Div, Maximum, Minimum, Mul, Pow, Where, not_implemented, sign_of
 from .core import Tensor
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..backend import namespace
 from ..ops.args import broadcast_error, float_needed, is_tensor, operand, plain, promote, same_device
-from ..ops.elementwise import Logical
+from ..ops.compare import Logical
 # the op classes the variants table names as special.X
 from ..ops.elementwise import (Acos, Acosh, Asin, Asinh, Atan, Atan2, Atanh, Clamp, Copysign, Cosh, Digamma,  # noqa: F401
                                Div, Erf, Erfc, Erfinv, Exp2, Expm1, Fmod, Hypot, Lerp, Lgamma, Log1p, Log2, Log10,

@@ -78,9 +78,57 @@ def _tensors_in(obj, found):
 
 
 class DistributedDataParallel(Module):
-    """Data parallelism over processes (torch.nn.parallel.DistributedDataParallel): wrap the model
-    after ``init_process_group``; each rank feeds its own share of the batch; after ``backward()``
-    every rank holds the gradients averaged over all ranks."""
+    """Data parallelism over processes, as ``torch.nn.parallel.DistributedDataParallel``.
+
+    Wrap the model after ``chainrule.distributed.init_process_group``: construction broadcasts
+    rank 0's parameters and buffers (and checks that every rank's parameter shapes agree); each rank
+    then feeds its own share of the batch, and during ``backward()`` gradient hooks fill buckets
+    whose all-reduces (averaging over the ranks) start as soon as a bucket is full, overlapping the
+    rest of backward. After ``backward()`` every rank holds the same averaged gradients.
+
+    Parameters
+    ----------
+    module : Module
+        The model; its parameters that require grad are synchronised.
+    device_ids, output_device : None
+        For CUDA modules (one GPU per process); must be None for a CPU module.
+    dim : int, default 0
+        The batch dimension (kept for torch's signature; inputs are not scattered).
+    broadcast_buffers : bool, default True
+        Broadcast rank 0's buffers (BatchNorm's running statistics) at every forward.
+    bucket_cap_mb : float, default 25
+        Bucket size; the first bucket is 1 MB with the default, as torch's.
+    find_unused_parameters : bool, default False
+        Mark parameters the forward did not reach as ready, so their buckets still reduce.
+    process_group : ProcessGroup, optional
+        The group to average over (default: the world).
+    init_sync : bool, default True
+        Broadcast rank 0's parameters and buffers at construction.
+    check_reduction, gradient_as_bucket_view, static_graph : bool
+        Accepted for torch's signature; they change nothing here.
+
+    Shape
+    -----
+    - Input: whatever ``module`` takes (each rank its own part of the batch).
+    - Output: whatever ``module`` returns.
+
+    Examples
+    --------
+    A world of one process (``chainrule launch -n 4 script.py`` or ``mpiexec -n 4`` runs four):
+
+    >>> import chainrule.distributed as dist
+    >>> dist.init_process_group("mpi")
+    >>> model = cr.nn.parallel.DistributedDataParallel(cr.nn.Linear(4, 2))
+    >>> model(cr.randn(3, 4)).sum().backward()
+    >>> model.module.weight.grad.shape
+    chainrule.Size([2, 4])
+    >>> dist.destroy_process_group()
+
+    Notes
+    -----
+    ``no_sync()`` skips the all-reduce (gradient accumulation); BatchNorm statistics stay local,
+    as torch's default. Under ``cr.compile`` the bucket all-reduces are steps of the compiled plan.
+    """
 
     def __init__(self, module, device_ids=None, output_device=None, dim=0, broadcast_buffers=None, init_sync=True,
                  process_group=None, bucket_cap_mb=None, find_unused_parameters=False, check_reduction=False,
