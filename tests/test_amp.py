@@ -69,9 +69,11 @@ def test_grad_scaler_errors_and_state_as_torch():
             other.load_state_dict({})
 
 
-def test_cuda_grad_scaler_disables_itself_without_cuda():
+def test_cuda_grad_scaler_is_enabled_only_with_cuda():
+    """Without CUDA it warns and disables itself, as torch's; with CUDA it is enabled."""
     if cr.cuda.is_available():
-        pytest.skip("this machine has CUDA")  # the GPU run covers the enabled path
+        assert cr.cuda.amp.GradScaler().is_enabled()
+        return
     with pytest.warns(UserWarning, match="CUDA is not available"):
         scaler = cr.cuda.amp.GradScaler()
     assert not scaler.is_enabled()
