@@ -56,6 +56,7 @@ def main(argv=None):
     p.add_argument("--samples", type=int, default=11)
     p.add_argument("--min-time", type=float, default=0.05)
     p.add_argument("--only", default="")
+    p.add_argument("--pause", type=float, default=0.2, help="idle seconds before each sample (see bench/run.py)")
     p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                    help="cpu: process CPU time (all threads), steadier on a machine others load")
     p.add_argument("--passes", default="each",
@@ -109,6 +110,9 @@ def main(argv=None):
         samples = {k: [] for k in runs}
         for _ in range(args.samples):
             for k, f in runs.items():
+                # idle first, as python -m bench does: OpenBLAS's and torch's pool threads busy-wait after
+                # their last call and would steal the second core from the next sample (either library's)
+                time.sleep(args.pause)
                 samples[k].append(_time(f, args.min_time, clock))
         med = {k: statistics.median(v) * 1e3 for k, v in samples.items()}
         spread = max((statistics.quantiles(v, n=4)[2] - statistics.quantiles(v, n=4)[0]) / statistics.median(v)
