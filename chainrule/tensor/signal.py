@@ -37,15 +37,7 @@ def _window(name, window_length, periodic, dtype, device, requires_grad, layout,
     return _leaf(arr, device, requires_grad)
 
 
-def _cosines(n, t, terms):
-    """sum_k a_k cos(k 2 pi i / (n - 1)), computed in the window's dtype as torch does."""
-    k = np.arange(n, dtype=t)
-    return sum(t(a) * np.cos(k * t(j * 2 * math.pi / (n - 1))) for j, a in enumerate(terms))
-
-
-def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype=None, layout=None, device=None,
-                   requires_grad=False, pin_memory=False):
-    """The generalised Hamming window ``alpha - beta cos(2 pi n / (N - 1))``, as ``torch.hamming_window``.
+_WINDOW_DOC = """
 
     Parameters
     ----------
@@ -54,9 +46,7 @@ def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype
     periodic : bool, optional
         True: the first ``window_length`` points of a window one longer (for spectral analysis);
         False: symmetric (for filter design).
-    alpha, beta : float, optional
-        The coefficients.
-    dtype : dtype, optional
+{own}    dtype : dtype, optional
         A floating-point dtype (the default float dtype when None).
     layout : optional
         Strided only.
@@ -72,98 +62,52 @@ def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype
     Tensor
         1-D of ``window_length`` points.
     """
+
+
+def _window_doc(own=None):
+    """The parameters every window shares, after its own summary (and ``own``: its shape parameters)."""
+    def attach(fn):
+        fn.__doc__ = fn.__doc__ + _WINDOW_DOC.format(own=own + "\n" if own else "")
+        return fn
+    return attach
+
+
+def _cosines(n, t, terms):
+    """sum_k a_k cos(k 2 pi i / (n - 1)), computed in the window's dtype as torch does."""
+    k = np.arange(n, dtype=t)
+    return sum(t(a) * np.cos(k * t(j * 2 * math.pi / (n - 1))) for j, a in enumerate(terms))
+
+
+@_window_doc('    alpha, beta : float, optional\n        The coefficients.')
+def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype=None, layout=None, device=None,
+                   requires_grad=False, pin_memory=False):
+    """The generalised Hamming window ``alpha - beta cos(2 pi n / (N - 1))``, as ``torch.hamming_window``."""
     return _window("hamming_window", window_length, periodic, dtype, device, requires_grad, layout,
                    lambda n, t: _cosines(n, t, (alpha, -beta)))
 
 
+@_window_doc()
 def hann_window(window_length, periodic=True, *, dtype=None, layout=None, device=None, requires_grad=False,
                 pin_memory=False):
-    """The Hann window ``0.5 - 0.5 cos(2 pi n / (N - 1))``, as ``torch.hann_window``.
-
-    Parameters
-    ----------
-    window_length : int
-        The number of points (0 gives an empty window, 1 the window ``[1]``).
-    periodic : bool, optional
-        True: the first ``window_length`` points of a window one longer; False: symmetric.
-    dtype : dtype, optional
-        A floating-point dtype (the default float dtype when None).
-    layout : optional
-        Strided only.
-    device : device, optional
-        Where to create it.
-    requires_grad : bool, optional
-        Make it a leaf that requires grad.
-    pin_memory : bool, optional
-        Accepted, no effect.
-
-    Returns
-    -------
-    Tensor
-        1-D of ``window_length`` points.
-    """
+    """The Hann window ``0.5 - 0.5 cos(2 pi n / (N - 1))``, as ``torch.hann_window``."""
     return _window("hann_window", window_length, periodic, dtype, device, requires_grad, layout,
                    lambda n, t: _cosines(n, t, (0.5, -0.5)))
 
 
+@_window_doc()
 def blackman_window(window_length, periodic=True, *, dtype=None, layout=None, device=None, requires_grad=False,
                     pin_memory=False):
-    """The Blackman window ``0.42 - 0.5 cos(2 pi n / (N - 1)) + 0.08 cos(4 pi n / (N - 1))``, as ``torch.blackman_window``.
-
-    Parameters
-    ----------
-    window_length : int
-        The number of points (0 gives an empty window, 1 the window ``[1]``).
-    periodic : bool, optional
-        True: the first ``window_length`` points of a window one longer; False: symmetric.
-    dtype : dtype, optional
-        A floating-point dtype (the default float dtype when None).
-    layout : optional
-        Strided only.
-    device : device, optional
-        Where to create it.
-    requires_grad : bool, optional
-        Make it a leaf that requires grad.
-    pin_memory : bool, optional
-        Accepted, no effect.
-
-    Returns
-    -------
-    Tensor
-        1-D of ``window_length`` points.
-    """
+    """The Blackman window ``0.42 - 0.5 cos(2 pi n / (N - 1)) + 0.08 cos(4 pi n / (N - 1))``, as ``torch.blackman_window``."""
     def values(n, t):
         k = np.arange(n, dtype=t) * t(math.pi / (n - 1))
         return np.cos(k * t(4)) * t(0.08) - np.cos(k * t(2)) * t(0.5) + t(0.42)
     return _window("blackman_window", window_length, periodic, dtype, device, requires_grad, layout, values)
 
 
+@_window_doc()
 def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, device=None, requires_grad=False,
                     pin_memory=False):
-    """The Bartlett (triangular) window ``1 - |2 n / (N - 1) - 1|``, as ``torch.bartlett_window``.
-
-    Parameters
-    ----------
-    window_length : int
-        The number of points (0 gives an empty window, 1 the window ``[1]``).
-    periodic : bool, optional
-        True: the first ``window_length`` points of a window one longer; False: symmetric.
-    dtype : dtype, optional
-        A floating-point dtype (the default float dtype when None).
-    layout : optional
-        Strided only.
-    device : device, optional
-        Where to create it.
-    requires_grad : bool, optional
-        Make it a leaf that requires grad.
-    pin_memory : bool, optional
-        Accepted, no effect.
-
-    Returns
-    -------
-    Tensor
-        1-D of ``window_length`` points.
-    """
+    """The Bartlett (triangular) window ``1 - |2 n / (N - 1) - 1|``, as ``torch.bartlett_window``."""
     def values(n, t):
         w = np.arange(n, dtype=t) * t(2.0 / (n - 1))
         half = ((n - 1) >> 1) + 1
@@ -172,34 +116,10 @@ def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, de
     return _window("bartlett_window", window_length, periodic, dtype, device, requires_grad, layout, values)
 
 
+@_window_doc('    beta : float, optional\n        The shape parameter (larger: narrower).')
 def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout=None, device=None,
                   requires_grad=False, pin_memory=False):
-    """The Kaiser window ``I0(beta sqrt(1 - ((n - a) / a)^2)) / I0(beta)``, a = (N - 1) / 2, as ``torch.kaiser_window``.
-
-    Parameters
-    ----------
-    window_length : int
-        The number of points (0 gives an empty window, 1 the window ``[1]``).
-    periodic : bool, optional
-        True: the first ``window_length`` points of a window one longer; False: symmetric.
-    beta : float, optional
-        The shape parameter (larger: narrower).
-    dtype : dtype, optional
-        A floating-point dtype (the default float dtype when None).
-    layout : optional
-        Strided only.
-    device : device, optional
-        Where to create it.
-    requires_grad : bool, optional
-        Make it a leaf that requires grad.
-    pin_memory : bool, optional
-        Accepted, no effect.
-
-    Returns
-    -------
-    Tensor
-        1-D of ``window_length`` points (computed in float64, then cast).
-    """
+    """The Kaiser window ``I0(beta sqrt(1 - ((n - a) / a)^2)) / I0(beta)``, a = (N - 1) / 2, as ``torch.kaiser_window``."""
     def values(n, t):
         a = (n - 1) / 2.0
         r = (np.arange(n, dtype=np.float64) - a) / a
