@@ -113,6 +113,7 @@ def main(argv=None):
                 # idle first, as python -m bench does: OpenBLAS's and torch's pool threads busy-wait after
                 # their last call and would steal the second core from the next sample (either library's)
                 time.sleep(args.pause)
+                f()  # untimed: the first step after the pause runs cold in both libraries (see bench/run.py)
                 samples[k].append(_time(f, args.min_time, clock))
         med = {k: statistics.median(v) * 1e3 for k, v in samples.items()}
         spread = max((statistics.quantiles(v, n=4)[2] - statistics.quantiles(v, n=4)[0]) / statistics.median(v)

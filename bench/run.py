@@ -81,6 +81,10 @@ def measure(setup, args):
             # BLAS worker threads busy-wait ~0.1 s after a call (OpenBLAS; torch's OpenMP less so):
             # without a pause they would steal the second core from the other library's sample.
             time.sleep(args.pause)
+            # one untimed step first: the first step after an idle pause ran 8-20% slower in both
+            # libraries (caches and BLAS threads gone cold), which a training loop never pays
+            step()
+            _sync(args.device)
             samples[k].append(_time(step, args.min_time, args.device))
     med = {k: sorted(v)[len(v) // 2] for k, v in samples.items()}
     return med["chainrule"], med["torch"]

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 import chainrule as cr
-from chainrule.backend import conv
+from chainrule.backend import blas, conv
 from tests.helpers import compare
 
 RNG = np.random.default_rng(16)
@@ -168,6 +168,19 @@ def kernels(request, monkeypatch):
     return request.param
 
 
+@pytest.mark.parametrize("kw", [dict(kernel_size=2), dict(kernel_size=2, ceil_mode=True),
+                                dict(kernel_size=3, stride=1, padding=1), dict(kernel_size=3, stride=2, ceil_mode=True),
+                                dict(kernel_size=(2, 3), stride=(1, 2), dilation=2, padding=1)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pool2d_matches_torch(kw, dtype, kernels):
+    """Values and the gradient's routing (ties: the first maximum; nan: the last nan; all -inf: the
+    window's first cell inside the input) in the compiled kernel and the NumPy path."""
+    x = RNG.integers(-3, 4, (3, 4, 11, 10)).astype(dtype)
+    for value, share in ((np.nan, 0.05), (np.inf, 0.03), (-np.inf, 0.3)):
+        x[RNG.random(x.shape) < share] = value
+    compare(lambda a: cr.nn.functional.max_pool2d(a, **kw), lambda a: torch.nn.functional.max_pool2d(a, **kw), [x])
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("affine", [True, False])
 @pytest.mark.parametrize("shape", [(6, 5, 7, 3), (4, 3), (3, 4, 10)])
@@ -268,7 +281,31 @@ def test_convolutions_from_several_threads_restore_blas_threads(monkeypatch):
         for t in threads:
             t.join()
         monkeypatch.undo()
-        assert conv._blas_threads() == 2 and not conv._threads.get("depth")
+        assert conv._blas_threads() == 2 and blas._state["depth"] == 0
     assert len(outs) == 30
     for out in outs:
         np.testing.assert_allclose(out, ref, rtol=1e-7, atol=1e-9)
+
+
+def test_small_products_run_at_one_blas_thread(monkeypatch):
+    """xp.matmul on the CPU: products under SMALL_GEMM_FLOPS at one BLAS thread (a threaded one leaves
+    OpenBLAS's workers spinning on the core the next convolution needs), larger ones at every thread;
+    the count is restored, and the numbers are np.matmul's (up to the threads' blocking)."""
+    from threadpoolctl import threadpool_limits
+    from chainrule.backend import NP
+    seen = []
+    real = np.matmul
+
+    def spy(a, b, out=None):
+        seen.append(min(lc.get_num_threads() for lc in blas._controllers()))
+        return real(a, b, out=out)
+    small = RNG.standard_normal((64, 400)), RNG.standard_normal((400, 120))
+    large = RNG.standard_normal((256, 784)), RNG.standard_normal((784, 256))
+    batched = RNG.standard_normal((8, 8)), RNG.standard_normal((400, 8, 600))  # a's rows times b's batch
+    with threadpool_limits(limits=2):
+        monkeypatch.setattr(blas.np, "matmul", spy)
+        outs = [NP.matmul(a, b) for a, b in (small, large, batched)]
+        monkeypatch.undo()
+        assert seen == [1, 2, 2] and blas.threads() == 2
+    for out, (a, b) in zip(outs, (small, large, batched)):
+        np.testing.assert_allclose(out, np.matmul(a, b), rtol=1e-12, atol=1e-12)

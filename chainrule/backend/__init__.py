@@ -10,6 +10,7 @@ import numpy as np
 from .device import device, Device, parse_device
 from . import special as _torch_special
 from . import cuda_support
+from . import blas
 
 __all__ = ["namespace", "NP", "ArrayNamespace", "device", "Device", "parse_device", "device_of",
            "to_device", "parse_to_args", "cuda_support"]
@@ -141,6 +142,7 @@ def _special(module, name):
 
 
 NP = ArrayNamespace(np, "numpy")
+NP.matmul = blas.matmul  # small products at one BLAS thread (backend/blas.py)
 
 
 # Floating-point warnings off inside ops (torch prints nothing for log(0), 1/0, exp overflow):

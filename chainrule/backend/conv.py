@@ -29,6 +29,9 @@ import os
 
 import numpy as _np
 
+from . import blas
+from .blas import threads as _blas_threads
+
 CHUNK_BYTES = 2 << 20  # columns per chunk of images (measured: 1-3 MB are equally good, 5 MB+ slower)
 GPU_CHUNK_BYTES = 512 << 20  # a GPU wants few, large launches: in 2 MB chunks ResNet-small b256 ran 66x torch's time
 _log = logging.getLogger("chainrule.conv")
@@ -218,24 +221,9 @@ def backward(xp, g, x, w, stride, padding, pad_end, dilation, groups, out_hw, ne
 MIN_THREAD_FLOPS = 4e6  # less work per call than this runs in one thread (a thread hand-off is ~30 us)
 MIN_THREAD_BYTES = 16 << 20  # the same for the memory-bound batch norm (2 threads gained nothing at 2 MB)
 _F32, _F64 = _np.dtype(_np.float32), _np.dtype(_np.float64)
-_threads = {}  # "blas": the threadpoolctl controller of NumPy's BLAS, "pool": the worker threads, ...
+_threads = {}  # "pool": the worker threads
 if hasattr(os, "register_at_fork"):  # a forked child (DataLoader workers) has none of the parent's threads
     os.register_at_fork(after_in_child=_threads.clear)
-
-
-def _blas():
-    """NumPy's BLAS (by its path; where no path says so, every BLAS loaded: SciPy brings its own)."""
-    if "blas" not in _threads:
-        from threadpoolctl import ThreadpoolController
-        blas = ThreadpoolController().select(user_api="blas")
-        own = [lc for lc in blas.lib_controllers if "numpy" in lc.filepath]
-        blas.lib_controllers = own or blas.lib_controllers
-        _threads["blas"] = blas
-    return _threads["blas"]
-
-
-def _blas_threads():
-    return min((lc.get_num_threads() for lc in _blas().lib_controllers), default=1)
 
 
 def _pool(workers):
@@ -298,7 +286,7 @@ def _share(states, tasks, fn):
                 return
             ran.append(state)
         drain(state)
-    _blas_at_one(+1)
+    blas.enter_one()
     try:
         futures = {id(s): _pool(len(states) - 1).submit(worker, s) for s in states[1:]}
         drain(states[0])
@@ -307,23 +295,8 @@ def _share(states, tasks, fn):
         for state in ran[1:]:
             futures[id(state)].result()
     finally:
-        _blas_at_one(-1)
+        blas.leave_one()
     return ran
-
-
-def _blas_at_one(step):
-    """Enter (+1) or leave (-1) a stretch with BLAS at one thread: the first to enter limits it and the
-    last to leave restores it, so that convolutions run from several threads of the user's at once
-    cannot leave BLAS at one thread."""
-    import threading
-    lock = _threads.setdefault("lock", threading.Lock())
-    with lock:
-        depth = _threads.get("depth", 0)
-        if step > 0 and depth == 0:
-            _threads["limiter"] = _blas().limit(limits=1)
-        _threads["depth"] = depth + step
-        if step < 0 and depth == 1:
-            _threads.pop("limiter").restore_original_limits()
 
 
 def _spread(xp, total, size, fn):
@@ -401,3 +374,31 @@ def batch_norm_train_backward(xp, g3, x3, mean, inv_std, weight, need_x):
     _spread(xp, c, 3 * x3.nbytes, lambda lo, hi: k.bn_train_backward(g3, x3, mean, inv_std, w, gx, gw, gb, coef,
                                                                      lo, hi))
     return (gx if need_x else None), gw, gb
+
+
+def max_pool2d(xp, x, kernel, stride, padding, dilation, out_hw):
+    """(out, the flat index in H W of each window's maximum) of max pooling x (N, C, H, W) by 2x2 windows of
+    stride 2 that all lie inside x (nn.MaxPool2d(2), the common case), else None. One pass over x, and
+    backward only scatters (the NumPy path makes one pass per kernel offset and finds the maxima again)."""
+    n, c, h, w = x.shape
+    if (kernel, stride, padding, dilation, out_hw) != ((2, 2), (2, 2), (0, 0), (1, 1), (h // 2, w // 2)):
+        return None
+    k = _kernels(xp, x)
+    if k is None or x.size == 0:
+        return None
+    x3 = xp.ascontiguousarray(x).reshape(n * c, h, w)
+    out = xp.empty((n * c,) + out_hw, x.dtype)
+    idx = xp.empty((n * c,) + out_hw, _np.int32 if h * w < 2 ** 31 else _np.int64)
+    _spread(xp, n * c, x.nbytes, lambda lo, hi: k.max_pool_2x2(x3, out, idx, lo, hi))
+    return out.reshape((n, c) + out_hw), idx
+
+
+def max_pool2d_backward(xp, g, idx, x_shape):
+    """dx of max_pool2d: g added at the saved indices."""
+    from . import conv_kernels as k  # max_pool2d ran it
+    n, c, h, w = x_shape
+    planes = idx.shape[0]
+    g2 = xp.ascontiguousarray(g, dtype=g.dtype).reshape(planes, -1)
+    gx = xp.empty((planes, h * w), g.dtype)
+    _spread(xp, planes, gx.nbytes, lambda lo, hi: k.max_pool_backward(g2, idx.reshape(planes, -1), gx, lo, hi))
+    return gx.reshape(x_shape)

@@ -77,3 +77,40 @@ def _inside(n_out, size, k, s, p, d):
         lo[o] = max(0, (-start + d - 1) // d)
         hi[o] = min(k, (size - start + d - 1) // d)
     return lo, hi
+
+
+@numba.njit(cache=True, nogil=True)
+def max_pool_2x2(x, out, idx, p0, p1):
+    """Planes p0..p1 of x (P, H, W) pooled by 2x2 windows, stride 2, all inside x: out (P, Ho, Wo) each
+    window's maximum and idx its flat index in H W, by torch's rule (in window order, a cell replaces the
+    best when greater or nan: the first maximum, or the last nan). Written out cell by cell: with loops over
+    the window (any kernel size) the kernel ran 5-9x slower than NumPy's four passes."""
+    w = x.shape[2]
+    _, ho, wo = out.shape
+    for p in range(p0, p1):
+        for oy in range(ho):
+            r = 2 * oy
+            for ox in range(wo):
+                c = 2 * ox
+                best, at = x[p, r, c], r * w + c
+                v = x[p, r, c + 1]
+                t = (v > best) | (v != v)
+                best, at = (v, r * w + c + 1) if t else (best, at)
+                v = x[p, r + 1, c]
+                t = (v > best) | (v != v)
+                best, at = (v, r * w + w + c) if t else (best, at)
+                v = x[p, r + 1, c + 1]
+                t = (v > best) | (v != v)
+                best, at = (v, r * w + w + c + 1) if t else (best, at)
+                out[p, oy, ox], idx[p, oy, ox] = best, at
+
+
+@numba.njit(cache=True, nogil=True)
+def max_pool_backward(g, idx, gx, p0, p1):
+    """gx (P, H W) = each g (P, Ho Wo) added at its window's idx, for planes p0..p1."""
+    for p in range(p0, p1):
+        gx[p] = 0
+        for q in range(g.shape[1]):
+            a = idx[p, q]
+            if a >= 0:
+                gx[p, a] += g[p, q]

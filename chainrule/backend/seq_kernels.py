@@ -18,6 +18,8 @@ import numpy as np
 from numba.core import types
 from numba.extending import intrinsic
 
+from .blas import threads
+
 _OPTS = dict(cache=True, nogil=True, error_model="numpy",   # numpy: x / 0 is inf, no check (that would stop SIMD)
              fastmath={"reassoc", "contract", "nsz"})          # no nnan/ninf: masks are -inf
 _F = np.float32
@@ -29,20 +31,7 @@ _T1, _T2, _T3, _T4, _T5 = (_F(v) for v in (-5.70498872745e-3, 2.06390887954e-2, 
 _K = _F(math.sqrt(2 / math.pi))
 _C = _F(0.044715)
 
-_blas = []   # [threadpoolctl controller of NumPy's BLAS, or None]
 _pool = []   # [ThreadPoolExecutor for the second half of a split kernel, the pid that made it]
-
-
-def threads():
-    """The number of threads NumPy's BLAS has now (``--threads``, ``cr.set_num_threads``)."""
-    if not _blas:
-        try:
-            from threadpoolctl import ThreadpoolController
-            libs = [lib for lib in ThreadpoolController().lib_controllers if lib.user_api == "blas"]
-            _blas.append(next((lib for lib in libs if "numpy" in lib.filepath), libs[0] if libs else None))
-        except Exception:   # no threadpoolctl: one thread
-            _blas.append(None)
-    return 1 if _blas[0] is None else _blas[0].get_num_threads()
 
 
 def _split(kernel, split, shared=(), parts=None, least=1 << 17, unit=1):

@@ -333,6 +333,10 @@ class MaxPool2d(Op):
 
     @staticmethod
     def forward(ctx, xp, x, kernel, stride, padding, dilation, out_hw, extra):
+        pooled = conv.max_pool2d(xp, x, kernel, stride, padding, dilation, out_hw)
+        if pooled is not None:  # compiled: the maxima's indices, saved for backward
+            ctx.saved = (pooled[1], x.shape)
+            return pooled[0]
         kh, kw = kernel
         xpad = _pad(xp, x, padding, -xp.inf, extra)
         out = None
@@ -346,6 +350,8 @@ class MaxPool2d(Op):
 
     @staticmethod
     def backward(ctx, xp, g, out):
+        if len(ctx.saved) == 2:
+            return (conv.max_pool2d_backward(xp, g, *ctx.saved),)
         xpad, x_shape, (kh, kw), stride, padding, dilation, out_hw, extra = ctx.saved
         extent = [d * (k - 1) + 1 for d, k in zip(dilation, (kh, kw))]
         # disjoint windows (stride >= kernel extent): each offset owns its slice of gx, no adding;
