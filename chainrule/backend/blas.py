@@ -5,10 +5,11 @@ chainrule spreads work over as many threads as BLAS was given (``cr.set_num_thre
 one thread inside each. OpenBLAS's own worker threads busy-wait ~0.1 s after every threaded call, so
 a small matrix product run on two BLAS threads (LeNet's Linear layers) left a spinning worker that
 took the second core from the convolution that followed: the LeNet step at 2 threads ran 15% slower
-than with every product at one thread. Products under SMALL_GEMM_FLOPS therefore run at one thread
-(``matmul``, the NumPy namespace's ``xp.matmul``); measured at 1 vs 2 threads, 64x400 @ 400x120
-(6 MFLOP): 66 vs 72 us, 32x256 @ 256x256 (4 MFLOP): 47 vs 42 us, 32x784 @ 784x256 (13 MFLOP):
-150 vs 113 us, so larger ones keep every thread.
+than with every product at one thread. Products under SMALL_GEMM_FLOPS with fewer than
+SMALL_GEMM_ROWS rows therefore run at one thread (``matmul``, the NumPy namespace's ``xp.matmul``).
+Measured at 1 vs 2 threads: 64x400 @ 400x120 (6 MFLOP): 66 vs 72 us, 32x256 @ 256x256 (4 MFLOP):
+47 vs 42 us, 32x784 @ 784x256 (13 MFLOP): 150 vs 113 us, but 512x256 @ 256x10 (3 MFLOP): 55 vs 34 us
+(OpenBLAS splits the rows well: at one thread the compiled MLP b512 step lost 0.1 ms).
 """
 import os
 import threading
@@ -16,6 +17,7 @@ import threading
 import numpy as np
 
 SMALL_GEMM_FLOPS = 8e6
+SMALL_GEMM_ROWS = 256
 _libs = []  # [the threadpoolctl controllers of NumPy's BLAS], looked up on first use
 _state = {"depth": 0, "saved": None}  # stretches at one thread now running, and the count they replaced
 _lock = threading.Lock()
@@ -68,7 +70,8 @@ def matmul(a, b, out=None):
     macs = a.size * b.shape[-1] if b.ndim > 1 else a.size
     if b.ndim > 2 and a.ndim > 1:  # b's batch may be broadcast over a's
         macs = max(macs, b.size * a.shape[-2])
-    if 2 * macs >= SMALL_GEMM_FLOPS or _state["depth"] or threads() < 2:
+    if 2 * macs >= SMALL_GEMM_FLOPS or (a.ndim > 1 and a.shape[-2] >= SMALL_GEMM_ROWS) or _state["depth"] \
+            or threads() < 2:
         return np.matmul(a, b, out=out)
     enter_one()
     try:

@@ -52,33 +52,43 @@ def relu_mask_(g, out):
 
 @numba.njit(cache=True, nogil=True)
 def sgd_momentum(ps, gs, bs, lr, momentum):
-    """Over every parameter: b = momentum b + g;  p -= lr b  (optim.sgd, dampening 0)."""
+    """Over every parameter: b = momentum b + g;  p -= lr b  (optim.sgd, dampening 0). One call of
+    the one-array kernel per parameter: with the arrays taken from the tuples inside the loop LLVM did
+    not vectorise it (MLP 784-256-256-10: 259 us instead of 43)."""
     for k in range(len(ps)):
-        p, g, b = ps[k], gs[k], bs[k]
-        for i in range(p.size):
-            v = b[i] * momentum
-            v = v + g[i]
-            b[i] = v
-            p[i] = p[i] - v * lr
+        _sgd_momentum(ps[k], gs[k], bs[k], lr, momentum)
+
+
+@numba.njit(cache=True, nogil=True)
+def _sgd_momentum(p, g, b, lr, momentum):
+    for i in range(p.size):
+        v = b[i] * momentum
+        v = v + g[i]
+        b[i] = v
+        p[i] = p[i] - v * lr
 
 
 @numba.njit(cache=True, nogil=True)
 def adam(ps, gs, ms, vs, w1, beta2, w2, step_sizes, bc2s, eps):
     """Over every parameter (optim.adam, weight 1 - beta1 < 0.5):  m += w1 (g - m);
-    v = beta2 v + w2 g^2;  p -= step_size m / (sqrt(v) / bc2 + eps)."""
+    v = beta2 v + w2 g^2;  p -= step_size m / (sqrt(v) / bc2 + eps). One call per parameter, as
+    sgd_momentum."""
     for k in range(len(ps)):
-        p, g, m, v = ps[k], gs[k], ms[k], vs[k]
-        ss, bc = step_sizes[k], bc2s[k]
-        for i in range(p.size):
-            gi = g[i]
-            mi = m[i] + w1 * (gi - m[i])
-            m[i] = mi
-            vi = v[i] * beta2
-            vi = vi + w2 * (gi * gi)
-            v[i] = vi
-            d = np.sqrt(vi) / bc
-            d = d + eps
-            p[i] = p[i] - ss * mi / d
+        _adam(ps[k], gs[k], ms[k], vs[k], w1, beta2, w2, step_sizes[k], bc2s[k], eps)
+
+
+@numba.njit(cache=True, nogil=True)
+def _adam(p, g, m, v, w1, beta2, w2, ss, bc, eps):
+    for i in range(p.size):
+        gi = g[i]
+        mi = m[i] + w1 * (gi - m[i])
+        m[i] = mi
+        vi = v[i] * beta2
+        vi = vi + w2 * (gi * gi)
+        v[i] = vi
+        d = np.sqrt(vi) / bc
+        d = d + eps
+        p[i] = p[i] - ss * mi / d
 
 
 @numba.njit(cache=True, nogil=True)
