@@ -17,6 +17,7 @@ __all__ = ["namespace", "NP", "ArrayNamespace", "device", "Device", "parse_devic
 
 _ndarray = np.ndarray
 _SCRATCH_LIMIT = 256 << 20
+_EWISE_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class ArrayNamespace:
@@ -97,6 +98,37 @@ class ArrayNamespace:
         if not np.isfinite(out.sum()):
             out = np.where(keep, g, out.dtype.type(0))
         return out
+
+    def relu(self, x):
+        """max(x, 0); a compiled pass for large float arrays on the CPU (backend/ewise_kernels.py)."""
+        k = self._ewise_kernels(x)
+        if k is None:
+            return self.maximum(x, 0)
+        out = np.empty(x.shape, x.dtype)
+        k.relu(x.reshape(-1), out.reshape(-1))
+        return out
+
+    def relu_grad(self, g, out):
+        """ReLU's backward: g where out != 0, else 0 (as ``masked``)."""
+        k = self._ewise_kernels(g, out)
+        if k is None or g.shape != out.shape:
+            return self.masked(g, out != 0)
+        dx = np.empty(g.shape, g.dtype)
+        k.relu_grad(g.reshape(-1), out.reshape(-1), dx.reshape(-1))
+        return dx
+
+    def _ewise_kernels(self, *arrays):
+        """backend/ewise_kernels.py where every array is a large C-ordered float array of one dtype
+        on the CPU and numba is on, else None (under 4096 elements NumPy's call costs no more)."""
+        a = arrays[0]
+        if self.module is not np or a.size < 4096 or a.dtype not in _EWISE_DTYPES or any(
+                b.dtype != a.dtype or not b.flags.c_contiguous for b in arrays):
+            return None
+        from . import compiled
+        if not compiled.enabled():
+            return None
+        from . import ewise_kernels
+        return ewise_kernels
 
     def scratch(self, shape, dtype):
         """An uninitialised array for a temporary that never outlives the call using it (conv's

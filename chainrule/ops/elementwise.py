@@ -313,7 +313,7 @@ Tanh = _unary("Tanh", "out = tanh x;  dx = g (1 - out^2)", "out",
 Sigmoid = _unary("Sigmoid", "out = 1 / (1 + e^-x);  dx = g out (1 - out)", "out",
                  lambda ctx, xp, x: xp.sigmoid(x), lambda ctx, xp, g, out: (g * out * (1 - out),))
 Relu = _unary("Relu", "out = max(x, 0);  dx = g where out != 0  (so g passes at nan, as torch)", "out",
-              lambda ctx, xp, x: xp.maximum(x, 0), lambda ctx, xp, g, out: (xp.masked(g, out != 0),),
+              lambda ctx, xp, x: xp.relu(x), lambda ctx, xp, g, out: (xp.relu_grad(g, out),),
               _no_bool(RuntimeError, "relu: \"clamp_min_scalar_cpu\" not implemented for 'Bool'"))
 Abs = _unary("Abs", "out = |x|;  dx = g sign(x)  (0 at nan, as torch)", "x",
              lambda ctx, xp, x: xp.abs(x), lambda ctx, xp, g, out, x: (g * sign_of(xp, x),),

@@ -33,6 +33,7 @@ class TensorNamespace:
     broadcast_to = staticmethod(lambda a, shape: a.expand(shape))
     where = staticmethod(_where)
     masked = staticmethod(lambda g, keep: _where(keep, g, 0.0))
+    relu_grad = staticmethod(lambda g, out: _where(out != 0, g, 0.0))
     expand_dims = staticmethod(lambda a, axis: a.unsqueeze(axis))
     swapaxes = staticmethod(lambda a, a1, a2: a.transpose(a1, a2))
     transpose = staticmethod(lambda a, axes: a.permute(axes))
