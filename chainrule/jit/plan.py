@@ -134,7 +134,7 @@ class _Gen:
     def __init__(self):
         self.globals = {"NP": NP, "NO_CTX": NO_CTX, "ndarray": np.ndarray, "asarray": np.asarray, "Ctx": Ctx,
                         "new": object.__new__, "_fit": _fit, "_accumulate": _accumulate, "make": Tensor._make,
-                        "_dropout_mask": _dropout_mask, "_bn_update": _bn_update, "matmul": np.matmul,
+                        "_dropout_mask": _dropout_mask, "_bn_update": _bn_update, "matmul": NP.matmul,
                         "maximum": np.maximum, "empty_like": np.empty_like, "empty": np.empty,
                         "ascontiguousarray": np.ascontiguousarray}
         self.names = {}
