@@ -23,7 +23,10 @@ A value computed from traced tensors outside the op table cannot be seen when it
 frozen into the plan: so a signature is traced twice, and a plan is made only when the second trace
 froze the same values as the first (``_validated``); ops whose params are computed from their
 input's values (``Op.order_from_values``: sort, topk, median, cummax, ...) and the integer results
-of argmax, nonzero, histc, searchsorted, ... are graph breaks outright.
+of argmax, nonzero, histc, searchsorted, ... are graph breaks outright. What two traces cannot
+show stays frozen: a tensor made inside ``fn`` from Python data that happened to be equal on both
+(a flag read from a counter that changes every 100 calls) replays its traced value; pass such
+values to ``fn`` as tensor arguments (torch.compile, reading the bytecode, re-traces when they change).
 
 The IR is a list of ``Step``s over numbered slots (``reads``/``writes``); the passes are small
 functions over it, each switchable (``passes=`` or ``CHAINRULE_COMPILE_PASSES="dce,fuse"``):
