@@ -398,7 +398,7 @@ def max_pool2d_backward(xp, g, idx, x_shape):
     from . import conv_kernels as k  # max_pool2d ran it
     n, c, h, w = x_shape
     planes = idx.shape[0]
-    g2 = xp.ascontiguousarray(g, dtype=g.dtype).reshape(planes, -1)
+    g2 = xp.ascontiguousarray(g).reshape(planes, -1)
     gx = xp.empty((planes, h * w), g.dtype)
     _spread(xp, planes, gx.nbytes, lambda lo, hi: k.max_pool_backward(g2, idx.reshape(planes, -1), gx, lo, hi))
     return gx.reshape(x_shape)
