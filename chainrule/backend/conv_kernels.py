@@ -114,3 +114,52 @@ def max_pool_backward(g, idx, gx, p0, p1):
             a = idx[p, q]
             if a >= 0:
                 gx[p, a] += g[p, q]
+
+
+@numba.njit(cache=True, nogil=True)
+def winograd_input(xh, th, tw, v, n0, n1):
+    """Winograd F(2x2, 3x3): v (16, tiles, C) = B^T d B of every 4x4 tile d (stride 2) of images n0..n1 of the
+    zero-padded channels-last xh (N, 2 th + 2, 2 tw + 2, C), tiles counted from image n0; channels innermost,
+    so each line of the transform runs over C at once."""
+    c = xh.shape[3]
+    for img in range(n0, n1):
+        for ty in range(th):
+            for tx in range(tw):
+                d = xh[img, 2 * ty:2 * ty + 4, 2 * tx:2 * tx + 4]
+                o = v[:, ((img - n0) * th + ty) * tw + tx]
+                for ch in range(c):
+                    t00, t01 = d[0, 0, ch] - d[2, 0, ch], d[0, 1, ch] - d[2, 1, ch]
+                    t02, t03 = d[0, 2, ch] - d[2, 2, ch], d[0, 3, ch] - d[2, 3, ch]
+                    t10, t11 = d[1, 0, ch] + d[2, 0, ch], d[1, 1, ch] + d[2, 1, ch]
+                    t12, t13 = d[1, 2, ch] + d[2, 2, ch], d[1, 3, ch] + d[2, 3, ch]
+                    t20, t21 = d[2, 0, ch] - d[1, 0, ch], d[2, 1, ch] - d[1, 1, ch]
+                    t22, t23 = d[2, 2, ch] - d[1, 2, ch], d[2, 3, ch] - d[1, 3, ch]
+                    t30, t31 = d[1, 0, ch] - d[3, 0, ch], d[1, 1, ch] - d[3, 1, ch]
+                    t32, t33 = d[1, 2, ch] - d[3, 2, ch], d[1, 3, ch] - d[3, 3, ch]
+                    o[0, ch], o[1, ch], o[2, ch], o[3, ch] = t00 - t02, t01 + t02, t02 - t01, t01 - t03
+                    o[4, ch], o[5, ch], o[6, ch], o[7, ch] = t10 - t12, t11 + t12, t12 - t11, t11 - t13
+                    o[8, ch], o[9, ch], o[10, ch], o[11, ch] = t20 - t22, t21 + t22, t22 - t21, t21 - t23
+                    o[12, ch], o[13, ch], o[14, ch], o[15, ch] = t30 - t32, t31 + t32, t32 - t31, t31 - t33
+
+
+@numba.njit(cache=True, nogil=True)
+def winograd_output(m, th, tw, out, n0, n1):
+    """Winograd F(2x2, 3x3): each tile's 2x2 outputs A^T m A, from m (16, tiles, O), into the channels-last
+    out (N, 2 th, 2 tw, O) for images n0..n1."""
+    o = m.shape[2]
+    for img in range(n0, n1):
+        for ty in range(th):
+            for tx in range(tw):
+                q = ((img - n0) * th + ty) * tw + tx
+                y, x = 2 * ty, 2 * tx
+                for oc in range(o):
+                    a0 = m[0, q, oc] + m[4, q, oc] + m[8, q, oc]
+                    a1 = m[1, q, oc] + m[5, q, oc] + m[9, q, oc]
+                    a2 = m[2, q, oc] + m[6, q, oc] + m[10, q, oc]
+                    a3 = m[3, q, oc] + m[7, q, oc] + m[11, q, oc]
+                    b0 = m[4, q, oc] - m[8, q, oc] - m[12, q, oc]
+                    b1 = m[5, q, oc] - m[9, q, oc] - m[13, q, oc]
+                    b2 = m[6, q, oc] - m[10, q, oc] - m[14, q, oc]
+                    b3 = m[7, q, oc] - m[11, q, oc] - m[15, q, oc]
+                    out[img, y, x, oc], out[img, y, x + 1, oc] = a0 + a1 + a2, a1 - a2 - a3
+                    out[img, y + 1, x, oc], out[img, y + 1, x + 1, oc] = b0 + b1 + b2, b1 - b2 - b3
