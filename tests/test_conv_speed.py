@@ -313,14 +313,14 @@ def test_small_products_run_at_one_blas_thread(monkeypatch):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape, padding", [((3, 16, 9, 7), 1), ((2, 24, 6, 11), 0), ((2, 16, 5, 5), 2),
-                                            ((2, 16, 8, 6), "same"), ((1, 32, 4, 4), 1)])
+@pytest.mark.parametrize("shape, padding", [((3, 32, 9, 7), 1), ((2, 40, 6, 11), 0), ((2, 32, 5, 5), 2),
+                                            ((2, 32, 8, 6), "same"), ((1, 48, 4, 4), 1)])
 def test_winograd_convolution_matches_torch(shape, padding, dtype, kernels, caplog):
-    """3x3 stride-1 convolutions with 16+ channels: Winograd F(2x2, 3x3) for the output and for dx (a
-    convolution of g), im2col for dW; odd sizes leave half tiles; the NumPy path runs im2col throughout."""
+    """3x3 stride-1 convolutions with 32+ channels: Winograd F(2x2, 3x3) for the output, dx (a convolution
+    of g) and dW; odd sizes leave half tiles; the NumPy path runs im2col throughout."""
     x = RNG.standard_normal(shape).astype(dtype)
-    w = (RNG.standard_normal((17, shape[1], 3, 3)) * 0.2).astype(dtype)
-    b = RNG.standard_normal(17).astype(dtype)
+    w = (RNG.standard_normal((33, shape[1], 3, 3)) * 0.2).astype(dtype)
+    b = RNG.standard_normal(33).astype(dtype)
     with caplog.at_level(logging.DEBUG, logger="chainrule.conv"):
         compare(lambda x, w, b: cr.nn.functional.conv2d(x, w, b, padding=padding),
                 lambda x, w, b: torch.nn.functional.conv2d(x, w, b, padding=padding), [x, w, b])
@@ -330,8 +330,8 @@ def test_winograd_convolution_matches_torch(shape, padding, dtype, kernels, capl
 def test_winograd_keeps_infinities_as_the_direct_sum():
     """inf in x or w: the transforms' differences would give nan where the direct sum gives inf, so such
     convolutions take im2col (values and nan positions as torch)."""
-    x = RNG.standard_normal((2, 16, 6, 6)).astype(np.float32)
-    w = (RNG.standard_normal((16, 16, 3, 3)) * 0.2).astype(np.float32)
+    x = RNG.standard_normal((2, 32, 6, 6)).astype(np.float32)
+    w = (RNG.standard_normal((32, 32, 3, 3)) * 0.2).astype(np.float32)
     x[0, 3, 2, 2] = np.inf
     out = cr.nn.functional.conv2d(cr.tensor(x), cr.tensor(w), padding=1).numpy()
     ref = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), padding=1).numpy()
@@ -340,6 +340,6 @@ def test_winograd_keeps_infinities_as_the_direct_sum():
 
 
 def test_winograd_gradcheck():
-    x = cr.tensor(RNG.standard_normal((1, 16, 4, 5)), requires_grad=True)
-    w = cr.tensor(RNG.standard_normal((16, 16, 3, 3)) * 0.2, requires_grad=True)
+    x = cr.tensor(RNG.standard_normal((1, 32, 3, 4)), requires_grad=True)
+    w = cr.tensor(RNG.standard_normal((32, 32, 3, 3)) * 0.2, requires_grad=True)
     assert cr.autograd.gradcheck(lambda x, w: cr.nn.functional.conv2d(x, w, padding=1), (x, w))

@@ -1,5 +1,5 @@
 """conv2d's kernels on arrays (NumPy or CuPy, through the namespace ``xp``): im2col + GEMM, a few
-images at a time, and Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions of 16+ channels on the CPU
+images at a time, and Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions of 32+ channels on the CPU
 (see its section below).
 
 Measured on the project's 2-core machine: the columns of a whole batch (9x the image for a 3x3
@@ -161,7 +161,10 @@ def backward(xp, g, x, w, stride, padding, pad_end, dilation, groups, out_hw, ne
         gx = forward(xp, g, xp.ascontiguousarray(wt.reshape(c, o // groups, kh, kw)), (1, 1),
                      (full[0] - padding[0], full[1] - padding[1]), (full[0] - pad_end[0], full[1] - pad_end[1]),
                      dilation, groups, (h, wd))
-    if not (needs[1] or needs[0] and not as_conv):
+    if needs[1] and stride == (1, 1) and dilation == (1, 1) and groups == 1 and (kh, kw) == (3, 3) \
+            and (as_conv or not needs[0]):
+        gw = _winograd_weight_grad(xp, g, x, w, padding, out_hw)
+    if not (needs[1] and gw is None or needs[0] and not as_conv):
         return gx, gw
     plan = _Plan(xp, x, w, stride, padding, pad_end, dilation, groups, out_hw)
     (ho, wo), (ph, pw), l, k = out_hw, padding, plan.length, plan.k
@@ -218,43 +221,65 @@ def backward(xp, g, x, w, stride, padding, pad_end, dilation, groups, out_hw, ne
 # ---- Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions ------------------------------------------
 # Each 2x2 block of outputs from its 4x4 input tile d: Y = A^T [(G g G^T) * (B^T d B)] A, 16 products per
 # tile and channel pair where im2col + GEMM does 36: the 16 elementwise products over channels are 16
-# GEMMs (tiles x C) @ (C x O). Measured at 1 thread, x (32, 64, 8, 8) 64 -> 64: 1.0 ms against im2col's
-# 2.6 (torch 1.25); (32, 32, 16, 16): 0.7 vs 2.6; (32, 16, 32, 32): 1.9 vs 3.1. The transforms are numba
+# GEMMs (tiles x C) @ (C x O), and dW's are 16 GEMMs (C x tiles) @ (tiles x O). Measured at 1 / 2 threads,
+# x (32, 64, 8, 8) 64 -> 64: forward 1.25 / 0.97 ms against im2col's 2.6 / 2.4 (torch 1.24 / 0.67), dW
+# 1.30 / 0.93 vs 2.61 / 1.52; (32, 32, 16, 16): forward 1.6 / 1.1 vs 2.6 / 2.4, dW 1.76 / 1.20 vs 3.13 /
+# 1.96. dx of a stride-1 convolution is a convolution of g, so it takes this path too. The transforms are numba
 # kernels over channels-last tiles (backend/conv_kernels.py), a chunk of images at a time so that its
 # transformed tiles stay in cache; without numba, or where x or w hold inf/nan (the transforms' sums
 # and differences would turn inf into nan where the direct sum keeps inf), im2col runs instead.
-WINOGRAD_MIN_CHANNELS = 16  # fewer input or output channels: GEMMs too thin for the transforms to pay
+WINOGRAD_MIN_CHANNELS = 32  # fewer input or output channels: GEMMs too thin for the transforms to pay (at 2
+# threads, x (32, 16, 32, 32) 16 -> 16: dW 2.56 vs im2col's 2.36 ms, dx 2.20 vs 1.83; at 1 thread 10% faster)
 WINOGRAD_CHUNK_BYTES = 512 << 10  # transformed tiles per chunk (measured: 256-512 KB best, 1 MB+ slower)
 _WINOGRAD_G = ((1.0, 0.0, 0.0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0.0, 0.0, 1.0))
 _PLANE_PAD = 16  # elements between the 16 transform planes: planes a power of two apart fell in the same
 # L1 sets, and the input transform (16 stores a step, one per plane) ran 10x slower
 
 
-def _winograd(xp, x, w, padding, out_hw):
+def _winograd_kernels(xp, *arrays):
+    """conv_kernels where the Winograd path applies to these arrays (CPU, numba, one float dtype, all finite:
+    the transforms' differences would make nan of an inf that the direct sum keeps), else None."""
+    k = _kernels(xp, *arrays)
+    if k is None or len({a.dtype for a in arrays}) > 1 or not all(bool(xp.isfinite(a.sum())) for a in arrays):
+        return None
+    return k
+
+
+def _winograd_tiles(xp, x, padding, out_hw, width):
+    """(xh, th, tw, chunks, threads): x zero-padded and channels last (N, 2 th + 2, 2 tw + 2, C) for the
+    th x tw tiles of 2x2 outputs, and the chunks of images whose transformed tiles fit WINOGRAD_CHUNK_BYTES."""
     n, c, h, wd = x.shape
-    o = w.shape[0]
-    if c < WINOGRAD_MIN_CHANNELS or o < WINOGRAD_MIN_CHANNELS or n == 0:
-        return None
-    k = _kernels(xp, x, w)
-    if k is None or x.dtype != w.dtype or not (bool(xp.isfinite(x.sum())) and bool(xp.isfinite(w.sum()))):
-        return None
     (ho, wo), (ph, pw) = out_hw, padding
     th, tw = -(-ho // 2), -(-wo // 2)
+    xh = xp.zeros((n, 2 * th + 2, 2 * tw + 2, c), x.dtype)
+    rows, cols = min(h, 2 * th + 2 - ph), min(wd, 2 * tw + 2 - pw)
+    xh[:, ph:ph + rows, pw:pw + cols] = x[:, :, :rows, :cols].transpose(0, 2, 3, 1)
+    b = max(1, min(n, WINOGRAD_CHUNK_BYTES // (16 * th * tw * c * x.itemsize)))
+    chunks = [(s, min(n, s + b)) for s in range(0, n, b)]
+    threads = 1 if len(chunks) < 2 or 32 * n * th * tw * c * width < MIN_THREAD_FLOPS else min(_blas_threads(),
+                                                                                              len(chunks))
+    _log.debug("conv2d x%s: Winograd F(2x2, 3x3), %d images a chunk, %d thread(s)", x.shape, b, threads)
+    return xh, th, tw, chunks, threads
+
+
+def _winograd_applies(x, w):
+    return x.shape[1] >= WINOGRAD_MIN_CHANNELS and w.shape[0] >= WINOGRAD_MIN_CHANNELS and x.shape[0] > 0
+
+
+def _winograd(xp, x, w, padding, out_hw):
+    if not _winograd_applies(x, w):
+        return None
+    k = _winograd_kernels(xp, x, w)
+    if k is None:
+        return None
+    (n, c), o, (ho, wo) = x.shape[:2], w.shape[0], out_hw
     g = xp.asarray(_WINOGRAD_G, x.dtype)  # u = G w G^T per (o, c), as two 2-D products (4096 3x3 ones: 0.7 ms)
     wg = xp.matmul(w.reshape(o * c * 3, 3), g.T).reshape(o, c, 3, 4)
     gwg = xp.matmul(g, wg.transpose(2, 0, 1, 3).reshape(3, o * c * 4)).reshape(4, o, c, 4)
     u = xp.ascontiguousarray(gwg.transpose(0, 3, 2, 1)).reshape(16, c, o)
-    xh = xp.zeros((n, 2 * th + 2, 2 * tw + 2, c), x.dtype)  # zero-padded, channels last
-    rows, cols = min(h, 2 * th + 2 - ph), min(wd, 2 * tw + 2 - pw)
-    xh[:, ph:ph + rows, pw:pw + cols] = x[:, :, :rows, :cols].transpose(0, 2, 3, 1)
+    xh, th, tw, chunks, threads = _winograd_tiles(xp, x, padding, out_hw, o)
     outh = xp.empty((n, 2 * th, 2 * tw, o), x.dtype)
-    b = max(1, min(n, WINOGRAD_CHUNK_BYTES // (16 * th * tw * c * x.itemsize)))
-    chunks = [(s, min(n, s + b)) for s in range(0, n, b)]
-    threads = 1 if len(chunks) < 2 or 32 * n * th * tw * c * o < MIN_THREAD_FLOPS else min(_blas_threads(),
-                                                                                          len(chunks))
-    _log.debug("conv2d x%s w%s stride (1, 1): Winograd F(2x2, 3x3), %d images a chunk, %d thread(s)", x.shape,
-               w.shape, b, threads)
-    size = b * th * tw
+    size = (chunks[0][1] - chunks[0][0]) * th * tw
     states = [(xp.empty((16, size * c + _PLANE_PAD), x.dtype), xp.empty(16 * size * o, x.dtype))
               for _ in range(threads)]
 
@@ -267,6 +292,38 @@ def _winograd(xp, x, w, padding, out_hw):
         k.winograd_output(mm, th, tw, outh, s, e)
     _share(states, chunks, run)
     return xp.ascontiguousarray(outh[:, :ho, :wo].transpose(0, 3, 1, 2))
+
+
+def _winograd_weight_grad(xp, g, x, w, padding, out_hw):
+    """dW of _winograd: per transform position, dU = V^T (A dy A^T) summed over tiles (16 GEMMs (C x tiles)
+    @ (tiles x O)), then dW = G^T dU G; or None where the Winograd path does not apply."""
+    if not _winograd_applies(x, w):
+        return None
+    k = _winograd_kernels(xp, x, g)
+    if k is None:
+        return None
+    (n, c), o, (ho, wo) = x.shape[:2], w.shape[0], out_hw
+    xh, th, tw, chunks, threads = _winograd_tiles(xp, x, padding, out_hw, o)
+    gh = xp.zeros((n, 2 * th, 2 * tw, o), g.dtype)  # zero past the output: those outputs were dropped
+    gh[:, :ho, :wo] = g.transpose(0, 2, 3, 1)
+    size = (chunks[0][1] - chunks[0][0]) * th * tw
+    states = [(xp.empty((16, size * c + _PLANE_PAD), x.dtype), xp.empty((16, size * o + _PLANE_PAD), x.dtype))
+              for _ in range(threads)]
+    dus = xp.empty((len(chunks), 16, c, o), x.dtype)  # each chunk's share, summed in a fixed order below
+
+    def run(state, task):
+        (vbuf, mbuf), (i, (s, e)) = state, task
+        m = (e - s) * th * tw
+        v, mm = vbuf[:, :m * c].reshape(16, m, c), mbuf[:, :m * o].reshape(16, m, o)
+        k.winograd_input(xh, th, tw, v, s, e)
+        k.winograd_output_grad(gh, th, tw, mm, s, e)
+        xp.matmul(v.swapaxes(1, 2), mm, out=dus[i])
+    _share(states, list(enumerate(chunks)), run)
+    du = dus.sum(axis=0).reshape(4, 4, c, o)
+    gm = xp.asarray(_WINOGRAD_G, x.dtype)
+    t = xp.matmul(gm.T, du.reshape(4, 4 * c * o)).reshape(3, 4, c, o)  # G^T over the rows
+    dw = xp.matmul(t.transpose(0, 2, 3, 1), gm)  # (3, C, O, 3): G over the columns
+    return xp.ascontiguousarray(dw.transpose(2, 1, 0, 3))
 
 
 # ---- spreading a convolution's chunks over threads ------------------------------------------------

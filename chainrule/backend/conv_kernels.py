@@ -163,3 +163,28 @@ def winograd_output(m, th, tw, out, n0, n1):
                     b3 = m[7, q, oc] - m[11, q, oc] - m[15, q, oc]
                     out[img, y, x, oc], out[img, y, x + 1, oc] = a0 + a1 + a2, a1 - a2 - a3
                     out[img, y + 1, x, oc], out[img, y + 1, x + 1, oc] = b0 + b1 + b2, b1 - b2 - b3
+
+
+@numba.njit(cache=True, nogil=True)
+def winograd_output_grad(gh, th, tw, m, n0, n1):
+    """The adjoint of winograd_output: m (16, tiles, O) = A dy A^T for each tile's 2x2 block dy of the
+    channels-last gradient gh (N, 2 th, 2 tw, O) (zero past the output), images n0..n1."""
+    o = gh.shape[3]
+    for img in range(n0, n1):
+        for ty in range(th):
+            for tx in range(tw):
+                q = ((img - n0) * th + ty) * tw + tx
+                d = gh[img, 2 * ty:2 * ty + 2, 2 * tx:2 * tx + 2]
+                r = m[:, q]
+                for oc in range(o):
+                    y00, y01, y10, y11 = d[0, 0, oc], d[0, 1, oc], d[1, 0, oc], d[1, 1, oc]
+                    for i in range(4):  # rows of A: (1, 0), (1, 1), (1, -1), (0, -1)
+                        if i == 0:
+                            a, b = y00, y01
+                        elif i == 1:
+                            a, b = y00 + y10, y01 + y11
+                        elif i == 2:
+                            a, b = y00 - y10, y01 - y11
+                        else:
+                            a, b = -y10, -y11
+                        r[4 * i, oc], r[4 * i + 1, oc], r[4 * i + 2, oc], r[4 * i + 3, oc] = a, a + b, a - b, -b
