@@ -236,11 +236,14 @@ _PLANE_PAD = 16  # elements between the 16 transform planes: planes a power of t
 # L1 sets, and the input transform (16 stores a step, one per plane) ran 10x slower
 
 
-def _winograd_kernels(xp, *arrays):
-    """conv_kernels where the Winograd path applies to these arrays (CPU, numba, one float dtype, all finite:
-    the transforms' differences would make nan of an inf that the direct sum keeps), else None."""
-    k = _kernels(xp, *arrays)
-    if k is None or len({a.dtype for a in arrays}) > 1 or not all(bool(xp.isfinite(a.sum())) for a in arrays):
+def _winograd_kernels(xp, x, w, other):
+    """conv_kernels where the Winograd path applies to x (N, C, H, W), w (O, C, 3, 3) and ``other`` (w or g):
+    enough channels, the CPU with numba, one float dtype, all finite (the transforms' differences would make
+    nan of an inf that the direct sum keeps); else None."""
+    if x.shape[1] < WINOGRAD_MIN_CHANNELS or w.shape[0] < WINOGRAD_MIN_CHANNELS or x.shape[0] == 0:
+        return None
+    k = _kernels(xp, x, other)
+    if k is None or x.dtype != other.dtype or not (bool(xp.isfinite(x.sum())) and bool(xp.isfinite(other.sum()))):
         return None
     return k
 
@@ -262,14 +265,8 @@ def _winograd_tiles(xp, x, padding, out_hw, width):
     return xh, th, tw, chunks, threads
 
 
-def _winograd_applies(x, w):
-    return x.shape[1] >= WINOGRAD_MIN_CHANNELS and w.shape[0] >= WINOGRAD_MIN_CHANNELS and x.shape[0] > 0
-
-
 def _winograd(xp, x, w, padding, out_hw):
-    if not _winograd_applies(x, w):
-        return None
-    k = _winograd_kernels(xp, x, w)
+    k = _winograd_kernels(xp, x, w, w)
     if k is None:
         return None
     (n, c), o, (ho, wo) = x.shape[:2], w.shape[0], out_hw
@@ -297,9 +294,7 @@ def _winograd(xp, x, w, padding, out_hw):
 def _winograd_weight_grad(xp, g, x, w, padding, out_hw):
     """dW of _winograd: per transform position, dU = V^T (A dy A^T) summed over tiles (16 GEMMs (C x tiles)
     @ (tiles x O)), then dW = G^T dU G; or None where the Winograd path does not apply."""
-    if not _winograd_applies(x, w):
-        return None
-    k = _winograd_kernels(xp, x, g)
+    k = _winograd_kernels(xp, x, w, g)
     if k is None:
         return None
     (n, c), o, (ho, wo) = x.shape[:2], w.shape[0], out_hw
