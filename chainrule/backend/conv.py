@@ -228,12 +228,11 @@ def backward(xp, g, x, w, stride, padding, pad_end, dilation, groups, out_hw, ne
 # kernels over channels-last tiles (backend/conv_kernels.py), a chunk of images at a time so that its
 # transformed tiles stay in cache; without numba, or where x or w hold inf/nan (the transforms' sums
 # and differences would turn inf into nan where the direct sum keeps inf), im2col runs instead.
-WINOGRAD_MIN_CHANNELS = 32  # fewer input or output channels: GEMMs too thin for the transforms to pay (at 2
-# threads, x (32, 16, 32, 32) 16 -> 16: dW 2.56 vs im2col's 2.36 ms, dx 2.20 vs 1.83; at 1 thread 10% faster)
+WINOGRAD_MIN_CHANNELS = 16  # fewer input or output channels: GEMMs too thin for the transforms to pay (x (32,
+# 16, 32, 32) 16 -> 16 at 2 threads: forward 1.8-1.95 vs im2col's 2.1 ms, backward 3.35-3.4 vs 4.75-5.3; it
+# lost before the transforms were vectorised and the layout changes moved into the threads)
 WINOGRAD_CHUNK_BYTES = 512 << 10  # transformed tiles per chunk (measured: 256-512 KB best, 1 MB+ slower)
 _WINOGRAD_G = ((1.0, 0.0, 0.0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0.0, 0.0, 1.0))
-_PLANE_PAD = 16  # elements between the 16 transform planes: planes a power of two apart fell in the same
-# L1 sets, and the input transform (16 stores a step, one per plane) ran 10x slower
 
 
 def _winograd_kernels(xp, x, w, other):
@@ -248,21 +247,37 @@ def _winograd_kernels(xp, x, w, other):
     return k
 
 
-def _winograd_tiles(xp, x, padding, out_hw, width):
-    """(xh, th, tw, chunks, threads): x zero-padded and channels last (N, 2 th + 2, 2 tw + 2, C) for the
-    th x tw tiles of 2x2 outputs, and the chunks of images whose transformed tiles fit WINOGRAD_CHUNK_BYTES."""
-    n, c, h, wd = x.shape
-    (ho, wo), (ph, pw) = out_hw, padding
-    th, tw = -(-ho // 2), -(-wo // 2)
-    xh = xp.zeros((n, 2 * th + 2, 2 * tw + 2, c), x.dtype)
-    rows, cols = min(h, 2 * th + 2 - ph), min(wd, 2 * tw + 2 - pw)
-    xh[:, ph:ph + rows, pw:pw + cols] = x[:, :, :rows, :cols].transpose(0, 2, 3, 1)
+def _winograd_plan(xp, x, out_hw, width):
+    """(th, tw, chunks, threads): th x tw tiles of 2x2 outputs per image, the chunks of images whose
+    transformed tiles fit WINOGRAD_CHUNK_BYTES, and the threads to run them in."""
+    n, c = x.shape[:2]
+    th, tw = -(-out_hw[0] // 2), -(-out_hw[1] // 2)
     b = max(1, min(n, WINOGRAD_CHUNK_BYTES // (16 * th * tw * c * x.itemsize)))
     chunks = [(s, min(n, s + b)) for s in range(0, n, b)]
     threads = 1 if len(chunks) < 2 or 32 * n * th * tw * c * width < MIN_THREAD_FLOPS else min(_blas_threads(),
                                                                                               len(chunks))
     _log.debug("conv2d x%s: Winograd F(2x2, 3x3), %d images a chunk, %d thread(s)", x.shape, b, threads)
-    return xh, th, tw, chunks, threads
+    return th, tw, chunks, threads
+
+
+def _channels_last(xp, x, padding, size, b):
+    """A thread's scratch for _winograd_input: b images zero-padded and channels last, (b, size..., C); the
+    copy below writes only the inside, so the zero border stays."""
+    return xp.zeros((b,) + size + x.shape[1:2], x.dtype), padding
+
+
+def _planes(xp, tiles, channels, dtype):
+    """A thread's 16 transform planes (16, tiles + 1, channels): the spare tile keeps the planes off a power of
+    two apart, where they fell in the same L1 sets and the input transform (16 stores a step) ran 10x slower."""
+    return xp.empty((16, tiles + 1, channels), dtype)
+
+
+def _fill(buf, x, s, e):
+    """Images s..e of x (N, C, H, W) into the inside of a _channels_last scratch; (the filled part, count)."""
+    xh, (ph, pw) = buf
+    rows, cols = min(x.shape[2], xh.shape[1] - ph), min(x.shape[3], xh.shape[2] - pw)
+    xh[:e - s, ph:ph + rows, pw:pw + cols] = x[s:e, :, :rows, :cols].transpose(0, 2, 3, 1)
+    return xh
 
 
 def _winograd(xp, x, w, padding, out_hw):
@@ -274,21 +289,23 @@ def _winograd(xp, x, w, padding, out_hw):
     wg = xp.matmul(w.reshape(o * c * 3, 3), g.T).reshape(o, c, 3, 4)
     gwg = xp.matmul(g, wg.transpose(2, 0, 1, 3).reshape(3, o * c * 4)).reshape(4, o, c, 4)
     u = xp.ascontiguousarray(gwg.transpose(0, 3, 2, 1)).reshape(16, c, o)
-    xh, th, tw, chunks, threads = _winograd_tiles(xp, x, padding, out_hw, o)
-    outh = xp.empty((n, 2 * th, 2 * tw, o), x.dtype)
-    size = (chunks[0][1] - chunks[0][0]) * th * tw
-    states = [(xp.empty((16, size * c + _PLANE_PAD), x.dtype), xp.empty(16 * size * o, x.dtype))
-              for _ in range(threads)]
+    th, tw, chunks, threads = _winograd_plan(xp, x, out_hw, o)
+    out = xp.empty((n, o, ho, wo), x.dtype)
+    b = chunks[0][1]
+    size = b * th * tw
+    # per thread: its padded channels-last images, transformed tiles, products and channels-last outputs
+    states = [(_channels_last(xp, x, padding, (2 * th + 2, 2 * tw + 2), b), _planes(xp, size, c, x.dtype),
+               _planes(xp, size, o, x.dtype), xp.empty((b, 2 * th, 2 * tw, o), x.dtype)) for _ in range(threads)]
 
     def run(state, chunk):
-        (vbuf, mbuf), (s, e) = state, chunk
+        (xbuf, v, mm, outh), (s, e) = state, chunk
         m = (e - s) * th * tw
-        v, mm = vbuf[:, :m * c].reshape(16, m, c), mbuf[:16 * m * o].reshape(16, m, o)
-        k.winograd_input(xh, th, tw, v, s, e)
-        xp.matmul(v, u, out=mm)
-        k.winograd_output(mm, th, tw, outh, s, e)
+        k.winograd_input(_fill(xbuf, x, s, e), th, tw, v, 0, e - s)
+        xp.matmul(v[:, :m], u, out=mm[:, :m])
+        k.winograd_output(mm, th, tw, outh, 0, e - s)
+        out[s:e] = outh[:e - s, :ho, :wo].transpose(0, 3, 1, 2)
     _share(states, chunks, run)
-    return xp.ascontiguousarray(outh[:, :ho, :wo].transpose(0, 3, 1, 2))
+    return out
 
 
 def _winograd_weight_grad(xp, g, x, w, padding, out_hw):
@@ -297,22 +314,21 @@ def _winograd_weight_grad(xp, g, x, w, padding, out_hw):
     k = _winograd_kernels(xp, x, w, g)
     if k is None:
         return None
-    (n, c), o, (ho, wo) = x.shape[:2], w.shape[0], out_hw
-    xh, th, tw, chunks, threads = _winograd_tiles(xp, x, padding, out_hw, o)
-    gh = xp.zeros((n, 2 * th, 2 * tw, o), g.dtype)  # zero past the output: those outputs were dropped
-    gh[:, :ho, :wo] = g.transpose(0, 2, 3, 1)
-    size = (chunks[0][1] - chunks[0][0]) * th * tw
-    states = [(xp.empty((16, size * c + _PLANE_PAD), x.dtype), xp.empty((16, size * o + _PLANE_PAD), x.dtype))
-              for _ in range(threads)]
+    (n, c), o = x.shape[:2], w.shape[0]
+    th, tw, chunks, threads = _winograd_plan(xp, x, out_hw, o)
+    b = chunks[0][1]
+    size = b * th * tw
+    # per thread: padded channels-last images and gradients (zero past the output: those outputs were dropped)
+    states = [(_channels_last(xp, x, padding, (2 * th + 2, 2 * tw + 2), b), _channels_last(xp, g, (0, 0), (
+        2 * th, 2 * tw), b), _planes(xp, size, c, x.dtype), _planes(xp, size, o, x.dtype)) for _ in range(threads)]
     dus = xp.empty((len(chunks), 16, c, o), x.dtype)  # each chunk's share, summed in a fixed order below
 
     def run(state, task):
-        (vbuf, mbuf), (i, (s, e)) = state, task
+        (xbuf, gbuf, v, mm), (i, (s, e)) = state, task
         m = (e - s) * th * tw
-        v, mm = vbuf[:, :m * c].reshape(16, m, c), mbuf[:, :m * o].reshape(16, m, o)
-        k.winograd_input(xh, th, tw, v, s, e)
-        k.winograd_output_grad(gh, th, tw, mm, s, e)
-        xp.matmul(v.swapaxes(1, 2), mm, out=dus[i])
+        k.winograd_input(_fill(xbuf, x, s, e), th, tw, v, 0, e - s)
+        k.winograd_output_grad(_fill(gbuf, g, s, e), th, tw, mm, 0, e - s)
+        xp.matmul(v[:, :m].swapaxes(1, 2), mm[:, :m], out=dus[i])
     _share(states, list(enumerate(chunks)), run)
     du = dus.sum(axis=0).reshape(4, 4, c, o)
     gm = xp.asarray(_WINOGRAD_G, x.dtype)

@@ -116,75 +116,74 @@ def max_pool_backward(g, idx, gx, p0, p1):
                 gx[p, a] += g[p, q]
 
 
+_BT_FIRST, _BT_SECOND, _BT_SIGN = (0, 1, 2, 1), (2, 2, 1, 3), (-1.0, 1.0, -1.0, -1.0)  # rows of B^T
+# (the signs and coefficients are cast to the arrays' dtype in the kernels: float64 ones made float32 math float64)
+_A_FIRST, _A_SECOND = (1.0, 1.0, 1.0, 0.0), (0.0, 1.0, -1.0, -1.0)  # rows of A (g is finite: 0 g adds nothing)
+
+
 @numba.njit(cache=True, nogil=True)
 def winograd_input(xh, th, tw, v, n0, n1):
-    """Winograd F(2x2, 3x3): v (16, tiles, C) = B^T d B of every 4x4 tile d (stride 2) of images n0..n1 of the
-    zero-padded channels-last xh (N, 2 th + 2, 2 tw + 2, C), tiles counted from image n0; channels innermost,
-    so each line of the transform runs over C at once."""
+    """Winograd F(2x2, 3x3): v (16, tiles+, C) = B^T d B of every 4x4 tile d (stride 2) of images n0..n1 of the
+    zero-padded channels-last xh (N, 2 th + 2, 2 tw + 2, C), tiles counted from image n0. One loop over the
+    channels per row of B^T d: with all 16 outputs in one loop LLVM found "too many memory checks" (for
+    aliasing) and ran it scalar, 1.5-2.5x slower with 32-64 channels."""
     c = xh.shape[3]
     for img in range(n0, n1):
         for ty in range(th):
+            y = 2 * ty
             for tx in range(tw):
-                d = xh[img, 2 * ty:2 * ty + 4, 2 * tx:2 * tx + 4]
-                o = v[:, ((img - n0) * th + ty) * tw + tx]
-                for ch in range(c):
-                    t00, t01 = d[0, 0, ch] - d[2, 0, ch], d[0, 1, ch] - d[2, 1, ch]
-                    t02, t03 = d[0, 2, ch] - d[2, 2, ch], d[0, 3, ch] - d[2, 3, ch]
-                    t10, t11 = d[1, 0, ch] + d[2, 0, ch], d[1, 1, ch] + d[2, 1, ch]
-                    t12, t13 = d[1, 2, ch] + d[2, 2, ch], d[1, 3, ch] + d[2, 3, ch]
-                    t20, t21 = d[2, 0, ch] - d[1, 0, ch], d[2, 1, ch] - d[1, 1, ch]
-                    t22, t23 = d[2, 2, ch] - d[1, 2, ch], d[2, 3, ch] - d[1, 3, ch]
-                    t30, t31 = d[1, 0, ch] - d[3, 0, ch], d[1, 1, ch] - d[3, 1, ch]
-                    t32, t33 = d[1, 2, ch] - d[3, 2, ch], d[1, 3, ch] - d[3, 3, ch]
-                    o[0, ch], o[1, ch], o[2, ch], o[3, ch] = t00 - t02, t01 + t02, t02 - t01, t01 - t03
-                    o[4, ch], o[5, ch], o[6, ch], o[7, ch] = t10 - t12, t11 + t12, t12 - t11, t11 - t13
-                    o[8, ch], o[9, ch], o[10, ch], o[11, ch] = t20 - t22, t21 + t22, t22 - t21, t21 - t23
-                    o[12, ch], o[13, ch], o[14, ch], o[15, ch] = t30 - t32, t31 + t32, t32 - t31, t31 - t33
+                x = 2 * tx
+                q = ((img - n0) * th + ty) * tw + tx
+                for i in range(4):  # row i of B^T d: d[p] + sign d[r] (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
+                    p, r, sign = y + _BT_FIRST[i], y + _BT_SECOND[i], xh.dtype.type(_BT_SIGN[i])
+                    for ch in range(c):  # the same row of d B: e0 - e2, e1 + e2, e2 - e1, e1 - e3
+                        e0 = xh[img, p, x, ch] + sign * xh[img, r, x, ch]
+                        e1 = xh[img, p, x + 1, ch] + sign * xh[img, r, x + 1, ch]
+                        e2 = xh[img, p, x + 2, ch] + sign * xh[img, r, x + 2, ch]
+                        e3 = xh[img, p, x + 3, ch] + sign * xh[img, r, x + 3, ch]
+                        k = 4 * i
+                        v[k, q, ch], v[k + 1, q, ch], v[k + 2, q, ch], v[k + 3, q, ch] = e0 - e2, e1 + e2, e2 - e1, e1 - e3
 
 
 @numba.njit(cache=True, nogil=True)
 def winograd_output(m, th, tw, out, n0, n1):
-    """Winograd F(2x2, 3x3): each tile's 2x2 outputs A^T m A, from m (16, tiles, O), into the channels-last
-    out (N, 2 th, 2 tw, O) for images n0..n1."""
+    """Winograd F(2x2, 3x3): each tile's 2x2 outputs A^T m A, from m (16, tiles+, O), into the channels-last
+    out (N, 2 th, 2 tw, O) for images n0..n1; a loop over the channels per output row (vectorised, as above)."""
     o = m.shape[2]
     for img in range(n0, n1):
         for ty in range(th):
+            y = 2 * ty
             for tx in range(tw):
+                x = 2 * tx
                 q = ((img - n0) * th + ty) * tw + tx
-                y, x = 2 * ty, 2 * tx
                 for oc in range(o):
                     a0 = m[0, q, oc] + m[4, q, oc] + m[8, q, oc]
                     a1 = m[1, q, oc] + m[5, q, oc] + m[9, q, oc]
                     a2 = m[2, q, oc] + m[6, q, oc] + m[10, q, oc]
                     a3 = m[3, q, oc] + m[7, q, oc] + m[11, q, oc]
+                    out[img, y, x, oc], out[img, y, x + 1, oc] = a0 + a1 + a2, a1 - a2 - a3
+                for oc in range(o):
                     b0 = m[4, q, oc] - m[8, q, oc] - m[12, q, oc]
                     b1 = m[5, q, oc] - m[9, q, oc] - m[13, q, oc]
                     b2 = m[6, q, oc] - m[10, q, oc] - m[14, q, oc]
                     b3 = m[7, q, oc] - m[11, q, oc] - m[15, q, oc]
-                    out[img, y, x, oc], out[img, y, x + 1, oc] = a0 + a1 + a2, a1 - a2 - a3
                     out[img, y + 1, x, oc], out[img, y + 1, x + 1, oc] = b0 + b1 + b2, b1 - b2 - b3
 
 
 @numba.njit(cache=True, nogil=True)
 def winograd_output_grad(gh, th, tw, m, n0, n1):
-    """The adjoint of winograd_output: m (16, tiles, O) = A dy A^T for each tile's 2x2 block dy of the
+    """The adjoint of winograd_output: m (16, tiles+, O) = A dy A^T for each tile's 2x2 block dy of the
     channels-last gradient gh (N, 2 th, 2 tw, O) (zero past the output), images n0..n1."""
     o = gh.shape[3]
     for img in range(n0, n1):
         for ty in range(th):
+            y = 2 * ty
             for tx in range(tw):
+                x = 2 * tx
                 q = ((img - n0) * th + ty) * tw + tx
-                d = gh[img, 2 * ty:2 * ty + 2, 2 * tx:2 * tx + 2]
-                r = m[:, q]
-                for oc in range(o):
-                    y00, y01, y10, y11 = d[0, 0, oc], d[0, 1, oc], d[1, 0, oc], d[1, 1, oc]
-                    for i in range(4):  # rows of A: (1, 0), (1, 1), (1, -1), (0, -1)
-                        if i == 0:
-                            a, b = y00, y01
-                        elif i == 1:
-                            a, b = y00 + y10, y01 + y11
-                        elif i == 2:
-                            a, b = y00 - y10, y01 - y11
-                        else:
-                            a, b = -y10, -y11
-                        r[4 * i, oc], r[4 * i + 1, oc], r[4 * i + 2, oc], r[4 * i + 3, oc] = a, a + b, a - b, -b
+                for i in range(4):  # row i of A dy: a0 dy0 + a1 dy1, rows of A (1, 0), (1, 1), (1, -1), (0, -1)
+                    a0, a1, k = gh.dtype.type(_A_FIRST[i]), gh.dtype.type(_A_SECOND[i]), 4 * i
+                    for oc in range(o):
+                        a = a0 * gh[img, y, x, oc] + a1 * gh[img, y + 1, x, oc]
+                        b = a0 * gh[img, y, x + 1, oc] + a1 * gh[img, y + 1, x + 1, oc]
+                        m[k, q, oc], m[k + 1, q, oc], m[k + 2, q, oc], m[k + 3, q, oc] = a, a + b, a - b, -b
