@@ -4,8 +4,8 @@ image for one channel) on the shapes it is chosen for (LeNet-5's and ResNet-smal
 depthwise, dilated, asymmetric 'same' padding), in one chunk and in several with a remainder spread
 over two threads, float32 and float64, values and gradients; a grid of groups, dilations, strides and
 paddings; float64 gradcheck; the logged choice of path; threads giving the same bits as one; the
-compiled batch norm (numba) and its NumPy fallback (CHAINRULE_NUMBA=0). The convolution kernels
-themselves are NumPy + BLAS on both settings; only batch norm has a compiled kernel."""
+compiled kernels (numba: batch norm, 2x2 max pooling, the Winograd F(2x2, 3x3) transforms for 3x3
+stride-1 convolutions of 16+ channels) and their NumPy fallback (CHAINRULE_NUMBA=0), which runs im2col."""
 import logging
 
 import numpy as np
@@ -325,6 +325,24 @@ def test_winograd_convolution_matches_torch(shape, padding, dtype, kernels, capl
         compare(lambda x, w, b: cr.nn.functional.conv2d(x, w, b, padding=padding),
                 lambda x, w, b: torch.nn.functional.conv2d(x, w, b, padding=padding), [x, w, b])
     assert ("Winograd" in caplog.text) == (kernels == "numba")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, padding", [((5, 16, 7, 9), 1), ((5, 20, 6, 6), 0), ((5, 16, 8, 8), 1)])
+def test_winograd_in_chunks_over_two_threads(shape, padding, dtype, monkeypatch, caplog):
+    """Chunks of 2, 2 and 1 images taken by two threads, each with its own channels-last scratch (its zero
+    border written once, the last chunk shorter): the same values and gradients as torch, from 16 channels."""
+    n, c, h, wd = shape
+    th, tw = -(-(h + 2 * padding - 2) // 2), -(-(wd + 2 * padding - 2) // 2)
+    monkeypatch.setattr(conv, "WINOGRAD_CHUNK_BYTES", 2 * 16 * th * tw * c * np.dtype(dtype).itemsize)
+    monkeypatch.setattr(conv, "_blas_threads", lambda: 2)
+    monkeypatch.setattr(conv, "MIN_THREAD_FLOPS", 0)
+    x = RNG.standard_normal(shape).astype(dtype)
+    w = (RNG.standard_normal((24, c, 3, 3)) * 0.2).astype(dtype)
+    with caplog.at_level(logging.DEBUG, logger="chainrule.conv"):
+        compare(lambda x, w: cr.nn.functional.conv2d(x, w, padding=padding),
+                lambda x, w: torch.nn.functional.conv2d(x, w, padding=padding), [x, w], tol=TOL[dtype])
+    assert "Winograd F(2x2, 3x3), 2 images a chunk, 2 thread(s)" in caplog.text
 
 
 def test_winograd_keeps_infinities_as_the_direct_sum():
