@@ -1,6 +1,6 @@
 """conv2d's chunked im2col + GEMM kernels (chainrule/backend/conv.py, issue 16) against torch: each
 path (flat / strided im2col; dx as a convolution of g / as col2im, flat and strided; dW image by
-image for one channel) on the shapes it is chosen for (LeNet-5's and ResNet-small's layers,
+image where C kh kw <= 72) on the shapes it is chosen for (LeNet-5's and ResNet-small's layers,
 depthwise, dilated, asymmetric 'same' padding), in one chunk and in several with a remainder spread
 over two threads, float32 and float64, values and gradients; a grid of groups, dilations, strides and
 paddings; float64 gradcheck; the logged choice of path; threads giving the same bits as one; the
@@ -66,6 +66,8 @@ def test_paths_match_torch(name, dtype, chunking, caplog):
     assert took_conv == (dx_path == "conv"), caplog.text
     layout = next(r.getMessage() for r in caplog.records if "im2col + GEMM" in r.getMessage())
     assert ("flat," in layout) == ("flat" in name), layout
+    dw_path = next(r.getMessage() for r in caplog.records if "backward:" in r.getMessage())
+    assert ("dW image by image" in dw_path) == (kw.get("groups", 1) == 1 and np.prod(ws[1:]) <= conv.PER_IMAGE_MAX_K)
 
 
 def test_noncontiguous_input_and_gradient():

@@ -41,6 +41,11 @@ if os.environ.get("CHAINRULE_CONV_DEBUG"):
     _log.setLevel(logging.DEBUG)
 
 
+PER_IMAGE_MAX_K = 72  # dW image by image up to this many columns per output (C kh kw). Measured at 2 threads,
+# dW only, ms (one GEMM per image vs the (K, M L) layout): ResNet's stem x (32, 3, 32, 32) 3x3, K 27: 0.45 vs
+# 1.05-1.35; x (32, 8, 16, 16) 3x3, K 72: 0.37 vs 0.47; LeNet's c2 (64, 6, 14, 14) 5x5, K 150: 0.80 vs 0.66.
+
+
 def _is_flat(wp, stride, out_hw, c):
     """The heuristic table's row choice: flat (rows of the padded width) or strided im2col. Measured
     (ms at 1 thread, forward / backward, flat vs strided; docs/performance.md has the per-layer table):
@@ -60,11 +65,11 @@ class _Plan:
     """The sizes of one convolution, its chunks of images and their scratch arrays (the columns and
     the zero-padded images of one chunk)."""
 
-    def __init__(self, xp, x, w, stride, padding, pad_end, dilation, groups, out_hw):
+    def __init__(self, xp, x, w, stride, padding, pad_end, dilation, groups, out_hw, flat=None):
         (self.n, self.c, self.h, self.w), (self.o, cg, self.kh, self.kw) = x.shape, w.shape
         self.stride, self.pad, self.dilation, self.groups, self.out_hw = stride, padding, dilation, groups, out_hw
         self.wp = self.w + padding[1] + pad_end[1]
-        self.flat = _is_flat(self.wp, stride, out_hw, self.c)
+        self.flat = _is_flat(self.wp, stride, out_hw, self.c) if flat is None else flat
         self.length = out_hw[0] * (self.wp if self.flat else out_hw[1])  # output columns per image
         self.k = cg * self.kh * self.kw
         self.x = x
@@ -166,28 +171,27 @@ def backward(xp, g, x, w, stride, padding, pad_end, dilation, groups, out_hw, ne
         gw = _winograd_weight_grad(xp, g, x, w, padding, out_hw)
     if not (needs[1] and gw is None or needs[0] and not as_conv):
         return gx, gw
-    plan = _Plan(xp, x, w, stride, padding, pad_end, dilation, groups, out_hw)
+    # few columns per image (C kh kw <= PER_IMAGE_MAX_K): dW as one small GEMM per image over the forward's
+    # strided columns beats the (K, M L) layout's copies and its long-K GEMM (see PER_IMAGE_MAX_K)
+    per_image = needs[1] and groups == 1 and cg * kh * kw <= PER_IMAGE_MAX_K
+    plan = _Plan(xp, x, w, stride, padding, pad_end, dilation, groups, out_hw, flat=False if per_image else None)
     (ho, wo), (ph, pw), l, k = out_hw, padding, plan.length, plan.k
     wg = w.reshape(groups, o // groups, k)
     col2im = needs[0] and not as_conv
     if col2im:
         gx = xp.empty(x.shape, g.dtype)
     chunks, threads = _chunks(xp, plan, 2 * n * o * k * l * groups * (needs[1] + col2im))
-    _log.debug("conv2d x%s w%s backward: %s%s, %d thread(s)", x.shape, w.shape, "dW" if needs[1] else "",
-               " and dx by col2im" if col2im else "", threads)
+    _log.debug("conv2d x%s w%s backward: %s%s, %d thread(s)", x.shape, w.shape, ("dW image by image" if per_image
+               else "dW") if needs[1] else "", " and dx by col2im" if col2im else "", threads)
     # per thread: its plan, a chunk of g as (O, M, Ho, Wo or Wp); W^T g and the padded dx
     states = [(p, xp.scratch((o, p.b, l), g.dtype)) + ((xp.scratch((groups, k, p.b * l), g.dtype), xp.scratch(
         (c, p.b) + p.padded[2:], g.dtype)) if col2im else ()) for p in _plans(xp, plan, threads)]
     dws = xp.empty((len(chunks), groups, k, o // groups), g.dtype) if needs[1] else None  # summed in order below
 
-    # one input channel: m small GEMMs over the forward's columns beat the (K, M L) layout's copy
-    # (LeNet c1, dW: 1.9 -> 0.6-0.9 ms; with 16-64 channels they lost 1.1-4x)
-    per_image = c == 1 and groups == 1 and not plan.flat
-
     def run(state, task):
         (plan, gbuf, *col2im_bufs), (i, (s, e)) = state, task
         m = e - s
-        if needs[1] and per_image:
+        if per_image:
             cols = plan.im2col(xp, s, e)
             dws[i, 0] = xp.matmul(g[s:e].reshape(m, o, l), cols[:, 0].swapaxes(-1, -2)).sum(axis=0).T
             if not col2im:
