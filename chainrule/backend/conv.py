@@ -225,13 +225,14 @@ def backward(xp, g, x, w, stride, padding, pad_end, dilation, groups, out_hw, ne
 # ---- Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions ------------------------------------------
 # Each 2x2 block of outputs from its 4x4 input tile d: Y = A^T [(G g G^T) * (B^T d B)] A, 16 products per
 # tile and channel pair where im2col + GEMM does 36: the 16 elementwise products over channels are 16
-# GEMMs (tiles x C) @ (C x O), and dW's are 16 GEMMs (C x tiles) @ (tiles x O). Measured at 1 / 2 threads,
-# x (32, 64, 8, 8) 64 -> 64: forward 1.25 / 0.97 ms against im2col's 2.6 / 2.4 (torch 1.24 / 0.67), dW
-# 1.30 / 0.93 vs 2.61 / 1.52; (32, 32, 16, 16): forward 1.6 / 1.1 vs 2.6 / 2.4, dW 1.76 / 1.20 vs 3.13 /
-# 1.96. dx of a stride-1 convolution is a convolution of g, so it takes this path too. The transforms are numba
-# kernels over channels-last tiles (backend/conv_kernels.py), a chunk of images at a time so that its
-# transformed tiles stay in cache; without numba, or where x or w hold inf/nan (the transforms' sums
-# and differences would turn inf into nan where the direct sum keeps inf), im2col runs instead.
+# GEMMs (tiles x C) @ (C x O), and dW's are 16 GEMMs (C x tiles) @ (tiles x O). dx of a stride-1
+# convolution is a convolution of g, so it takes this path too. The transforms are numba kernels
+# (backend/conv_kernels.py) over images in a column-parity, channels-last layout (_ParityRows), a chunk of
+# images at a time so that its transformed tiles stay in cache, each thread converting its own chunks from
+# and to (N, C, H, W). Measured at 1 / 2 threads, ms, x (32, 32, 16, 16) 32 -> 32: forward 1.3 / 0.85-1.1
+# against im2col's 2.6 / 1.7 (torch 1.33 / 0.69), dW 1.3 / 0.9-1.2 vs 3.2 / 2.0; (32, 64, 8, 8) 64 -> 64:
+# forward 1.06 / 0.87 (torch 1.2 / 0.65). Without numba, or where x or w hold inf/nan (the transforms'
+# sums and differences would turn inf into nan where the direct sum keeps inf), im2col runs instead.
 WINOGRAD_MIN_CHANNELS = 16  # fewer input or output channels: GEMMs too thin for the transforms to pay (x (32,
 # 16, 32, 32) 16 -> 16 at 2 threads: forward 1.8-1.95 vs im2col's 2.1 ms, backward 3.35-3.4 vs 4.75-5.3; it
 # lost before the transforms were vectorised and the layout changes moved into the threads)
@@ -264,24 +265,48 @@ def _winograd_plan(xp, x, out_hw, width):
     return th, tw, chunks, threads
 
 
-def _channels_last(xp, x, padding, size, b):
-    """A thread's scratch for _winograd_input: b images zero-padded and channels last, (b, size..., C); the
-    copy below writes only the inside, so the zero border stays."""
-    return xp.zeros((b,) + size + x.shape[1:2], x.dtype), padding
+class _ParityRows:
+    """A thread's scratch of b images in the column-parity layout of the Winograd kernels: (b, rows, 2,
+    cols / 2 * C) with [i, y, p, X C + c] = image[i, c, y, 2 X + p] (channels last, even and odd columns
+    apart, so that each kernel loop runs over a whole row of tiles: tile x reads columns 2x..2x+3, which are
+    X = x and x + 1 of each parity). ``fill`` writes images (N, C, H, W) at an offset; what it never
+    writes (the zero padding) stays zero from chunk to chunk."""
+
+    def __init__(self, xp, channels, rows, cols, b, dtype, offset=(0, 0)):
+        self.data = xp.zeros((b, rows, 2, cols // 2 * channels), dtype)
+        self.split = self.data.reshape(b, rows, 2, cols // 2, channels)
+        self.offset = offset
+
+    def _columns(self, width):
+        """Per parity: (first X, first image column, count) of the image's columns that land in the scratch."""
+        (_, pw), half = self.offset, self.split.shape[3]
+        for parity in (0, 1):
+            first = max(0, -(-(pw - parity) // 2))
+            col = 2 * first + parity - pw
+            yield parity, first, col, max(0, min(half - first, (width - col + 1) // 2))
+
+    def fill(self, x, s, e):
+        ph = self.offset[0]
+        rows = min(x.shape[2], self.split.shape[1] - ph)
+        for parity, first, col, count in self._columns(x.shape[3]):
+            if count:
+                self.split[:e - s, ph:ph + rows, parity, first:first + count] = \
+                    x[s:e, :, :rows, col:col + 2 * count - 1:2].transpose(0, 2, 3, 1)
+        return self.data
+
+    def read(self, out, s, e):
+        """The inverse of fill (offset 0): out[s:e] (N, C, H, W) from the scratch."""
+        rows = out.shape[2]
+        for parity, first, col, count in self._columns(out.shape[3]):
+            if count:
+                out[s:e, :, :, col:col + 2 * count - 1:2] = \
+                    self.split[:e - s, :rows, parity, first:first + count].transpose(0, 3, 1, 2)
 
 
 def _planes(xp, tiles, channels, dtype):
     """A thread's 16 transform planes (16, tiles + 1, channels): the spare tile keeps the planes off a power of
     two apart, where they fell in the same L1 sets and the input transform (16 stores a step) ran 10x slower."""
     return xp.empty((16, tiles + 1, channels), dtype)
-
-
-def _fill(buf, x, s, e):
-    """Images s..e of x (N, C, H, W) into the inside of a _channels_last scratch; (the filled part, count)."""
-    xh, (ph, pw) = buf
-    rows, cols = min(x.shape[2], xh.shape[1] - ph), min(x.shape[3], xh.shape[2] - pw)
-    xh[:e - s, ph:ph + rows, pw:pw + cols] = x[s:e, :, :rows, :cols].transpose(0, 2, 3, 1)
-    return xh
 
 
 def _winograd(xp, x, w, padding, out_hw):
@@ -297,17 +322,18 @@ def _winograd(xp, x, w, padding, out_hw):
     out = xp.empty((n, o, ho, wo), x.dtype)
     b = chunks[0][1]
     size = b * th * tw
-    # per thread: its padded channels-last images, transformed tiles, products and channels-last outputs
-    states = [(_channels_last(xp, x, padding, (2 * th + 2, 2 * tw + 2), b), _planes(xp, size, c, x.dtype),
-               _planes(xp, size, o, x.dtype), xp.empty((b, 2 * th, 2 * tw, o), x.dtype)) for _ in range(threads)]
+    # per thread: its padded images, transformed tiles, products and outputs
+    states = [(_ParityRows(xp, c, 2 * th + 2, 2 * tw + 2, b, x.dtype, padding), _planes(xp, size, c, x.dtype),
+               _planes(xp, size, o, x.dtype), _ParityRows(xp, o, 2 * th, 2 * tw, b, x.dtype))
+              for _ in range(threads)]
 
     def run(state, chunk):
-        (xbuf, v, mm, outh), (s, e) = state, chunk
+        (xs, v, mm, outs), (s, e) = state, chunk
         m = (e - s) * th * tw
-        k.winograd_input(_fill(xbuf, x, s, e), th, tw, v, 0, e - s)
+        k.winograd_input(xs.fill(x, s, e), th, tw, v, 0, e - s)
         xp.matmul(v[:, :m], u, out=mm[:, :m])
-        k.winograd_output(mm, th, tw, outh, 0, e - s)
-        out[s:e] = outh[:e - s, :ho, :wo].transpose(0, 3, 1, 2)
+        k.winograd_output(mm, th, tw, outs.data, 0, e - s)
+        outs.read(out, s, e)
     _share(states, chunks, run)
     return out
 
@@ -322,16 +348,16 @@ def _winograd_weight_grad(xp, g, x, w, padding, out_hw):
     th, tw, chunks, threads = _winograd_plan(xp, x, out_hw, o)
     b = chunks[0][1]
     size = b * th * tw
-    # per thread: padded channels-last images and gradients (zero past the output: those outputs were dropped)
-    states = [(_channels_last(xp, x, padding, (2 * th + 2, 2 * tw + 2), b), _channels_last(xp, g, (0, 0), (
-        2 * th, 2 * tw), b), _planes(xp, size, c, x.dtype), _planes(xp, size, o, x.dtype)) for _ in range(threads)]
+    # per thread: padded images and gradients (zero past the output: those outputs were dropped)
+    states = [(_ParityRows(xp, c, 2 * th + 2, 2 * tw + 2, b, x.dtype, padding), _ParityRows(xp, o, 2 * th, 2 * tw, b,
+               x.dtype), _planes(xp, size, c, x.dtype), _planes(xp, size, o, x.dtype)) for _ in range(threads)]
     dus = xp.empty((len(chunks), 16, c, o), x.dtype)  # each chunk's share, summed in a fixed order below
 
     def run(state, task):
-        (xbuf, gbuf, v, mm), (i, (s, e)) = state, task
+        (xs, gs, v, mm), (i, (s, e)) = state, task
         m = (e - s) * th * tw
-        k.winograd_input(_fill(xbuf, x, s, e), th, tw, v, 0, e - s)
-        k.winograd_output_grad(_fill(gbuf, g, s, e), th, tw, mm, 0, e - s)
+        k.winograd_input(xs.fill(x, s, e), th, tw, v, 0, e - s)
+        k.winograd_output_grad(gs.fill(g, s, e), th, tw, mm, 0, e - s)
         xp.matmul(v[:, :m].swapaxes(1, 2), mm[:, :m], out=dus[i])
     _share(states, list(enumerate(chunks)), run)
     du = dus.sum(axis=0).reshape(4, 4, c, o)

@@ -122,68 +122,70 @@ _A_FIRST, _A_SECOND = (1.0, 1.0, 1.0, 0.0), (0.0, 1.0, -1.0, -1.0)  # rows of A 
 
 
 @numba.njit(cache=True, nogil=True)
-def winograd_input(xh, th, tw, v, n0, n1):
+def winograd_input(xs, th, tw, v, n0, n1):
     """Winograd F(2x2, 3x3): v (16, tiles+, C) = B^T d B of every 4x4 tile d (stride 2) of images n0..n1 of the
-    zero-padded channels-last xh (N, 2 th + 2, 2 tw + 2, C), tiles counted from image n0. One loop over the
-    channels per row of B^T d: with all 16 outputs in one loop LLVM found "too many memory checks" (for
-    aliasing) and ran it scalar, 1.5-2.5x slower with 32-64 channels."""
-    c = xh.shape[3]
+    zero-padded xs (N, 2 th + 2, 2, (tw + 1) C) in conv.py's column-parity layout, tiles counted from image n0.
+    One loop per row of tiles and row of B^T d runs over the tiles' channels at once (tw C values), tile x's
+    columns 2x..2x+3 being [0, t], [1, t], [0, t + C], [1, t + C]: with one loop per tile (C values) and all 16
+    outputs in it, LLVM ran it scalar ("too many memory checks" for aliasing), 2-3x slower."""
+    c = max(v.shape[2], 0)  # >= 0 lets LLVM drop the negative-index checks of t + c
+    length = tw * c
+    vf = v.reshape(16, -1)
     for img in range(n0, n1):
         for ty in range(th):
             y = 2 * ty
-            for tx in range(tw):
-                x = 2 * tx
-                q = ((img - n0) * th + ty) * tw + tx
-                for i in range(4):  # row i of B^T d: d[p] + sign d[r] (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
-                    p, r, sign = y + _BT_FIRST[i], y + _BT_SECOND[i], xh.dtype.type(_BT_SIGN[i])
-                    for ch in range(c):  # the same row of d B: e0 - e2, e1 + e2, e2 - e1, e1 - e3
-                        e0 = xh[img, p, x, ch] + sign * xh[img, r, x, ch]
-                        e1 = xh[img, p, x + 1, ch] + sign * xh[img, r, x + 1, ch]
-                        e2 = xh[img, p, x + 2, ch] + sign * xh[img, r, x + 2, ch]
-                        e3 = xh[img, p, x + 3, ch] + sign * xh[img, r, x + 3, ch]
-                        k = 4 * i
-                        v[k, q, ch], v[k + 1, q, ch], v[k + 2, q, ch], v[k + 3, q, ch] = e0 - e2, e1 + e2, e2 - e1, e1 - e3
+            base = max(((img - n0) * th + ty) * length, 0)
+            for i in range(4):  # row i of B^T d: d[p] + sign d[r] (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
+                p, r, sign, k = y + _BT_FIRST[i], y + _BT_SECOND[i], xs.dtype.type(_BT_SIGN[i]), 4 * i
+                for t in range(length):  # the same row of d B: e0 - e2, e1 + e2, e2 - e1, e1 - e3
+                    e0 = xs[img, p, 0, t] + sign * xs[img, r, 0, t]
+                    e1 = xs[img, p, 1, t] + sign * xs[img, r, 1, t]
+                    e2 = xs[img, p, 0, t + c] + sign * xs[img, r, 0, t + c]
+                    e3 = xs[img, p, 1, t + c] + sign * xs[img, r, 1, t + c]
+                    q = base + t
+                    vf[k, q], vf[k + 1, q], vf[k + 2, q], vf[k + 3, q] = e0 - e2, e1 + e2, e2 - e1, e1 - e3
 
 
 @numba.njit(cache=True, nogil=True)
-def winograd_output(m, th, tw, out, n0, n1):
-    """Winograd F(2x2, 3x3): each tile's 2x2 outputs A^T m A, from m (16, tiles+, O), into the channels-last
-    out (N, 2 th, 2 tw, O) for images n0..n1; a loop over the channels per output row (vectorised, as above)."""
-    o = m.shape[2]
+def winograd_output(m, th, tw, outs, n0, n1):
+    """Winograd F(2x2, 3x3): each tile's 2x2 outputs A^T m A, from m (16, tiles+, O), into outs (N, 2 th, 2,
+    tw O) in the column-parity layout (tile x's outputs at [., 0, t] and [., 1, t]), images n0..n1."""
+    length = tw * m.shape[2]
+    mf = m.reshape(16, -1)
     for img in range(n0, n1):
         for ty in range(th):
             y = 2 * ty
-            for tx in range(tw):
-                x = 2 * tx
-                q = ((img - n0) * th + ty) * tw + tx
-                for oc in range(o):
-                    a0 = m[0, q, oc] + m[4, q, oc] + m[8, q, oc]
-                    a1 = m[1, q, oc] + m[5, q, oc] + m[9, q, oc]
-                    a2 = m[2, q, oc] + m[6, q, oc] + m[10, q, oc]
-                    a3 = m[3, q, oc] + m[7, q, oc] + m[11, q, oc]
-                    out[img, y, x, oc], out[img, y, x + 1, oc] = a0 + a1 + a2, a1 - a2 - a3
-                for oc in range(o):
-                    b0 = m[4, q, oc] - m[8, q, oc] - m[12, q, oc]
-                    b1 = m[5, q, oc] - m[9, q, oc] - m[13, q, oc]
-                    b2 = m[6, q, oc] - m[10, q, oc] - m[14, q, oc]
-                    b3 = m[7, q, oc] - m[11, q, oc] - m[15, q, oc]
-                    out[img, y + 1, x, oc], out[img, y + 1, x + 1, oc] = b0 + b1 + b2, b1 - b2 - b3
+            base = max(((img - n0) * th + ty) * length, 0)
+            for t in range(length):
+                q = base + t
+                a0 = mf[0, q] + mf[4, q] + mf[8, q]
+                a1 = mf[1, q] + mf[5, q] + mf[9, q]
+                a2 = mf[2, q] + mf[6, q] + mf[10, q]
+                a3 = mf[3, q] + mf[7, q] + mf[11, q]
+                outs[img, y, 0, t], outs[img, y, 1, t] = a0 + a1 + a2, a1 - a2 - a3
+            for t in range(length):
+                q = base + t
+                b0 = mf[4, q] - mf[8, q] - mf[12, q]
+                b1 = mf[5, q] - mf[9, q] - mf[13, q]
+                b2 = mf[6, q] - mf[10, q] - mf[14, q]
+                b3 = mf[7, q] - mf[11, q] - mf[15, q]
+                outs[img, y + 1, 0, t], outs[img, y + 1, 1, t] = b0 + b1 + b2, b1 - b2 - b3
 
 
 @numba.njit(cache=True, nogil=True)
-def winograd_output_grad(gh, th, tw, m, n0, n1):
+def winograd_output_grad(gs, th, tw, m, n0, n1):
     """The adjoint of winograd_output: m (16, tiles+, O) = A dy A^T for each tile's 2x2 block dy of the
-    channels-last gradient gh (N, 2 th, 2 tw, O) (zero past the output), images n0..n1."""
-    o = gh.shape[3]
+    gradient gs (N, 2 th, 2, tw O) in the column-parity layout (zero past the output), images n0..n1."""
+    length = tw * m.shape[2]
+    mf = m.reshape(16, -1)
     for img in range(n0, n1):
         for ty in range(th):
             y = 2 * ty
-            for tx in range(tw):
-                x = 2 * tx
-                q = ((img - n0) * th + ty) * tw + tx
-                for i in range(4):  # row i of A dy: a0 dy0 + a1 dy1, rows of A (1, 0), (1, 1), (1, -1), (0, -1)
-                    a0, a1, k = gh.dtype.type(_A_FIRST[i]), gh.dtype.type(_A_SECOND[i]), 4 * i
-                    for oc in range(o):
-                        a = a0 * gh[img, y, x, oc] + a1 * gh[img, y + 1, x, oc]
-                        b = a0 * gh[img, y, x + 1, oc] + a1 * gh[img, y + 1, x + 1, oc]
-                        m[k, q, oc], m[k + 1, q, oc], m[k + 2, q, oc], m[k + 3, q, oc] = a, a + b, a - b, -b
+            base = max(((img - n0) * th + ty) * length, 0)
+            for i in range(4):  # row i of A dy: a0 dy0 + a1 dy1, rows of A (1, 0), (1, 1), (1, -1), (0, -1)
+                a0, a1, k = gs.dtype.type(_A_FIRST[i]), gs.dtype.type(_A_SECOND[i]), 4 * i
+                for t in range(length):
+                    a = a0 * gs[img, y, 0, t] + a1 * gs[img, y + 1, 0, t]
+                    b = a0 * gs[img, y, 1, t] + a1 * gs[img, y + 1, 1, t]
+                    q = base + t
+                    mf[k, q], mf[k + 1, q], mf[k + 2, q], mf[k + 3, q] = a, a + b, a - b, -b
