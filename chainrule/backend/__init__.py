@@ -11,6 +11,9 @@ from .device import device, Device, parse_device
 from . import special as _torch_special
 from . import cuda_support
 from . import blas
+from . import heap
+
+heap.keep_freed_memory()
 
 __all__ = ["namespace", "NP", "ArrayNamespace", "device", "Device", "parse_device", "device_of",
            "to_device", "parse_to_args", "cuda_support"]
