@@ -70,6 +70,17 @@ def test_paths_match_torch(name, dtype, chunking, caplog):
     assert ("dW image by image" in dw_path) == (kw.get("groups", 1) == 1 and np.prod(ws[1:]) <= conv.PER_IMAGE_MAX_K)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", [name for name, case in CASES.items() if case[3] == "col2im"])
+def test_col2im_compiled_and_numpy(name, dtype, kernels):
+    """dx by col2im: the compiled kernel (a plane at a time; flat and strided) and NumPy's slab adds."""
+    xs, ws, kw, _ = CASES[name]
+    x = RNG.standard_normal(xs).astype(dtype)
+    w = (RNG.standard_normal(ws) / np.sqrt(np.prod(ws[1:]))).astype(dtype)
+    compare(lambda x, w: cr.nn.functional.conv2d(x, w, **kw),
+            lambda x, w: torch.nn.functional.conv2d(x, w, **kw), [x, w], tol=TOL[dtype])
+
+
 def test_noncontiguous_input_and_gradient():
     x = RNG.standard_normal((9, 8, 4, 5)).transpose(3, 1, 2, 0).astype(np.float32)  # (5, 8, 4, 9) view
     w = RNG.standard_normal((8, 8, 3, 3)).astype(np.float32) * 0.2

@@ -213,7 +213,7 @@ def backward(xp, g, x, w, stride, padding, pad_end, dilation, groups, out_hw, ne
             if plan.flat:  # W^T 0 is nan for a nan/inf W: the dropped columns must add nothing to dx
                 gc.reshape(groups, k, m, ho, plan.wp)[..., wo:] = 0
             gp = _view(gxp, (c, m) + plan.padded[2:])
-            _col2im(gc, gp, plan)
+            _col2im(xp, gc, gp, plan)
             gx[s:e] = gp[:, :, ph:ph + h, pw:pw + wd].transpose(1, 0, 2, 3)
     _share(states, list(enumerate(chunks)), run)
     if needs[1]:  # the chunks' shares in a fixed order: the same sums whichever thread ran which chunk
@@ -472,10 +472,14 @@ def _view(buf, shape):
     return buf.reshape(-1)[:size].reshape(shape)
 
 
-def _col2im(gc, gp, plan):
+def _col2im(xp, gc, gp, plan):
     """gp (C, M, Hp, Wp) = the sum of each kernel offset's slice of gc (groups, C/groups kh kw, M L)."""
     c, m = gp.shape[:2]
     (kh, kw), (dh, dw), (sh, sw), (ho, wo) = (plan.kh, plan.kw), plan.dilation, plan.stride, plan.out_hw
+    k = _kernels(xp, gc)
+    if k is not None:
+        k.col2im(gc.reshape(c, kh, kw, m, ho, plan.length // ho), gp, dh, dw, sh, sw, wo, plan.flat)
+        return
     gp[...] = 0
     if plan.flat:  # each kernel offset adds one shifted slab
         gflat = gp.reshape(c, m, -1)

@@ -1,4 +1,5 @@
-"""numba kernels of the conv family (batch norm), compiled on first use and cached on disk.
+"""numba kernels of the conv family (batch norm, col2im, max pooling, the Winograd transforms),
+compiled on first use and cached on disk.
 
 Imported only by backend/conv.py, inside the functions that use it, after ``compiled.enabled()``
 (importing chainrule never imports numba). Each kernel works on a range of channels or planes and
@@ -77,6 +78,41 @@ def _inside(n_out, size, k, s, p, d):
         lo[o] = max(0, (-start + d - 1) // d)
         hi[o] = min(k, (size - start + d - 1) // d)
     return lo, hi
+
+
+@numba.njit(cache=True, nogil=True)
+def col2im(gc, gp, dh, dw, sh, sw, wo, flat):
+    """gp (C, M, Hp, Wp) = the sum over kernel offsets (i, j) of gc (C, kh, kw, M, Ho, W') placed at rows
+    i dh + y sh and columns j dw + x sw, x < wo (W' = wo, or with ``flat`` (stride 1) the padded width Wp,
+    whose extra columns of gc are zero). One plane at a time, so
+    it stays in L1 while its kh kw slices add into it; NumPy's kh kw passes over the whole chunk ran 2.7x
+    (strided) to 4.4x (flat) slower (ResNet's 16 -> 32 /2, 14 images: 710 vs 262 us; LeNet's c2, 24: 268 vs
+    61)."""
+    c, kh, kw, m, ho, wsrc = gc.shape
+    sh, sw = max(sh, 1), max(sw, 1)  # >= 1 and the max()s below let LLVM drop negative-index checks
+    if flat:  # each offset adds one shifted run of ho Wp values
+        length = ho * wsrc
+        gcf = gc.reshape(c, kh, kw, m, length)
+        gpf = gp.reshape(c, m, -1)
+        for ch in range(c):
+            for mm in range(m):
+                gpf[ch, mm] = 0
+                for i in range(kh):
+                    for j in range(kw):
+                        shift = max(i * dh * wsrc + j * dw, 0)
+                        for t in range(length):
+                            gpf[ch, mm, shift + t] += gcf[ch, i, j, mm, t]
+        return
+    for ch in range(c):
+        for mm in range(m):
+            gp[ch, mm] = 0
+            for i in range(kh):
+                for j in range(kw):
+                    c0 = max(j * dw, 0)
+                    for y in range(ho):
+                        r = max(i * dh + y * sh, 0)
+                        for x in range(wo):
+                            gp[ch, mm, r, c0 + x * sw] += gc[ch, i, j, mm, y, x]
 
 
 @numba.njit(cache=True, nogil=True)
