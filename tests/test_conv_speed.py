@@ -329,8 +329,8 @@ def test_small_products_run_at_one_blas_thread(monkeypatch):
 @pytest.mark.parametrize("shape, padding", [((3, 32, 9, 7), 1), ((2, 40, 6, 11), 0), ((2, 32, 5, 5), 2),
                                             ((2, 32, 8, 6), "same"), ((1, 48, 4, 4), 1)])
 def test_winograd_convolution_matches_torch(shape, padding, dtype, kernels, caplog):
-    """3x3 stride-1 convolutions with 32+ channels: Winograd F(2x2, 3x3) for the output, dx (a convolution
-    of g) and dW; odd sizes leave half tiles; the NumPy path runs im2col throughout."""
+    """3x3 stride-1 convolutions with 32+ channels (the path starts at 16): Winograd F(2x2, 3x3) for the
+    output, dx (a convolution of g) and dW; odd sizes leave half tiles; the NumPy path runs im2col throughout."""
     x = RNG.standard_normal(shape).astype(dtype)
     w = (RNG.standard_normal((33, shape[1], 3, 3)) * 0.2).astype(dtype)
     b = RNG.standard_normal(33).astype(dtype)

@@ -1,5 +1,5 @@
 """conv2d's kernels on arrays (NumPy or CuPy, through the namespace ``xp``): im2col + GEMM, a few
-images at a time, and Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions of 32+ channels on the CPU
+images at a time, and Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions of 16+ channels on the CPU
 (see its section below).
 
 Measured on the project's 2-core machine: the columns of a whole batch (9x the image for a 3x3
