@@ -32,7 +32,7 @@ CASES = {
     "dilated 3x3, flat, dx conv": ((5, 4, 10, 10), (4, 4, 3, 3), dict(padding=2, dilation=2), "conv"),
     "dilated strided, bias": ((5, 4, 11, 10), (6, 4, 3, 3), dict(stride=(2, 1), padding=(1, 2), dilation=(2, 1)),
                               "col2im"),
-    "depthwise, flat, dx conv": ((5, 6, 10, 10), (6, 1, 3, 3), dict(padding=1, groups=6), "conv"),
+    "depthwise: direct, dx conv (direct)": ((5, 6, 10, 10), (6, 1, 3, 3), dict(padding=1, groups=6), "conv"),
     "grouped strided": ((5, 4, 7, 7), (6, 2, 3, 3), dict(stride=2, padding=1, groups=2), "col2im"),
     "same, even kernel (asymmetric), flat": ((5, 3, 7, 12), (4, 3, 4, 2), dict(padding="same"), "conv"),
     "stride 1 strided (wide kernel), dx conv": ((5, 4, 8, 8), (4, 4, 7, 7), {}, "conv"),
@@ -64,8 +64,10 @@ def test_paths_match_torch(name, dtype, chunking, caplog):
                 lambda x, w, b: torch.nn.functional.conv2d(x, w, b, **kw), [x, w, b], tol=TOL[dtype])
     took_conv = any("dx as a convolution" in r.getMessage() for r in caplog.records)
     assert took_conv == (dx_path == "conv"), caplog.text
-    layout = next(r.getMessage() for r in caplog.records if "im2col + GEMM" in r.getMessage())
+    layout = next(r.getMessage() for r in caplog.records if "im2col + GEMM" in r.getMessage()
+                  or ": direct" in r.getMessage())
     assert ("flat," in layout) == ("flat" in name), layout
+    assert (": direct" in layout) == ("direct" in name), layout
     dw_path = next(r.getMessage() for r in caplog.records if "backward:" in r.getMessage())
     assert ("dW image by image" in dw_path) == (kw.get("groups", 1) == 1 and np.prod(ws[1:]) <= conv.PER_IMAGE_MAX_K)
 
@@ -79,6 +81,22 @@ def test_col2im_compiled_and_numpy(name, dtype, kernels):
     w = (RNG.standard_normal(ws) / np.sqrt(np.prod(ws[1:]))).astype(dtype)
     compare(lambda x, w: cr.nn.functional.conv2d(x, w, **kw),
             lambda x, w: torch.nn.functional.conv2d(x, w, **kw), [x, w], tol=TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, weight, kw", [((3, 6, 9, 11), (6, 1, 3, 3), dict(padding=1, groups=6)),
+                                               ((3, 4, 8, 8), (8, 1, 5, 5), dict(padding=(2, 1), groups=4)),
+                                               ((2, 6, 9, 9), (6, 2, 3, 3), dict(padding=2, dilation=2, groups=3)),
+                                               ((3, 4, 7, 7), (4, 1, 2, 3), dict(padding="same", groups=4))])
+def test_grouped_direct_and_numpy(shape, weight, kw, dtype, kernels, caplog):
+    """Grouped stride-1 convolutions with few taps per output: the compiled direct kernel (forward, and dx as
+    a convolution of g) or the NumPy im2col path; values and gradients as torch's."""
+    x = RNG.standard_normal(shape).astype(dtype)
+    w = (RNG.standard_normal(weight) * 0.3).astype(dtype)
+    with caplog.at_level(logging.DEBUG, logger="chainrule.conv"):
+        compare(lambda x, w: cr.nn.functional.conv2d(x, w, **kw),
+                lambda x, w: torch.nn.functional.conv2d(x, w, **kw), [x, w], tol=TOL[dtype])
+    assert (": direct" in caplog.text) == (kernels == "numba")
 
 
 def test_noncontiguous_input_and_gradient():
@@ -111,7 +129,7 @@ def test_nan_weight_takes_col2im_for_dx(caplog):
 
 
 @pytest.mark.parametrize("name", ["lenet c2: flat, valid, dx col2im", "resnet 3x3: flat, dx conv",
-                                  "dilated strided, bias", "depthwise, flat, dx conv"])
+                                  "dilated strided, bias", "depthwise: direct, dx conv (direct)"])
 def test_gradcheck(name):
     xs, ws, kw, _ = CASES[name]
     xs = (1,) + xs[1:]

@@ -81,6 +81,36 @@ def _inside(n_out, size, k, s, p, d):
 
 
 @numba.njit(cache=True, nogil=True)
+def direct_conv(xpad, w, out, dh, dw, groups, n0, n1):
+    """out (N, O, Ho, Wo) of images n0..n1, stride 1: each output plane is the sum over its group's input
+    channels and the kernel offsets of w times the zero-padded plane (xpad (N, C, Hp + 1, Wp)) shifted by the
+    offset, computed over rows of the padded width Wp (one long vector loop per offset; the extra columns
+    are dropped at the end). For few channels and taps per output (LeNet's first layer, depthwise), where
+    im2col copies kh kw times the input for a GEMM with a handful of rows."""
+    o, cg, kh, kw = w.shape
+    ho, wo = out.shape[2], out.shape[3]
+    wp = xpad.shape[3]
+    og = o // groups
+    length = ho * wp
+    acc = np.empty(length, out.dtype)
+    xf = xpad.reshape(xpad.shape[0], xpad.shape[1], -1)
+    for img in range(n0, n1):
+        for oc in range(o):
+            acc[:] = 0
+            first = (oc // og) * cg
+            for ci in range(cg):
+                for i in range(kh):
+                    for j in range(kw):
+                        wv = w[oc, ci, i, j]
+                        shift = max(i * dh * wp + j * dw, 0)
+                        for t in range(length):
+                            acc[t] += wv * xf[img, first + ci, shift + t]
+            for y in range(ho):
+                for x in range(wo):
+                    out[img, oc, y, x] = acc[y * wp + x]
+
+
+@numba.njit(cache=True, nogil=True)
 def col2im(gc, gp, dh, dw, sh, sw, wo, flat):
     """gp (C, M, Hp, Wp) = the sum over kernel offsets (i, j) of gc (C, kh, kw, M, Ho, W') placed at rows
     i dh + y sh and columns j dw + x sw, x < wo (W' = wo, or with ``flat`` (stride 1) the padded width Wp,
