@@ -173,6 +173,8 @@ def backward(xp, g, x, w, stride, padding, pad_end, dilation, groups, out_hw, ne
     if needs[1] and stride == (1, 1) and dilation == (1, 1) and groups == 1 and (kh, kw) == (3, 3) \
             and (as_conv or not needs[0]):
         gw = _winograd_weight_grad(xp, g, x, w, padding, out_hw)
+    if needs[1] and stride == (1, 1) and groups > 1 and cg * kh * kw <= DIRECT_MAX_K and (as_conv or not needs[0]):
+        gw = _direct_weight_grad(xp, g, x, w, padding, pad_end, dilation, groups, out_hw)
     if not (needs[1] and gw is None or needs[0] and not as_conv):
         return gx, gw
     # few columns per image (C kh kw <= PER_IMAGE_MAX_K): dW as one small GEMM per image over the forward's
@@ -234,24 +236,45 @@ DIRECT_MAX_K = 25  # input channels per group x kernel taps up to which a groupe
 # vs 0.54 / 0.54.
 
 
-def _direct(xp, x, w, padding, pad_end, dilation, groups, out_hw):
-    """conv_kernels.direct_conv over chunks of images in threads; None without the compiled kernels."""
-    k = _kernels(xp, x, w)
-    if k is None or x.dtype != w.dtype or x.shape[0] == 0:
+def _direct_plan(xp, x, w, padding, pad_end, out_hw, other):
+    """(kernels, x zero-padded (N, C, Hp + 1, Wp), image ranges, threads) for the direct kernels, or None
+    without them. The extra row: the flat shifts of the last rows run over the padded plane's end."""
+    k = _kernels(xp, x, w, other)
+    if k is None or not x.dtype == w.dtype == other.dtype or x.shape[0] == 0:
         return None
-    (n, c, h, wd), o = x.shape, w.shape[0]
-    (pt, pl), (pb, pr) = padding, pad_end
-    xpad = xp.zeros((n, c, h + pt + pb + 1, wd + pl + pr), x.dtype)  # + 1 row: the last rows' shifts run over
+    (n, c, h, wd), (pt, pl), (pb, pr) = x.shape, padding, pad_end
+    xpad = xp.zeros((n, c, h + pt + pb + 1, wd + pl + pr), x.dtype)
     xpad[:, :, pt:pt + h, pl:pl + wd] = x
-    out = xp.empty((n, o) + tuple(out_hw), x.dtype)
-    wc = xp.ascontiguousarray(w)
-    flops = 2 * n * o * w[0].size * out_hw[0] * xpad.shape[3]
+    flops = 2 * n * w.size * out_hw[0] * xpad.shape[3]
     threads = 1 if n < 2 or flops < MIN_THREAD_FLOPS else min(_blas_threads(), n)
-    step = -(-n // (2 * threads)) if threads > 1 else n
+    step = -(-n // threads)
     _log.debug("conv2d x%s w%s: direct, %d thread(s)", x.shape, w.shape, threads)
-    _share([None] * threads, [(s, min(n, s + step)) for s in range(0, n, step)],
-           lambda _, r: k.direct_conv(xpad, wc, out, dilation[0], dilation[1], groups, r[0], r[1]))
+    return k, xpad, [(s, min(n, s + step)) for s in range(0, n, step)], threads
+
+
+def _direct(xp, x, w, padding, pad_end, dilation, groups, out_hw):
+    """conv_kernels.direct_conv over ranges of images in threads; None without the compiled kernels."""
+    plan = _direct_plan(xp, x, w, padding, pad_end, out_hw, w)
+    if plan is None:
+        return None
+    k, xpad, ranges, threads = plan
+    out, wc = xp.empty((x.shape[0], w.shape[0]) + tuple(out_hw), x.dtype), xp.ascontiguousarray(w)
+    _share([None] * threads, ranges, lambda _, r: k.direct_conv(xpad, wc, out, *dilation, groups, *r))
     return out
+
+
+def _direct_weight_grad(xp, g, x, w, padding, pad_end, dilation, groups, out_hw):
+    """dW of _direct: conv_kernels.direct_weight_grad per range of images, the shares summed in order."""
+    plan = _direct_plan(xp, x, w, padding, pad_end, out_hw, g)
+    if plan is None:
+        return None
+    k, xpad, ranges, threads = plan
+    gpad = xp.zeros(g.shape[:3] + (xpad.shape[3],), g.dtype)  # rows of the padded width, zero past Wo
+    gpad[..., :g.shape[3]] = g
+    shares = xp.empty((len(ranges),) + w.shape, g.dtype)
+    _share([None] * threads, list(enumerate(ranges)),
+           lambda _, task: k.direct_weight_grad(gpad, xpad, shares[task[0]], *dilation, groups, *task[1]))
+    return shares.sum(axis=0)
 
 
 # ---- Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions ------------------------------------------

@@ -110,6 +110,30 @@ def direct_conv(xpad, w, out, dh, dw, groups, n0, n1):
                     out[img, oc, y, x] = acc[y * wp + x]
 
 
+@numba.njit(cache=True, nogil=True, fastmath={"reassoc"})
+def direct_weight_grad(gpad, xpad, dw, dh, dwid, groups, n0, n1):
+    """dW of direct_conv over images n0..n1 into dw (O, C/groups, kh, kw): the dot products of each output
+    gradient plane (gpad (N, O, Ho, Wp), zero past Wo) with its input plane shifted by each offset, summed
+    in float64 (``reassoc`` lets LLVM vectorise the sums; nan and inf still propagate)."""
+    o, cg, kh, kw = dw.shape
+    wp = xpad.shape[3]
+    og = o // groups
+    length = gpad.shape[2] * wp
+    gf = gpad.reshape(gpad.shape[0], gpad.shape[1], -1)
+    xf = xpad.reshape(xpad.shape[0], xpad.shape[1], -1)
+    for oc in range(o):
+        first = (oc // og) * cg
+        for ci in range(cg):
+            for i in range(kh):
+                for j in range(kw):
+                    shift = max(i * dh * wp + j * dwid, 0)
+                    total = 0.0
+                    for img in range(n0, n1):
+                        for t in range(length):
+                            total += gf[img, oc, t] * xf[img, first + ci, shift + t]
+                    dw[oc, ci, i, j] = total
+
+
 @numba.njit(cache=True, nogil=True)
 def col2im(gc, gp, dh, dw, sh, sw, wo, flat):
     """gp (C, M, Hp, Wp) = the sum over kernel offsets (i, j) of gc (C, kh, kw, M, Ho, W') placed at rows
