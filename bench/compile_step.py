@@ -18,7 +18,7 @@ import tracemalloc
 import numpy as np
 
 from bench import workloads
-from bench.run import _set_threads
+from bench.run import _set_threads, warm
 
 WORKLOADS = {
     "50-op chain + backward": workloads.chain50,
@@ -57,6 +57,7 @@ def main(argv=None):
     p.add_argument("--min-time", type=float, default=0.05)
     p.add_argument("--only", default="")
     p.add_argument("--pause", type=float, default=0.2, help="idle seconds before each sample (see bench/run.py)")
+    p.add_argument("--warm", type=float, default=0.2, help="seconds of untimed steps after it (see bench/run.py)")
     p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                    help="cpu: process CPU time (all threads), steadier on a machine others load")
     p.add_argument("--passes", default="each",
@@ -113,7 +114,7 @@ def main(argv=None):
                 # idle first, as python -m bench does: OpenBLAS's and torch's pool threads busy-wait after
                 # their last call and would steal the second core from the next sample (either library's)
                 time.sleep(args.pause)
-                f()  # untimed: the first step after the pause runs cold in both libraries (see bench/run.py)
+                warm(f, args.warm)  # untimed: steps after the pause run cold (see bench/run.py)
                 samples[k].append(_time(f, args.min_time, clock))
         med = {k: statistics.median(v) * 1e3 for k, v in samples.items()}
         spread = max((statistics.quantiles(v, n=4)[2] - statistics.quantiles(v, n=4)[0]) / statistics.median(v)

@@ -26,6 +26,8 @@ def parse_args(argv=None):
     p.add_argument("--min-time", type=float, default=0.02, help="seconds per sample (repeats the step)")
     p.add_argument("--pause", type=float, default=0.2,
                    help="idle seconds before each sample (see measure)")
+    p.add_argument("--warm", type=float, default=0.2,
+                   help="seconds of untimed steps after each pause, at least one step (see measure)")
     p.add_argument("--only", default="", help="comma-separated substrings of workload names to run")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     p.add_argument("--check", action="store_true", help="verify same loss/grads before timing")
@@ -67,6 +69,16 @@ def _time(step, min_time, device):
             return elapsed / reps
 
 
+def warm(step, seconds, device="cpu"):
+    """Untimed steps for ``seconds`` (at least one)."""
+    start = time.perf_counter()
+    while True:
+        step()
+        _sync(device)
+        if time.perf_counter() - start >= seconds:
+            return
+
+
 def measure(setup, args):
     import chainrule as cr
     import torch
@@ -81,10 +93,11 @@ def measure(setup, args):
             # BLAS worker threads busy-wait ~0.1 s after a call (OpenBLAS; torch's OpenMP less so):
             # without a pause they would steal the second core from the other library's sample.
             time.sleep(args.pause)
-            # one untimed step first: the first step after an idle pause ran 8-20% slower in both
-            # libraries (caches and BLAS threads gone cold), which a training loop never pays
-            step()
-            _sync(args.device)
+            # untimed steps first, back to steady state: after an idle pause steps run slower (caches
+            # and threads gone cold; one step was enough for torch, while chainrule's conv threads,
+            # which block between calls where torch's OpenMP threads spin, took ~0.15 s to recover:
+            # LeNet at 2 threads 6.6 ms after one warm step, 5.6 after 30, 5.1-5.6 back to back)
+            warm(step, args.warm, args.device)
             samples[k].append(_time(step, args.min_time, args.device))
     med = {k: sorted(v)[len(v) // 2] for k, v in samples.items()}
     return med["chainrule"], med["torch"]
@@ -195,7 +208,7 @@ def main(argv=None):
     table = W.CUDA_WORKLOADS if args.device == "cuda" else W.CPU_WORKLOADS
     if args.tiny:
         table = W.tiny_workloads()
-        args.samples, args.min_time, args.pause = 1, 0.0, 0.0
+        args.samples, args.min_time, args.pause, args.warm = 1, 0.0, 0.0, 0.0
     only = [s.strip().lower() for s in args.only.split(",") if s.strip()]
     chosen = {k: v for k, v in table.items() if not only or any(o in k.lower() for o in only)}
     if args.check or args.check_only:
