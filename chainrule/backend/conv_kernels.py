@@ -246,20 +246,15 @@ def winograd_output(m, th, tw, outs, n0, n1):
         for ty in range(th):
             y = 2 * ty
             base = max(((img - n0) * th + ty) * length, 0)
-            for t in range(length):
-                q = base + t
-                a0 = mf[0, q] + mf[4, q] + mf[8, q]
-                a1 = mf[1, q] + mf[5, q] + mf[9, q]
-                a2 = mf[2, q] + mf[6, q] + mf[10, q]
-                a3 = mf[3, q] + mf[7, q] + mf[11, q]
-                outs[img, y, 0, t], outs[img, y, 1, t] = a0 + a1 + a2, a1 - a2 - a3
-            for t in range(length):
-                q = base + t
-                b0 = mf[4, q] - mf[8, q] - mf[12, q]
-                b1 = mf[5, q] - mf[9, q] - mf[13, q]
-                b2 = mf[6, q] - mf[10, q] - mf[14, q]
-                b3 = mf[7, q] - mf[11, q] - mf[15, q]
-                outs[img, y + 1, 0, t], outs[img, y + 1, 1, t] = b0 + b1 + b2, b1 - b2 - b3
+            for r in range(2):  # output row r of A^T m: m[p] + sign (m[p + 1] + m[p + 2]): m0 + m1 + m2, m1 - m2 - m3
+                p, sign = 4 * r, m.dtype.type(1 - 2 * r)
+                for t in range(length):  # the same row of (A^T m) A: e0 + e1 + e2, e1 - e2 - e3
+                    q = base + t
+                    e0 = mf[p, q] + sign * mf[p + 4, q] + sign * mf[p + 8, q]
+                    e1 = mf[p + 1, q] + sign * mf[p + 5, q] + sign * mf[p + 9, q]
+                    e2 = mf[p + 2, q] + sign * mf[p + 6, q] + sign * mf[p + 10, q]
+                    e3 = mf[p + 3, q] + sign * mf[p + 7, q] + sign * mf[p + 11, q]
+                    outs[img, y + r, 0, t], outs[img, y + r, 1, t] = e0 + e1 + e2, e1 - e2 - e3
 
 
 @numba.njit(cache=True, nogil=True)
