@@ -50,11 +50,12 @@ def main(argv=None):
     p.add_argument("--samples", type=int, default=11, help="samples per library (median reported)")
     p.add_argument("--min-time", type=float, default=0.2, help="seconds per sample (repeats the step)")
     p.add_argument("--pause", type=float, default=0.2, help="idle seconds before each sample")
+    p.add_argument("--warm", type=float, default=0.2, help="seconds of untimed steps after it (see bench/run.py)")
     p.add_argument("--tiny", action="store_true", help="smoke mode: batch 2, one sample")
     args = p.parse_args(argv)
     args.device = "cpu"
     if args.tiny:
-        args.batch, args.samples, args.min_time, args.pause = 2, 1, 0.0, 0.0
+        args.batch, args.samples, args.min_time, args.pause, args.warm = 2, 1, 0.0, 0.0, 0.0
     with _set_threads(args.threads):
         setup = dcgan_step(args.batch)
         check("dcgan", setup, "cpu")
