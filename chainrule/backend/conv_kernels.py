@@ -246,7 +246,7 @@ def winograd_output(m, th, tw, outs, n0, n1):
         for ty in range(th):
             y = 2 * ty
             base = max(((img - n0) * th + ty) * length, 0)
-            for r in range(2):  # output row r of A^T m: m[p] + sign (m[p + 1] + m[p + 2]): m0 + m1 + m2, m1 - m2 - m3
+            for r in range(2):  # row r of A^T m: row r of m + sign (rows r + 1, r + 2): m0 + m1 + m2, m1 - m2 - m3
                 p, sign = 4 * r, m.dtype.type(1 - 2 * r)
                 for t in range(length):  # the same row of (A^T m) A: e0 + e1 + e2, e1 - e2 - e3
                     q = base + t
