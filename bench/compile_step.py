@@ -67,13 +67,11 @@ def main(argv=None):
     import torch
     import chainrule as cr
     from chainrule.jit.compile import PASSES
-    from chainrule.jit.plan import Plan
     limits = _set_threads(args.threads)
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
     if args.passes == "each":
         sets = {"all": PASSES, "none": ()}
         sets.update({f"-{q}": tuple(x for x in PASSES if x != q) for q in PASSES})
-        sets.update({f"+{q}": PASSES + (q,) for q in Plan.OPTIONAL})  # off by default: its gain when on
     elif args.passes == "all":
         sets = {"all": PASSES}
     elif args.passes == "summary":
@@ -81,7 +79,7 @@ def main(argv=None):
     else:
         sets = {args.passes: tuple(q for q in args.passes.split(",") if q)}
     print(f"threads={args.threads} samples={args.samples} clock={args.clock} median ms/step (x = over torch eager; "
-          f"'-pass' = all passes but that one, '+pass' = an optional one added, ratio to 'all' in parentheses)")
+          f"'-pass' = all passes but that one, ratio to 'all' in parentheses)")
     for name, setup in WORKLOADS.items():
         if args.only and not any(s in name for s in args.only.split(",")):
             continue

@@ -317,10 +317,12 @@ def test_convolutions_from_several_threads_restore_blas_threads(monkeypatch):
         np.testing.assert_allclose(out, ref, rtol=1e-7, atol=1e-9)
 
 
-def test_small_products_run_at_one_blas_thread(monkeypatch):
-    """xp.matmul on the CPU: products under SMALL_GEMM_FLOPS with few rows at one BLAS thread (a threaded
-    one leaves OpenBLAS's workers spinning on the core the next convolution needs), larger ones at every
-    thread; the count is restored, and the numbers are np.matmul's (up to the threads' blocking)."""
+@pytest.mark.parametrize("own_threads", [True, False], ids=["near own threads", "alone"])
+def test_small_products_run_at_one_blas_thread(monkeypatch, own_threads):
+    """xp.matmul on the CPU: products under SMALL_GEMM_FLOPS with few rows at one BLAS thread while
+    chainrule's own threads share work (a threaded one leaves OpenBLAS's workers spinning on the core
+    the next convolution needs), larger ones, and every one with no such work near, at every thread;
+    the count is restored, and the numbers are np.matmul's (up to the threads' blocking)."""
     from threadpoolctl import threadpool_limits
     from chainrule.backend import NP
     seen = []
@@ -334,11 +336,14 @@ def test_small_products_run_at_one_blas_thread(monkeypatch):
     batched = RNG.standard_normal((8, 8)), RNG.standard_normal((400, 8, 600))  # a's rows times b's batch
     tall = RNG.standard_normal((512, 256)), RNG.standard_normal((256, 10))  # few FLOPs, but rows to split
     cases = (small, large, batched, tall)
+    monkeypatch.setattr(blas, "_own_threads_at", [-blas.OWN_THREADS_WINDOW])
+    if own_threads:
+        blas.own_threads_ran()
     with threadpool_limits(limits=2):
         monkeypatch.setattr(blas.np, "matmul", spy)
         outs = [NP.matmul(a, b) for a, b in cases]
         monkeypatch.undo()
-        assert seen == [1, 2, 2, 2] and blas.threads() == 2
+        assert seen == ([1, 2, 2, 2] if own_threads else [2, 2, 2, 2]) and blas.threads() == 2
     for out, (a, b) in zip(outs, cases):
         np.testing.assert_allclose(out, np.matmul(a, b), rtol=1e-12, atol=1e-12)
 

@@ -120,11 +120,30 @@ class ArrayNamespace:
         k.relu_grad(g.reshape(-1), out.reshape(-1), dx.reshape(-1))
         return dx
 
-    def _ewise_kernels(self, *arrays):
-        """backend/ewise_kernels.py where every array is a large C-ordered float array of one dtype
-        on the CPU and numba is on, else None (under 4096 elements NumPy's call costs no more)."""
+    def softmax_xent(self, x, coef):
+        """(loss per row, softmax) of SoftmaxCrossEntropy on (M, C) logits in one compiled pass, or
+        None: not on the CPU with numba, or a log-probability not finite (the op's NumPy rule then)."""
+        k = self._ewise_kernels(x, coef, least=0)
+        if k is None or x.ndim != 2 or coef.shape != x.shape:
+            return None
+        loss, p = np.empty(x.shape[:1], x.dtype), np.empty_like(x)
+        return (loss, p) if k.softmax_xent(x, coef, loss, p) else None
+
+    def softmax_xent_grad(self, g, p, coef):
+        """dx_i = g_i (p_i sum_c coef_ic - coef_i) in one compiled pass, or None (as softmax_xent)."""
+        k = self._ewise_kernels(p, coef, least=0)
+        if k is None or p.ndim != 2 or coef.shape != p.shape or g.shape != p.shape[:1] or g.dtype != p.dtype:
+            return None
+        dx = np.empty_like(p)
+        k.softmax_xent_grad(np.ascontiguousarray(g), p, coef, dx)  # g: often the sum's broadcast view
+        return dx
+
+    def _ewise_kernels(self, *arrays, least=4096):
+        """backend/ewise_kernels.py where every array is a C-ordered float array of one dtype and
+        ``least`` elements or more on the CPU and numba is on, else None (NumPy's call on fewer than
+        4096 elements costs no more than the kernel's)."""
         a = arrays[0]
-        if self.module is not np or a.size < 4096 or a.dtype not in _EWISE_DTYPES or any(
+        if self.module is not np or a.size < least or a.dtype not in _EWISE_DTYPES or any(
                 b.dtype != a.dtype or not b.flags.c_contiguous for b in arrays):
             return None
         from . import compiled

@@ -498,6 +498,7 @@ def _share(states, tasks, fn):
                 return
             ran.append(state)
         drain(state)
+    blas.own_threads_ran()
     blas.enter_one()
     try:
         futures = {id(s): _pool(len(states) - 1).submit(worker, s) for s in states[1:]}

@@ -18,7 +18,7 @@ import numpy as np
 from numba.core import types
 from numba.extending import intrinsic
 
-from .blas import threads
+from .blas import own_threads_ran, threads
 
 _OPTS = dict(cache=True, nogil=True, error_model="numpy",   # numpy: x / 0 is inf, no check (that would stop SIMD)
              fastmath={"reassoc", "contract", "nsz"})          # no nnan/ninf: masks are -inf
@@ -48,6 +48,7 @@ def _split(kernel, split, shared=(), parts=None, least=1 << 17, unit=1):
     if not _pool or _pool[1] != os.getpid():   # (a forked child has the pool but not its thread)
         from concurrent.futures import ThreadPoolExecutor
         _pool[:] = [ThreadPoolExecutor(1, thread_name_prefix="chainrule-seq"), os.getpid()]
+    own_threads_ran()
     first = _pool[0].submit(kernel, *(a[:mid] for a in split), *shared, *extra)
     kernel(*(a[mid:] for a in split), *shared, *(() if parts is None else (parts[1],)))
     first.result()

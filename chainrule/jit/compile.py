@@ -148,7 +148,7 @@ class CompiledFunction:
         if passes is None:
             env = os.environ.get("CHAINRULE_COMPILE_PASSES")
             passes = PASSES if env is None else tuple(p for p in env.replace(" ", "").split(",") if p)
-        unknown = [p for p in passes if p not in PASSES + Plan.OPTIONAL]  # OPTIONAL: off by default
+        unknown = [p for p in passes if p not in PASSES]
         if unknown:
             raise ValueError(f"cr.compile: unknown pass(es) {unknown}; the passes are {list(PASSES)}")
         self.passes = tuple(passes)

@@ -1,8 +1,9 @@
 """cr.compile's optimisation passes beyond dce/fuse/release (``jit/plan.py``): each a small function
 over the IR (a list of ``Step``s), each switchable by name (``cr.compile(fn, passes=...)``,
 ``CHAINRULE_COMPILE_PASSES``). fold, cse, biasrelu and optim leave results bitwise those of eager;
-ewise and xent compute exp/log/tanh with the C library's functions, within an ulp of NumPy's
-(tests/test_compile_passes.py).
+ewise computes exp/log/tanh with the C library's functions, within an ulp of NumPy's
+(tests/test_compile_passes.py). (SoftmaxCrossEntropy needs no pass: its op runs one compiled pass
+per row, eager or replayed.)
 
     fold       a forward step whose inputs are all constants runs once, while planning: its result
                is a constant of the plan (also the class-index loss's coefficients from constant targets)
@@ -15,12 +16,9 @@ ewise and xent compute exp/log/tanh with the C library's functions, within an ul
     optim      ``Optimizer.step`` of SGD (momentum, no decay/nesterov) or Adam (no decay/amsgrad):
                one kernel over all parameters (numba; without it the eager update runs)
     ewise      runs of elementwise steps over small arrays: one generated numba loop (below)
-    xent       (optional: only when named) SoftmaxCrossEntropy forward (max, exp, sum, log, the
-               weighted sum, softmax saved for backward) one pass per row, its backward one pass
-               (numba; within an ulp of NumPy, which SGD-momentum training can amplify)
 
 numba kernels are in ``jit/fused_kernels.py``, imported only when ``backend.compiled.enabled()``;
-without numba (or CHAINRULE_NUMBA=0) biasrelu emits NumPy ``out=`` code and optim, ewise and xent
+without numba (or CHAINRULE_NUMBA=0) biasrelu emits NumPy ``out=`` code and optim and ewise
 leave their steps as they are.
 """
 import numpy as np
@@ -264,51 +262,6 @@ def _emit_relu_mask(gen, st):
         else:
             L += [f"    {dst} = empty_like({g})", f"    {gen.k(k.relu_mask)}({g}{view}, {o}{view}, {dst}{view})"]
     L.append(f"else: {dst}, = {gen.k(p['op'].backward)}(v{p['ctx']}, NP, {g}, {o})")
-
-
-# ---- softmax cross-entropy forward and backward ------------------------------------------------
-def xent(steps, rec):
-    """SoftmaxCrossEntropy on (M, C) logits: forward and backward each one numba pass (the NumPy
-    rule where a log-probability is not finite, or the arrays are not matrices)."""
-    if not compiled.enabled():
-        return steps
-    op = OPS["SoftmaxCrossEntropy"]
-    out = []
-    for st in steps:
-        p = st.p
-        if st.kind in ("fwd", "bwd") and p["op"] is op and all(p["refs"][:2]):
-            x, coef = (rec.arrays[a] for a in p["args"][:2])
-            if x.ndim == 2 and coef.shape == x.shape and x.dtype == coef.dtype and x.dtype in _FLOATS:
-                if st.kind == "fwd":
-                    st = Step("emit", st.reads, st.writes, st.effect, emit=_emit_xent_forward, fwd=p,
-                              label=["fused: softmax-cross-entropy"])
-                elif p["outs"][0] is not None:
-                    st = Step("emit", st.reads, st.writes, emit=_emit_xent_backward, bwd=p,
-                              label=["fused: softmax-cross-entropy backward"])
-        out.append(st)
-    return out
-
-
-def _emit_xent_forward(gen, st):
-    p, L = st.p["fwd"], gen.lines
-    x, coef = (f"v{a}" for a in p["args"][:2])
-    o, ctx = f"v{p['out']}", "NO_CTX" if p["ctx"] is None else f"v{p['ctx']}"
-    if p["ctx"] is not None:
-        gen.ctx(p["ctx"], p["op"], p["needs"])
-    kw = "".join(f", {k}={gen.expr(v)}" for k, v in p["params"].items())
-    L += [f"{o} = empty({x}.shape[:1], {x}.dtype)", "r = empty_like(" + x + ")",
-          f"if {x}.ndim == 2 and {gen.k(_kernels().xent_forward)}({x}, {coef}, {o}, r):",
-          f"    {ctx}.saved = r" if p["ctx"] is not None else "    pass",
-          f"else: {o} = {gen.k(p['op'].forward)}({ctx}, NP, {x}, {coef}{kw})",
-          "r = None"]
-
-
-def _emit_xent_backward(gen, st):
-    p, L = st.p["bwd"], gen.lines
-    x, coef = (f"v{a}" for a in p["args"][:2])
-    dx = f"v{p['outs'][0]}"
-    L += [f"{dx} = empty_like({coef})",
-          f"{gen.k(_kernels().xent_backward)}(v{p['g']}, v{p['ctx']}.saved, {coef}, {dx})"]
 
 
 # ---- the optimizer update as one kernel -------------------------------------------------------

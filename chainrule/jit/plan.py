@@ -259,10 +259,6 @@ compile_source = compile  # the builtin, before this module's ``compile`` shadow
 
 
 class Plan:
-    # passes run only when named (``passes=PASSES + ("xent",)``): xent's exp/log differ from NumPy's
-    # by an ulp, which SGD with momentum amplifies past rtol 1e-5 in 100 LeNet steps
-    OPTIONAL = ("xent",)
-
     def __init__(self, rec, input_slots, out_tree, out_slots, passes):
         steps = list(rec.steps)
         outputs = [s for s in out_slots if type(s) is int]
@@ -278,8 +274,6 @@ class Plan:
             steps = dce(steps, outputs)
         if "biasrelu" in passes:
             steps = _passes.biasrelu(steps, outputs, rec, lambda s: writer(s, outputs, rec))
-        if "xent" in passes:
-            steps = _passes.xent(steps, rec)
         if "optim" in passes:
             steps = _passes.optim(steps)
         if "ewise" in passes:
