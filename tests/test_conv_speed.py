@@ -128,6 +128,31 @@ def test_nan_weight_takes_col2im_for_dx(caplog):
     np.testing.assert_allclose(cx.grad.numpy(), tx.grad.numpy(), rtol=1e-7)  # nan exactly where torch's
 
 
+@pytest.mark.parametrize("bad", ["x", "w"])
+def test_flat_backward_with_inf_or_nan_matches_torch(bad, caplog):
+    """The flat layout's dropped columns (g = 0 there) are zeroed in dW's columns only where x is not finite
+    (0 * inf), and in W^T g only where W is not finite: gradients nan/inf exactly where torch's are."""
+    x, w = RNG.standard_normal((2, 3, 14, 14)), RNG.standard_normal((8, 3, 5, 5))  # flat, dx by col2im
+    if bad == "x":
+        x[0, 1, 3, 12] = np.inf  # read by the dropped columns of the rows near it
+        x[1, 2, 9, 13] = -np.inf
+    else:
+        w[2, 1, 2, 2] = np.nan
+    g = RNG.standard_normal((2, 8, 10, 10))
+    grads = []
+    for lib in (cr, torch):
+        a, b = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        with caplog.at_level(logging.DEBUG, logger="chainrule.conv"):
+            lib.nn.functional.conv2d(a, b).backward(lib.tensor(g))
+        grads.append((a.grad.numpy(), b.grad.numpy()))
+    assert "flat" in caplog.text and "dx by col2im" in caplog.text
+    for ours, theirs in zip(*grads):
+        assert np.array_equal(np.isnan(ours), np.isnan(theirs))
+        np.testing.assert_allclose(ours, theirs, rtol=1e-7, atol=1e-12)
+    (dx, dw), _ = grads
+    assert np.isfinite(dx).all() == (bad == "x") and np.isfinite(dw).all() == (bad == "w")
+
+
 @pytest.mark.parametrize("name", ["lenet c2: flat, valid, dx col2im", "resnet 3x3: flat, dx conv",
                                   "dilated strided, bias", "depthwise: direct, dx conv (direct)"])
 def test_gradcheck(name):

@@ -161,9 +161,9 @@ def backward(xp, g, x, w, stride, padding, pad_end, dilation, groups, out_hw, ne
     (n, c, h, wd), (o, cg, kh, kw) = x.shape, w.shape
     full = [d * (k - 1) for d, k in zip(dilation, (kh, kw))]
     gx = gw = None
+    finite_w = bool(xp.isfinite(w.sum()))  # W^T 0 is nan for a nan/inf W: zero gradients must add nothing
     as_conv = (needs[0] and stride == (1, 1) and o <= 2 * c
-               and all(f >= max(p) for f, p in zip(full, zip(padding, pad_end)))
-               and bool(xp.isfinite(w.sum())))  # W^T 0 is nan for a nan/inf W: padding must add nothing
+               and all(f >= max(p) for f, p in zip(full, zip(padding, pad_end))) and finite_w)
     if as_conv:
         _log.debug("conv2d x%s w%s: dx as a convolution of g", x.shape, w.shape)
         wt = w.reshape(groups, o // groups, cg, kh, kw)[..., ::-1, ::-1].transpose(0, 2, 1, 3, 4)
@@ -184,6 +184,7 @@ def backward(xp, g, x, w, stride, padding, pad_end, dilation, groups, out_hw, ne
     (ho, wo), (ph, pw), l, k = out_hw, padding, plan.length, plan.k
     wg = w.reshape(groups, o // groups, k)
     col2im = needs[0] and not as_conv
+    finite_x = needs[1] and not per_image and plan.flat and bool(xp.isfinite(x.sum()))
     if col2im:
         gx = xp.empty(x.shape, g.dtype)
     chunks, threads = _chunks(xp, plan, 2 * n * o * k * l * groups * (needs[1] + col2im))
@@ -209,14 +210,14 @@ def backward(xp, g, x, w, stride, padding, pad_end, dilation, groups, out_hw, ne
         g2 = gt.reshape(groups, o // groups, m * l)
         if needs[1] and not per_image:
             cols = plan.im2col(xp, s, e, cn=True)
-            if plan.flat:  # dropped columns (g = 0) may read inf/nan: 0 * inf must not reach dW
+            if plan.flat and not finite_x:  # dropped columns (g = 0) may read inf/nan: 0 * inf must not reach dW
                 cols.reshape(groups, k, m, ho, plan.wp)[..., wo:] = 0
             # as (cols g^T)^T: BLAS runs the long inner dimension M L faster this way round
             xp.matmul(cols, g2.swapaxes(-1, -2), out=dws[i])
         if col2im:
             gcols, gxp = col2im_bufs
             gc = xp.matmul(wg.swapaxes(-1, -2), g2, out=_view(gcols, (groups, k, m * l)))
-            if plan.flat:  # W^T 0 is nan for a nan/inf W: the dropped columns must add nothing to dx
+            if plan.flat and not finite_w:  # the dropped columns must add nothing to dx
                 gc.reshape(groups, k, m, ho, plan.wp)[..., wo:] = 0
             gp = _view(gxp, (c, m) + plan.padded[2:])
             _col2im(xp, gc, gp, plan)
