@@ -161,7 +161,7 @@ def backward(xp, g, x, w, stride, padding, pad_end, dilation, groups, out_hw, ne
     (n, c, h, wd), (o, cg, kh, kw) = x.shape, w.shape
     full = [d * (k - 1) for d, k in zip(dilation, (kh, kw))]
     gx = gw = None
-    finite_w = bool(xp.isfinite(w.sum()))  # W^T 0 is nan for a nan/inf W: zero gradients must add nothing
+    finite_w = needs[0] and bool(xp.isfinite(w.sum()))  # W^T 0 is nan for a nan/inf W: zeros must add nothing
     as_conv = (needs[0] and stride == (1, 1) and o <= 2 * c
                and all(f >= max(p) for f, p in zip(full, zip(padding, pad_end))) and finite_w)
     if as_conv:
