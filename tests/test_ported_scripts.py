@@ -178,6 +178,73 @@ def test_gat(tmp_path):
     assert len(loss) == 3 and loss[-1] < loss[0]
 
 
+REQUESTS_STUB = '''"""requests.get(url, stream=True) serving the file CHAINRULE_TEST_DOWNLOAD names (tests only)."""
+import os
+
+
+class _Response:
+    def __init__(self, path):
+        self.raw = open(path, "rb")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.raw.close()
+
+
+def get(url, stream=False, **kwargs):
+    return _Response(os.environ["CHAINRULE_TEST_DOWNLOAD"])
+'''
+
+
+def test_gcn(tmp_path, monkeypatch):
+    """pytorch/examples gcn unchanged: it downloads cora.tgz with requests on every run, so a requests stub
+    first on PYTHONPATH serves a cora.tgz of the digits graph."""
+    import tarfile
+    write_cora_from_digits(tmp_path / "cora")
+    with tarfile.open(tmp_path / "cora.tgz", "w:gz") as tgz:
+        tgz.add(tmp_path / "cora", arcname="cora")
+    (tmp_path / "stub").mkdir()
+    (tmp_path / "stub" / "requests.py").write_text(REQUESTS_STUB)
+    (tmp_path / "run").mkdir()
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "stub"))
+    monkeypatch.setenv("CHAINRULE_TEST_DOWNLOAD", str(tmp_path / "cora.tgz"))
+    out = run("gcn.py", "--epochs", 5, "--val-every", 1, cwd=tmp_path / "run")
+    loss = numbers(r"loss_train: (\S+)", out)
+    assert len(loss) == 5 and loss[-1] < loss[0]
+    assert float(re.search(r"Test set results: loss (\S+) accuracy (\S+)", out).group(2)) > 0.1  # chance
+
+
+def test_gcn_graph_and_layers_match_torch(tmp_path, monkeypatch):
+    """The port's own load_cora (sparse diag @ dense, eye + sparse, sums, to_sparse, sparse @ dense @ sparse)
+    and its GCN (torch.mm of sparse features, torch.spmm) give torch's numbers: the same source run under
+    both libraries, the same weights, in eval mode."""
+    import types
+    write_cora_from_digits(tmp_path / "cora")
+    monkeypatch.setitem(sys.modules, "requests", types.ModuleType("requests"))
+    src = open(os.path.join(PORTED, "gcn.py")).read()
+    mods = []
+    for lib in ("chainrule", "torch"):
+        code = src if lib == "chainrule" else src.replace("chainrule as torch", "torch").replace("chainrule", "torch")
+        namespace = {"__name__": "gcn_port"}
+        exec(compile(code, "gcn.py", "exec"), namespace)
+        mods.append(namespace)
+    (cf, cl, ca), (tf, tl, ta) = (m["load_cora"](str(tmp_path / "cora")) for m in mods)
+    np.testing.assert_allclose(cf.to_dense().numpy(), tf.to_dense().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(ca.to_dense().numpy(), ta.to_dense().numpy(), rtol=1e-6)
+    assert np.array_equal(cl.numpy(), tl.numpy()) and ca.dtype == cr.float32 and ta.dtype == torch.float32
+    cm, tm = mods[0]["GCN"](64, 8, 10, True, 0.5).eval(), mods[1]["GCN"](64, 8, 10, True, 0.5).eval()
+    for c, t in zip(cm.parameters(), tm.parameters()):
+        c.data = cr.tensor(t.detach().numpy())
+    outs = []
+    for m, f, a in ((cm, cf, ca), (tm, tf, ta)):
+        out = m(f, a)
+        out[:50].sum().backward()
+        outs.append([out.detach().numpy()] + [p.grad.numpy() for p in m.parameters()])
+    for c, t in zip(*outs):
+        np.testing.assert_allclose(c, t, rtol=1e-4, atol=1e-6)
+
 
 def test_nanogpt_shakespeare_char(tmp_path):
     """karpathy/nanoGPT unchanged: prepare.py on local text (its download is skipped when input.txt

@@ -133,7 +133,7 @@ VARIANTS = (
     ("stack",         movement.stack,                    "free"),
     # ---- matrix products -------------------------------------------------------------------------
     ("matmul",        Matmul,                            "method function __matmul__ __rmatmul__"),
-    ("mm",            contract.mm,                         "method function"),
+    ("mm",            contract.mm,                         "method free"),  # checks its input: sparse too
     ("bmm",           contract.bmm,                        "method function"),
     ("dot",           contract.dot,                        "method function"),
     # ---- in place only ---------------------------------------------------------------------------

@@ -12,7 +12,12 @@ from ..ops.registry import apply
 
 
 def mm(input, mat2):
-    """Matrix product of two 2-D tensors (n, m) @ (m, p) -> (n, p), as ``torch.mm`` (no broadcasting)."""
+    """Matrix product of two 2-D tensors (n, m) @ (m, p) -> (n, p), as ``torch.mm`` (no broadcasting); a
+    sparse COO ``input`` gives ``sparse.mm(input, mat2)``, dense."""
+    from .sparse import SparseCOOTensor, mm as sparse_mm
+    if isinstance(input, SparseCOOTensor):
+        return sparse_mm(input, mat2)
+    check_tensor(input, "mm")
     if input._data.ndim != 2 or mat2._data.ndim != 2:
         raise RuntimeError(f"mm: self must be a matrix (got {input._data.ndim}-D and {mat2._data.ndim}-D)")
     return Matmul.call(input, mat2)
