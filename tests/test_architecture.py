@@ -23,7 +23,7 @@ LAYERS = (
     ("autograd on tensors", ("chainrule.autograd",)),
     ("libraries", ("chainrule.nn", "chainrule.optim", "chainrule.io", "chainrule.utils", "chainrule.viz",
                    "chainrule.cuda", "chainrule.models", "chainrule.amp",
-                   "chainrule.distributions", "chainrule.distributed")),
+                   "chainrule.distributions", "chainrule.distributed", "chainrule.multiprocessing")),
     ("package and commands", ("chainrule", "chainrule.cli", "chainrule.__main__")),
 )
 

@@ -246,6 +246,19 @@ def test_gcn_graph_and_layers_match_torch(tmp_path, monkeypatch):
         np.testing.assert_allclose(c, t, rtol=1e-4, atol=1e-6)
 
 
+def test_mnist_hogwild(tmp_path, monkeypatch):
+    """pytorch/examples mnist_hogwild unchanged: two spawned processes train the one model in shared memory
+    (Module.share_memory, chainrule.multiprocessing), then the parent tests it: it must have learned (an
+    untrained model: loss 2.32, 8%), which it cannot unless the children's updates reached its weights."""
+    monkeypatch.setenv("PYTHONPATH", PORTED)  # _vision_stub, for the spawned processes too
+    out = run("mnist_hogwild/main.py", "--epochs", 2, "--num-processes", 2, "--log-interval", 100, "--save_model",
+              cwd=tmp_path, timeout=180)
+    assert len(numbers(r"Loss: (\S+)", out)) == 4  # two processes, two epochs, one line each
+    loss, right = re.search(r"Average loss: (\S+), Accuracy: (\d+)/297", out).groups()
+    assert float(loss) < 2.2 and int(right) > 297 * 0.3
+    assert (tmp_path / "MNIST_hogwild.pt").exists()
+
+
 def test_nanogpt_shakespeare_char(tmp_path):
     """karpathy/nanoGPT unchanged: prepare.py on local text (its download is skipped when input.txt
     exists), train.py eagerly, then resumed with --compile=True (cr.compile(model) is a Module whose

@@ -53,7 +53,7 @@ class Module:
     Notes
     -----
     Where chainrule differs from torch: no state-dict hooks (``register_state_dict_pre_hook`` and the
-    like), ``get_extra_state``/``set_extra_state``, ``set_submodule``, ``to_empty``, ``share_memory``,
+    like), ``get_extra_state``/``set_extra_state``, ``set_submodule``, ``to_empty``,
     ``compile``, ``type`` or ``bfloat16``.
 
     Examples
@@ -271,6 +271,13 @@ class Module:
     def buffers(self, recurse=True):
         for _, b in self.named_buffers(recurse=recurse):
             yield b
+
+    def share_memory(self):
+        """Moves every parameter and buffer to shared memory (``Tensor.share_memory_``), as torch: processes
+        started with ``chainrule.multiprocessing`` and given the module then update the same weights."""
+        for t in list(self.parameters()) + list(self.buffers()):
+            t.share_memory_()
+        return self
 
     def apply(self, fn):
         for m in self.children():

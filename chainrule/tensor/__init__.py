@@ -451,6 +451,8 @@ VARIANTS = (
     ("index_reduce_", storage.index_reduce_,               "method"),
     ("unfold",        extra.unfold,                      "method"),
     ("resize_",       storage.resize_,                     "method"),
+    ("share_memory_", storage.share_memory_,               "method"),
+    ("is_shared",     storage.is_shared,                   "method"),
     ("resize_as_",    storage.resize_as_,                  "method"),
     ("asarray",       storage.asarray,                     "free"),
     ("frombuffer",    storage.frombuffer,                  "free"),

@@ -18,6 +18,21 @@ from .extra import _name, clamp_max, clamp_min, index_reduce, ldexp
 
 # ---- conversion, storage, threads ---------------------------------------------------------------
 
+def share_memory_(self):
+    """Moves the data to shared memory (CPU tensors; others stay as they are), as torch: sent to another
+    process through ``chainrule.multiprocessing`` the tensor is then shared, not copied. Returns self."""
+    from ..backend import shared  # multiprocessing.shared_memory: imported only when used
+    if type(self._data) is np.ndarray and shared.segment_of(self._data) is None:
+        self._data = shared.share(self._data)
+    return self
+
+
+def is_shared(self):
+    """Whether the data is in shared memory (``share_memory_``); True on a GPU, as torch."""
+    from ..backend import shared
+    return type(self._data) is not np.ndarray or shared.segment_of(self._data) is not None
+
+
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None):
     """``obj`` as a tensor, sharing memory where it can, as ``torch.asarray``.
 
