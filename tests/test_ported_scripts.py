@@ -272,6 +272,17 @@ def test_reinforcement_learning_solves_cartpole(tmp_path, monkeypatch, script):
     assert float(re.search(r"Solved! Running reward is now (\S+)", out).group(1)) > 100 and running[-1] > running[0]
 
 
+def test_siamese_network(tmp_path):
+    """pytorch/examples siamese_network unchanged: a ResNet-18 (the stub's, torchvision's layout) with its stem
+    replaced and its head cut off by ``children()[:-1]``, pairs of digits, BCELoss, Adadelta, StepLR; one
+    epoch must beat chance (50%) on same/different pairs (72% on this machine, 89% after two)."""
+    out = run("siamese_network.py", "--epochs", 1, "--log-interval", 5, "--save-model", cwd=tmp_path, timeout=240)
+    loss = numbers(r"Loss: (\S+)", out)
+    assert len(loss) == 5 and min(loss[2:]) < loss[0]
+    assert int(re.search(r"Accuracy: (\d+)/297", out).group(1)) > 297 * 0.6
+    assert (tmp_path / "siamese_network.pt").exists()
+
+
 def test_nanogpt_shakespeare_char(tmp_path):
     """karpathy/nanoGPT unchanged: prepare.py on local text (its download is skipped when input.txt
     exists), train.py eagerly, then resumed with --compile=True (cr.compile(model) is a Module whose

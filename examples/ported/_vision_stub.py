@@ -5,10 +5,13 @@ scikit-learn and every Python install:
 
 - ``datasets.MNIST``: scikit-learn's 8x8 digits (``sklearn.datasets.load_digits``, 1797 images),
   scaled to 0..255, upsampled 3x (nearest) to 24x24 and zero-padded to MNIST's 28x28; the first
-  1500 images are the train split, the remaining 297 the test split. Items are (uint8 array, int).
+  1500 images are the train split, the remaining 297 the test split. Items are (uint8 array, int);
+  ``.data`` (uint8, N x 28 x 28) and ``.targets`` (int64) are tensors, as torchvision's.
 - ``datasets.FakeData``: seeded random uint8 images, like torchvision's FakeData.
 - ``transforms``: Compose, ToTensor, Normalize, Lambda, Resize (nearest), CenterCrop.
 - ``utils.save_image``: writes the image grid as a PNG with matplotlib.
+- ``models.resnet18(weights=None)``: torchvision's ResNet-18 layout (same module names and shapes:
+  conv1, bn1, relu, maxpool, layer1-4 of BasicBlocks, avgpool, fc), untrained.
 
 This file is not part of the ported programs' logic: it replaces torchvision only.
 """
@@ -31,14 +34,14 @@ class _MNIST:
         img = np.kron(img, np.ones((3, 3), np.uint8))
         img = np.pad(img, ((0, 0), (2, 2), (2, 2)))
         sl = slice(0, 1500) if train else slice(1500, None)
-        self.data, self.targets = img[sl], d.target[sl].astype(np.int64)
+        self.data, self.targets = torch.from_numpy(img[sl]), torch.from_numpy(d.target[sl].astype(np.int64))
         self.transform, self.target_transform = transform, target_transform
 
     def __len__(self):
         return len(self.data)
 
     def __getitem__(self, i):
-        x, y = self.data[i], int(self.targets[i])
+        x, y = self.data[i].numpy(), int(self.targets[i])
         if self.transform is not None:
             x = self.transform(x)
         if self.target_transform is not None:
@@ -143,6 +146,59 @@ def _save_image(tensor, fp, nrow=8, padding=2, normalize=False, **kwargs):
     plt.imsave(fp, grid[:, :, 0] if c == 1 else grid, cmap="gray" if c == 1 else None)
 
 
+def _resnet18(weights=None, num_classes=1000):
+    nn = torch.nn
+    if weights is not None:
+        raise ValueError("_vision_stub.models.resnet18: no pretrained weights here (weights=None only)")
+
+    class BasicBlock(nn.Module):
+        expansion = 1
+
+        def __init__(self, inplanes, planes, stride=1, downsample=None):
+            super().__init__()
+            self.conv1 = nn.Conv2d(inplanes, planes, 3, stride, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(planes)
+            self.relu = nn.ReLU(inplace=True)
+            self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+            self.bn2 = nn.BatchNorm2d(planes)
+            self.downsample, self.stride = downsample, stride
+
+        def forward(self, x):
+            out = self.relu(self.bn1(self.conv1(x)))
+            out = self.bn2(self.conv2(out))
+            return self.relu(out + (x if self.downsample is None else self.downsample(x)))
+
+    class ResNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inplanes = 64
+            self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+            self.bn1 = nn.BatchNorm2d(64)
+            self.relu = nn.ReLU(inplace=True)
+            self.maxpool = nn.MaxPool2d(3, 2, 1)
+            self.layer1, self.layer2 = self._make_layer(64, 1), self._make_layer(128, 2)
+            self.layer3, self.layer4 = self._make_layer(256, 2), self._make_layer(512, 2)
+            self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+            self.fc = nn.Linear(512, num_classes)
+            for m in self.modules():
+                if isinstance(m, nn.Conv2d):
+                    nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+
+        def _make_layer(self, planes, stride):
+            down = None
+            if stride != 1 or self.inplanes != planes:
+                down = nn.Sequential(nn.Conv2d(self.inplanes, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
+            first = BasicBlock(self.inplanes, planes, stride, down)
+            self.inplanes = planes
+            return nn.Sequential(first, BasicBlock(planes, planes))
+
+        def forward(self, x):
+            x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+            x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+            return self.fc(torch.flatten(self.avgpool(x), 1))
+    return ResNet()
+
+
 def _module(name, **names):
     m = types.ModuleType(__name__ + "." + name)
     m.__dict__.update(names)
@@ -154,3 +210,4 @@ datasets = _module("datasets", MNIST=_MNIST, FakeData=_FakeData)
 transforms = _module("transforms", Compose=_Compose, ToTensor=_ToTensor, Normalize=_Normalize,
                      Lambda=_Lambda, Resize=_Resize, CenterCrop=_CenterCrop)
 utils = _module("utils", save_image=_save_image)
+models = _module("models", resnet18=_resnet18)
