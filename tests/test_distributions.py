@@ -349,6 +349,9 @@ def test_validate_args_off_and_default():
     (lambda lib, T: lib.Beta(T([1.0]), T([2.0])), [1.5], "Expected value argument"),
     (lambda lib, T: lib.Bernoulli(T([0.5])), [0.5], "Expected value argument"),
     (lambda lib, T: lib.Categorical(T([0.5, 0.5])), [2.0], "Expected value argument"),
+    (lambda lib, T: lib.Categorical(T([0.5, 0.5])), [0.5], "Expected value argument"),  # not an integer
+    (lambda lib, T: lib.Categorical(T([0.5, 0.5])), [2], "Expected value argument"),  # int64, out of range
+    (lambda lib, T: lib.Binomial(3, T([0.5])), [-1], "Expected value argument"),
     (lambda lib, T: lib.Normal(T([0.0, 0.0]), T([1.0, 1.0])), [0.0, 0.0, 0.0], "Value is not broadcastable"),
     (lambda lib, T: lib.Dirichlet(T([1.0, 1.0])), [0.2, 0.3, 0.5], "The right-most size of value must match"),
     (lambda lib, T: lib.Dirichlet(T([1.0, 1.0])), [0.2, 0.3], "Expected value argument"),

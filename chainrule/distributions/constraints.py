@@ -129,6 +129,13 @@ class _Bounded(Constraint):
         return f"{self.__class__.__name__[1:]}({args})"
 
 
+def _integral(value):
+    """value % 1 == 0, elementwise: true without computing it for integer and bool tensors."""
+    if value.dtype.is_floating_point or value.dtype.is_complex:
+        return value % 1 == 0
+    return Tensor._make(namespace(value._data).ones(tuple(value.shape), dtype=bool))
+
+
 class _IntegerInterval(_Bounded):
     is_discrete = True
     _bounds = ("lower_bound", "upper_bound")
@@ -138,7 +145,7 @@ class _IntegerInterval(_Bounded):
         super().__init__()
 
     def check(self, value):
-        return (value % 1 == 0) & (value >= self.lower_bound) & (value <= self.upper_bound)
+        return _integral(value) & (value >= self.lower_bound) & (value <= self.upper_bound)
 
 
 class _IntegerLessThan(_Bounded):
@@ -150,7 +157,7 @@ class _IntegerLessThan(_Bounded):
         super().__init__()
 
     def check(self, value):
-        return (value % 1 == 0) & (value <= self.upper_bound)
+        return _integral(value) & (value <= self.upper_bound)
 
 
 class _IntegerGreaterThan(_Bounded):
@@ -162,7 +169,7 @@ class _IntegerGreaterThan(_Bounded):
         super().__init__()
 
     def check(self, value):
-        return (value % 1 == 0) & (value >= self.lower_bound)
+        return _integral(value) & (value >= self.lower_bound)
 
 
 class _Real(Constraint):

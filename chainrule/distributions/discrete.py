@@ -331,6 +331,8 @@ class Categorical(Distribution):
         if self._validate_args:
             self._validate_sample(value)
         index = value.detach()._data.astype(np.int64)
+        if index.shape == tuple(self._batch_shape):  # one value per distribution: pick its logit
+            return self.logits.gather(-1, Tensor._make(index[..., None])).squeeze(-1)
         xp = namespace(index)
         shape = np.broadcast_shapes(index.shape + (1,), tuple(self.logits.shape))
         mask = Tensor._make(xp.broadcast_to(index[..., None] == xp.arange(self._num_events), shape))
