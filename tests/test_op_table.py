@@ -359,6 +359,8 @@ CASES = {
         V("dim 0", lambda L, a, b: L.cat((a, b)), randn(2, 3), randn(1, 3)),
         V("negative dim", lambda L, a, b: L.cat([a, b], dim=-1), randn(3, 1), randn(3, 2)),
         V("stack", lambda L, a, b: L.stack([a, b], 1), randn(3, 4), randn(3, 4)),
+        V("stack on a new last dim", lambda L, a, b: L.stack([a, b, a], -1), randn(3, 4), randn(3, 4)),
+        V("stack of 0-d", lambda L, a, b: L.stack([a.sum(), b.amax(), a[1, 2]]), randn(3, 4), randn(3, 4)),
     ],
     "Repeat": [
         V("new leading dim", lambda L, x: x.repeat(2, 1, 3), randn(3, 2)),

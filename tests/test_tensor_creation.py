@@ -51,6 +51,22 @@ def test_tensor_copies_and_from_numpy_shares():
     assert cr.as_tensor(a).numpy() is a
 
 
+def test_from_numpy_of_an_array_subclass_shares_memory_as_a_plain_array(tmp_path):
+    """np.memmap (nanoGPT's batches: from_numpy of memmap slices, then stack) is viewed as a plain ndarray:
+    memory shared, and every op (stack, cat, arithmetic) treats it as a CPU array."""
+    path = tmp_path / "data.bin"
+    np.arange(12, dtype=np.int16).tofile(path)
+    data = np.memmap(path, dtype=np.int16, mode="r+")
+    rows = [cr.from_numpy(data[i:i + 4]) for i in (0, 4)]
+    assert all(type(r._data) is np.ndarray for r in rows)
+    data[0] = 100
+    assert rows[0][0].item() == 100  # shared
+    x = [cr.from_numpy(data[i:i + 4].astype(np.int64)) for i in (0, 4)]  # astype keeps the memmap subclass
+    np.testing.assert_array_equal(cr.stack(x).numpy(), [[100, 1, 2, 3], [4, 5, 6, 7]])
+    np.testing.assert_array_equal(cr.cat(x).numpy(), [100, 1, 2, 3, 4, 5, 6, 7])
+    assert cr.stack(x).device == cr.device("cpu")
+
+
 def test_full():
     assert_close(cr.full((2, 3), 1.5), torch.full((2, 3), 1.5))
     assert_close(cr.full((2,), 7), torch.full((2,), 7))

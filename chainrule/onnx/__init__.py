@@ -550,7 +550,9 @@ _HANDLERS = {
     "Reshape": lambda b, n, a, p: b.result(b.add("Reshape", [a[0], b.shape_const(p["shape"])])),
     "Expand": lambda b, n, a, p: b.result(b.add("Expand", [a[0], b.shape_const(p["shape"])])),
     "Permute": lambda b, n, a, p: b.result(b.add("Transpose", [a[0]], perm=[int(d) for d in p["dims"]])),
-    "Cat": lambda b, n, a, p: b.result(b.add("Concat", [b.operand(x, b.out_dtype()) for x in a],
+    "Cat": lambda b, n, a, p: b.result(b.add("Concat", [b.operand(x, b.out_dtype()) if not p.get("new_axis") else
+                                              b.add("Unsqueeze", [b.operand(x, b.out_dtype()),
+                                                                  b.const([int(p["axis"])], np.int64)]) for x in a],
                                              axis=int(p["axis"]))),
     "Repeat": lambda b, n, a, p: b.result(b.add("Tile", [a[0], b.const(list(p["reps"]), np.int64)])),
     "Index": _index,

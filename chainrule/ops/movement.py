@@ -201,7 +201,7 @@ class IndexPut(Op):
 
 
 class Cat(Op):
-    """out = inputs joined along ``axis``;  d(input i) = g's slice of input i"""
+    """out = inputs joined along ``axis`` (stacked along a new one: ``new_axis``);  d(input i) = g's slice of input i"""
     @staticmethod
     def call(tensors, dim=0):
         tensors = list(tensors)
@@ -235,9 +235,9 @@ class Cat(Op):
         return apply(Cat, *[t if t._data.dtype == res.np else t.to(res) for t in tensors], axis=d)
 
     @staticmethod
-    def forward(ctx, xp, *arrays, axis):
-        ctx.saved = (axis, [a.shape[axis] for a in arrays])
-        return xp.concatenate(arrays, axis=axis)
+    def forward(ctx, xp, *arrays, axis, new_axis=False):
+        ctx.saved = (axis, [None if new_axis else a.shape[axis] for a in arrays])  # None: one index, no slice
+        return xp.stack(arrays, axis) if new_axis else xp.concatenate(arrays, axis=axis)
 
     @staticmethod
     def backward(ctx, xp, g, out):
@@ -246,8 +246,8 @@ class Cat(Op):
         start = 0
         lead = (slice(None),) * axis
         for need, n in zip(ctx.needs, sizes):
-            grads.append(g[lead + (slice(start, start + n),)] if need else None)
-            start += n
+            grads.append(g[lead + ((start,) if n is None else (slice(start, start + n),))] if need else None)
+            start += 1 if n is None else n
         return grads
 
 

@@ -121,7 +121,7 @@ def from_numpy(a):
     if not isinstance(a, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(a).__name__})")
     _dt.from_numpy(a.dtype)
-    return Tensor._make(a)
+    return Tensor._make(a if type(a) is np.ndarray else a.view(np.ndarray))  # np.memmap, np.matrix, ...: plain views
 
 
 def as_tensor(data, dtype=None, device=None):

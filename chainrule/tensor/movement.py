@@ -3,7 +3,8 @@
 import math
 
 from ..backend import namespace
-from ..ops.args import dim as _dim, dims as _dims
+from .. import dtypes as _dt
+from ..ops.args import dim as _dim, dims as _dims, is_tensor, same_device
 from ..ops.movement import Cat, Expand, Index, Permute, Reshape, as_view
 from ..ops.registry import apply
 
@@ -168,10 +169,18 @@ def stack(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
+    for i, t in enumerate(tensors):
+        if not is_tensor(t):
+            raise TypeError(f"stack(): argument 'tensors' must be tuple of Tensors, not {type(t).__name__} "
+                            f"(element {i})")
     shape = tensors[0].shape
     for i, t in enumerate(tensors):
         if t.shape != shape:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 "
                                f"and {list(t.shape)} at entry {i}")
     d = _dim(dim, len(shape) + 1, "stack")
-    return Cat.call([unsqueeze(t, d) for t in tensors], d)
+    res = tensors[0].dtype
+    for t in tensors[1:]:
+        res = _dt.promote(res, t.dtype)
+        same_device(tensors[0], t, "stack")
+    return apply(Cat, *[t if t.dtype == res else t.to(res) for t in tensors], axis=d, new_axis=True)  # one op
