@@ -145,3 +145,36 @@ def test_inplace_leaf_allowed_under_no_grad_and_on_non_requiring_tensors():
 def test_error_message_for_index_names_dimension_and_size():
     msg = both_raise(lambda L: L.ones(4, 2)[1, 2], IndexError, "index 2", "dimension 1", "size 2")
     assert "is out of bounds" in msg
+
+
+def _assign_grad(value):
+    """``lib -> (p.grad = value(lib))`` for a float32 leaf p of shape (2, 3)."""
+    def fn(lib):
+        p = lib.zeros(2, 3, requires_grad=True)
+        p.grad = value(lib)
+    return fn
+
+
+@pytest.mark.parametrize("value, exc, words", [
+    (lambda L: 0.0, TypeError, ["Tensor or None", "float"]),              # the tutorial's `a.grad = 0.`
+    (lambda L: [[0.0] * 3] * 2, TypeError, ["Tensor or None", "list"]),
+    (lambda L: L.zeros(3, 2), RuntimeError, ["size", "[3, 2]", "[2, 3]"]),
+    (lambda L: L.zeros(6), RuntimeError, ["size", "[6]", "[2, 3]"]),
+    (lambda L: L.zeros(2, 3, dtype=L.float64), RuntimeError, ["dtype", "float64", "float32"]),
+])
+def test_assigned_grad_is_checked_like_torch(value, exc, words):
+    both_raise(_assign_grad(value), exc, *words)
+
+
+def test_assigned_grad_that_fits_is_used_by_backward_and_the_optimizer():
+    got = []
+    for lib in (torch, cr):
+        p = lib.ones(2, 3, requires_grad=True)
+        with pytest.raises(RuntimeError):
+            p.grad = p  # its own grad
+        p.grad = lib.full((2, 3), 0.5)
+        (p * 2).sum().backward()  # accumulates onto the assigned gradient
+        lib.optim.SGD([p], lr=0.1).step()
+        p.grad = None
+        got.append((p.detach().numpy().copy(), p.grad))
+    assert (got[0][0] == got[1][0]).all() and got[1][1] is None

@@ -195,15 +195,15 @@ def _run_hooks(hooks, g, create_graph):
 
 def _accumulate(leaf, g, create_graph, given):
     if create_graph:
-        leaf.grad = g if leaf.grad is None else leaf.grad + g
+        leaf._grad = g if leaf._grad is None else leaf._grad + g
         return
-    if leaf.grad is None:
+    if leaf._grad is None:
         # Own the buffer: the same array may reach two leaves, or be a read-only broadcast view.
         if type(g) is not type(leaf._data) or g.base is not None or id(g) in given:
             g = namespace(leaf._data).array(g)
         given.add(id(g))
-        leaf.grad = make_tensor(g)
-    elif leaf.grad._node is not None:
-        leaf.grad = make_tensor(leaf.grad._data + g)
+        leaf._grad = make_tensor(g)
+    elif leaf._grad._node is not None:
+        leaf._grad = make_tensor(leaf._grad._data + g)
     else:
-        leaf.grad._data += g
+        leaf._grad._data += g

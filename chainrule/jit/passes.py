@@ -282,7 +282,7 @@ def _flat(arrays):
 def fused_step(opt):
     """``opt.step()`` for SGD/Adam, each group in one kernel where its options and arrays allow."""
     for group in opt.param_groups:
-        params = [p for p in group["params"] if p.grad is not None]
+        params = [p for p in group["params"] if p._grad is not None]
         if params:
             if not _fused_group(opt, group, params):
                 opt._update_group(group, params)
@@ -309,7 +309,7 @@ def _fused_group(opt, group, params):
         bufs = [state.get(p, {}).get("momentum_buffer") for p in params]
         if any(b is None or not b._data.flags.c_contiguous for b in bufs):
             return False
-        _kernels().sgd_momentum(_flat(p._data for p in params), _flat(p.grad._data for p in params),
+        _kernels().sgd_momentum(_flat(p._data for p in params), _flat(p._grad._data for p in params),
                                 _flat(b._data for b in bufs), dt(group["lr"]), dt(m))
         return True
     beta1, beta2 = group["betas"]
@@ -323,7 +323,7 @@ def _fused_group(opt, group, params):
     steps = [opt._step_count(p) for p in params]
     sizes = np.array([lr / (1 - beta1 ** t) for t in steps], dt)
     bc2 = np.array([(1 - beta2 ** t) ** 0.5 for t in steps], dt)
-    _kernels().adam(_flat(p._data for p in params), _flat(p.grad._data for p in params),
+    _kernels().adam(_flat(p._data for p in params), _flat(p._grad._data for p in params),
                     _flat(s["exp_avg"]._data for s in sts), _flat(s["exp_avg_sq"]._data for s in sts),
                     dt(1 - beta1), dt(beta2), dt(1 - beta2), sizes, bc2, dt(eps))
     return True

@@ -104,9 +104,9 @@ class Optimizer:
     def zero_grad(self, set_to_none=True):
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is not None:
+                if p._grad is not None:
                     if set_to_none:
-                        p.grad = None
+                        p._grad = None
                     else:  # zeroed in place, as torch (the same grad tensor, cut from any graph)
                         if p.grad.grad_fn is not None:
                             p.grad = p.grad.detach()
@@ -119,7 +119,7 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            params = [p for p in group["params"] if p.grad is not None]
+            params = [p for p in group["params"] if p._grad is not None]
             if params:
                 self._update_group(group, params)
                 for p in params:  # graphs recorded before the step must not backward through it
@@ -159,7 +159,7 @@ class Optimizer:
     def _arrays(self, params, *keys):
         """The arrays an update function takes: the parameters', their gradients', then for each
         key the state tensors' (created as zeros on first use)."""
-        return ([p._data for p in params], [p.grad._data for p in params],
+        return ([p._data for p in params], [p._grad._data for p in params],
                 *([self._state_tensor(p, key) for p in params] for key in keys))
 
     @staticmethod

@@ -32,10 +32,10 @@ class Size(tuple):
 
 
 class Tensor:
-    """_data: the array; grad: the accumulated gradient (a Tensor) or None; _requires_grad;
+    """_data: the array; _grad: the accumulated gradient (a Tensor) or None (``grad``); _requires_grad;
     _node: the graph node that produced it (None for a leaf); _meta: rarely used extras (hooks,
     name, retains_grad), None otherwise."""
-    __slots__ = ("_data", "grad", "_requires_grad", "_node", "_meta", "__weakref__")
+    __slots__ = ("_data", "_grad", "_requires_grad", "_node", "_meta", "__weakref__")
     __array_ufunc__ = None  # make numpy defer to our reflected operators
 
     def __init__(self, *args, requires_grad=False):
@@ -49,7 +49,7 @@ class Tensor:
             data = np.asarray(leaf_array(args[0]), dtype=_dt.get_default_dtype().np)
         else:
             raise TypeError(f"Tensor(): expected sizes (ints) or one sequence, got {args!r}")
-        self._data, self.grad, self._requires_grad, self._node, self._meta = data, None, False, None, None
+        self._data, self._grad, self._requires_grad, self._node, self._meta = data, None, False, None, None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -58,7 +58,7 @@ class Tensor:
         """Wrap an array without copying; ``node`` is the graph node that produced it."""
         t = _new(Tensor)
         t._data = data
-        t.grad = None
+        t._grad = None
         t._requires_grad = node is not None
         t._node = node
         t._meta = None
@@ -124,6 +124,33 @@ class Tensor:
         return _rebuild, (self._data, self._requires_grad, self.grad)
 
     # ---- autograd fields ---------------------------------------------------------------------
+    @property
+    def grad(self):
+        """The gradient backward accumulated into this tensor (a Tensor), or None, as ``torch.Tensor.grad``;
+        an assigned one must be None or a Tensor of this tensor's dtype, device and shape."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, grad):
+        if grad is not None:
+            if not isinstance(grad, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(grad).__name__}")
+            if grad is self:
+                raise RuntimeError("can't assign Variable as its own grad")
+            if grad.dtype != self.dtype:
+                raise RuntimeError(f"attempting to assign a gradient with dtype '{grad.dtype}' to a tensor with "
+                                   f"dtype '{self.dtype}'. The gradient must match the tensor's dtype")
+            if grad.device != self.device:
+                raise RuntimeError(f"attempting to assign a gradient located on device '{grad.device}' to a tensor "
+                                   f"located on device '{self.device}'. Please ensure that the gradient and the "
+                                   f"tensor are on the same device")
+            if grad.shape != self.shape:
+                raise RuntimeError(f"attempting to assign a gradient of size '{list(grad.shape)}' to a tensor of "
+                                   f"size '{list(self.shape)}'. Please ensure that the gradient and the tensor "
+                                   f"are the same size")
+        self._grad = grad
+
     @property
     def requires_grad(self):
         """Whether autograd records operations on this tensor (settable on leaves), as torch's."""
@@ -241,7 +268,7 @@ class Tensor:
 
 def _rebuild(data, requires_grad, grad):
     t = Tensor._make(data)
-    t._requires_grad, t.grad = requires_grad, grad
+    t._requires_grad, t._grad = requires_grad, grad
     return t
 
 
