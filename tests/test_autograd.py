@@ -699,3 +699,13 @@ def test_data_is_a_tensor_sharing_memory_without_history():
             w.data = np.zeros(2)
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-7)
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-7)
+
+
+@pytest.mark.parametrize("expr", [lambda b: 2 * b, lambda b: 1 + b, lambda b: b * 2, lambda b: 3.5 + b])
+def test_scalar_on_the_left_of_add_and_mul_lists_the_tensor_first_like_torch(expr):
+    names = []
+    for lib in (torch, cr):
+        b = lib.ones(3, requires_grad=True).sin()
+        nf = expr(b).grad_fn.next_functions
+        names.append([fn.name() if fn is not None else None for fn, _ in nf])
+    assert names[1] == names[0]

@@ -154,6 +154,7 @@ def test_parameter_and_buffers():
     assert isinstance(p, cr.Tensor) and p.requires_grad
     assert not nn.Parameter(cr.zeros(2), requires_grad=False).requires_grad
     assert repr(p).startswith("Parameter containing:")
+    assert str(p) == repr(p) and str(p) == str(torch.nn.Parameter(torch.zeros(2)))  # print(param), as torch
     m = nn.Module()
     m.register_buffer("b", cr.ones(2), persistent=False)
     assert "b" in dict(m.named_buffers()) and "b" not in m.state_dict()

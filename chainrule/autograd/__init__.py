@@ -19,6 +19,9 @@ __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "Fun
 
 
 def __getattr__(name):
+    if name == "functional":  # torch.autograd.functional: jacobian, hessian, vjp, jvp, vhp, hvp
+        import importlib
+        return importlib.import_module(".functional", __name__)
     module = _ABOVE_TENSOR.get(name)
     if module is None:
         raise AttributeError(f"module 'chainrule.autograd' has no attribute '{name}'")

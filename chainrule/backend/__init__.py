@@ -226,7 +226,7 @@ def namespace(array):
 
 
 def device_of(array):
-    if type(array) is _ndarray:
+    if type(array) is _ndarray or isinstance(array, (_ndarray, np.generic)):  # NumPy scalars and subclasses too
         return Device.CPU
     return cuda_support.device_of(array)
 

@@ -16,7 +16,7 @@ class Parameter(Tensor):
         t = object.__new__(cls)
         arr = np.zeros(0, dtype=np.float32) if data is None else (
             data._data if isinstance(data, Tensor) else _tensor(data)._data)
-        t._data, t.grad, t._node, t._meta = arr, None, None, None
+        t._data, t._grad, t._node, t._meta = arr, None, None, None
         t._requires_grad = False
         if requires_grad:
             t.requires_grad_(True)
@@ -27,6 +27,8 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
+
+    __str__ = __repr__  # print(param), as torch
 
     def __reduce_ex__(self, protocol):
         raise TypeError("chainrule tensors are saved with chainrule.save (safetensors), not pickle")

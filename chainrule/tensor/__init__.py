@@ -519,13 +519,27 @@ PROPERTIES = {"T": movement.reversed_dims, "mT": movement.matrix_transpose, "lay
 
 
 def _checked(fn, name):
-    """The chainrule.name form of a method: the input must be a Tensor, as torch checks."""
-    def function(input, *args, **kwargs):
+    """The chainrule.name form of a method: the input must be a Tensor, as torch checks; ``out=`` writes the
+    result into a given tensor (``inplace.write_out``)."""
+    def function(input, *args, out=None, **kwargs):
         check_tensor(input, name)
-        return fn(input, *args, **kwargs)
+        if out is None:
+            return fn(input, *args, **kwargs)
+        return inplace.write_out(name, fn(input, *args, **kwargs), out)
     function.__name__ = name
     function.__doc__ = fn.__doc__
     function.__wrapped__ = fn  # inspect.signature (and the docs) show fn's parameters
+    return function
+
+
+def _with_out(fn, name):
+    """A free function (its first argument not a Tensor: ``cat``'s list) with ``out=``, as _checked."""
+    def function(*args, out=None, **kwargs):
+        if out is None:
+            return fn(*args, **kwargs)
+        return inplace.write_out(name, fn(*args, **kwargs), out)
+    functools.update_wrapper(function, fn)
+    function.__name__ = name
     return function
 
 
@@ -535,7 +549,8 @@ def _binary_dunders(op, name):
 
     def reflected(self, other):
         return binary(op, other, self, name)
-    return forward, reflected
+    # 2 * t is t * 2 for add and mul, as torch (the tensor's input first in grad_fn.next_functions)
+    return forward, (forward if op in (Add, Mul) else reflected)
 
 
 def _reflected(fn):
@@ -591,7 +606,7 @@ def install(cls, variants, properties):
             elif kind == "function":
                 functions[name] = _checked(fn, name)
             elif kind == "free":
-                functions[name] = fn
+                functions[name] = _with_out(fn, name)
             elif kind == "inplace":
                 setattr(cls, name + "_", inplace.inplace_variant(fn, name + "_"))
             elif kind.startswith("__i") and plain_dunder in kinds:
@@ -606,6 +621,18 @@ def install(cls, variants, properties):
 
 
 functions = install(Tensor, VARIANTS, PROPERTIES)
+Tensor.grad = inplace.grad_property  # assignments checked as torch's
+
+# torch.sin_(t), torch.relu_(t), ...: the in-place methods torch also has as functions (same checks)
+INPLACE_FUNCTIONS = (
+    "abs_", "acos_", "acosh_", "addmv_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_", "arctanh_",
+    "asin_", "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_", "cos_", "cosh_",
+    "deg2rad_", "detach_", "erf_", "erfc_", "exp2_", "exp_", "expm1_", "fill_", "fix_", "floor_", "frac_", "gcd_",
+    "i0_", "index_put_", "lcm_", "ldexp_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_",
+    "negative_", "rad2deg_", "reciprocal_", "relu_", "resize_as_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_",
+    "sinh_", "sqrt_", "square_", "tan_", "tanh_", "trunc_", "xlogy_", "zero_",
+)
+functions.update((name, _checked(getattr(Tensor, name), name)) for name in INPLACE_FUNCTIONS)
 docstrings.attach(Tensor)
 
 __all__ = ["Tensor", "Size", "root_grad", "tensor_namespace", "functions", "VARIANTS", "tensor", "from_numpy",

@@ -32,7 +32,8 @@ class Size(tuple):
 
 
 class Tensor:
-    """_data: the array; _grad: the accumulated gradient (a Tensor) or None (``grad``); _requires_grad;
+    """_data: the array; _grad: the accumulated gradient (a Tensor) or None (the ``grad`` property,
+    tensor/inplace.py: assignments checked); _requires_grad;
     _node: the graph node that produced it (None for a leaf); _meta: rarely used extras (hooks,
     name, retains_grad), None otherwise."""
     __slots__ = ("_data", "_grad", "_requires_grad", "_node", "_meta", "__weakref__")
@@ -124,33 +125,6 @@ class Tensor:
         return _rebuild, (self._data, self._requires_grad, self.grad)
 
     # ---- autograd fields ---------------------------------------------------------------------
-    @property
-    def grad(self):
-        """The gradient backward accumulated into this tensor (a Tensor), or None, as ``torch.Tensor.grad``;
-        an assigned one must be None or a Tensor of this tensor's dtype, device and shape."""
-        return self._grad
-
-    @grad.setter
-    def grad(self, grad):
-        if grad is not None:
-            if not isinstance(grad, Tensor):
-                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
-                                f"{type(grad).__name__}")
-            if grad is self:
-                raise RuntimeError("can't assign Variable as its own grad")
-            if grad.dtype != self.dtype:
-                raise RuntimeError(f"attempting to assign a gradient with dtype '{grad.dtype}' to a tensor with "
-                                   f"dtype '{self.dtype}'. The gradient must match the tensor's dtype")
-            if grad.device != self.device:
-                raise RuntimeError(f"attempting to assign a gradient located on device '{grad.device}' to a tensor "
-                                   f"located on device '{self.device}'. Please ensure that the gradient and the "
-                                   f"tensor are on the same device")
-            if grad.shape != self.shape:
-                raise RuntimeError(f"attempting to assign a gradient of size '{list(grad.shape)}' to a tensor of "
-                                   f"size '{list(self.shape)}'. Please ensure that the gradient and the tensor "
-                                   f"are the same size")
-        self._grad = grad
-
     @property
     def requires_grad(self):
         """Whether autograd records operations on this tensor (settable on leaves), as torch's."""
@@ -309,10 +283,10 @@ class _RetainGrad:
     def __call__(self, g):
         t = self.ref()
         if t is not None:
-            if t.grad is None:
-                t.grad = g if g._node is not None else Tensor._make(g._data.copy())
+            if t._grad is None:
+                t._grad = g if g._node is not None else Tensor._make(g._data.copy())
             else:
-                t.grad = t.grad + g
+                t._grad = t._grad + g
         return None
 
 

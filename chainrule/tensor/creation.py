@@ -9,6 +9,8 @@ values differ from torch's for the same seed; distributions, shapes, dtypes, see
 round-trips and errors are torch's. As in torch, ``normal``, ``bernoulli`` and ``poisson`` are
 not reparameterised: their results require grad when an input does, and the gradient is zero.
 """
+import functools
+
 import numpy as np
 
 from .. import dtypes as _dt
@@ -18,7 +20,7 @@ from ..backend import random as _random
 from ..ops.args import leaf_array, size_args, plain
 from ..ops.elementwise import Where
 from .core import Tensor
-from .inplace import store
+from .inplace import store, write_out
 
 
 _IGNORED = ("layout", "pin_memory", "memory_format", "out")  # accepted as torch accepts them
@@ -88,8 +90,20 @@ def _extra(name, kwargs):
     bad = [k for k in kwargs if k not in _IGNORED]
     if bad:
         raise TypeError(f"{name}() got an unexpected keyword argument '{bad[0]}'")
-    if kwargs.get("out") is not None:
-        raise TypeError(f"{name}(): out= is not supported by chainrule")
+
+
+def _into_out(fn):
+    """``fn(..., out=t)`` as torch's: made with t's dtype and device unless they are given, then written into
+    t (``inplace.write_out``: resized if its shape differs), which is returned, requiring grad if asked."""
+    def create(*args, out=None, requires_grad=False, **kwargs):
+        if out is None:
+            return fn(*args, requires_grad=requires_grad, **kwargs)
+        if isinstance(out, Tensor):
+            kwargs["dtype"] = kwargs.get("dtype") or out.dtype
+            kwargs["device"] = kwargs.get("device") or out.device
+        out = write_out(fn.__name__, fn(*args, **kwargs), out)
+        return out.requires_grad_(True) if requires_grad else out
+    return functools.wraps(fn)(create)
 
 
 def _shape(name, size, size_kw):
@@ -234,13 +248,13 @@ chainrule.int64
 
 def _filled(name, fill):
     """zeros/ones/empty(*size, size=, dtype, device, requires_grad)."""
-    def create(*size, out=None, dtype=None, device=None, requires_grad=False, **kwargs):
+    def create(*size, dtype=None, device=None, requires_grad=False, **kwargs):
         shape = _shape(name, size, kwargs.pop("size", None))
-        _extra(name, dict(kwargs, out=out))
+        _extra(name, kwargs)
         return _leaf(fill(shape, _float_dtype(dtype).np), _device(device), requires_grad)
     create.__name__ = create.__qualname__ = name
     create.__doc__ = _FILLED_DOC.format(name=name, what=_FILLS[name][0], note="", generator="", example=_FILLS[name][1])
-    return create
+    return _into_out(create)
 
 
 zeros = _filled("zeros", np.zeros)
@@ -258,10 +272,11 @@ def _fill_dtype(fill_value):
     return _dt.get_default_dtype()
 
 
-def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=False, **kwargs):
+@_into_out
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, **kwargs):
     """A tensor of shape ``size`` filled with ``fill_value``, as ``torch.full``; the dtype is inferred from the
     value (bool, int64 or the default float) unless given."""
-    _extra("full", dict(kwargs, out=out))
+    _extra("full", kwargs)
     if not isinstance(size, (tuple, list)):
         raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
     shape = size_args((size,), "full")
@@ -283,10 +298,11 @@ def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False,
     return _leaf(arr, device, requires_grad)
 
 
-def arange(start, end=None, step=1, *, out=None, dtype=None, device=None, requires_grad=False, **kwargs):
+@_into_out
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False, **kwargs):
     """Values from ``start`` to ``end`` (excluded) by ``step``, as ``torch.arange``; int64 when all arguments are
     integers, else the default float dtype."""
-    _extra("arange", dict(kwargs, out=out))
+    _extra("arange", kwargs)
     if end is None:
         start, end = 0, start
     if step == 0:
@@ -315,18 +331,20 @@ def _linspace(start, end, steps, d):
     return np.where(i < steps // 2, start + step * i, end - step * (steps - 1 - i)).astype(ct)
 
 
-def linspace(start, end, steps, *, out=None, dtype=None, device=None, requires_grad=False, **kwargs):
+@_into_out
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, **kwargs):
     """``steps`` values evenly spaced from ``start`` to ``end`` (both included), as ``torch.linspace``."""
-    _extra("linspace", dict(kwargs, out=out))
+    _extra("linspace", kwargs)
     if steps < 0:
         raise RuntimeError("linspace: number of steps must be non-negative")
     d = _float_dtype(dtype)
     return _leaf(_linspace(start, end, steps, d).astype(d.np), device, requires_grad)
 
 
-def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, device=None, requires_grad=False, **kwargs):
+@_into_out
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False, **kwargs):
     """``base ** linspace(start, end, steps)``."""
-    _extra("logspace", dict(kwargs, out=out))
+    _extra("logspace", kwargs)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     d = _float_dtype(dtype)
@@ -334,10 +352,11 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, device=None,
     return _leaf(np.power(exponents.dtype.type(base), exponents).astype(d.np), device, requires_grad)
 
 
-def eye(n, m=None, *, out=None, dtype=None, device=None, requires_grad=False, **kwargs):
+@_into_out
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, **kwargs):
     """A 2-D tensor with ones on the diagonal and zeros elsewhere, of shape (n, m) (m defaults to n), as
     ``torch.eye``."""
-    _extra("eye", dict(kwargs, out=out))
+    _extra("eye", kwargs)
     for name, v in (("n", n), ("m", m)):
         if v is not None and v < 0:
             raise RuntimeError(f"{name} must be greater or equal to 0, got {v}")
@@ -502,15 +521,15 @@ def set_rng_state(new_state):
 
 def _random_sized(name, draw):
     """rand/randn(*size, generator, size=, dtype, device, requires_grad)."""
-    def create(*size, generator=None, out=None, dtype=None, device=None, requires_grad=False, **kwargs):
+    def create(*size, generator=None, dtype=None, device=None, requires_grad=False, **kwargs):
         shape = _shape(name, size, kwargs.pop("size", None))
-        _extra(name, dict(kwargs, out=out))
+        _extra(name, kwargs)
         d, dev = _float_dtype(dtype), _device(device)
         return _leaf(draw(shape, d, dev, generator), dev, requires_grad)
     create.__name__ = create.__qualname__ = name
     create.__doc__ = _FILLED_DOC.format(name=name, what=_FILLS[name][0], note=_RANDOM_NOTE, generator=_GENERATOR_PARAM,
                                         example=_FILLS[name][1])
-    return create
+    return _into_out(create)
 
 
 def _uniform(shape, d, dev, gen):
@@ -534,7 +553,8 @@ def _int_draw(low, high, shape, d, dev, gen):
     return _random.integers_array(low, last, shape, dev, gen, endpoint=True).astype(d.np)
 
 
-def randint(*args, generator=None, out=None, dtype=None, device=None, requires_grad=False, **kwargs):
+@_into_out
+def randint(*args, generator=None, dtype=None, device=None, requires_grad=False, **kwargs):
     """randint(low=0, high, size, *, generator, dtype=int64, device, requires_grad)."""
     pos = list(args)
     size = kwargs.pop("size") if "size" in kwargs else (pos.pop() if pos else None)
@@ -543,7 +563,7 @@ def randint(*args, generator=None, out=None, dtype=None, device=None, requires_g
     low, high = pos if len(pos) == 2 else (kwargs.pop("low", 0), pos[0] if pos else kwargs.pop("high", None))
     if high is None:
         raise TypeError("randint() missing required argument 'high'")
-    _extra("randint", dict(kwargs, out=out))
+    _extra("randint", kwargs)
     d, dev = _dt.to_dtype(dtype) if dtype is not None else _dt.int64, _device(device)
     shape = size_args((size,), "randint")
     return _leaf(_int_draw(low, high, shape, d, dev, generator), dev, requires_grad)
@@ -560,9 +580,10 @@ def randint_like(input, low=0, high=None, *, generator=None, dtype=None, device=
                    device=device or input.device, requires_grad=requires_grad)
 
 
-def randperm(n, *, generator=None, out=None, dtype=None, device=None, requires_grad=False, **kwargs):
+@_into_out
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False, **kwargs):
     """A random permutation of 0 .. n - 1 (int64 by default), as ``torch.randperm``."""
-    _extra("randperm", dict(kwargs, out=out))
+    _extra("randperm", kwargs)
     d = _dt.to_dtype(dtype) if dtype is not None else _dt.int64
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
@@ -600,12 +621,13 @@ def _broadcast_error(a, b):
                                 f"non-singleton dimension {max(len(a), len(b)) - i}")
 
 
-def normal(mean=None, std=None, size=None, *, generator=None, out=None, dtype=None, device=None,
+@_into_out
+def normal(mean=None, std=None, size=None, *, generator=None, dtype=None, device=None,
            requires_grad=False, **kwargs):
     """normal(mean: Tensor, std: Tensor | float = 1) / normal(mean: float, std: Tensor) /
     normal(mean: float, std: float, size, dtype, device, requires_grad). The gradient to a tensor
     mean or std is 0 (torch does not reparameterise)."""
-    _extra("normal", dict(kwargs, out=out))
+    _extra("normal", kwargs)
     mt, st = is_tensor(mean), is_tensor(std)
     if not mt and not st:
         if size is None or mean is None or std is None:

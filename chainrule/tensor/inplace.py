@@ -70,6 +70,69 @@ def store(t, result, op):
     return t
 
 
+def _get_grad(t):
+    """The gradient backward accumulated into this tensor (a Tensor), or None, as ``torch.Tensor.grad``;
+    an assigned one must be None or a Tensor of this tensor's dtype, device and shape."""
+    return t._grad
+
+
+def _set_grad(t, grad):
+    if grad is not None:
+        if not is_tensor(grad):
+            raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                            f"{type(grad).__name__}")
+        if grad is t:
+            raise RuntimeError("can't assign Variable as its own grad")
+        if grad.dtype != t.dtype:
+            raise RuntimeError(f"attempting to assign a gradient with dtype '{grad.dtype}' to a tensor with "
+                               f"dtype '{t.dtype}'. The gradient must match the tensor's dtype")
+        if grad.device != t.device:
+            raise RuntimeError(f"attempting to assign a gradient located on device '{grad.device}' to a tensor "
+                               f"located on device '{t.device}'. Please ensure that the gradient and the "
+                               f"tensor are on the same device")
+        if grad.shape != t.shape:
+            raise RuntimeError(f"attempting to assign a gradient of size '{list(grad.shape)}' to a tensor of "
+                               f"size '{list(t.shape)}'. Please ensure that the gradient and the tensor "
+                               f"are the same size")
+    t._grad = grad
+
+
+grad_property = property(_get_grad, _set_grad, doc=_get_grad.__doc__)
+
+
+def write_out(name, result, out):
+    """``name(..., out=out)``: ``result`` (a Tensor, or a tuple for ``out=(a, b)``) written into ``out``, which is
+    returned, as torch's out= variants: no autograd through them, the result castable to out's dtype (same
+    kind), on out's device; an out of another shape is resized (with torch's warning unless it is empty)."""
+    if isinstance(result, tuple):
+        if not isinstance(out, (tuple, list)) or len(out) != len(result):
+            raise TypeError(f"{name}(): argument 'out' must be tuple of {len(result)} Tensors, not "
+                            f"{type(out).__name__}")
+        written = tuple(write_out(name, r, o) for r, o in zip(result, out))
+        return type(result)(*written) if hasattr(result, "_fields") else written
+    if not is_tensor(out):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if _grad_state.enabled and (result._requires_grad or out._requires_grad):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
+                           "but one of the arguments requires grad.")
+    if out.device != result.device:
+        raise RuntimeError(f"{name}(): Expected out tensor to have device {result.device}, but got {out.device} "
+                           "instead")
+    if out._data.shape != result._data.shape:
+        if _view_of(out) is not None:
+            raise RuntimeError(f"{name}(): out is a view of shape {list(out.shape)}; the result has shape "
+                               f"{list(result.shape)} and a view cannot be resized")
+        if out._data.size:
+            import warnings
+            warnings.warn(f"An output with one or more elements was resized since it had shape {list(out.shape)}, "
+                          f"which does not match the required output shape {list(result.shape)}. This behavior "
+                          "is deprecated, and in a future PyTorch release outputs will not be resized unless they "
+                          "have zero elements. You can explicitly reuse an out tensor t by resizing it, inplace, "
+                          "to zero elements with t.resize_(0).", UserWarning, stacklevel=3)
+        out._data = namespace(out._data).empty(result._data.shape, out._data.dtype)
+    return store(out, result, name)
+
+
 def _own_saved_inputs(node, memory):
     """The op that computed an in-place result read the memory about to be written: it keeps copies
     of what it saved (x.sin_() needs the old x), as torch's in-place formulas do."""
