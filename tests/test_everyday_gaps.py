@@ -694,3 +694,19 @@ def test_compile_replays_the_compositions():
         assert np.isfinite(ref.item())
         np.testing.assert_allclose(got.numpy(), ref.numpy(), rtol=1e-5)
     assert compiled.stats["replays"] == 2 and compiled.stats["graph_breaks"] == 0
+
+
+def test_printed_forms_found_running_the_tutorials_match_torch():
+    """What pytorch/tutorials print: load_state_dict's result, max/min along a dim, dropout2d/3d's warning."""
+    outs = []
+    for lib in (torch, cr):
+        a, b = lib.nn.Linear(2, 2), lib.nn.Linear(2, 2)
+        x = lib.tensor([[1.0, 5.0], [3.0, 2.0]])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            lib.nn.functional.dropout2d(lib.ones(2, 3))
+            lib.nn.functional.dropout3d(lib.ones(2, 3))
+        outs.append([repr(a.load_state_dict(b.state_dict())), repr(a.load_state_dict({}, strict=False)),
+                     repr(lib.max(x, 1)).replace(lib.__name__, "lib"), repr(lib.min(x, 0)).replace(lib.__name__, "lib"),
+                     [str(w.message) for w in caught if "Received a 2-D" in str(w.message)]])
+    assert outs[1] == outs[0]

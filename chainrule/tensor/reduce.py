@@ -12,7 +12,8 @@ from ..ops.registry import apply
 
 
 class MinMax(tuple):
-    """(values, indices) as returned by max(dim)/min(dim)."""
+    """(values, indices) as returned by max(dim)/min(dim), printed as torch.return_types.max/min."""
+    op = "max"
 
     def __new__(cls, values, indices):
         return super().__new__(cls, (values, indices))
@@ -24,6 +25,13 @@ class MinMax(tuple):
     @property
     def indices(self):
         return self[1]
+
+    def __repr__(self):
+        return f"chainrule.return_types.{self.op}(\nvalues={self[0]!r},\nindices={self[1]!r})"
+
+
+class _Min(MinMax):
+    op = "min"
 
 
 def _spread(input, dim, unbiased, keepdim, correction, op):
@@ -146,12 +154,13 @@ def _extreme(input, dim, keepdim, op):
     axis = _dim(dim, input._data.ndim, op)
     xp = namespace(input._data)
     if input._data.ndim == 0:
-        return MinMax(apply(Amax if is_max else Amin, input, axes=(), keepdim=False, evenly=True),
+        return (MinMax if is_max else _Min)(apply(Amax if is_max else Amin, input, axes=(), keepdim=False,
+                                                  evenly=True),
                       plain(xp.zeros((), dtype=np.int64)))
     nonempty(input._data.shape, (axis,), op)
     values = apply(MaxDim if is_max else MinDim, input, axis=axis, keepdim=keepdim)
     idx = (xp.argmax if is_max else xp.argmin)(input._data, axis=axis, keepdims=keepdim)
-    return MinMax(values, plain(idx.astype(np.int64)))
+    return (MinMax if is_max else _Min)(values, plain(idx.astype(np.int64)))
 
 
 def max_over(input, dim=None, keepdim=False):
