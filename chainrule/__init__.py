@@ -44,6 +44,7 @@ from .tensor.special import finfo, iinfo  # noqa: E402
 from .legacy import (FloatTensor, DoubleTensor, HalfTensor, ByteTensor, CharTensor, ShortTensor,  # noqa: E402
                      IntTensor, LongTensor, BoolTensor)  # torch's legacy constructors (ported programs)
 from . import serialization  # noqa: E402  (torch.serialization's allowlist API; nothing is unpickled)
+from . import profiler  # noqa: E402  (torch.profiler: op times, record_function, schedules)
 
 # torch.exp(x), torch.sum(x, dim), torch.cat(ts), ...: the function variants of the op table
 globals().update(_tensor.functions)

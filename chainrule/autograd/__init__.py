@@ -19,9 +19,9 @@ __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "Fun
 
 
 def __getattr__(name):
-    if name == "functional":  # torch.autograd.functional: jacobian, hessian, vjp, jvp, vhp, hvp
+    if name in ("functional", "profiler"):  # torch.autograd.functional (jacobian, ...), torch.autograd.profiler
         import importlib
-        return importlib.import_module(".functional", __name__)
+        return importlib.import_module(f".{name}", __name__)
     module = _ABOVE_TENSOR.get(name)
     if module is None:
         raise AttributeError(f"module 'chainrule.autograd' has no attribute '{name}'")
