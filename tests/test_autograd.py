@@ -709,3 +709,15 @@ def test_scalar_on_the_left_of_add_and_mul_lists_the_tensor_first_like_torch(exp
         nf = expr(b).grad_fn.next_functions
         names.append([fn.name() if fn is not None else None for fn, _ in nf])
     assert names[1] == names[0]
+
+
+def test_leaves_appear_as_accumulate_grad_in_next_functions_like_torch():
+    seen = []
+    for lib in (torch, cr):
+        a = lib.ones(3, requires_grad=True)
+        nf = (a.sin() * lib.ones(3)).grad_fn.next_functions
+        acc = nf[0][0].next_functions[0][0]
+        assert acc.variable is a and acc.next_functions == ()
+        assert (a * 2).grad_fn.next_functions[0][0] is acc  # one per leaf
+        seen.append((type(acc).__name__, acc.name(), nf[1][0]))
+    assert seen[1] == seen[0]

@@ -679,7 +679,7 @@ def recorded_ops(t):
             continue
         seen.add(id(node))
         names.add(node.op_name())
-        stack.extend(p for p, _ in node.next_functions if p is not None and not isinstance(p, cr.Tensor))
+        stack.extend(p for p, _ in node.next_functions if p is not None and hasattr(p, "op_name"))
     return names
 
 

@@ -105,10 +105,32 @@ class Node:
 
     @property
     def next_functions(self):
-        """(parent, 0) pairs as torch shows them; leaves appear as AccumulateGrad tensors."""
-        return tuple((p, 0) for p in self.parents)
+        """(parent, 0) pairs as torch shows them: a leaf that requires grad as an AccumulateGrad."""
+        return tuple((p if p is None or type(p) is Node else AccumulateGrad.of(p), 0) for p in self.parents)
 
     def register_hook(self, fn):
         if self.hooks is None:
             self.hooks = []
         self.hooks.append(fn)
+
+
+class AccumulateGrad:
+    """What torch's next_functions shows for a leaf that requires grad: ``variable`` is the leaf."""
+    __slots__ = ("variable",)
+    next_functions = ()
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    @staticmethod
+    def of(leaf):
+        """The leaf's one AccumulateGrad (kept in its rarely used extras, as torch keeps one per leaf)."""
+        if leaf._meta is None:
+            leaf._meta = {}
+        return leaf._meta.setdefault("grad_accumulator", AccumulateGrad(leaf))
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {id(self):#x}>"
