@@ -721,3 +721,21 @@ def test_leaves_appear_as_accumulate_grad_in_next_functions_like_torch():
         assert (a * 2).grad_fn.next_functions[0][0] is acc  # one per leaf
         seen.append((type(acc).__name__, acc.name(), nf[1][0]))
     assert seen[1] == seen[0]
+
+
+@pytest.mark.parametrize("key", [0, -1, (slice(None), 3), (slice(1, 3), 0), (0, slice(1, 3)), None, (0, None),
+                                 slice(None), Ellipsis, (Ellipsis, 0), (slice(None), slice(None)), [0, 1],
+                                 (slice(0, 2), Ellipsis, None), (slice(None, None, 2),)])
+def test_indexing_grad_fn_names_like_torch(key):
+    names = []
+    for lib in (torch, cr):
+        x = lib.ones(3, 4, requires_grad=True) * 1
+        names.append(x[key].grad_fn.name())
+    assert names[1] == names[0]
+
+
+@pytest.mark.parametrize("padding_idx", [None, 0])
+def test_embedding_grad_fn_name_like_torch(padding_idx):
+    names = [lib.nn.Embedding(4, 3, padding_idx=padding_idx)(lib.tensor([[0, 2]])).grad_fn.name()
+             for lib in (torch, cr)]
+    assert names[1] == names[0] == "EmbeddingBackward0"

@@ -238,11 +238,12 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         counts = xp.bincount(input._data.reshape(-1), minlength=n)[input._data]
         scale = Tensor._make((1.0 / counts).astype(weight._data.dtype)[..., None])
         rows = rows * scale + (rows * (1 - scale)).detach()
-    if padding_idx is None:
-        return rows
-    # the padding row is looked up like any other but receives no gradient, as in torch
-    keep = Tensor._make(input._data != (padding_idx % n))
-    return Where.call(keep.unsqueeze(-1), rows, weight.detach()[input])
+    if padding_idx is not None:  # the padding row is looked up like any other but receives no gradient, as torch
+        keep = Tensor._make(input._data != (padding_idx % n))
+        rows = Where.call(keep.unsqueeze(-1), rows, weight.detach()[input])
+    if rows._node is not None:
+        rows._node.label = "EmbeddingBackward0"  # one op in torch
+    return rows
 
 
 def _renorm_rows(weight, input, max_norm, norm_type):

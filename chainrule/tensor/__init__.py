@@ -127,7 +127,7 @@ VARIANTS = (
     ("split",         movement.split,                    "method function"),
     ("chunk",         movement.chunk,                    "method function"),
     ("unbind",        movement.unbind,                   "method function"),
-    ("index",         Index,                             "__getitem__"),
+    ("index",         indexing.getitem,                  "__getitem__"),
     ("iterate",       movement.iterate,                  "__iter__"),
     ("cat",           Cat,                               "free"),
     ("stack",         movement.stack,                    "free"),

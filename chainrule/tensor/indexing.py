@@ -661,3 +661,40 @@ def trace(input):
     if input._data.dtype == np.bool_:
         raise NotImplementedError("\"trace\" not implemented for 'Bool'")
     return diagonal(input).sum()
+
+
+def _basic_index_name(key, shape):
+    """torch's grad_fn name for x[key] with a basic key: the last view op it applies (an int selects, a
+    slice that is not the whole dim slices, None unsqueezes; nothing: an alias); None for an advanced key."""
+    if not isinstance(key, tuple):
+        kinds = {slice: "SliceBackward0", type(None): "UnsqueezeBackward0", type(Ellipsis): "AliasBackward0"}
+        if type(key) in kinds:
+            return kinds[type(key)]
+        return "SelectBackward0" if isinstance(key, (int, np.integer)) and not isinstance(key, bool) else None
+    name, dim = "AliasBackward0", 0
+    consuming = sum(1 for k in key if k is not None and k is not Ellipsis)
+    for k in key:
+        if k is None:
+            name = "UnsqueezeBackward0"
+        elif k is Ellipsis:
+            dim += len(shape) - consuming
+        elif isinstance(k, slice):
+            if dim < len(shape) and k != slice(None) and k.indices(shape[dim]) != (0, shape[dim], 1):
+                name = "SliceBackward0"
+            dim += 1
+        elif isinstance(k, (int, np.integer)) and not isinstance(k, bool):
+            name, dim = "SelectBackward0", dim + 1
+        else:
+            return None
+    return name
+
+
+def getitem(input, key):
+    """``input[key]`` (Index), its grad_fn named as torch's view op for a basic key (SelectBackward0, ...)."""
+    out = Index.call(input, key)
+    node = out._node
+    if node is not None and node.op is Index and getattr(node, "label", None) is None:
+        name = _basic_index_name(key, input._data.shape)
+        if name is not None:
+            node.label = name
+    return out
