@@ -29,7 +29,7 @@ LAYERS = (
 )
 
 # Lines per package (README states them): small enough to read in an afternoon.
-LINE_BUDGET = {"autograd": 950, "ops": 3800}
+LINE_BUDGET = {"autograd": 1000, "ops": 3800}
 # Libraries over autograd.grad that torch keeps under torch.autograd (not the engine a student reads)
 OUTSIDE_BUDGET = ("autograd/functional.py", "autograd/profiler.py")
 TENSOR_CORE_BUDGET = 300

@@ -62,6 +62,22 @@ def _count_dependencies(roots):
     return deps
 
 
+def _reaching(roots, target_nodes, target_leaves):
+    """The nodes that reach a target (a node, or a leaf by id): all autograd.grad runs (a skipped node's
+    parents are skipped too, so what it holds back never runs)."""
+    reaches, stack = {}, [(r, False) for r in roots]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            reaches[node] = any(p in target_nodes or reaches.get(p) if type(p) is Node else
+                                p is not None and id(p) in target_leaves for p in node.parents)
+        elif node not in reaches:
+            reaches[node] = False
+            stack.append((node, True))
+            stack.extend((p, False) for p in node.parents if type(p) is Node and p not in reaches)
+    return {node for node, hit in reaches.items() if hit}
+
+
 def run_backward(tensors, grads, retain_graph=False, create_graph=False, capture=None):
     """Propagate ``grads`` (arrays, or Tensors under create_graph) from ``tensors`` to the leaves.
 
@@ -81,9 +97,10 @@ def run_backward(tensors, grads, retain_graph=False, create_graph=False, capture
         else:
             pending[node] = pending[node] + g if node in pending else g
             roots.append(node)
-    captured_nodes = None
+    captured_nodes = needed = None
     if capture is not None:
         captured_nodes = {t._node: None for t in capture if t._node is not None}
+        needed = _reaching(roots, captured_nodes, {id(t) for t in capture if t._node is None})
     deps = _count_dependencies(roots)
     ready = [n for n in dict.fromkeys(roots) if not deps[n]]
 
@@ -103,6 +120,8 @@ def run_backward(tensors, grads, retain_graph=False, create_graph=False, capture
                 g = _run_hooks(node.hooks, g, create_graph)
             if captured_nodes is not None and node in captured_nodes:
                 captured_nodes[node] = g
+            if needed is not None and node not in needed:
+                continue  # reaches no input of autograd.grad: not run, not freed (as torch)
             args = node.args
             if args is None:
                 raise RuntimeError(_FREED)

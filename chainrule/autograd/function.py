@@ -54,6 +54,8 @@ class _FunctionBackward(Op):
             grads = fn_cls.backward(fctx, *grad_outputs)
         if not isinstance(grads, tuple):
             grads = (grads,)
+        if len(grads) > fctx.n_args and all(gi is None for gi in grads[fctx.n_args:]):
+            grads = grads[:fctx.n_args]  # trailing Nones beyond the inputs, as torch accepts
         if len(grads) != fctx.n_args:
             raise RuntimeError(f"function {fn_cls.__name__}Backward returned an incorrect number of "
                                f"gradients (expected {fctx.n_args}, got {len(grads)})")
@@ -143,7 +145,9 @@ class Function:
         if not multi:
             node.saved = (cls, ctx, positions, shapes, None)
             node.shape, node.dtype = out._data.shape, out._data.dtype
-            return Tensor._make(out._data, node)
+            result = Tensor._make(out._data, node)
+            _save_results(ctx, args, {id(out): result})
+            return result
         # several outputs: one small node per differentiable output feeds the Function's node
         node.shape, node.dtype = _OutputGrads.shape, _OutputGrads.dtype
         metas, results = [], []
@@ -159,7 +163,42 @@ class Function:
             out_node.label = node.label
             results.append(Tensor._make(o._data, out_node))
         node.saved = (cls, ctx, positions, shapes, metas)
+        _save_results(ctx, args, {id(o): r for o, r in zip(outs, results) if isinstance(o, Tensor)})
         return tuple(results)
+
+
+def _save_results(ctx, args, results):
+    """Saved outputs become the returned, graph-connected ones (as torch unpacks them): exp's ``r * g`` then
+    has a second derivative. An output that is an input stays."""
+    if ctx.to_save:
+        inputs = {id(a) for a in args}
+        ctx.to_save = tuple(t if id(t) in inputs else results.get(id(t), t) for t in ctx.to_save)
+
+
+def once_differentiable(backward):
+    """A Function's backward decorator, as torch's: it runs without recording, and under create_graph its
+    gradients raise if differentiated again (instead of a silent zero second derivative)."""
+    def wrapper(ctx, *grad_outputs):
+        with no_grad():
+            grads = backward(ctx, *grad_outputs)
+        links = [g for g in grad_outputs if isinstance(g, Tensor) and g._requires_grad]
+        if not (_grad_state.enabled and links):
+            return grads
+        marked = tuple(_Once.apply(g, *links) if isinstance(g, Tensor) else g for g in
+                       (grads if isinstance(grads, tuple) else (grads,)))
+        return marked if isinstance(grads, tuple) else marked[0]
+    wrapper.__name__, wrapper.__doc__ = backward.__name__, backward.__doc__
+    return wrapper
+
+
+class _Once(Function):  # a once_differentiable gradient, linked to the upstream ones: differentiating it raises
+    @staticmethod
+    def forward(ctx, g, *links):
+        return g.clone()
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,

@@ -38,12 +38,20 @@ def _as_function(fn, inputs):
     return (lambda *args: module(*args[:n])), inputs + params
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, *, check_forward_ad=False,
+              check_backward_ad=True, fast_mode=False, nondet_tol=0.0, check_undefined_grad=True,
+              check_grad_dtypes=False, check_batched_grad=False, check_batched_forward_grad=False, masked=None):
     """Compare every analytic Jacobian entry d(output)/d(input) with (f(x+eps) - f(x-eps)) / 2eps.
 
     Returns True, or raises GradcheckError (returns False with raise_exception=False) naming the
-    output, the input, the worst entry and both values.
+    output, the input, the worst entry and both values. torch's other options are accepted: ``fast_mode``
+    runs this full check, ``check_forward_ad=True`` raises NotImplementedError, and nondet_tol,
+    check_undefined_grad, check_grad_dtypes and the batched checks are not run.
     """
+    if check_forward_ad:
+        raise NotImplementedError("gradcheck: forward-mode AD checks are not supported (reverse mode only)")
+    if not check_backward_ad:
+        return True
     fn, inputs = _as_function(fn, inputs)
     wrt = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not wrt:
@@ -87,10 +95,17 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     return True
 
 
-def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, *,
+                  check_fwd_over_rev=False, check_rev_over_rev=True, fast_mode=False, nondet_tol=0.0,
+                  check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
+                  gen_non_contig_grad_outputs=False, masked=None):
     """gradcheck of the first derivatives: the vector-Jacobian products of ``fn`` with
     ``grad_outputs`` (random when not given), taken with create_graph, checked with respect to the
-    inputs and the grad_outputs by central differences."""
+    inputs and the grad_outputs by central differences (torch's options as in gradcheck)."""
+    if check_fwd_over_rev:
+        raise NotImplementedError("gradgradcheck: forward-mode AD checks are not supported (reverse mode only)")
+    if not check_rev_over_rev:
+        return True
     fn, inputs = _as_function(fn, inputs)
     wrt = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not wrt:

@@ -1,6 +1,10 @@
 """Device names: 'cpu', 'cuda', 'cuda:N' (as torch.device)."""
 
 
+DEFAULT = [None]  # where factories create when not given device= (None: the CPU); set_default_device sets it
+_entered = []  # the defaults that ``with device:`` blocks replaced
+
+
 class Device:
     """A device: ``'cpu'``, ``'cuda'`` or ``'cuda:N'``, as ``torch.device``; built from a name, a name and an
     index, or another device."""
@@ -23,6 +27,16 @@ class Device:
             index = None
         self.type = type
         self.index = index
+
+    def __enter__(self):
+        """``with cr.device("cuda"):``: factories without ``device=`` create here inside the block, as torch."""
+        _entered.append(DEFAULT[0])
+        DEFAULT[0] = None if self.type == "cpu" else self
+        return self
+
+    def __exit__(self, *exc):
+        DEFAULT[0] = _entered.pop()
+        return False
 
     def __repr__(self):
         return f"device(type='{self.type}'" + ("" if self.index is None else f", index={self.index}") + ")"

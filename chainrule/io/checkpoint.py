@@ -46,11 +46,12 @@ def save(obj, f):
         _atomic_write(os.fspath(f), data)
 
 
-def load(f, map_location=None, *, weights_only=True):
+def load(f, map_location=None, *, weights_only=True, mmap=None):
     """Load what ``save`` wrote, or a plain safetensors file (as a ``{name: tensor}`` dict).
 
     ``map_location``: None or ``'cpu'`` (tensors on the CPU), ``'cuda'``/``'cuda:N'``/a device.
-    ``weights_only`` is accepted for torch compatibility: chainrule never unpickles anything.
+    ``weights_only`` is accepted for torch compatibility: chainrule never unpickles anything; ``mmap`` too
+    (the tensors are read into memory either way, with the same values).
 
     The header is read and checked first — its length against the file size and a 100 MB cap,
     then every entry (dtype, shape, offsets inside the data section, size = prod(shape) *

@@ -256,25 +256,27 @@ class Module:
         for _, m in self.named_children():
             yield m
 
-    def _named_members(self, store, prefix, recurse):
+    def _named_members(self, store, prefix, recurse, remove_duplicate=True):
         seen = set()
-        mods = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        mods = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
         for mod_prefix, m in mods:
             for name, v in getattr(m, store).items():
-                if v is None or id(v) in seen:
+                if v is None or remove_duplicate and id(v) in seen:
                     continue
                 seen.add(id(v))
                 yield mod_prefix + ("." if mod_prefix else "") + name, v
 
-    def named_parameters(self, prefix="", recurse=True):
-        return self._named_members("_parameters", prefix, recurse)
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """(name, parameter) pairs; a parameter shared under several names once unless ``remove_duplicate``
+        is False, as torch."""
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse=True):
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix="", recurse=True):
-        return self._named_members("_buffers", prefix, recurse)
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse=True):
         for _, b in self.named_buffers(recurse=recurse):
@@ -331,7 +333,9 @@ class Module:
                 m.state_dict(out, prefix + name + ".", keep_vars)
         return out
 
-    def load_state_dict(self, state_dict, strict=True):
+    def load_state_dict(self, state_dict, strict=True, assign=False):
+        """Copy ``state_dict``'s values into the parameters and buffers (checked as torch's); with ``assign``
+        the values become them instead (parameters keep their requires_grad), sharing the dict's memory."""
         if not hasattr(state_dict, "keys"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
         own = self.state_dict(keep_vars=True)
@@ -357,8 +361,21 @@ class Module:
             if k in state_dict:
                 value = state_dict[k]
                 arr = value._data if isinstance(value, Tensor) else np.asarray(value)
-                target._data[...] = to_device(arr, target.device) if hasattr(arr, "shape") else arr
+                if assign:
+                    self._assign(k, target, value if isinstance(value, Tensor) else Tensor._make(arr))
+                else:
+                    target._data[...] = to_device(arr, target.device) if hasattr(arr, "shape") else arr
         return _IncompatibleKeys(missing, unexpected)
+
+    def _assign(self, key, target, value):
+        """load_state_dict(assign=True) of one entry: ``value`` replaces the parameter or buffer ``target``."""
+        owner_name, _, name = key.rpartition(".")
+        owner = self.get_submodule(owner_name)
+        if name in owner._parameters:
+            owner._parameters[name] = value if isinstance(value, Parameter) and \
+                value.requires_grad == target.requires_grad else Parameter(value, target.requires_grad)
+        else:
+            owner._buffers[name] = value
 
     # ---- devices and dtypes -------------------------------------------------------------------
     def _apply_arrays(self, fn):

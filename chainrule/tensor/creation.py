@@ -16,6 +16,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..autograd.grad_mode import state as _grad_state
 from ..backend import parse_device, to_device, cuda_support, namespace, Device
+from ..backend.device import DEFAULT as _default_device  # set_default_device and ``with device:``
 from ..backend import random as _random
 from ..ops.args import leaf_array, size_args, plain
 from ..ops.elementwise import Where
@@ -39,9 +40,6 @@ class memory_format:
 
 contiguous_format, preserve_format = memory_format("contiguous_format"), memory_format("preserve_format")
 channels_last, channels_last_3d = memory_format("channels_last"), memory_format("channels_last_3d")
-
-
-_default_device = [None]  # set_default_device: where factories create when not given device=
 
 
 def get_default_device():
