@@ -39,12 +39,10 @@ class Parameter(Tensor):
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    """load_state_dict's result, printed as torch's."""
-    __slots__ = ()
+    __slots__ = ()  # load_state_dict's result, printed as torch's
 
     def __repr__(self):
-        return "<All keys matched successfully>" if not self.missing_keys and not self.unexpected_keys else \
-            super().__repr__()
+        return super().__repr__() if self.missing_keys or self.unexpected_keys else "<All keys matched successfully>"
 
 
 class Module:
@@ -267,8 +265,7 @@ class Module:
                 yield mod_prefix + ("." if mod_prefix else "") + name, v
 
     def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
-        """(name, parameter) pairs; a parameter shared under several names once unless ``remove_duplicate``
-        is False, as torch."""
+        """(name, parameter) pairs: a shared parameter once, unless ``remove_duplicate`` is False."""
         return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse=True):
@@ -368,14 +365,12 @@ class Module:
         return _IncompatibleKeys(missing, unexpected)
 
     def _assign(self, key, target, value):
-        """load_state_dict(assign=True) of one entry: ``value`` replaces the parameter or buffer ``target``."""
+        """load_state_dict(assign=True): ``value`` replaces the parameter or buffer ``target``."""
         owner_name, _, name = key.rpartition(".")
         owner = self.get_submodule(owner_name)
         if name in owner._parameters:
-            owner._parameters[name] = value if isinstance(value, Parameter) and \
-                value.requires_grad == target.requires_grad else Parameter(value, target.requires_grad)
-        else:
-            owner._buffers[name] = value
+            value = Parameter(value, target.requires_grad)  # shares value's memory
+        (owner._parameters if name in owner._parameters else owner._buffers)[name] = value
 
     # ---- devices and dtypes -------------------------------------------------------------------
     def _apply_arrays(self, fn):

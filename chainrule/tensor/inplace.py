@@ -7,6 +7,8 @@ the value, a write through a view becomes ``IndexPut`` of the base (torch's Copy
 live view of the base is re-derived from the new base. The write is logged: a backward that needs
 a value saved before it raises (torch's version counters).
 """
+import warnings
+
 import numpy as np
 
 from ..autograd.grad_mode import state as _grad_state
@@ -123,7 +125,6 @@ def write_out(name, result, out):
             raise RuntimeError(f"{name}(): out is a view of shape {list(out.shape)}; the result has shape "
                                f"{list(result.shape)} and a view cannot be resized")
         if out._data.size:
-            import warnings
             warnings.warn(f"An output with one or more elements was resized since it had shape {list(out.shape)}, "
                           f"which does not match the required output shape {list(result.shape)}. This behavior "
                           "is deprecated, and in a future PyTorch release outputs will not be resized unless they "
