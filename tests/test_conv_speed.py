@@ -13,7 +13,7 @@ import pytest
 import torch
 
 import chainrule as cr
-from chainrule.backend import blas, conv
+from chainrule.backend import NP, blas, conv
 from tests.helpers import compare
 
 RNG = np.random.default_rng(16)
@@ -349,7 +349,6 @@ def test_small_products_run_at_one_blas_thread(monkeypatch, own_threads):
     the next convolution needs), larger ones, and every one with no such work near, at every thread;
     the count is restored, and the numbers are np.matmul's (up to the threads' blocking)."""
     from threadpoolctl import threadpool_limits
-    from chainrule.backend import NP
     seen = []
     real = np.matmul
 
@@ -406,16 +405,58 @@ def test_winograd_in_chunks_over_two_threads(shape, padding, dtype, monkeypatch,
     assert "Winograd F(2x2, 3x3), 2 images a chunk, 2 thread(s)" in caplog.text
 
 
-def test_winograd_keeps_infinities_as_the_direct_sum():
-    """inf in x or w: the transforms' differences would give nan where the direct sum gives inf, so such
-    convolutions take im2col (values and nan positions as torch)."""
+@pytest.mark.parametrize("bad", ["x inf", "x nan", "w inf", "g inf", "x huge"])
+def test_winograd_keeps_infinities_as_the_direct_sum(bad, caplog):
+    """inf/nan in x, w or g, or outputs that overflow: the transforms' differences would give nan where the
+    direct sum gives inf (or inf where it stays finite), so the result is checked and im2col runs instead:
+    values and nan positions of the output, dx and dW as torch's."""
     x = RNG.standard_normal((2, 32, 6, 6)).astype(np.float32)
     w = (RNG.standard_normal((32, 32, 3, 3)) * 0.2).astype(np.float32)
-    x[0, 3, 2, 2] = np.inf
-    out = cr.nn.functional.conv2d(cr.tensor(x), cr.tensor(w), padding=1).numpy()
-    ref = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), padding=1).numpy()
-    np.testing.assert_array_equal(np.isnan(out), np.isnan(ref))
-    np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4)
+    g = RNG.standard_normal((2, 32, 6, 6)).astype(np.float32)
+    where, what = bad.split()
+    value = {"inf": np.inf, "nan": np.nan, "huge": 3e38}[what]
+    if where == "x" and what == "huge":  # finite, and so are the direct sums, but the transforms' overflow
+        x[0, 3, 2:4, 2:4] = value
+        w[:, 3] *= 0.01
+        g *= 0.01
+    else:  # (the centre tap never meets the zero padding: torch's float32 path skips the padding, its float64
+        # path multiplies it, so inf * 0 there is nan or not by dtype)
+        {"x": x, "w": w, "g": g}[where][0, 3, 1, 1 if where == "w" else 2] = value
+    outs = []
+    for lib in (cr, torch):
+        a, b = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        with caplog.at_level(logging.DEBUG, logger="chainrule.conv"):
+            out = lib.nn.functional.conv2d(a, b, padding=1)
+            out.backward(lib.tensor(g))
+        outs.append([t.detach().numpy() for t in (out, a.grad, b.grad)])
+    for ours, theirs in zip(*outs):
+        np.testing.assert_array_equal(np.isnan(ours), np.isnan(theirs))
+        np.testing.assert_array_equal(np.isinf(ours), np.isinf(theirs))
+        fin = np.isfinite(theirs)
+        scale = max(1.0, np.abs(theirs[fin]).max())
+        np.testing.assert_allclose(ours[fin], theirs[fin], rtol=1e-4, atol=1e-4 * scale)
+    assert "im2col" in caplog.text
+
+
+def test_winograd_filter_transforms():
+    """u = G w G^T and its adjoint dW = G^T dU G, the compiled kernels against the 4 x 3 matrix G, over planes
+    that are not contiguous (kept off a power of two apart)."""
+    pytest.importorskip("numba")
+    from chainrule.backend import conv_kernels
+    gm = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])
+    for o, c in ((16, 16), (24, 40)):
+        w = RNG.standard_normal((o, c, 3, 3))
+        u = conv._planes(NP, c, o, w.dtype)[:, :c]
+        assert conv_kernels.winograd_weight(w, u) is None
+        ref = np.einsum("ai,ocij,bj->abco", gm, w, gm).reshape(16, c, o)
+        np.testing.assert_allclose(u, ref, rtol=1e-13, atol=1e-13)
+        du = RNG.standard_normal((16, c, o))
+        dw = np.empty((o, c, 3, 3))
+        assert conv_kernels.winograd_weight_grad(du, dw) == 0
+        ref = np.einsum("ai,abco,bj->ocij", gm, du.reshape(4, 4, c, o), gm)
+        np.testing.assert_allclose(dw, ref, rtol=1e-13, atol=1e-13)
+        du[5, 1, 2] = np.inf
+        assert np.isnan(conv_kernels.winograd_weight_grad(du, dw))
 
 
 def test_winograd_gradcheck():

@@ -293,19 +293,17 @@ WINOGRAD_MIN_CHANNELS = 16  # fewer input or output channels: GEMMs too thin for
 # 16, 32, 32) 16 -> 16 at 2 threads: forward 1.8-1.95 vs im2col's 2.1 ms, backward 3.35-3.4 vs 4.75-5.3; it
 # lost before the transforms were vectorised and the layout changes moved into the threads)
 WINOGRAD_CHUNK_BYTES = 512 << 10  # transformed tiles per chunk (measured: 256-512 KB best, 1 MB+ slower)
-_WINOGRAD_G = ((1.0, 0.0, 0.0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0.0, 0.0, 1.0))
 
 
 def _winograd_kernels(xp, x, w, other):
     """conv_kernels where the Winograd path applies to x (N, C, H, W), w (O, C, 3, 3) and ``other`` (w or g):
-    enough channels, the CPU with numba, one float dtype, all finite (the transforms' differences would make
-    nan of an inf that the direct sum keeps); else None."""
+    enough channels, the CPU with numba, one float dtype; else None. Whether all are finite is checked on the
+    result instead (the kernels return nan where a value is not: see _winograd), which costs nothing where a
+    pass over x before each call took 5-10% of the convolution."""
     if x.shape[1] < WINOGRAD_MIN_CHANNELS or w.shape[0] < WINOGRAD_MIN_CHANNELS or x.shape[0] == 0:
         return None
     k = _kernels(xp, x, other)
-    if k is None or x.dtype != other.dtype or not (bool(xp.isfinite(x.sum())) and bool(xp.isfinite(other.sum()))):
-        return None
-    return k
+    return None if k is None or x.dtype != other.dtype else k
 
 
 def _winograd_plan(xp, x, out_hw, width):
@@ -361,19 +359,22 @@ class _ParityRows:
 
 def _planes(xp, tiles, channels, dtype):
     """A thread's 16 transform planes (16, tiles + 1, channels): the spare tile keeps the planes off a power of
-    two apart, where they fell in the same L1 sets and the input transform (16 stores a step) ran 10x slower."""
+    two apart, where they fell in the same L1 sets and the input transform (16 stores a step) ran 10x slower
+    (the filter transforms of 64 x 64 channels, over planes (16, C, O), 5x slower)."""
     return xp.empty((16, tiles + 1, channels), dtype)
 
 
 def _winograd(xp, x, w, padding, out_hw):
+    """The convolution by F(2x2, 3x3), or None where it does not apply or a value is not finite: an inf in x or
+    w makes a nan or inf of some output of the transforms (every transform coefficient row and column has a
+    nonzero, and inf * 0 is nan), where the direct sum may keep inf; then im2col runs, as it does for an
+    output that overflowed."""
     k = _winograd_kernels(xp, x, w, w)
     if k is None:
         return None
     (n, c), o, (ho, wo) = x.shape[:2], w.shape[0], out_hw
-    g = xp.asarray(_WINOGRAD_G, x.dtype)  # u = G w G^T per (o, c), as two 2-D products (4096 3x3 ones: 0.7 ms)
-    wg = xp.matmul(w.reshape(o * c * 3, 3), g.T).reshape(o, c, 3, 4)
-    gwg = xp.matmul(g, wg.transpose(2, 0, 1, 3).reshape(3, o * c * 4)).reshape(4, o, c, 4)
-    u = xp.ascontiguousarray(gwg.transpose(0, 3, 2, 1)).reshape(16, c, o)
+    u = _planes(xp, c, o, x.dtype)[:, :c]  # (16, C, O), u = G w G^T
+    k.winograd_weight(w, u)
     th, tw, chunks, threads = _winograd_plan(xp, x, out_hw, o)
     out = xp.empty((n, o, ho, wo), x.dtype)
     b = chunks[0][1]
@@ -382,21 +383,23 @@ def _winograd(xp, x, w, padding, out_hw):
     states = [(_ParityRows(xp, c, 2 * th + 2, 2 * tw + 2, b, x.dtype, padding), _planes(xp, size, c, x.dtype),
                _planes(xp, size, o, x.dtype), _ParityRows(xp, o, 2 * th, 2 * tw, b, x.dtype))
               for _ in range(threads)]
+    checks = []
 
     def run(state, chunk):
         (xs, v, mm, outs), (s, e) = state, chunk
         m = (e - s) * th * tw
         k.winograd_input(xs.fill(x, s, e), th, tw, v, 0, e - s)
         xp.matmul(v[:, :m], u, out=mm[:, :m])
-        k.winograd_output(mm, th, tw, outs.data, 0, e - s)
+        checks.append(k.winograd_output(mm, th, tw, outs.data, 0, e - s))
         outs.read(out, s, e)
     _share(states, chunks, run)
-    return out
+    return out if not any(checks) else None
 
 
 def _winograd_weight_grad(xp, g, x, w, padding, out_hw):
     """dW of _winograd: per transform position, dU = V^T (A dy A^T) summed over tiles (16 GEMMs (C x tiles)
-    @ (tiles x O)), then dW = G^T dU G; or None where the Winograd path does not apply."""
+    @ (tiles x O)), then dW = G^T dU G; or None where the Winograd path does not apply or a value of dW is not
+    finite (an inf in x or g reaches one: see _winograd)."""
     k = _winograd_kernels(xp, x, w, g)
     if k is None:
         return None
@@ -416,11 +419,10 @@ def _winograd_weight_grad(xp, g, x, w, padding, out_hw):
         k.winograd_output_grad(gs.fill(g, s, e), th, tw, mm, 0, e - s)
         xp.matmul(v[:, :m].swapaxes(1, 2), mm[:, :m], out=dus[i])
     _share(states, list(enumerate(chunks)), run)
-    du = dus.sum(axis=0).reshape(4, 4, c, o)
-    gm = xp.asarray(_WINOGRAD_G, x.dtype)
-    t = xp.matmul(gm.T, du.reshape(4, 4 * c * o)).reshape(3, 4, c, o)  # G^T over the rows
-    dw = xp.matmul(t.transpose(0, 2, 3, 1), gm)  # (3, C, O, 3): G over the columns
-    return xp.ascontiguousarray(dw.transpose(2, 1, 0, 3))
+    du = _planes(xp, c, o, x.dtype)[:, :c]
+    xp.sum(dus, axis=0, out=du)
+    dw = xp.empty(w.shape, x.dtype)
+    return dw if not k.winograd_weight_grad(du, dw) else None
 
 
 # ---- spreading a convolution's chunks over threads ------------------------------------------------

@@ -236,12 +236,16 @@ def winograd_input(xs, th, tw, v, n0, n1):
                     vf[k, q], vf[k + 1, q], vf[k + 2, q], vf[k + 3, q] = e0 - e2, e1 + e2, e2 - e1, e1 - e3
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, fastmath={"reassoc"})
 def winograd_output(m, th, tw, outs, n0, n1):
     """Winograd F(2x2, 3x3): each tile's 2x2 outputs A^T m A, from m (16, tiles+, O), into outs (N, 2 th, 2,
-    tw O) in the column-parity layout (tile x's outputs at [., 0, t] and [., 1, t]), images n0..n1."""
+    tw O) in the column-parity layout (tile x's outputs at [., 0, t] and [., 1, t]), images n0..n1. Returns 0
+    where every output is finite, else nan: the sum of the outputs times 0 (``reassoc`` lets LLVM vectorise that
+    sum; the outputs themselves are written without it)."""
     length = tw * m.shape[2]
     mf = m.reshape(16, -1)
+    zero = m.dtype.type(0.0)
+    check = zero
     for img in range(n0, n1):
         for ty in range(th):
             y = 2 * ty
@@ -254,7 +258,10 @@ def winograd_output(m, th, tw, outs, n0, n1):
                     e1 = mf[p + 1, q] + sign * mf[p + 5, q] + sign * mf[p + 9, q]
                     e2 = mf[p + 2, q] + sign * mf[p + 6, q] + sign * mf[p + 10, q]
                     e3 = mf[p + 3, q] + sign * mf[p + 7, q] + sign * mf[p + 11, q]
-                    outs[img, y + r, 0, t], outs[img, y + r, 1, t] = e0 + e1 + e2, e1 - e2 - e3
+                    a, b = e0 + e1 + e2, e1 - e2 - e3
+                    outs[img, y + r, 0, t], outs[img, y + r, 1, t] = a, b
+                    check += (a + b) * zero
+    return check
 
 
 @numba.njit(cache=True, nogil=True)
@@ -274,3 +281,44 @@ def winograd_output_grad(gs, th, tw, m, n0, n1):
                     b = a0 * gs[img, y, 1, t] + a1 * gs[img, y + 1, 1, t]
                     q = base + t
                     mf[k, q], mf[k + 1, q], mf[k + 2, q], mf[k + 3, q] = a, a + b, a - b, -b
+
+
+@numba.njit(cache=True, nogil=True)
+def winograd_weight(w, u):
+    """Winograd F(2x2, 3x3)'s filter transform: u (16, C, O) = G w G^T of each w[o, c] (3 x 3), position 4 a + b
+    at u[4 a + b]; G's rows (1, 0, 0), (1, 1, 1) / 2, (1, -1, 1) / 2, (0, 0, 1)."""
+    o_n, c_n = w.shape[0], w.shape[1]
+    half = w.dtype.type(0.5)
+    t = np.empty((4, 3), w.dtype)
+    for c in range(c_n):
+        for o in range(o_n):
+            for j in range(3):  # G over the rows
+                a0, a1, a2 = w[o, c, 0, j], w[o, c, 1, j], w[o, c, 2, j]
+                t[0, j], t[1, j], t[2, j], t[3, j] = a0, (a0 + a1 + a2) * half, (a0 - a1 + a2) * half, a2
+            for a in range(4):  # and over the columns
+                b0, b1, b2 = t[a, 0], t[a, 1], t[a, 2]
+                k = 4 * a
+                u[k, c, o], u[k + 1, c, o], u[k + 2, c, o], u[k + 3, c, o] = \
+                    b0, (b0 + b1 + b2) * half, (b0 - b1 + b2) * half, b2
+
+
+@numba.njit(cache=True, nogil=True)
+def winograd_weight_grad(du, dw):
+    """The adjoint of winograd_weight: dw (O, C, 3, 3) = G^T du G of each du[:, c, o] (4 x 4, du (16, C, O));
+    G^T's rows (1, 1/2, 1/2, 0), (0, 1/2, -1/2, 0), (0, 1/2, 1/2, 1). Returns 0 where every dw is finite, else
+    nan (as winograd_output)."""
+    o_n, c_n = dw.shape[0], dw.shape[1]
+    half, zero = du.dtype.type(0.5), du.dtype.type(0.0)
+    check = zero
+    t = np.empty((3, 4), du.dtype)
+    for c in range(c_n):
+        for o in range(o_n):
+            for b in range(4):  # G^T over the rows
+                d0, d1, d2, d3 = du[b, c, o], du[4 + b, c, o], du[8 + b, c, o], du[12 + b, c, o]
+                t[0, b], t[1, b], t[2, b] = d0 + (d1 + d2) * half, (d1 - d2) * half, (d1 + d2) * half + d3
+            for i in range(3):  # and G over the columns
+                d0, d1, d2, d3 = t[i, 0], t[i, 1], t[i, 2], t[i, 3]
+                a, b, e = d0 + (d1 + d2) * half, (d1 - d2) * half, (d1 + d2) * half + d3
+                dw[o, c, i, 0], dw[o, c, i, 1], dw[o, c, i, 2] = a, b, e
+                check += (a + b + e) * zero
+    return check
