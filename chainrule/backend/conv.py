@@ -293,6 +293,9 @@ WINOGRAD_MIN_CHANNELS = 16  # fewer input or output channels: GEMMs too thin for
 # 16, 32, 32) 16 -> 16 at 2 threads: forward 1.8-1.95 vs im2col's 2.1 ms, backward 3.35-3.4 vs 4.75-5.3; it
 # lost before the transforms were vectorised and the layout changes moved into the threads)
 WINOGRAD_CHUNK_BYTES = 512 << 10  # transformed tiles per chunk (measured: 256-512 KB best, 1 MB+ slower)
+COMPILED_FILL_MAX_CHANNELS = 16  # images into the channels-last scratch by a compiled loop up to this many
+# channels, NumPy's copies above. Per chunk of 512 KB at 1 thread, us, compiled vs NumPy: 16 channels 24 vs 34,
+# 32: 24 vs 16, 64: 24 vs 14.5 (the compiled loop moves one element at a time; NumPy's inner runs grow with C).
 
 
 def _winograd_kernels(xp, x, w, other):
@@ -339,7 +342,12 @@ class _ParityRows:
             col = 2 * first + parity - pw
             yield parity, first, col, max(0, min(half - first, (width - col + 1) // 2))
 
-    def fill(self, x, s, e):
+    def fill(self, x, s, e, k):
+        """Images s..e of x (N, C, H, W) into the scratch, by the compiled kernel ``k.parity_fill`` up to
+        COMPILED_FILL_MAX_CHANNELS channels, else by NumPy's copies (faster there, though they hold the GIL)."""
+        if x.shape[1] <= COMPILED_FILL_MAX_CHANNELS:
+            k.parity_fill(x, s, e, self.data, *self.offset)
+            return self.data
         ph = self.offset[0]
         rows = min(x.shape[2], self.split.shape[1] - ph)
         for parity, first, col, count in self._columns(x.shape[3]):
@@ -347,14 +355,6 @@ class _ParityRows:
                 self.split[:e - s, ph:ph + rows, parity, first:first + count] = \
                     x[s:e, :, :rows, col:col + 2 * count - 1:2].transpose(0, 2, 3, 1)
         return self.data
-
-    def read(self, out, s, e):
-        """The inverse of fill (offset 0): out[s:e] (N, C, H, W) from the scratch."""
-        rows = out.shape[2]
-        for parity, first, col, count in self._columns(out.shape[3]):
-            if count:
-                out[s:e, :, :, col:col + 2 * count - 1:2] = \
-                    self.split[:e - s, :rows, parity, first:first + count].transpose(0, 3, 1, 2)
 
 
 def _planes(xp, tiles, channels, dtype):
@@ -388,10 +388,10 @@ def _winograd(xp, x, w, padding, out_hw):
     def run(state, chunk):
         (xs, v, mm, outs), (s, e) = state, chunk
         m = (e - s) * th * tw
-        k.winograd_input(xs.fill(x, s, e), th, tw, v, 0, e - s)
+        k.winograd_input(xs.fill(x, s, e, k), th, tw, v, 0, e - s)
         xp.matmul(v[:, :m], u, out=mm[:, :m])
         checks.append(k.winograd_output(mm, th, tw, outs.data, 0, e - s))
-        outs.read(out, s, e)
+        k.parity_read(outs.data, out, s, e)
     _share(states, chunks, run)
     return out if not any(checks) else None
 
@@ -415,8 +415,8 @@ def _winograd_weight_grad(xp, g, x, w, padding, out_hw):
     def run(state, task):
         (xs, gs, v, mm), (i, (s, e)) = state, task
         m = (e - s) * th * tw
-        k.winograd_input(xs.fill(x, s, e), th, tw, v, 0, e - s)
-        k.winograd_output_grad(gs.fill(g, s, e), th, tw, mm, 0, e - s)
+        k.winograd_input(xs.fill(x, s, e, k), th, tw, v, 0, e - s)
+        k.winograd_output_grad(gs.fill(g, s, e, k), th, tw, mm, 0, e - s)
         xp.matmul(v[:, :m].swapaxes(1, 2), mm[:, :m], out=dus[i])
     _share(states, list(enumerate(chunks)), run)
     du = _planes(xp, c, o, x.dtype)[:, :c]
