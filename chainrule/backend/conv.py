@@ -164,14 +164,18 @@ def backward(xp, g, x, w, stride, padding, pad_end, dilation, groups, out_hw, ne
     finite_w = needs[0] and bool(xp.isfinite(w.sum()))  # W^T 0 is nan for a nan/inf W: zeros must add nothing
     as_conv = (needs[0] and stride == (1, 1) and o <= 2 * c
                and all(f >= max(p) for f, p in zip(full, zip(padding, pad_end))) and finite_w)
+    winograd = needs[1] and stride == (1, 1) and dilation == (1, 1) and groups == 1 and (kh, kw) == (3, 3)
     if as_conv:
         _log.debug("conv2d x%s w%s: dx as a convolution of g", x.shape, w.shape)
         wt = w.reshape(groups, o // groups, cg, kh, kw)[..., ::-1, ::-1].transpose(0, 2, 1, 3, 4)
-        gx = forward(xp, g, xp.ascontiguousarray(wt.reshape(c, o // groups, kh, kw)), (1, 1),
-                     (full[0] - padding[0], full[1] - padding[1]), (full[0] - pad_end[0], full[1] - pad_end[1]),
-                     dilation, groups, (h, wd))
-    if needs[1] and stride == (1, 1) and dilation == (1, 1) and groups == 1 and (kh, kw) == (3, 3) \
-            and (as_conv or not needs[0]):
+        wt = xp.ascontiguousarray(wt.reshape(c, o // groups, kh, kw))
+        dx_padding = (full[0] - padding[0], full[1] - padding[1])
+        if winograd:
+            gx, gw = _winograd_backward(xp, g, x, w, wt, padding, dx_padding, out_hw)
+        if gx is None:
+            gx = forward(xp, g, wt, (1, 1), dx_padding, (full[0] - pad_end[0], full[1] - pad_end[1]), dilation,
+                         groups, (h, wd))
+    if winograd and gw is None and (as_conv or not needs[0]):
         gw = _winograd_weight_grad(xp, g, x, w, padding, out_hw)
     if needs[1] and stride == (1, 1) and groups > 1 and cg * kh * kw <= DIRECT_MAX_K and (as_conv or not needs[0]):
         gw = _direct_weight_grad(xp, g, x, w, padding, pad_end, dilation, groups, out_hw)
@@ -309,17 +313,22 @@ def _winograd_kernels(xp, x, w, other):
     return None if k is None or x.dtype != other.dtype else k
 
 
+def _tiles(out_hw):
+    """th x tw tiles of 2x2 outputs cover out_hw."""
+    return -(-out_hw[0] // 2), -(-out_hw[1] // 2)
+
+
 def _winograd_plan(xp, x, out_hw, width):
-    """(th, tw, chunks, threads): th x tw tiles of 2x2 outputs per image, the chunks of images whose
-    transformed tiles fit WINOGRAD_CHUNK_BYTES, and the threads to run them in."""
+    """(chunks, threads): the chunks of images of x whose transformed tiles fit WINOGRAD_CHUNK_BYTES, and the
+    threads to run them in (``width``: output channels)."""
     n, c = x.shape[:2]
-    th, tw = -(-out_hw[0] // 2), -(-out_hw[1] // 2)
+    th, tw = _tiles(out_hw)
     b = max(1, min(n, WINOGRAD_CHUNK_BYTES // (16 * th * tw * c * x.itemsize)))
     chunks = [(s, min(n, s + b)) for s in range(0, n, b)]
     threads = 1 if len(chunks) < 2 or 32 * n * th * tw * c * width < MIN_THREAD_FLOPS else min(_blas_threads(),
                                                                                               len(chunks))
     _log.debug("conv2d x%s: Winograd F(2x2, 3x3), %d images a chunk, %d thread(s)", x.shape, b, threads)
-    return th, tw, chunks, threads
+    return chunks, threads
 
 
 class _ParityRows:
@@ -372,27 +381,9 @@ def _winograd(xp, x, w, padding, out_hw):
     k = _winograd_kernels(xp, x, w, w)
     if k is None:
         return None
-    (n, c), o, (ho, wo) = x.shape[:2], w.shape[0], out_hw
-    u = _planes(xp, c, o, x.dtype)[:, :c]  # (16, C, O), u = G w G^T
-    k.winograd_weight(w, u)
-    th, tw, chunks, threads = _winograd_plan(xp, x, out_hw, o)
-    out = xp.empty((n, o, ho, wo), x.dtype)
-    b = chunks[0][1]
-    size = b * th * tw
-    # per thread: its padded images, transformed tiles, products and outputs
-    states = [(_ParityRows(xp, c, 2 * th + 2, 2 * tw + 2, b, x.dtype, padding), _planes(xp, size, c, x.dtype),
-               _planes(xp, size, o, x.dtype), _ParityRows(xp, o, 2 * th, 2 * tw, b, x.dtype))
-              for _ in range(threads)]
-    checks = []
-
-    def run(state, chunk):
-        (xs, v, mm, outs), (s, e) = state, chunk
-        m = (e - s) * th * tw
-        k.winograd_input(xs.fill(x, s, e, k), th, tw, v, 0, e - s)
-        xp.matmul(v[:, :m], u, out=mm[:, :m])
-        checks.append(k.winograd_output(mm, th, tw, outs.data, 0, e - s))
-        k.parity_read(outs.data, out, s, e)
-    _share(states, chunks, run)
+    out, checks, new_state, run = _winograd_conv(xp, k, x, w, padding, out_hw)
+    chunks, threads = _winograd_plan(xp, x, out_hw, w.shape[0])
+    _share([new_state(chunks[0][1]) for _ in range(threads)], chunks, lambda state, chunk: run(state, *chunk))
     return out if not any(checks) else None
 
 
@@ -403,26 +394,84 @@ def _winograd_weight_grad(xp, g, x, w, padding, out_hw):
     k = _winograd_kernels(xp, x, w, g)
     if k is None:
         return None
-    (n, c), o = x.shape[:2], w.shape[0]
-    th, tw, chunks, threads = _winograd_plan(xp, x, out_hw, o)
-    b = chunks[0][1]
-    size = b * th * tw
-    # per thread: padded images and gradients (zero past the output: those outputs were dropped)
-    states = [(_ParityRows(xp, c, 2 * th + 2, 2 * tw + 2, b, x.dtype, padding), _ParityRows(xp, o, 2 * th, 2 * tw, b,
-               x.dtype), _planes(xp, size, c, x.dtype), _planes(xp, size, o, x.dtype)) for _ in range(threads)]
-    dus = xp.empty((len(chunks), 16, c, o), x.dtype)  # each chunk's share, summed in a fixed order below
+    chunks, threads = _winograd_plan(xp, x, out_hw, w.shape[0])
+    finish, new_state, run = _winograd_dw(xp, k, g, x, w, padding, out_hw, len(chunks))
+    _share([new_state(chunks[0][1]) for _ in range(threads)], list(enumerate(chunks)),
+           lambda state, task: run(state, task[0], *task[1]))
+    return finish()
+
+
+def _winograd_backward(xp, g, x, w, wt, padding, dx_padding, out_hw):
+    """(dx, dW) of _winograd in one pass over chunks of images, each chunk's dx (the convolution of g with wt,
+    w flipped and transposed, as _winograd) and its share of dW (as _winograd_weight_grad): one hand-off to the
+    threads instead of two (the second thread starts 70-90 us into a call, and the last chunks leave one
+    thread idle for up to half a chunk). Each is None where a value is not finite, both without the kernels."""
+    k = _winograd_kernels(xp, x, w, g)
+    if k is None or _winograd_kernels(xp, g, wt, wt) is None:
+        return None, None
+    chunks, threads = min(_winograd_plan(xp, x, out_hw, w.shape[0]), _winograd_plan(xp, g, x.shape[2:], x.shape[1]),
+                          key=lambda plan: plan[0][0][1])  # the smaller chunks
+    gx, checks, dx_state, dx_run = _winograd_conv(xp, k, g, wt, dx_padding, x.shape[2:])
+    finish, dw_state, dw_run = _winograd_dw(xp, k, g, x, w, padding, out_hw, len(chunks))
 
     def run(state, task):
-        (xs, gs, v, mm), (i, (s, e)) = state, task
+        (i, (s, e)), (dx_scratch, dw_scratch) = task, state
+        dx_run(dx_scratch, s, e)
+        dw_run(dw_scratch, i, s, e, dx_scratch[0].data, dx_padding)  # the chunk of g as dx's convolution filled it
+    b = chunks[0][1]
+    _share([(dx_state(b), dw_state(b, g_filled=True)) for _ in range(threads)], list(enumerate(chunks)), run)
+    return (gx if not any(checks) else None), finish()
+
+
+def _winograd_conv(xp, k, x, w, padding, out_hw):
+    """_winograd's pieces: (out, the chunks' finiteness checks, new_state(b): a thread's scratch for chunks of
+    up to b images, run(state, s, e): images s..e)."""
+    (n, c), o = x.shape[:2], w.shape[0]
+    th, tw = _tiles(out_hw)
+    u = _planes(xp, c, o, x.dtype)[:, :c]  # (16, C, O), u = G w G^T
+    k.winograd_weight(w, u)
+    out, checks = xp.empty((n, o) + tuple(out_hw), x.dtype), []
+
+    def new_state(b):  # padded images, transformed tiles, products and outputs
+        return (_ParityRows(xp, c, 2 * th + 2, 2 * tw + 2, b, x.dtype, padding), _planes(xp, b * th * tw, c, x.dtype),
+                _planes(xp, b * th * tw, o, x.dtype), _ParityRows(xp, o, 2 * th, 2 * tw, b, x.dtype))
+
+    def run(state, s, e):
+        xs, v, mm, outs = state
         m = (e - s) * th * tw
         k.winograd_input(xs.fill(x, s, e, k), th, tw, v, 0, e - s)
-        k.winograd_output_grad(gs.fill(g, s, e, k), th, tw, mm, 0, e - s)
+        xp.matmul(v[:, :m], u, out=mm[:, :m])
+        checks.append(k.winograd_output(mm, th, tw, outs.data, 0, e - s))
+        k.parity_read(outs.data, out, s, e)
+    return out, checks, new_state, run
+
+
+def _winograd_dw(xp, k, g, x, w, padding, out_hw, count):
+    """_winograd_weight_grad's pieces for ``count`` chunks: (finish(): dW or None, new_state(b), run(state, i, s,
+    e): chunk i, images s..e; or with g's chunk already in the column-parity layout at an offset)."""
+    (n, c), o = x.shape[:2], w.shape[0]
+    th, tw = _tiles(out_hw)
+    dus = xp.empty((count, 16, c, o), x.dtype)  # each chunk's share, summed in a fixed order by finish
+
+    def new_state(b, g_filled=False):  # padded images and gradients (zero past the output: those outputs were
+        # dropped), the latter unless run is given them filled
+        return (_ParityRows(xp, c, 2 * th + 2, 2 * tw + 2, b, x.dtype, padding),
+                None if g_filled else _ParityRows(xp, o, 2 * th, 2 * tw, b, x.dtype),
+                _planes(xp, b * th * tw, c, x.dtype), _planes(xp, b * th * tw, o, x.dtype))
+
+    def run(state, i, s, e, g_filled=None, offset=(0, 0)):
+        xs, gs, v, mm = state
+        m = (e - s) * th * tw
+        k.winograd_input(xs.fill(x, s, e, k), th, tw, v, 0, e - s)
+        k.winograd_output_grad(gs.fill(g, s, e, k) if g_filled is None else g_filled, th, tw, mm, 0, e - s, *offset)
         xp.matmul(v[:, :m].swapaxes(1, 2), mm[:, :m], out=dus[i])
-    _share(states, list(enumerate(chunks)), run)
-    du = _planes(xp, c, o, x.dtype)[:, :c]
-    xp.sum(dus, axis=0, out=du)
-    dw = xp.empty(w.shape, x.dtype)
-    return dw if not k.winograd_weight_grad(du, dw) else None
+
+    def finish():
+        du = _planes(xp, c, o, x.dtype)[:, :c]
+        xp.sum(dus, axis=0, out=du)
+        dw = xp.empty(w.shape, x.dtype)
+        return dw if not k.winograd_weight_grad(du, dw) else None
+    return finish, new_state, run
 
 
 # ---- spreading a convolution's chunks over threads ------------------------------------------------

@@ -294,20 +294,24 @@ def winograd_output(m, th, tw, outs, n0, n1):
 
 
 @numba.njit(cache=True, nogil=True)
-def winograd_output_grad(gs, th, tw, m, n0, n1):
+def winograd_output_grad(gs, th, tw, m, n0, n1, oy, ox):
     """The adjoint of winograd_output: m (16, tiles+, O) = A dy A^T for each tile's 2x2 block dy of the
-    gradient gs (N, 2 th, 2, tw O) in the column-parity layout (zero past the output), images n0..n1."""
-    length = tw * m.shape[2]
+    gradient gs (N, rows, 2, cols / 2 O) in the column-parity layout at offset (oy, ox) (zero past the output:
+    the gradient as it was filled for dx's convolution, padded, or at offset 0), images n0..n1."""
+    c = m.shape[2]
+    length = tw * c
     mf = m.reshape(16, -1)
+    even, odd = ox & 1, (ox + 1) & 1  # where a tile's columns 2x and 2x + 1 lie: parity, and X past x (times O)
+    se, so = max((ox >> 1) * c, 0), max(((ox + 1) >> 1) * c, 0)
     for img in range(n0, n1):
         for ty in range(th):
-            y = 2 * ty
+            y = 2 * ty + oy
             base = max(((img - n0) * th + ty) * length, 0)
             for i in range(4):  # row i of A dy: a0 dy0 + a1 dy1, rows of A (1, 0), (1, 1), (1, -1), (0, -1)
                 a0, a1, k = gs.dtype.type(_A_FIRST[i]), gs.dtype.type(_A_SECOND[i]), 4 * i
                 for t in range(length):
-                    a = a0 * gs[img, y, 0, t] + a1 * gs[img, y + 1, 0, t]
-                    b = a0 * gs[img, y, 1, t] + a1 * gs[img, y + 1, 1, t]
+                    a = a0 * gs[img, y, even, t + se] + a1 * gs[img, y + 1, even, t + se]
+                    b = a0 * gs[img, y, odd, t + so] + a1 * gs[img, y + 1, odd, t + so]
                     q = base + t
                     mf[k, q], mf[k + 1, q], mf[k + 2, q], mf[k + 3, q] = a, a + b, a - b, -b
 
