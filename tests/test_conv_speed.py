@@ -5,7 +5,7 @@ depthwise, dilated, asymmetric 'same' padding), in one chunk and in several with
 over two threads, float32 and float64, values and gradients; a grid of groups, dilations, strides and
 paddings; float64 gradcheck; the logged choice of path; threads giving the same bits as one; the
 compiled kernels (numba: batch norm, 2x2 max pooling, the Winograd F(2x2, 3x3) transforms for 3x3
-stride-1 convolutions of 16+ channels) and their NumPy fallback (CHAINRULE_NUMBA=0), which runs im2col."""
+stride-1 convolutions of 8+ channels) and their NumPy fallback (CHAINRULE_NUMBA=0), which runs im2col."""
 import logging
 
 import numpy as np
@@ -24,8 +24,8 @@ TOL = {np.float32: dict(rtol=1e-4, atol=1e-4), np.float64: dict(rtol=1e-7, atol=
 CASES = {
     "lenet c1: strided (one channel), pad 2, dx col2im": ((5, 1, 12, 12), (6, 1, 5, 5), dict(padding=2), "col2im"),
     "lenet c2: flat, valid, dx col2im": ((5, 6, 14, 14), (16, 6, 5, 5), {}, "col2im"),
-    "resnet 3x3: flat, dx conv": ((5, 8, 10, 10), (8, 8, 3, 3), dict(padding=1), "conv"),
-    "resnet 3x3 on 8x8: strided, dx conv": ((5, 8, 8, 8), (8, 8, 3, 3), dict(padding=1), "conv"),
+    "resnet 3x3: flat, dx conv": ((5, 6, 10, 10), (6, 6, 3, 3), dict(padding=1), "conv"),
+    "resnet 3x3 on 8x8: strided, dx conv": ((5, 6, 8, 8), (6, 6, 3, 3), dict(padding=1), "conv"),
     "resnet stem: flat, 3 -> 8, dx col2im": ((5, 3, 10, 10), (8, 3, 3, 3), dict(padding=1), "col2im"),
     "resnet 3x3/2: strided, dx col2im": ((5, 4, 8, 8), (8, 4, 3, 3), dict(stride=2, padding=1), "col2im"),
     "resnet 1x1/2: strided": ((5, 4, 8, 8), (8, 4, 1, 1), dict(stride=2), "col2im"),
@@ -374,9 +374,9 @@ def test_small_products_run_at_one_blas_thread(monkeypatch, own_threads):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape, padding", [((3, 32, 9, 7), 1), ((2, 40, 6, 11), 0), ((2, 32, 5, 5), 2),
-                                            ((2, 32, 8, 6), "same"), ((1, 48, 4, 4), 1)])
+                                            ((2, 32, 8, 6), "same"), ((1, 48, 4, 4), 1), ((2, 8, 7, 9), 1)])
 def test_winograd_convolution_matches_torch(shape, padding, dtype, kernels, caplog):
-    """3x3 stride-1 convolutions with 32+ channels (the path starts at 16): Winograd F(2x2, 3x3) for the
+    """3x3 stride-1 convolutions with 32+ channels (the path starts at 8): Winograd F(2x2, 3x3) for the
     output, dx (a convolution of g) and dW; odd sizes leave half tiles; the NumPy path runs im2col throughout."""
     x = RNG.standard_normal(shape).astype(dtype)
     w = (RNG.standard_normal((33, shape[1], 3, 3)) * 0.2).astype(dtype)

@@ -1,5 +1,5 @@
 """conv2d's kernels on arrays (NumPy or CuPy, through the namespace ``xp``): im2col + GEMM, a few
-images at a time, and Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions of 16+ channels on the CPU
+images at a time, and Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions of 8+ channels on the CPU
 (see its section below).
 
 Measured on the project's 2-core machine: the columns of a whole batch (9x the image for a 3x3
@@ -293,9 +293,10 @@ def _direct_weight_grad(xp, g, x, w, padding, pad_end, dilation, groups, out_hw)
 # against im2col's 2.6 / 1.7 (torch 1.33 / 0.69), dW 1.3 / 0.9-1.2 vs 3.2 / 2.0; (32, 64, 8, 8) 64 -> 64:
 # forward 1.06 / 0.87 (torch 1.2 / 0.65). Without numba, or where x or w hold inf/nan (the transforms'
 # sums and differences would turn inf into nan where the direct sum keeps inf), im2col runs instead.
-WINOGRAD_MIN_CHANNELS = 16  # fewer input or output channels: GEMMs too thin for the transforms to pay (x (32,
-# 16, 32, 32) 16 -> 16 at 2 threads: forward 1.8-1.95 vs im2col's 2.1 ms, backward 3.35-3.4 vs 4.75-5.3; it
-# lost before the transforms were vectorised and the layout changes moved into the threads)
+WINOGRAD_MIN_CHANNELS = 8  # fewer input or output channels: GEMMs too thin for the transforms to pay. Measured
+# at 2 threads, interleaved with im2col, forward / dW ms (x (32, C, 32, 32) C -> O): 3 -> 16 0.92 / 1.13 vs
+# 0.68 / 0.68, 4 -> 16 0.80 / 0.93 vs 0.77 / 0.76, 6 -> 16 0.92 / 1.05 vs 0.96 / 0.99, 8 -> 8 0.84 / 0.94 vs
+# 0.89 / 0.95, 16 -> 8 1.35 / 1.30 vs 1.85 / 2.39; x (32, 8, 8, 8) 8 -> 32 0.17 / 0.19 vs 0.36 / 0.48
 WINOGRAD_CHUNK_BYTES = 512 << 10  # transformed tiles per chunk (measured: 256-512 KB best, 1 MB+ slower)
 COMPILED_FILL_MAX_CHANNELS = 16  # images into the channels-last scratch by a compiled loop up to this many
 # channels, NumPy's copies above. Per chunk of 512 KB at 1 thread, us, compiled vs NumPy: 16 channels 24 vs 34,
