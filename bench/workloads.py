@@ -355,7 +355,8 @@ def _conv_layer_rows(samples, min_time):
         fns["chainrule"][1]()
         log.removeHandler(handler)
         log.setLevel(level)
-        layout = "Winograd" if "Winograd" in messages[0] else "flat" if "flat," in messages[0] else "strided"
+        layout = ("Winograd" if "Winograd" in messages[0] else "direct" if ": direct" in messages[0]
+                  else "flat" if "flat," in messages[0] else "strided")
         dx = "conv" if any("dx as a convolution" in m for m in messages) else (
             "col2im" if any("dx by col2im" in m for m in messages) else "-")
         threads = max(int(m.split(", ")[-1].split()[0]) for m in messages if "thread" in m)
