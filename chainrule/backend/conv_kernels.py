@@ -270,7 +270,7 @@ def winograd_output(m, th, tw, outs, n0, n1):
     """Winograd F(2x2, 3x3): each tile's 2x2 outputs A^T m A, from m (16, tiles+, O), into outs (N, 2 th, 2,
     tw O) in the column-parity layout (tile x's outputs at [., 0, t] and [., 1, t]), images n0..n1. Returns 0
     where every output is finite, else nan: the sum of the outputs times 0 (``reassoc`` lets LLVM vectorise that
-    sum; the outputs themselves are written without it)."""
+    sum; it may also reorder each output's additions, a difference within float rounding)."""
     length = tw * m.shape[2]
     mf = m.reshape(16, -1)
     zero = m.dtype.type(0.0)
