@@ -4,7 +4,7 @@ image where C kh kw <= 72) on the shapes it is chosen for (LeNet-5's and ResNet-
 depthwise, dilated, asymmetric 'same' padding), in one chunk and in several with a remainder spread
 over two threads, float32 and float64, values and gradients; a grid of groups, dilations, strides and
 paddings; float64 gradcheck; the logged choice of path; threads giving the same bits as one; the
-compiled kernels (numba: batch norm, 2x2 max pooling, the Winograd F(2x2, 3x3) transforms for 3x3
+compiled kernels (numba: batch norm, 2x2 max pooling, the strided im2col, the Winograd F(2x2, 3x3) transforms for 3x3
 stride-1 convolutions of 8+ channels) and their NumPy fallback (CHAINRULE_NUMBA=0), which runs im2col."""
 import logging
 
@@ -70,6 +70,33 @@ def test_paths_match_torch(name, dtype, chunking, caplog):
     assert (": direct" in layout) == ("direct" in name), layout
     dw_path = next((r.getMessage() for r in caplog.records if "backward:" in r.getMessage()), "dW direct")
     assert ("dW image by image" in dw_path) == (kw.get("groups", 1) == 1 and np.prod(ws[1:]) <= conv.PER_IMAGE_MAX_K)
+
+
+@pytest.mark.parametrize("cn", [False, True])
+@pytest.mark.parametrize("spec", [((3, 2, 7, 9), (4, 2, 3, 3), (1, 1), (1, 1), (1, 1), (1, 1), 1),
+                                  ((3, 4, 8, 8), (6, 4, 3, 3), (2, 2), (1, 1), (1, 1), (1, 1), 1),
+                                  ((2, 3, 11, 10), (5, 3, 3, 3), (2, 1), (1, 2), (1, 2), (2, 1), 1),
+                                  ((2, 4, 7, 12), (4, 4, 4, 2), (1, 1), (1, 0), (2, 1), (1, 1), 1),
+                                  ((3, 4, 7, 7), (6, 2, 3, 3), (2, 2), (1, 1), (1, 1), (1, 1), 2),
+                                  ((2, 3, 5, 5), (2, 3, 7, 7), (1, 1), (3, 3), (3, 3), (1, 1), 1),
+                                  ((2, 2, 6, 6), (2, 2, 1, 1), (3, 3), (0, 0), (0, 0), (1, 1), 1)], ids=str)
+def test_compiled_im2col_matches_numpy(spec, cn):
+    """The strided layout's compiled im2col (zero padding included, stride, dilation, asymmetric padding,
+    groups; both orientations) gives NumPy's columns bit for bit, on a chunk inside the batch."""
+    xs, ws, stride, padding, pad_end, dilation, groups = spec
+    x = RNG.standard_normal(xs)
+    x[0, 0, 0, 0] = np.inf
+    w = np.zeros(ws)
+    out_hw = tuple((xs[2 + i] + padding[i] + pad_end[i] - dilation[i] * (ws[2 + i] - 1) - 1) // stride[i] + 1
+                   for i in range(2))
+    cols = []
+    for kernels in (True, False):
+        plan = conv._Plan(NP, x, w, stride, padding, pad_end, dilation, groups, out_hw, flat=False)
+        assert (plan.kernels is not None) == (conv._kernels(NP, x) is not None)
+        if not kernels:
+            plan.kernels, plan.pbuf = None, NP.scratch((plan.b,) + plan.padded[1:], x.dtype)
+        cols.append(plan.im2col(NP, 1, xs[0], cn=cn).copy())
+    np.testing.assert_array_equal(*cols)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -383,7 +410,7 @@ def test_winograd_convolution_matches_torch(shape, padding, dtype, kernels, capl
     b = RNG.standard_normal(33).astype(dtype)
     with caplog.at_level(logging.DEBUG, logger="chainrule.conv"):
         compare(lambda x, w, b: cr.nn.functional.conv2d(x, w, b, padding=padding),
-                lambda x, w, b: torch.nn.functional.conv2d(x, w, b, padding=padding), [x, w, b])
+                lambda x, w, b: torch.nn.functional.conv2d(x, w, b, padding=padding), [x, w, b], tol=TOL[dtype])
     assert ("Winograd" in caplog.text) == (kernels == "numba")
 
 

@@ -72,11 +72,13 @@ class _Plan:
         self.flat = _is_flat(self.wp, stride, out_hw, self.c) if flat is None else flat
         self.length = out_hw[0] * (self.wp if self.flat else out_hw[1])  # output columns per image
         self.k = cg * self.kh * self.kw
-        self.x = x
+        self.kernels = None if self.flat else _kernels(xp, x)  # the strided layout's compiled im2col
+        self.x = x if self.kernels is None else xp.ascontiguousarray(x)
         self.padded = (x.shape[0], self.c, self.h + padding[0] + pad_end[0] + self.flat, self.wp)
         self.b = max(1, min(self.n, _chunk_images(xp, self.c * self.kh * self.kw * self.length * x.itemsize)))
         self.cols = xp.scratch((self.b, groups, self.k, self.length), x.dtype)
-        self.pbuf = None if self.padded == x.shape else xp.scratch((self.b,) + self.padded[1:], x.dtype)
+        self.pbuf = None if self.padded == x.shape or self.kernels is not None else xp.scratch(
+            (self.b,) + self.padded[1:], x.dtype)
 
     def chunks(self, lo=0, hi=None):
         hi = self.n if hi is None else hi
@@ -94,6 +96,10 @@ class _Plan:
         """The columns of images s..e in self.cols: (e - s, groups, C/groups kh kw, L), or with ``cn``
         (groups, C/groups kh kw, (e - s) L), for backward's GEMMs over the whole chunk."""
         (dh, dw), (sh, sw), (ph, pw), m = self.dilation, self.stride, self.pad, e - s
+        if self.kernels is not None:
+            self.kernels.im2col(self.x, s, e, self.cols.reshape(-1), cn, self.kh, self.kw, sh, sw, dh, dw, ph, pw,
+                                *self.out_hw)
+            return self.cols[:m] if not cn else _view(self.cols, (self.groups, self.k, m * self.length))
         p = self.x[s:e]
         if self.pbuf is not None:  # zero-pad the chunk (it stays in cache for the copy below)
             p, (h, w) = self.pbuf[:m], self.x.shape[2:]
