@@ -335,6 +335,16 @@ def test_avg_pool2d_options_grid(ceil_mode, count_include_pad, divisor_override)
                     lambda a: TF.avg_pool2d(a, (k, 2), (s, 1), (p, 1), **kw), [x[0]])  # unbatched
 
 
+@pytest.mark.parametrize("divisor_override", [None, 5])
+@pytest.mark.parametrize("shape, kernel", [((2, 3, 8, 8), 8), ((2, 3, 4, 9), (2, 3)), ((3, 4, 6), 3)])
+def test_avg_pool2d_tiling_windows(shape, kernel, divisor_override):
+    """Windows that tile the input (global pooling, ResNet's head): backward's one broadcast copy."""
+    x = np.random.default_rng(6).standard_normal(shape)
+    for dtype in DTYPES:
+        compare(lambda a: F.avg_pool2d(a, kernel, divisor_override=divisor_override),
+                lambda a: TF.avg_pool2d(a, kernel, divisor_override=divisor_override), [x.astype(dtype)])
+
+
 def test_avg_pool2d_divisor_override_errors_like_torch():
     x = np.zeros((1, 1, 4, 4), np.float32)
     raises_like(lambda: F.avg_pool2d(cr.tensor(x), 2, divisor_override=0),
