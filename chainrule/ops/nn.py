@@ -420,11 +420,15 @@ class AvgPool2d(Op):
     @staticmethod
     def forward(ctx, xp, x, kernel, stride, padding, out_hw, extra, divisor):
         kh, kw = kernel
-        win = _windows(xp, _pad(xp, x, padding, 0.0, extra), kh, kw, stride, (1, 1), out_hw)
         if not isinstance(divisor, float):
             divisor = xp.asarray(divisor, dtype=x.dtype)
         ctx.saved = (x.shape, kernel, stride, padding, out_hw, extra, divisor)
-        out = win.sum(axis=(2, 3))
+        if out_hw == (1, 1) and padding == extra == (0, 0) and x.shape[2:] == kernel and x.dtype.kind == "f":
+            # one window over each plane (a global pool): a matrix-vector product, where NumPy's sum over
+            # rows of 64 ran 6x slower (32 x 64 planes of 8 x 8: 57 vs 9 us)
+            out = xp.matmul(x.reshape(x.shape[:2] + (kh * kw,)), xp.ones(kh * kw, x.dtype))[..., None, None]
+        else:
+            out = _windows(xp, _pad(xp, x, padding, 0.0, extra), kh, kw, stride, (1, 1), out_hw).sum(axis=(2, 3))
         out /= divisor
         return out
 
