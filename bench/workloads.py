@@ -328,7 +328,7 @@ def _conv_layer_rows(samples, min_time):
     import torch
     import chainrule as cr
     log = logging.getLogger("chainrule.conv")
-    rows = ["| layer | path (layout, dx, threads) | fwd chainrule | fwd torch | ratio | bwd chainrule | bwd torch | "
+    rows = ["| layer | path (algorithm, dx, threads) | fwd chainrule | fwd torch | ratio | bwd chainrule | bwd torch | "
             "ratio |", "|---|---|---|---|---|---|---|---|"]
     rng = np.random.default_rng(0)
     for name, (xs, ws, kw) in CONV_LAYERS.items():
@@ -355,8 +355,7 @@ def _conv_layer_rows(samples, min_time):
         fns["chainrule"][1]()
         log.removeHandler(handler)
         log.setLevel(level)
-        layout = ("Winograd" if "Winograd" in messages[0] else "direct" if ": direct" in messages[0]
-                  else "flat" if "flat," in messages[0] else "strided")
+        layout = "Winograd" if "Winograd" in messages[0] else "direct" if ": direct" in messages[0] else "im2col"
         dx = "conv" if any("dx as a convolution" in m for m in messages) else (
             "col2im" if any("dx by col2im" in m for m in messages) else "-")
         threads = max(int(m.split(", ")[-1].split()[0]) for m in messages if "thread" in m)

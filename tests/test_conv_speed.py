@@ -1,10 +1,10 @@
 """conv2d's chunked im2col + GEMM kernels (chainrule/backend/conv.py, issue 16) against torch: each
-path (flat / strided im2col; dx as a convolution of g / as col2im, flat and strided; dW image by
+path (im2col; dx as a convolution of g / as col2im; dW image by
 image where C kh kw <= 72) on the shapes it is chosen for (LeNet-5's and ResNet-small's layers,
 depthwise, dilated, asymmetric 'same' padding), in one chunk and in several with a remainder spread
 over two threads, float32 and float64, values and gradients; a grid of groups, dilations, strides and
 paddings; float64 gradcheck; the logged choice of path; threads giving the same bits as one; the
-compiled kernels (numba: batch norm, 2x2 max pooling, the strided im2col, the Winograd F(2x2, 3x3) transforms for 3x3
+compiled kernels (numba: batch norm, 2x2 max pooling, im2col, col2im, the Winograd F(2x2, 3x3) transforms for 3x3
 stride-1 convolutions of 8+ channels) and their NumPy fallback (CHAINRULE_NUMBA=0), which runs im2col."""
 import logging
 
@@ -22,21 +22,21 @@ TOL = {np.float32: dict(rtol=1e-4, atol=1e-4), np.float64: dict(rtol=1e-7, atol=
 
 # name: (x shape, weight shape, kwargs, dx path)  (sizes cut down from the networks' layers)
 CASES = {
-    "lenet c1: strided (one channel), pad 2, dx col2im": ((5, 1, 12, 12), (6, 1, 5, 5), dict(padding=2), "col2im"),
-    "lenet c2: flat, valid, dx col2im": ((5, 6, 14, 14), (16, 6, 5, 5), {}, "col2im"),
-    "resnet 3x3: flat, dx conv": ((5, 6, 10, 10), (6, 6, 3, 3), dict(padding=1), "conv"),
-    "resnet 3x3 on 8x8: strided, dx conv": ((5, 6, 8, 8), (6, 6, 3, 3), dict(padding=1), "conv"),
-    "resnet stem: flat, 3 -> 8, dx col2im": ((5, 3, 10, 10), (8, 3, 3, 3), dict(padding=1), "col2im"),
-    "resnet 3x3/2: strided, dx col2im": ((5, 4, 8, 8), (8, 4, 3, 3), dict(stride=2, padding=1), "col2im"),
-    "resnet 1x1/2: strided": ((5, 4, 8, 8), (8, 4, 1, 1), dict(stride=2), "col2im"),
-    "dilated 3x3, flat, dx conv": ((5, 4, 10, 10), (4, 4, 3, 3), dict(padding=2, dilation=2), "conv"),
-    "dilated strided, bias": ((5, 4, 11, 10), (6, 4, 3, 3), dict(stride=(2, 1), padding=(1, 2), dilation=(2, 1)),
+    "lenet c1: one channel, pad 2, dx col2im": ((5, 1, 12, 12), (6, 1, 5, 5), dict(padding=2), "col2im"),
+    "lenet c2: valid, dx col2im": ((5, 6, 14, 14), (16, 6, 5, 5), {}, "col2im"),
+    "resnet 3x3: dx conv": ((5, 6, 10, 10), (6, 6, 3, 3), dict(padding=1), "conv"),
+    "resnet 3x3 on 8x8: dx conv": ((5, 6, 8, 8), (6, 6, 3, 3), dict(padding=1), "conv"),
+    "resnet stem: 3 -> 8, dx col2im": ((5, 3, 10, 10), (8, 3, 3, 3), dict(padding=1), "col2im"),
+    "resnet 3x3/2: dx col2im": ((5, 4, 8, 8), (8, 4, 3, 3), dict(stride=2, padding=1), "col2im"),
+    "resnet 1x1/2": ((5, 4, 8, 8), (8, 4, 1, 1), dict(stride=2), "col2im"),
+    "dilated 3x3, dx conv": ((5, 4, 10, 10), (4, 4, 3, 3), dict(padding=2, dilation=2), "conv"),
+    "dilated and strided, bias": ((5, 4, 11, 10), (6, 4, 3, 3), dict(stride=(2, 1), padding=(1, 2), dilation=(2, 1)),
                               "col2im"),
     "depthwise: direct, dx conv (direct)": ((5, 6, 10, 10), (6, 1, 3, 3), dict(padding=1, groups=6), "conv"),
-    "grouped strided": ((5, 4, 7, 7), (6, 2, 3, 3), dict(stride=2, padding=1, groups=2), "col2im"),
-    "same, even kernel (asymmetric), flat": ((5, 3, 7, 12), (4, 3, 4, 2), dict(padding="same"), "conv"),
-    "stride 1 strided (wide kernel), dx conv": ((5, 4, 8, 8), (4, 4, 7, 7), {}, "conv"),
-    "stride 1 strided, dx col2im": ((5, 2, 8, 8), (6, 2, 7, 7), {}, "col2im"),
+    "grouped and strided": ((5, 4, 7, 7), (6, 2, 3, 3), dict(stride=2, padding=1, groups=2), "col2im"),
+    "same, even kernel (asymmetric padding)": ((5, 3, 7, 12), (4, 3, 4, 2), dict(padding="same"), "conv"),
+    "stride 1, wide kernel, dx conv": ((5, 4, 8, 8), (4, 4, 7, 7), {}, "conv"),
+    "stride 1, dx col2im": ((5, 2, 8, 8), (6, 2, 7, 7), {}, "col2im"),
 }
 
 
@@ -66,7 +66,6 @@ def test_paths_match_torch(name, dtype, chunking, caplog):
     assert took_conv == (dx_path == "conv"), caplog.text
     layout = next(r.getMessage() for r in caplog.records if "im2col + GEMM" in r.getMessage()
                   or ": direct" in r.getMessage())
-    assert ("flat," in layout) == ("flat" in name), layout
     assert (": direct" in layout) == ("direct" in name), layout
     dw_path = next((r.getMessage() for r in caplog.records if "backward:" in r.getMessage()), "dW direct")
     assert ("dW image by image" in dw_path) == (kw.get("groups", 1) == 1 and np.prod(ws[1:]) <= conv.PER_IMAGE_MAX_K)
@@ -81,7 +80,7 @@ def test_paths_match_torch(name, dtype, chunking, caplog):
                                   ((2, 3, 5, 5), (2, 3, 7, 7), (1, 1), (3, 3), (3, 3), (1, 1), 1),
                                   ((2, 2, 6, 6), (2, 2, 1, 1), (3, 3), (0, 0), (0, 0), (1, 1), 1)], ids=str)
 def test_compiled_im2col_matches_numpy(spec, cn):
-    """The strided layout's compiled im2col (zero padding included, stride, dilation, asymmetric padding,
+    """The compiled im2col (zero padding included, stride, dilation, asymmetric padding,
     groups; both orientations) gives NumPy's columns bit for bit, on a chunk inside the batch."""
     xs, ws, stride, padding, pad_end, dilation, groups = spec
     x = RNG.standard_normal(xs)
@@ -91,7 +90,7 @@ def test_compiled_im2col_matches_numpy(spec, cn):
                    for i in range(2))
     cols = []
     for kernels in (True, False):
-        plan = conv._Plan(NP, x, w, stride, padding, pad_end, dilation, groups, out_hw, flat=False)
+        plan = conv._Plan(NP, x, w, stride, padding, pad_end, dilation, groups, out_hw)
         assert (plan.kernels is not None) == (conv._kernels(NP, x) is not None)
         if not kernels:
             plan.kernels, plan.pbuf = None, NP.scratch((plan.b,) + plan.padded[1:], x.dtype)
@@ -102,7 +101,7 @@ def test_compiled_im2col_matches_numpy(spec, cn):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", [name for name, case in CASES.items() if case[3] == "col2im"])
 def test_col2im_compiled_and_numpy(name, dtype, kernels):
-    """dx by col2im: the compiled kernel (a plane at a time; flat and strided) and NumPy's slab adds."""
+    """dx by col2im: the compiled kernel (a plane at a time) and NumPy's slab adds."""
     xs, ws, kw, _ = CASES[name]
     x = RNG.standard_normal(xs).astype(dtype)
     w = (RNG.standard_normal(ws) / np.sqrt(np.prod(ws[1:]))).astype(dtype)
@@ -156,12 +155,11 @@ def test_nan_weight_takes_col2im_for_dx(caplog):
 
 
 @pytest.mark.parametrize("bad", ["x", "w"])
-def test_flat_backward_with_inf_or_nan_matches_torch(bad, caplog):
-    """The flat layout's dropped columns (g = 0 there) are zeroed in dW's columns only where x is not finite
-    (0 * inf), and in W^T g only where W is not finite: gradients nan/inf exactly where torch's are."""
-    x, w = RNG.standard_normal((2, 3, 14, 14)), RNG.standard_normal((8, 3, 5, 5))  # flat, dx by col2im
+def test_backward_with_inf_or_nan_matches_torch(bad, caplog):
+    """inf in x, nan in W through dW's columns and dx's col2im: gradients nan/inf exactly where torch's are."""
+    x, w = RNG.standard_normal((2, 3, 14, 14)), RNG.standard_normal((8, 3, 5, 5))  # dx by col2im
     if bad == "x":
-        x[0, 1, 3, 12] = np.inf  # read by the dropped columns of the rows near it
+        x[0, 1, 3, 12] = np.inf
         x[1, 2, 9, 13] = -np.inf
     else:
         w[2, 1, 2, 2] = np.nan
@@ -172,7 +170,7 @@ def test_flat_backward_with_inf_or_nan_matches_torch(bad, caplog):
         with caplog.at_level(logging.DEBUG, logger="chainrule.conv"):
             lib.nn.functional.conv2d(a, b).backward(lib.tensor(g))
         grads.append((a.grad.numpy(), b.grad.numpy()))
-    assert "flat" in caplog.text and "dx by col2im" in caplog.text
+    assert "dx by col2im" in caplog.text
     for ours, theirs in zip(*grads):
         assert np.array_equal(np.isnan(ours), np.isnan(theirs))
         np.testing.assert_allclose(ours, theirs, rtol=1e-7, atol=1e-12)
@@ -180,8 +178,8 @@ def test_flat_backward_with_inf_or_nan_matches_torch(bad, caplog):
     assert np.isfinite(dx).all() == (bad == "x") and np.isfinite(dw).all() == (bad == "w")
 
 
-@pytest.mark.parametrize("name", ["lenet c2: flat, valid, dx col2im", "resnet 3x3: flat, dx conv",
-                                  "dilated strided, bias", "depthwise: direct, dx conv (direct)"])
+@pytest.mark.parametrize("name", ["lenet c2: valid, dx col2im", "resnet 3x3: dx conv",
+                                  "dilated and strided, bias", "depthwise: direct, dx conv (direct)"])
 def test_gradcheck(name):
     xs, ws, kw, _ = CASES[name]
     xs = (1,) + xs[1:]

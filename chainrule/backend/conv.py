@@ -9,10 +9,10 @@ whose columns fit in ~2 MB (L2 plus a little) stays in cache, and the 3x3 convol
 ResNet-small ran 2.5-3.5x faster forward. Images stay (N, C, H, W): each chunk's GEMM writes its
 output in place, with no layout change of the batch either way.
 
-Stride-1 convolutions run "flat": each kernel offset is one shift of the flattened padded plane,
-so the output is computed over rows of the padded width Wp (the Wp - Wo extra columns are
-dropped) and im2col/col2im move whole rows; that pays while the extra columns are few and the
-rows long (``_is_flat``: the measured choice per shape).
+The columns are built by one compiled call a chunk (zero padding included, see _Plan.im2col). A "flat"
+layout (each kernel offset one shift of the flattened padded plane, over rows of the padded width, the
+extra columns dropped) copied whole rows and won alone on some shapes, but lost to it in training steps
+(LeNet-5 0.96x, ResNet-small 0.89x at one thread and 0.97x / 0.98x at two, interleaved A/B), and it is gone.
 
 With BLAS at T > 1 threads the chunks run in T Python threads, BLAS at one thread inside each
 (see "spreading a convolution's chunks over threads" below); the batch norm kernel at the end
@@ -46,16 +46,6 @@ PER_IMAGE_MAX_K = 72  # dW image by image up to this many columns per output (C 
 # 1.05-1.35; x (32, 8, 16, 16) 3x3, K 72: 0.37 vs 0.47; LeNet's c2 (64, 6, 14, 14) 5x5, K 150: 0.80 vs 0.66.
 
 
-def _is_flat(wp, stride, out_hw, c):
-    """The heuristic table's row choice: flat (rows of the padded width) or strided im2col. Measured
-    (ms at 1 thread, forward / backward, flat vs strided; docs/performance.md has the per-layer table):
-    x (32,16,32,32) 3x3 p1 16->16: 3.8/8.9 vs 5.3/9.6; (32,32,16,16) 32->32: 3.3/7.6 vs 3.5/7.4;
-    (32,8,12,12) 8->8: 0.24/0.72 vs 0.35/0.89; (64,6,14,14) 5x5 6->16 valid: 0.89/3.7 vs 0.97/4.1;
-    but (32,64,8,8) 64->64: 4.0/8.7 vs 3.1/6.4 (the 25% of extra columns cost more GEMM than the row
-    copies save) and (64,1,28,28) 5x5 p2 1->6: 0.87/2.0 vs 0.68/1.3 (one channel: little to copy)."""
-    return stride == (1, 1) and wp <= 1.5 * out_hw[1] and out_hw[1] >= 10 and c > 1
-
-
 def _chunk_images(xp, per_image):
     """Images per chunk: as many as keep their columns (``per_image`` bytes each) in the device's budget."""
     return (CHUNK_BYTES if xp.name == "numpy" else GPU_CHUNK_BYTES) // max(1, per_image)
@@ -65,16 +55,14 @@ class _Plan:
     """The sizes of one convolution, its chunks of images and their scratch arrays (the columns and
     the zero-padded images of one chunk)."""
 
-    def __init__(self, xp, x, w, stride, padding, pad_end, dilation, groups, out_hw, flat=None):
+    def __init__(self, xp, x, w, stride, padding, pad_end, dilation, groups, out_hw):
         (self.n, self.c, self.h, self.w), (self.o, cg, self.kh, self.kw) = x.shape, w.shape
         self.stride, self.pad, self.dilation, self.groups, self.out_hw = stride, padding, dilation, groups, out_hw
-        self.wp = self.w + padding[1] + pad_end[1]
-        self.flat = _is_flat(self.wp, stride, out_hw, self.c) if flat is None else flat
-        self.length = out_hw[0] * (self.wp if self.flat else out_hw[1])  # output columns per image
+        self.length = out_hw[0] * out_hw[1]  # output columns per image
         self.k = cg * self.kh * self.kw
-        self.kernels = None if self.flat else _kernels(xp, x)  # the strided layout's compiled im2col
+        self.kernels = _kernels(xp, x)  # the compiled im2col
         self.x = x if self.kernels is None else xp.ascontiguousarray(x)
-        self.padded = (x.shape[0], self.c, self.h + padding[0] + pad_end[0] + self.flat, self.wp)
+        self.padded = (x.shape[0], self.c, self.h + padding[0] + pad_end[0], self.w + padding[1] + pad_end[1])
         self.b = max(1, min(self.n, _chunk_images(xp, self.c * self.kh * self.kw * self.length * x.itemsize)))
         self.cols = xp.scratch((self.b, groups, self.k, self.length), x.dtype)
         self.pbuf = None if self.padded == x.shape or self.kernels is not None else xp.scratch(
@@ -109,11 +97,8 @@ class _Plan:
             p[:, :, ph:ph + h, pw + w:] = 0
             p[:, :, ph:ph + h, pw:pw + w] = self.x[s:e]
         sn, sc, sr, sq = p.strides
-        if self.flat:
-            win = xp.as_strided(p, (m, self.c, self.kh, self.kw, self.length), (sn, sc, sr * dh, sq * dw, sq))
-        else:
-            win = xp.as_strided(p, (m, self.c, self.kh, self.kw) + self.out_hw,
-                                (sn, sc, sr * dh, sq * dw, sr * sh, sq * sw))
+        win = xp.as_strided(p, (m, self.c, self.kh, self.kw) + self.out_hw,
+                            (sn, sc, sr * dh, sq * dw, sr * sh, sq * sw))
         if not cn:
             cols = self.cols[:m]
             cols.reshape(win.shape)[...] = win
@@ -144,19 +129,13 @@ def forward(xp, x, w, stride, padding, pad_end, dilation, groups, out_hw):
     out = xp.empty((n, o, ho, wo), x.dtype)
     wg = w.reshape(groups, o // groups, plan.k)
     chunks, threads = _chunks(xp, plan, 2 * n * o * plan.k * plan.length * groups)
-    _log.debug("conv2d x%s w%s stride %s: im2col + GEMM, %s, %d images a chunk, %d thread(s)", x.shape, w.shape,
-               stride, "flat" if plan.flat else "strided", plan.b, threads)
-    states = [(p, xp.scratch((plan.b, groups, o // groups, plan.length), x.dtype) if plan.flat else None)
-              for p in _plans(xp, plan, threads)]
+    _log.debug("conv2d x%s w%s stride %s: im2col + GEMM, %d images a chunk, %d thread(s)", x.shape, w.shape,
+               stride, plan.b, threads)
 
     def run(state, chunk):
-        (plan, res), (s, e) = state, chunk
-        cols = plan.im2col(xp, s, e)
-        if plan.flat:  # rows of the padded width: drop the extra columns
-            xp.matmul(wg, cols, out=res[:e - s])
-            out[s:e] = res[:e - s].reshape(e - s, o, ho, plan.wp)[..., :wo]
-        else:
-            xp.matmul(wg, cols, out=out[s:e].reshape(e - s, groups, o // groups, plan.length))
+        (plan,), (s, e) = state, chunk
+        xp.matmul(wg, plan.im2col(xp, s, e), out=out[s:e].reshape(e - s, groups, o // groups, plan.length))
+    states = [(p,) for p in _plans(xp, plan, threads)]
     _share(states, chunks, run)
     _release(xp, states)
     return out
@@ -190,17 +169,16 @@ def backward(xp, g, x, w, stride, padding, pad_end, dilation, groups, out_hw, ne
     # few columns per image (C kh kw <= PER_IMAGE_MAX_K): dW as one small GEMM per image over the forward's
     # strided columns beats the (K, M L) layout's copies and its long-K GEMM (see PER_IMAGE_MAX_K)
     per_image = needs[1] and groups == 1 and cg * kh * kw <= PER_IMAGE_MAX_K
-    plan = _Plan(xp, x, w, stride, padding, pad_end, dilation, groups, out_hw, flat=False if per_image else None)
+    plan = _Plan(xp, x, w, stride, padding, pad_end, dilation, groups, out_hw)
     (ho, wo), (ph, pw), l, k = out_hw, padding, plan.length, plan.k
     wg = w.reshape(groups, o // groups, k)
     col2im = needs[0] and not as_conv
-    finite_x = needs[1] and not per_image and plan.flat and bool(xp.isfinite(x.sum()))
     if col2im:
         gx = xp.empty(x.shape, g.dtype)
     chunks, threads = _chunks(xp, plan, 2 * n * o * k * l * groups * (needs[1] + col2im))
     _log.debug("conv2d x%s w%s backward: %s%s, %d thread(s)", x.shape, w.shape, ("dW image by image" if per_image
                else "dW") if needs[1] else "", " and dx by col2im" if col2im else "", threads)
-    # per thread: its plan, a chunk of g as (O, M, Ho, Wo or Wp); W^T g and the padded dx
+    # per thread: its plan, a chunk of g as (O, M, Ho, Wo); W^T g and the padded dx
     states = [(p, xp.scratch((o, p.b, l), g.dtype)) + ((xp.scratch((groups, k, p.b * l), g.dtype), xp.scratch(
         (c, p.b) + p.padded[2:], g.dtype)) if col2im else ()) for p in _plans(xp, plan, threads)]
     dws = xp.empty((len(chunks), groups, k, o // groups), g.dtype) if needs[1] else None  # summed in order below
@@ -213,22 +191,16 @@ def backward(xp, g, x, w, stride, padding, pad_end, dilation, groups, out_hw, ne
             dws[i, 0] = xp.matmul(g[s:e].reshape(m, o, l), cols[:, 0].swapaxes(-1, -2)).sum(axis=0).T
             if not col2im:
                 return
-        gt = _view(gbuf, (o, m, ho, l // ho))
-        if plan.flat:
-            gt[..., wo:] = 0  # the dropped columns get no gradient
-        gt[..., :wo] = g[s:e].transpose(1, 0, 2, 3)
+        gt = _view(gbuf, (o, m, ho, wo))
+        gt[...] = g[s:e].transpose(1, 0, 2, 3)
         g2 = gt.reshape(groups, o // groups, m * l)
         if needs[1] and not per_image:
             cols = plan.im2col(xp, s, e, cn=True)
-            if plan.flat and not finite_x:  # dropped columns (g = 0) may read inf/nan: 0 * inf must not reach dW
-                cols.reshape(groups, k, m, ho, plan.wp)[..., wo:] = 0
             # as (cols g^T)^T: BLAS runs the long inner dimension M L faster this way round
             xp.matmul(cols, g2.swapaxes(-1, -2), out=dws[i])
         if col2im:
             gcols, gxp = col2im_bufs
             gc = xp.matmul(wg.swapaxes(-1, -2), g2, out=_view(gcols, (groups, k, m * l)))
-            if plan.flat and not finite_w:  # the dropped columns must add nothing to dx
-                gc.reshape(groups, k, m, ho, plan.wp)[..., wo:] = 0
             gp = _view(gxp, (c, m) + plan.padded[2:])
             _col2im(xp, gc, gp, plan)
             gx[s:e] = gp[:, :, ph:ph + h, pw:pw + wd].transpose(1, 0, 2, 3)
@@ -456,7 +428,7 @@ def _winograd_conv(xp, k, x, w, padding, out_hw):
 def _winograd_dw(xp, k, g, x, w, padding, out_hw, count):
     """_winograd_weight_grad's pieces for ``count`` chunks: (finish(): dW or None, new_state(b), run(state, i, s,
     e): chunk i, images s..e; or with g's chunk already in the column-parity layout at an offset)."""
-    (n, c), o = x.shape[:2], w.shape[0]
+    c, o = x.shape[1], w.shape[0]
     th, tw = _tiles(out_hw)
     dus = xp.empty((count, 16, c, o), x.dtype)  # each chunk's share, summed in a fixed order by finish
 
@@ -593,17 +565,9 @@ def _col2im(xp, gc, gp, plan):
     (kh, kw), (dh, dw), (sh, sw), (ho, wo) = (plan.kh, plan.kw), plan.dilation, plan.stride, plan.out_hw
     k = _kernels(xp, gc)
     if k is not None:
-        k.col2im(gc.reshape(c, kh, kw, m, ho, plan.length // ho), gp, dh, dw, sh, sw, wo, plan.flat)
+        k.col2im(gc.reshape(c, kh, kw, m, ho, wo), gp, dh, dw, sh, sw)
         return
     gp[...] = 0
-    if plan.flat:  # each kernel offset adds one shifted slab
-        gflat = gp.reshape(c, m, -1)
-        g5 = gc.reshape(c, kh, kw, m, plan.length)
-        for i in range(kh):
-            for j in range(kw):
-                shift = i * dh * plan.wp + j * dw
-                gflat[:, :, shift:shift + plan.length] += g5[:, i, j]
-        return
     g6 = gc.reshape(c, kh, kw, m, ho, wo)
     for i in range(kh):
         for j in range(kw):

@@ -193,28 +193,13 @@ def im2col(x, s, e, cols, cn, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo):
 
 
 @numba.njit(cache=True, nogil=True)
-def col2im(gc, gp, dh, dw, sh, sw, wo, flat):
-    """gp (C, M, Hp, Wp) = the sum over kernel offsets (i, j) of gc (C, kh, kw, M, Ho, W') placed at rows
-    i dh + y sh and columns j dw + x sw, x < wo (W' = wo, or with ``flat`` (stride 1) the padded width Wp,
-    whose extra columns of gc are zero). One plane at a time, so
-    it stays in L1 while its kh kw slices add into it; NumPy's kh kw passes over the whole chunk ran 2.7x
-    (strided) to 4.4x (flat) slower (ResNet's 16 -> 32 /2, 14 images: 710 vs 262 us; LeNet's c2, 24: 268 vs
-    61)."""
-    c, kh, kw, m, ho, wsrc = gc.shape
+def col2im(gc, gp, dh, dw, sh, sw):
+    """gp (C, M, Hp, Wp) = the sum over kernel offsets (i, j) of gc (C, kh, kw, M, Ho, Wo) placed at rows
+    i dh + y sh and columns j dw + x sw. One plane at a time, so it stays in L1 while its kh kw slices add
+    into it; NumPy's kh kw passes over the whole chunk ran 2.7x slower (ResNet's 16 -> 32 /2, 14 images: 710
+    vs 262 us)."""
+    c, kh, kw, m, ho, wo = gc.shape
     sh, sw = max(sh, 1), max(sw, 1)  # >= 1 and the max()s below let LLVM drop negative-index checks
-    if flat:  # each offset adds one shifted run of ho Wp values
-        length = ho * wsrc
-        gcf = gc.reshape(c, kh, kw, m, length)
-        gpf = gp.reshape(c, m, -1)
-        for ch in range(c):
-            for mm in range(m):
-                gpf[ch, mm] = 0
-                for i in range(kh):
-                    for j in range(kw):
-                        shift = max(i * dh * wsrc + j * dw, 0)
-                        for t in range(length):
-                            gpf[ch, mm, shift + t] += gcf[ch, i, j, mm, t]
-        return
     for ch in range(c):
         for mm in range(m):
             gp[ch, mm] = 0

@@ -420,26 +420,20 @@ class AvgPool2d(Op):
     @staticmethod
     def forward(ctx, xp, x, kernel, stride, padding, out_hw, extra, divisor):
         kh, kw = kernel
-        if not isinstance(divisor, float):
-            divisor = xp.asarray(divisor, dtype=x.dtype)
+        divisor = divisor if isinstance(divisor, float) else xp.asarray(divisor, dtype=x.dtype)
         ctx.saved = (x.shape, kernel, stride, padding, out_hw, extra, divisor)
         if out_hw == (1, 1) and padding == extra == (0, 0) and x.shape[2:] == kernel and x.dtype.kind == "f":
-            # one window over each plane (a global pool): a matrix-vector product, where NumPy's sum over
-            # rows of 64 ran 6x slower (32 x 64 planes of 8 x 8: 57 vs 9 us)
-            out = xp.matmul(x.reshape(x.shape[:2] + (kh * kw,)), xp.ones(kh * kw, x.dtype))[..., None, None]
-        else:
-            out = _windows(xp, _pad(xp, x, padding, 0.0, extra), kh, kw, stride, (1, 1), out_hw).sum(axis=(2, 3))
-        out /= divisor
-        return out
+            # a global pool as a matrix-vector product (NumPy's sum over rows of 64 ran 6x slower)
+            return xp.matmul(x.reshape(x.shape[:2] + (kh * kw,)), xp.ones(kh * kw, x.dtype) / divisor)[..., None, None]
+        return _windows(xp, _pad(xp, x, padding, 0.0, extra), kh, kw, stride, (1, 1), out_hw).sum(axis=(2, 3)) / divisor
 
     @staticmethod
     def backward(ctx, xp, g, out):
         x_shape, (kh, kw), stride, padding, out_hw, extra, divisor = ctx.saved
         share = g / divisor
         if stride == (kh, kw) and padding == extra == (0, 0) and x_shape[2:] == (out_hw[0] * kh, out_hw[1] * kw):
-            # windows tiling the input (AvgPool2d(8) on 8x8): one broadcast copy, not kh kw strided adds
-            n, c, (ho, wo) = x_shape[0], x_shape[1], out_hw
-            return (xp.broadcast_to(share[:, :, :, None, :, None], (n, c, ho, kh, wo, kw)).reshape(x_shape),)
+            tiles = x_shape[:2] + (out_hw[0], kh, out_hw[1], kw)  # windows tiling x: one copy, not kh kw adds
+            return (xp.broadcast_to(share[:, :, :, None, :, None], tiles).reshape(x_shape),)
         gcols = xp.broadcast_to(share[:, :, None, None], g.shape[:2] + (kh, kw) + g.shape[2:])
         return (_scatter_windows(xp, gcols, x_shape, kh, kw, stride, (1, 1), padding, out_hw, extra),)
 
