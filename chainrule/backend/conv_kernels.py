@@ -152,44 +152,89 @@ def direct_weight_grad(gpad, xpad, dw, dh, dwid, groups, n0, n1):
 
 @numba.njit(cache=True, nogil=True)
 def im2col(x, s, e, cols, cn, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo):
-    """The strided layout's columns of images s..e of x (N, C, H, W, contiguous), zero padding included, into
-    the flat scratch ``cols``: [i - s, (c, a, b), (y, z)], or with ``cn`` [(c, a, b), i - s, (y, z)], =
-    x[i, c, y sh + a dh - ph, z sw + b dw - pw]. One call without the GIL where NumPy made a zero-padded copy
-    and a strided one (10-28% slower at one thread, and six hand-overs of the GIL a chunk: two threads
-    taking turns at it on this VM ran small copies 2x slower than one). Indices are unsigned so that LLVM
-    drops the checks for negative ones (a signed version ran 3x slower)."""
+    """The columns of images s..e of x (N, C, H, W, contiguous), zero padding included, into the flat scratch
+    ``cols``: [i - s, (c, a, b), (y, z)], or with ``cn`` [(c, a, b), i - s, (y, z)], = x[i, c, y sh + a dh - ph,
+    z sw + b dw - pw]. One call without the GIL where NumPy made a zero-padded copy and a strided one (1.3-2.7x
+    slower at one thread, and six hand-overs of the GIL a chunk: two threads taking turns at it on this VM
+    ran small copies 2x slower than one). Indices are unsigned so that LLVM drops the checks for negative
+    ones (3x faster)."""
+    if sh == 1:
+        _im2col_by_planes(x, s, e, cols, cn, kh, kw, sw, dh, dw, ph, pw, ho, wo)
+    else:
+        _im2col_by_rows(x, s, e, cols, cn, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _columns(w, off, sw, wo):
+    """The output columns z in lo..hi whose input column z sw + off lies inside a row of width w."""
+    lo = min(wo, max(0, (-off + sw - 1) // sw))
+    return lo, (max(lo, min(wo, (w - 1 - off) // sw + 1)) if w - 1 - off >= 0 else lo)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _copy_row(xf, src, step, dest, d, lo, hi, wo):
+    """dest[d:d + wo] = zeros, then xf[src + z step] at z in lo..hi."""
+    for z in range(lo):
+        dest[d + np.uint64(z)] = 0
+    if step == 1:  # contiguous: LLVM vectorises the copy
+        for z in range(lo, hi):
+            dest[d + np.uint64(z)] = xf[src + np.uint64(z)]
+    else:
+        for z in range(lo, hi):
+            dest[d + np.uint64(z)] = xf[src + np.uint64(z) * step]
+    for z in range(hi, wo):
+        dest[d + np.uint64(z)] = 0
+
+
+@numba.njit(cache=True, nogil=True)
+def _im2col_by_planes(x, s, e, cols, cn, kh, kw, sw, dh, dw, ph, pw, ho, wo):
+    """im2col of stride 1 rows: per image and channel, first each kernel column b's plane of the padded rows
+    (zeros and the column stride's gather done kw times, not kh kw), then each offset's columns are Ho rows of
+    that plane in a row, one run of Ho Wo values (LeNet's c2: 2.4x faster than by rows)."""
     _, c, h, w = x.shape
-    xf, cf = x.reshape(-1), cols
-    rows, l, m = c * kh * kw, ho * wo, e - s
+    xf, rows, l, m = x.reshape(-1), c * kh * kw, ho * wo, e - s
+    hp = ho + (kh - 1) * dh  # padded rows read
+    planes = np.empty(kw * hp * wo, x.dtype)
     for i in range(s, e):
         for ch in range(c):
-            plane = (i * c + ch) * h * w
+            for b in range(kw):
+                lo, hi = _columns(w, b * dw - pw, sw, wo)
+                for r in range(hp):
+                    d = np.uint64((b * hp + r) * wo)
+                    inside = ph <= r < ph + h
+                    src = np.uint64(((i * c + ch) * h + r - ph) * w + b * dw - pw)
+                    _copy_row(xf, src, np.uint64(sw), planes, d, lo if inside else wo, hi if inside else wo, wo)
+            for a in range(kh):
+                for b in range(kw):
+                    r = (ch * kh + a) * kw + b
+                    d = np.uint64((r * m + i - s) * l if cn else ((i - s) * rows + r) * l)
+                    src = np.uint64((b * hp + a * dh) * wo)
+                    for t in range(l):
+                        cols[d + np.uint64(t)] = planes[src + np.uint64(t)]
+
+
+@numba.njit(cache=True, nogil=True)
+def _im2col_by_rows(x, s, e, cols, cn, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo):
+    """im2col row by row of each offset's columns (strided rows: a plane per kernel column would gather
+    rows no offset reads; 1x1 /2 ran 3x slower that way)."""
+    _, c, h, w = x.shape
+    xf, rows, l, m = x.reshape(-1), c * kh * kw, ho * wo, e - s
+    for i in range(s, e):
+        for ch in range(c):
             for a in range(kh):
                 for b in range(kw):
                     r = (ch * kh + a) * kw + b
                     first = (r * m + i - s) * l if cn else ((i - s) * rows + r) * l
-                    off = b * dw - pw  # image column of output column z: z sw + off
-                    lo = min(wo, max(0, (-off + sw - 1) // sw))
-                    hi = max(lo, min(wo, (w - 1 - off) // sw + 1)) if w - 1 - off >= 0 else lo
+                    lo, hi = _columns(w, b * dw - pw, sw, wo)
                     for y in range(ho):
                         row = y * sh + a * dh - ph
                         d = np.uint64(first + y * wo)
                         if row < 0 or row >= h:
                             for z in range(wo):
-                                cf[d + np.uint64(z)] = 0
+                                cols[d + np.uint64(z)] = 0
                             continue
-                        src = np.uint64(plane + row * w + off)
-                        for z in range(lo):
-                            cf[d + np.uint64(z)] = 0
-                        if sw == 1:
-                            for z in range(lo, hi):
-                                cf[d + np.uint64(z)] = xf[src + np.uint64(z)]
-                        else:
-                            step = np.uint64(sw)
-                            for z in range(lo, hi):
-                                cf[d + np.uint64(z)] = xf[src + np.uint64(z) * step]
-                        for z in range(hi, wo):
-                            cf[d + np.uint64(z)] = 0
+                        src = np.uint64(((i * c + ch) * h + row) * w + b * dw - pw)
+                        _copy_row(xf, src, np.uint64(sw), cols, d, lo, hi, wo)
 
 
 @numba.njit(cache=True, nogil=True)
