@@ -37,6 +37,8 @@ CASES = {
     "same, even kernel (asymmetric padding)": ((5, 3, 7, 12), (4, 3, 4, 2), dict(padding="same"), "conv"),
     "stride 1, wide kernel, dx conv": ((5, 4, 8, 8), (4, 4, 7, 7), {}, "conv"),
     "stride 1, dx col2im": ((5, 2, 8, 8), (6, 2, 7, 7), {}, "col2im"),
+    "stride (1, 2), dilation (2, 1)": ((5, 3, 9, 11), (4, 3, 3, 3),
+                                       dict(stride=(1, 2), padding=(2, 1), dilation=(2, 1)), "col2im"),
 }
 
 
@@ -78,7 +80,8 @@ def test_paths_match_torch(name, dtype, chunking, caplog):
                                   ((2, 4, 7, 12), (4, 4, 4, 2), (1, 1), (1, 0), (2, 1), (1, 1), 1),
                                   ((3, 4, 7, 7), (6, 2, 3, 3), (2, 2), (1, 1), (1, 1), (1, 1), 2),
                                   ((2, 3, 5, 5), (2, 3, 7, 7), (1, 1), (3, 3), (3, 3), (1, 1), 1),
-                                  ((2, 2, 6, 6), (2, 2, 1, 1), (3, 3), (0, 0), (0, 0), (1, 1), 1)], ids=str)
+                                  ((2, 2, 6, 6), (2, 2, 1, 1), (3, 3), (0, 0), (0, 0), (1, 1), 1),
+                                  ((2, 3, 9, 11), (4, 3, 3, 3), (1, 2), (2, 1), (0, 2), (2, 1), 1)], ids=str)
 def test_compiled_im2col_matches_numpy(spec, cn):
     """The compiled im2col (zero padding included, stride, dilation, asymmetric padding,
     groups; both orientations) gives NumPy's columns bit for bit, on a chunk inside the batch."""
