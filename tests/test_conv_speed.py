@@ -370,6 +370,45 @@ def test_convolutions_from_several_threads_restore_blas_threads(monkeypatch):
         np.testing.assert_allclose(out, ref, rtol=1e-7, atol=1e-9)
 
 
+@pytest.mark.parametrize("numba", ["1", "0"], ids=["flag watched compiled", "flag polled"])
+def test_share_runs_each_task_once_and_raises_a_workers_error(monkeypatch, numba):
+    """conv._share: every task runs once, in this thread or the worker; an error in either is raised here,
+    after the worker that started has finished (its state may be given back next)."""
+    import threading
+    import time
+    monkeypatch.setenv("CHAINRULE_NUMBA", numba)
+    main, seen = threading.get_ident(), []
+
+    def record(state, task):
+        time.sleep(0.002)
+        seen.append((state, task, threading.get_ident() == main))
+    for _ in range(3):
+        seen.clear()
+        ran = conv._share(["here", "worker"], list(range(8)), record)
+        assert sorted(task for _, task, _ in seen) == list(range(8))
+        assert all((state == "here") == here for state, _, here in seen) and {s for s, _, _ in seen} == set(ran)
+    for failing in ("here", "worker"):
+        finished = []
+
+        def fail(state, task):
+            if state == failing:
+                raise ValueError(f"task {task} failed in {state}")
+            time.sleep(0.005)
+            finished.append(task)
+        for _ in range(20):  # the worker may start too late to take a task: try until it took one
+            finished.clear()
+            try:
+                ran = conv._share(["here", "worker"], list(range(4)), fail)
+            except ValueError as e:
+                assert f"failed in {failing}" in str(e)
+                count = len(finished)
+                time.sleep(0.02)
+                assert len(finished) == count  # nothing still running after the raise
+                break
+        else:
+            pytest.fail("the failing thread never took a task")
+
+
 @pytest.mark.parametrize("own_threads", [True, False], ids=["near own threads", "alone"])
 def test_small_products_run_at_one_blas_thread(monkeypatch, own_threads):
     """xp.matmul on the CPU: products under SMALL_GEMM_FLOPS with few rows at one BLAS thread while

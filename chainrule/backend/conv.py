@@ -27,6 +27,7 @@ row; bench/workloads.py: conv_layer_table prints it per layer beside the times).
 """
 import logging
 import os
+import time
 
 import numpy as _np
 
@@ -459,23 +460,37 @@ def _winograd_dw(xp, k, g, x, w, padding, out_hw, count):
 # GEMMs of these sizes gain little from a second thread; im2col and col2im gain none). The threads
 # take chunks in turn from a shared counter: on a loaded machine a thread that gets no core for a
 # while leaves its chunks to the others (split in fixed halves, one descheduled thread held the
-# step up), and one that starts after the chunks ran out does nothing. Waiting threads sleep on a
-# lock instead of spinning as OpenBLAS's and OpenMP's do.
+# step up), and one that starts after the chunks ran out does nothing. Idle workers sleep on their job
+# queue instead of spinning as OpenBLAS's and OpenMP's do (a worker starts 40-90 us into a call); the
+# caller, done with its own tasks, watches the workers' flags (JOIN_SPINS) rather than sleeping on them.
 MIN_THREAD_FLOPS = 4e6  # less work per call than this runs in one thread (a thread hand-off is ~30 us)
+JOIN_SPINS = 1 << 20  # ~0.7 ms: the calling thread waits this long for a worker's last task by watching a
+# flag (a compiled loop, without the GIL) before it blocks; a blocked thread woke 40-90 us after the worker had
+# finished (this VM's idle vCPU halts at once), a cost paid at every convolution and batch norm that threads share
 MIN_THREAD_BYTES = 16 << 20  # the same for the memory-bound batch norm (2 threads gained nothing at 2 MB)
 _F32, _F64 = _np.dtype(_np.float32), _np.dtype(_np.float64)
-_threads = {}  # "pool": the worker threads
+_workers = []  # the worker threads' job queues
 if hasattr(os, "register_at_fork"):  # a forked child (DataLoader workers) has none of the parent's threads
-    os.register_at_fork(after_in_child=_threads.clear)
+    os.register_at_fork(after_in_child=_workers.clear)
 
 
-def _pool(workers):
-    """The worker threads (grown to ``workers`` on demand)."""
-    pool = _threads.get("pool")
-    if pool is None or pool._max_workers < workers:
-        import concurrent.futures
-        pool = _threads["pool"] = concurrent.futures.ThreadPoolExecutor(workers, "chainrule-conv")
-    return pool
+def _worker_queues(count):
+    """The job queues of ``count`` worker threads, each running its queue's jobs in turn. After a job a worker
+    only goes back to wait (a ThreadPoolExecutor's thread ran ~20 us of Python bookkeeping, holding the GIL
+    that the caller watching the job's flag needed next: see _share). A job given to a worker still busy with
+    an earlier one waits for it (another thread's convolution: each caller also runs tasks itself)."""
+    while len(_workers) < count:
+        import queue
+        import threading
+        jobs = queue.SimpleQueue()
+        threading.Thread(target=_run_jobs, args=(jobs,), name="chainrule-conv", daemon=True).start()
+        _workers.append(jobs)
+    return _workers[:count]
+
+
+def _run_jobs(jobs):
+    while True:
+        jobs.get()()
 
 
 def _chunks(xp, plan, flops):
@@ -515,7 +530,8 @@ def _share(states, tasks, fn):
         return states[:1]
     import itertools
     import threading
-    turn, lock, ran, closed = itertools.count(), threading.Lock(), [states[0]], []
+    turn, lock, ran, closed, errors = itertools.count(), threading.Lock(), [0], [], []
+    done = _np.zeros(len(states), _np.int64)  # set by each worker when it has finished
 
     def drain(state):
         for i in turn:  # next() on a count is atomic under the GIL
@@ -523,24 +539,38 @@ def _share(states, tasks, fn):
                 return
             fn(state, tasks[i])
 
-    def worker(state):
+    def work(i):
         with lock:
             if closed:
                 return
-            ran.append(state)
-        drain(state)
+            ran.append(i)
+        try:
+            drain(states[i])
+        except BaseException as e:  # raised in the calling thread below
+            errors.append(e)
+        finally:
+            done[i] = 1
     blas.own_threads_ran()
     blas.enter_one()
     try:
-        futures = {id(s): _pool(len(states) - 1).submit(worker, s) for s in states[1:]}
-        drain(states[0])
-        with lock:
-            closed.append(True)
-        for state in ran[1:]:
-            futures[id(state)].result()
+        for i, jobs in enumerate(_worker_queues(len(states) - 1), 1):
+            jobs.put(lambda i=i: work(i))
+        try:
+            drain(states[0])
+        finally:  # the workers that started finish before their states are given back
+            with lock:
+                closed.append(True)
+            from . import compiled
+            spin = compiled.enabled()
+            for i in ran[1:]:  # a worker that had not started by now does nothing: no wait for it
+                if not (spin and _spin_kernels().wait_flag(done, i, JOIN_SPINS)):
+                    while not done[i]:  # descheduled (or no numba): poll without holding a core
+                        time.sleep(50e-6)
+        if errors:
+            raise errors[0]
     finally:
         blas.leave_one()
-    return ran
+    return [states[i] for i in ran]
 
 
 def _spread(xp, total, size, fn):
@@ -577,6 +607,11 @@ def _col2im(xp, gc, gp, plan):
 # ---- compiled kernels of the conv family (numba, backend/conv_kernels.py) ------------------------
 # Each returns None where it does not run (CuPy arrays, numba missing or CHAINRULE_NUMBA=0, dtypes
 # other than float32/float64): the op then takes its NumPy path.
+
+def _spin_kernels():
+    from . import conv_kernels
+    return conv_kernels
+
 
 def _kernels(xp, *arrays):
     if xp.name != "numpy" or any(a.dtype not in (_F32, _F64) for a in arrays):

@@ -11,8 +11,30 @@ terms taken in x's dtype (so they overflow where torch's do); ``reassoc`` lets L
 """
 import numba
 import numpy as np
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 _jit = numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+
+
+@intrinsic
+def _load_acquire(typingctx, flags, index):
+    """flags[index] loaded atomically (acquire): a plain load may be hoisted out of the loop below."""
+    def codegen(context, builder, sig, args):
+        array = context.make_array(sig.args[0])(context, builder, args[0])
+        return builder.load_atomic(cgutils.get_item_pointer(context, builder, sig.args[0], array, [args[1]]),
+                                   "acquire", 8)
+    return types.int64(flags, index), codegen
+
+
+@numba.njit(cache=True, nogil=True)
+def wait_flag(flags, index, spins):
+    """Whether flags[index] (int64) became nonzero within ``spins`` reads, watched without the GIL."""
+    for _ in range(spins):
+        if _load_acquire(flags, index) != 0:
+            return True
+    return False
 
 
 @_jit
