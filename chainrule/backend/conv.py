@@ -115,16 +115,17 @@ class _Plan:
             xp.release(self.pbuf)
 
 
-def forward(xp, x, w, stride, padding, pad_end, dilation, groups, out_hw):
-    """conv2d(x, w) without bias: (N, O, Ho, Wo)."""
+def forward(xp, x, w, stride, padding, pad_end, dilation, groups, out_hw, bias=None):
+    """conv2d(x, w) + bias (None: none): (N, O, Ho, Wo)."""
+    out = None
     if stride == (1, 1) and dilation == (1, 1) and groups == 1 and w.shape[2:] == (3, 3):
         out = _winograd(xp, x, w, padding, out_hw)
-        if out is not None:
-            return out
-    if stride == (1, 1) and groups > 1 and w.shape[1] * w.shape[2] * w.shape[3] <= DIRECT_MAX_K:
+    if out is None and stride == (1, 1) and groups > 1 and w.shape[1] * w.shape[2] * w.shape[3] <= DIRECT_MAX_K:
         out = _direct(xp, x, w, padding, pad_end, dilation, groups, out_hw)
-        if out is not None:
-            return out
+    if out is not None:
+        if bias is not None:
+            out += bias.reshape(1, -1, 1, 1)
+        return out
     plan = _Plan(xp, x, w, stride, padding, pad_end, dilation, groups, out_hw)
     (ho, wo), o, n = out_hw, plan.o, plan.n
     out = xp.empty((n, o, ho, wo), x.dtype)
@@ -133,13 +134,25 @@ def forward(xp, x, w, stride, padding, pad_end, dilation, groups, out_hw):
     _log.debug("conv2d x%s w%s stride %s: im2col + GEMM, %d images a chunk, %d thread(s)", x.shape, w.shape,
                stride, plan.b, threads)
 
+    b3 = None if bias is None else bias.reshape(groups, o // groups, 1)
+
     def run(state, chunk):
         (plan,), (s, e) = state, chunk
-        xp.matmul(wg, plan.im2col(xp, s, e), out=out[s:e].reshape(e - s, groups, o // groups, plan.length))
+        dest = out[s:e].reshape(e - s, groups, o // groups, plan.length)
+        xp.matmul(wg, plan.im2col(xp, s, e), out=dest)
+        if b3 is not None:  # here, in the chunk's thread, while it is in cache (LeNet's c1: 53 us in one pass)
+            dest += b3
     states = [(p,) for p in _plans(xp, plan, threads)]
     _share(states, chunks, run)
     _release(xp, states)
     return out
+
+
+def bias_grad(xp, g):
+    """The bias's gradient: g (N, O, Ho, Wo) summed over N, Ho, Wo, as a product with ones per image (2-3x faster
+    than NumPy's sum over axes (0, 2, 3): LeNet's c1 29 vs 55 us, c2 12 vs 37 us)."""
+    n, o, h, w = g.shape
+    return xp.matmul(g.reshape(n, o, h * w), xp.ones(h * w, g.dtype)).sum(axis=0)
 
 
 def backward(xp, g, x, w, stride, padding, pad_end, dilation, groups, out_hw, needs):

@@ -303,16 +303,14 @@ class Conv2d(Op):
 
     @staticmethod
     def forward(ctx, xp, x, w, b, stride, padding, dilation, groups, out_hw, pad_end):
-        out = conv.forward(xp, x, w, stride, padding, pad_end, dilation, groups, out_hw)
-        if b is not None:
-            out += b.reshape(1, -1, 1, 1)
+        out = conv.forward(xp, x, w, stride, padding, pad_end, dilation, groups, out_hw, b)
         ctx.saved = (x, w, stride, padding, pad_end, dilation, groups, out_hw)
         return out
 
     @staticmethod
     def backward(ctx, xp, g, out, *args):
         gx, gw = conv.backward(xp, g, *ctx.saved, ctx.needs)
-        return gx, gw, g.sum(axis=(0, 2, 3)) if len(ctx.needs) > 2 and ctx.needs[2] else None
+        return gx, gw, conv.bias_grad(xp, g) if len(ctx.needs) > 2 and ctx.needs[2] else None
 
 
 class MaxPool2d(Op):
