@@ -290,9 +290,10 @@ WINOGRAD_MIN_CHANNELS = 8  # fewer input or output channels: GEMMs too thin for 
 # 0.68 / 0.68, 4 -> 16 0.80 / 0.93 vs 0.77 / 0.76, 6 -> 16 0.92 / 1.05 vs 0.96 / 0.99, 8 -> 8 0.84 / 0.94 vs
 # 0.89 / 0.95, 16 -> 8 1.35 / 1.30 vs 1.85 / 2.39; x (32, 8, 8, 8) 8 -> 32 0.17 / 0.19 vs 0.36 / 0.48
 WINOGRAD_CHUNK_BYTES = 512 << 10  # transformed tiles per chunk (measured: 256-512 KB best, 1 MB+ slower)
-COMPILED_FILL_MAX_CHANNELS = 16  # images into the channels-last scratch by a compiled loop up to this many
-# channels, NumPy's copies above. Per chunk of 512 KB at 1 thread, us, compiled vs NumPy: 16 channels 24 vs 34,
-# 32: 24 vs 16, 64: 24 vs 14.5 (the compiled loop moves one element at a time; NumPy's inner runs grow with C).
+COMPILED_FILL_MAX_CHANNELS = 128  # images into the channels-last scratch by a compiled loop up to this many
+# channels, NumPy's copies above. Per chunk of 512 KB at 1 thread, us, compiled vs NumPy: 16 channels 11.7 vs
+# 33.6, 32: 12.0 vs 15.9, 64: 14.4 vs 14.4, 128: 14.3 vs 15.1, 256: 29.7 vs 14.3 (the compiled loop moves one
+# element at a time; NumPy's inner runs grow with C).
 
 
 def _winograd_kernels(xp, x, w, other):
@@ -419,7 +420,7 @@ def _winograd_backward(xp, g, x, w, wt, padding, dx_padding, out_hw):
 def _winograd_conv(xp, k, x, w, padding, out_hw):
     """_winograd's pieces: (out, the chunks' finiteness checks, new_state(b): a thread's scratch for chunks of
     up to b images, run(state, s, e): images s..e)."""
-    (n, c), o = x.shape[:2], w.shape[0]
+    (n, c), o, x = x.shape[:2], w.shape[0], xp.ascontiguousarray(x)  # one layout for the compiled fill
     th, tw = _tiles(out_hw)
     u = _planes(xp, c, o, x.dtype)[:, :c]  # (16, C, O), u = G w G^T
     k.winograd_weight(w, u)
@@ -442,7 +443,7 @@ def _winograd_conv(xp, k, x, w, padding, out_hw):
 def _winograd_dw(xp, k, g, x, w, padding, out_hw, count):
     """_winograd_weight_grad's pieces for ``count`` chunks: (finish(): dW or None, new_state(b), run(state, i, s,
     e): chunk i, images s..e; or with g's chunk already in the column-parity layout at an offset)."""
-    c, o = x.shape[1], w.shape[0]
+    c, o, g, x = x.shape[1], w.shape[0], xp.ascontiguousarray(g), xp.ascontiguousarray(x)
     th, tw = _tiles(out_hw)
     dus = xp.empty((count, 16, c, o), x.dtype)  # each chunk's share, summed in a fixed order by finish
 
