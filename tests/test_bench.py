@@ -26,3 +26,20 @@ def test_bench_check_catches_a_wrong_gradient(monkeypatch):
     monkeypatch.setattr(elementwise.Relu, "backward", staticmethod(lambda ctx, xp, g, out, *a: (g,)))
     with pytest.raises(AssertionError, match="grad"):
         run.check("MLP", workloads.mlp_step(4), "cpu")
+
+
+def test_versus_loads_another_checkout_beside_this_one(capsys):
+    """bench.versus: the other checkout (here this one again) runs as its own package, every step timed."""
+    import os
+    import sys
+    from bench import versus
+    root = os.path.dirname(os.path.dirname(os.path.abspath(versus.__file__)))
+    try:
+        assert versus.main([root, "--tiny", "--threads", "1", "--only", "LeNet,MLP"]) == 0
+        other = sys.modules["chainrule_other"]
+        assert other is not sys.modules["chainrule"] and other.nn.Conv2d is not sys.modules["chainrule"].nn.Conv2d
+    finally:
+        for name in [m for m in sys.modules if m == "chainrule_other" or m.startswith("chainrule_other.")]:
+            del sys.modules[name]
+    lines = [line for line in capsys.readouterr().out.splitlines() if "this / other" in line]
+    assert [line.split(":")[0] for line in lines] == ["MLP 784-256-256-10 step b128", "LeNet-5 step b64"]

@@ -490,8 +490,9 @@ if hasattr(os, "register_at_fork"):  # a forked child (DataLoader workers) has n
 
 def _worker_queues(count):
     """The job queues of ``count`` worker threads, each running its queue's jobs in turn. After a job a worker
-    only goes back to wait (a ThreadPoolExecutor's thread ran ~20 us of Python bookkeeping, holding the GIL
-    that the caller watching the job's flag needed next: see _share). A job given to a worker still busy with
+    only goes back to wait: a ThreadPoolExecutor's thread went on with its bookkeeping, holding the GIL that
+    the caller watching the job's flag needed next, and the caller, blocked on it, woke 40-50 us after the
+    flag (see _share). A job given to a worker still busy with
     an earlier one waits for it (another thread's convolution: each caller also runs tasks itself)."""
     while len(_workers) < count:
         import queue
