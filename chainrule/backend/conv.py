@@ -528,8 +528,10 @@ def _plans(xp, plan, threads):
 
 
 def _release(xp, states):
-    """Give back each state's plan and scratch arrays (the arrays after the plan)."""
-    for plan, *arrays in states:
+    """Give back each state's plan and scratch arrays (the arrays after the plan), the calling thread's last:
+    xp.scratch hands out the last given back first, so each thread gets back the arrays it wrote last time
+    (the other way round, each call swapped them and each thread wrote lines the other core held)."""
+    for plan, *arrays in reversed(states):
         plan.release(xp)
         for a in arrays:
             if a is not None:
