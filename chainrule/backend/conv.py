@@ -492,8 +492,8 @@ def _worker_queues(count):
     """The job queues of ``count`` worker threads, each running its queue's jobs in turn. After a job a worker
     only goes back to wait: a ThreadPoolExecutor's thread went on with its bookkeeping, holding the GIL that
     the caller watching the job's flag needed next, and the caller, blocked on it, woke 40-50 us after the
-    flag (see _share). A job given to a worker still busy with
-    an earlier one waits for it (another thread's convolution: each caller also runs tasks itself)."""
+    flag (see _share). A job given to a worker still busy with an earlier one waits for it (another thread's
+    convolution: each caller also runs tasks itself)."""
     while len(_workers) < count:
         import queue
         import threading
@@ -578,9 +578,11 @@ def _share(states, tasks, fn):
             with lock:
                 closed.append(True)
             from . import compiled
-            spin = compiled.enabled()
+            wait_flag = None
+            if compiled.enabled():
+                from .conv_kernels import wait_flag
             for i in ran[1:]:  # a worker that had not started by now does nothing: no wait for it
-                if not (spin and _spin_kernels().wait_flag(done, i, JOIN_SPINS)):
+                if not (wait_flag and wait_flag(done, i, JOIN_SPINS)):
                     while not done[i]:  # descheduled (or no numba): poll without holding a core
                         time.sleep(50e-6)
         if errors:
@@ -624,11 +626,6 @@ def _col2im(xp, gc, gp, plan):
 # ---- compiled kernels of the conv family (numba, backend/conv_kernels.py) ------------------------
 # Each returns None where it does not run (CuPy arrays, numba missing or CHAINRULE_NUMBA=0, dtypes
 # other than float32/float64): the op then takes its NumPy path.
-
-def _spin_kernels():
-    from . import conv_kernels
-    return conv_kernels
-
 
 def _kernels(xp, *arrays):
     if xp.name != "numpy" or any(a.dtype not in (_F32, _F64) for a in arrays):
