@@ -43,6 +43,13 @@ KEYS = {
     "bool_mask_dim1": (slice(None), np.array([True, False, False, True, True])),
     "list_index": ([0, 3, 3],),
     "int_and_array": (1, np.array([0, 0, 4])),
+    "python_true": (True,),  # a 0-d mask: a new dim of size 1 (True) or 0 (False), as torch
+    "python_false": (False,),
+    "true_then_int": (True, 0),
+    "int_then_false": (0, False),
+    "ellipsis_true": (Ellipsis, True),
+    "true_with_array": (True, np.array([0, 3])),
+    "none_true_slice_false": (None, True, slice(1, 4), False),
 }
 
 
@@ -90,7 +97,8 @@ def test_second_order_through_index():
 
 @pytest.mark.parametrize("key,value", [
     (1, 5.0), ((slice(None), 0), 7.0), (np.array([0, 2]), -1.0), ("mask", 0.0),
-    ((0, slice(1, 3)), "tensor"), (Ellipsis, 2.0), ("row_tensor", "tensor_row"),
+    ((0, slice(1, 3)), "tensor"), (Ellipsis, 2.0), ("row_tensor", "tensor_row"), (True, -3.0), (False, 4.0),
+    ((1, True), "tensor_row"),
 ], ids=str)
 def test_setitem_under_no_grad(key, value):
     base = X[:, :, 0].astype(np.float32)

@@ -309,7 +309,7 @@ def index_key(t, key):
     basic = True
     dim = 0
     nd = t._data.ndim
-    n_specified = sum(1 for k in key if k is not None and k is not Ellipsis
+    n_specified = sum(1 for k in key if k is not None and k is not Ellipsis and not isinstance(k, bool)
                       and not (is_tensor(k) and k._data.dtype == np.bool_)) + sum(
         k._data.ndim for k in key if is_tensor(k) and k._data.dtype == np.bool_)
     if n_specified > nd:
@@ -328,8 +328,8 @@ def index_key(t, key):
             out.append(k)
             dim += 1
             continue
-        if isinstance(k, bool):
-            raise IndexError("index: indexing with a Python bool is not supported")
+        if isinstance(k, bool):  # as torch and NumPy: a 0-d mask, a new dim of size 1 (True) or 0 (False)
+            k = np.array(k)
         if is_tensor(k) and k._data.ndim == 0 and k._data.dtype.kind in "iu" and k._data.dtype != np.uint8:
             k = int(k._data)  # as torch, a 0-d integer index tensor is an int (a select), wherever it stands
         if isinstance(k, (int, np.integer)):
