@@ -32,6 +32,7 @@ from .backends import (use_deterministic_algorithms, are_deterministic_algorithm
                        is_deterministic_algorithms_warn_only_enabled, set_num_threads, get_num_threads,
                        get_default_device, set_default_device, compile)
 from . import linalg  # noqa: E402
+from . import func  # noqa: E402  (torch.func: grad, vjp, jacrev, vmap, functional_call)
 # losses (issue 13): torch.cosine_similarity, torch.pairwise_distance, torch.pdist (nn.functional's)
 from .nn.functional_losses import cosine_similarity, pairwise_distance, pdist  # noqa: E402
 from . import special  # noqa: E402
