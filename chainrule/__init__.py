@@ -33,6 +33,7 @@ from .backends import (use_deterministic_algorithms, are_deterministic_algorithm
                        get_default_device, set_default_device, compile)
 from . import linalg  # noqa: E402
 from . import func  # noqa: E402  (torch.func: grad, vjp, jacrev, vmap, functional_call)
+from .func import vmap  # noqa: E402  (torch.vmap)
 # losses (issue 13): torch.cosine_similarity, torch.pairwise_distance, torch.pdist (nn.functional's)
 from .nn.functional_losses import cosine_similarity, pairwise_distance, pdist  # noqa: E402
 from . import special  # noqa: E402

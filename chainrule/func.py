@@ -10,6 +10,7 @@
     hessian(f, argnums=0)                           jacfwd(jacrev(f))
     vmap(f, in_dims=0, out_dims=0)(*args)           f over one dimension of its inputs, results stacked
     functional_call(module, params_and_buffers, args, kwargs=None, strict=False)
+    stack_module_state(models)                      (params, buffers) of same-class models, stacked (ensembles)
 
 torch runs these through functorch's interpreter stack; here each is a function of the function. A
 derivative is autograd.grad of f at detached copies of the inputs, with create_graph when an input, or an
@@ -22,7 +23,8 @@ from .autograd import functional as _functional
 from .autograd.grad_mode import enable_grad, is_grad_enabled
 from .tensor import Tensor, functions
 
-__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap", "functional_call"]
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap", "functional_call",
+           "stack_module_state"]
 _depth = [0]  # differentiating transforms now running: a nested one keeps its graph for the enclosing one
 
 
@@ -302,3 +304,26 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
                 del store[leaf]
             else:
                 store[leaf] = old
+
+
+def stack_module_state(models):
+    """(params, buffers): each parameter and buffer of same-class models stacked along a new first dimension,
+    as ``torch.func.stack_module_state`` (for ``vmap`` over an ensemble with ``functional_call``). Stacked
+    parameters are new leaves that require grad where all the models' do."""
+    models = list(models)
+    if not models:
+        raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
+    if len({m.training for m in models}) > 1:
+        raise RuntimeError("stack_module_state: Expected all models to have the same training/eval mode.")
+    if len({type(m) for m in models}) > 1:
+        raise RuntimeError("stack_module_state: Expected all models to be of the same class.")
+
+    def stacked(named, leaf):
+        tables = [dict(named(m)) for m in models]
+        out = {}
+        for key in tables[0]:
+            members = [t[key] for t in tables]
+            value = functions["stack"]([v.detach() for v in members])
+            out[key] = value.requires_grad_(True) if leaf and all(v.requires_grad for v in members) else value
+        return out
+    return (stacked(lambda m: m.named_parameters(), True), stacked(lambda m: m.named_buffers(), False))

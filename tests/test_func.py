@@ -157,3 +157,28 @@ def test_errors_match_torch(case):
     key = {"grad of a vector": "scalar", "vmap sizes differ": "same size", "vmap float output": "only return",
            "vmap bad dim": "in_dim", "bad argnums": "argnum=3"}[case]
     assert key in str(errors[0]) and key in str(errors[1])
+
+
+def test_model_ensemble_with_stack_module_state():
+    """The torch.func ensembling recipe: stacked states, vmap over functional_call of one base model."""
+    import copy
+    x = RNG.standard_normal((5, 3)).astype(np.float32)
+    results = []
+    for lib, F in ((cr, cf), (torch, tf)):
+        models = [lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.ReLU(), lib.nn.Linear(4, 2)) for _ in range(3)]
+        with lib.no_grad():
+            for i, m in enumerate(models):
+                for j, p in enumerate(m.parameters()):
+                    p.copy_(lib.tensor(np.linspace(-1, 1, p.numel()).reshape(tuple(p.shape)) * (i + 1) / (j + 1),
+                                       dtype=lib.float32))
+        params, buffers = F.stack_module_state(models)
+        assert all(v.is_leaf and v.requires_grad for v in params.values())
+        base = copy.deepcopy(models[0])
+        results.append(lib.vmap(lambda p, b, v: F.functional_call(base, (p, b), (v,)), in_dims=(0, 0, None))(
+            params, buffers, lib.tensor(x)))
+    same(results[0], results[1], rtol=1e-5)
+    assert results[0].shape == (3, 5, 2)
+    with pytest.raises(RuntimeError, match="training/eval"):
+        cf.stack_module_state([cr.nn.Linear(2, 2), cr.nn.Linear(2, 2).eval()])
+    with pytest.raises(RuntimeError, match="same class"):
+        cf.stack_module_state([cr.nn.Linear(2, 2), cr.nn.ReLU()])
