@@ -739,3 +739,32 @@ def test_embedding_grad_fn_name_like_torch(padding_idx):
     names = [lib.nn.Embedding(4, 3, padding_idx=padding_idx)(lib.tensor([[0, 2]])).grad_fn.name()
              for lib in (torch, cr)]
     assert names[1] == names[0] == "EmbeddingBackward0"
+
+
+@pytest.mark.parametrize("loss", ["mse", "mse_none", "smooth_l1", "huber", "bce", "bce_weight", "bce_logits",
+                                  "bce_logits_pos_weight", "cross_entropy", "cross_entropy_none", "nll",
+                                  "mse_target_requires_grad"])
+def test_fused_losses_show_torchs_graph_in_next_functions(loss):
+    """A loss torch runs as one kernel shows its inputs in next_functions (cross_entropy: NllLoss over
+    LogSoftmax), not the ops chainrule composes it of: what the tutorials print walking grad_fn."""
+    def walk(fn, depth=0):
+        if fn is None or depth > 3:
+            return None
+        return fn.name(), [walk(p, depth + 1) for p, _ in fn.next_functions]
+    shown = []
+    for lib in (torch, cr):
+        F = lib.nn.functional
+        z = lib.tensor(np.linspace(-1, 1, 12).reshape(4, 3), requires_grad=True) * 2
+        t, w, cls = lib.tensor(np.full((4, 3), 0.25)), lib.tensor([0.5, 1.0, 2.0]), lib.tensor([0, 1, 2, 0])
+        out = {"mse": lambda: F.mse_loss(z, t), "mse_none": lambda: F.mse_loss(z, t, reduction="none"),
+               "smooth_l1": lambda: F.smooth_l1_loss(z, t), "huber": lambda: F.huber_loss(z, t),
+               "bce": lambda: F.binary_cross_entropy(z.sigmoid(), t),
+               "bce_weight": lambda: F.binary_cross_entropy(z.sigmoid(), t, weight=w),
+               "bce_logits": lambda: F.binary_cross_entropy_with_logits(z, t),
+               "bce_logits_pos_weight": lambda: F.binary_cross_entropy_with_logits(z, t, pos_weight=w),
+               "cross_entropy": lambda: F.cross_entropy(z, cls),
+               "cross_entropy_none": lambda: F.cross_entropy(z, cls, reduction="none"),
+               "nll": lambda: F.nll_loss(z, cls),
+               "mse_target_requires_grad": lambda: F.mse_loss(z, t.clone().requires_grad_())}[loss]()
+        shown.append(walk(out.grad_fn))
+    assert shown[1] == shown[0]

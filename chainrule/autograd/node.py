@@ -82,7 +82,7 @@ class Node:
     site:    the user's source line that created the op (anomaly mode only).
     """
     __slots__ = ("op", "parents", "needs", "args", "out", "saved", "shape", "dtype", "xp",
-                 "hooks", "label", "epoch", "site", "__weakref__")
+                 "hooks", "label", "shown", "epoch", "site", "__weakref__")
 
     def __init__(self, op, xp):
         self.op = op
@@ -105,13 +105,41 @@ class Node:
 
     @property
     def next_functions(self):
-        """(parent, 0) pairs as torch shows them: a leaf that requires grad as an AccumulateGrad."""
-        return tuple((p if p is None or type(p) is Node else AccumulateGrad.of(p), 0) for p in self.parents)
+        """(parent, 0) pairs as torch shows them: a leaf that requires grad as an AccumulateGrad. A composite
+        that torch runs as one kernel (mse_loss, ...) shows the composite's inputs (``shown``, set where its
+        last node is labelled) rather than the nodes inside it."""
+        edges = getattr(self, "shown", None)
+        return tuple((p if p is None or type(p) in (Node, ShownNode) else AccumulateGrad.of(p), 0)
+                     for p in (self.parents if edges is None else edges))
+
+    def show_inputs(self, label, *inputs):
+        """Show this node as torch's ``label`` whose next functions are those of the Tensors ``inputs`` (or
+        ShownNodes): for the last node of a composite that torch runs as one kernel."""
+        self.label = label
+        self.shown = tuple(t if type(t) is ShownNode else t._node if t._node is not None else
+                           t if t.requires_grad else None for t in inputs)
 
     def register_hook(self, fn):
         if self.hooks is None:
             self.hooks = []
         self.hooks.append(fn)
+
+
+class ShownNode:
+    """A node torch's graph has where chainrule's has none (cross_entropy's LogSoftmaxBackward0 under its
+    NllLossBackward0: chainrule fuses the two), for next_functions only."""
+    __slots__ = ("label", "next_functions")
+
+    def __init__(self, label, *inputs):
+        self.label = label
+        self.next_functions = tuple((t._node if t._node is not None else AccumulateGrad.of(t) if t.requires_grad
+                                     else None, 0) for t in inputs)
+
+    def name(self):
+        return self.label
+
+    def __repr__(self):
+        return f"<{self.label} object at {id(self):#x}>"
 
 
 class AccumulateGrad:

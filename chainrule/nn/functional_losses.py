@@ -19,6 +19,7 @@ from ..ops.linalg import Linear
 from ..backend import namespace
 from ..backend.random import SCALAR_NAMES
 from ..autograd.grad_mode import is_grad_enabled
+from ..autograd.node import ShownNode
 
 
 
@@ -68,19 +69,20 @@ _GRAD_FN_NAMES = {"mse_loss": "MseLossBackward0", "smooth_l1_loss": "SmoothL1Los
                   "cross_entropy": "NllLossBackward0", "nll_loss": "NllLossBackward0"}
 
 
-def _named(loss, op):
+def _named(loss, op, *inputs):
+    """loss with torch's grad_fn name for ``op`` and, in next_functions, the inputs torch's kernel has."""
     if loss._node is not None:
-        loss._node.label = _GRAD_FN_NAMES[op]
+        loss._node.show_inputs(_GRAD_FN_NAMES[op], *inputs)
     return loss
 
 
-def _reduce(loss, reduction, op):
+def _reduce(loss, reduction, op, inputs=()):
     _check_reduction(reduction, op)
     if reduction == "mean":
         loss = loss.mean()
     elif reduction == "sum":
         loss = loss.sum()
-    return _named(loss, op) if op in _GRAD_FN_NAMES else loss
+    return _named(loss, op, *inputs) if op in _GRAD_FN_NAMES else loss
 
 
 def _broadcast_target(input, target, op):
@@ -143,8 +145,9 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     reduction = _legacy(size_average, reduce, reduction)
     diff = input - target
     loss = diff * diff
-    return _reduce(loss, reduction, "mse_loss") if weight is None else _weighted(loss, weight, input, reduction,
-                                                                                  "mse_loss")
+    if weight is None:
+        return _reduce(loss, reduction, "mse_loss", (input, target))
+    return _weighted(loss, weight, input, reduction, "mse_loss")
 
 
 def _huber(input, target, delta, scale):
@@ -160,11 +163,11 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     _broadcast_target(input, target, "smooth_l1_loss")
     reduction = _legacy(size_average, reduce, reduction)
     if beta == 0.0:  # torch: exactly l1_loss
-        return _reduce((input - target).abs(), reduction, "smooth_l1_loss")
+        return _reduce((input - target).abs(), reduction, "smooth_l1_loss", (input, target))
     _no_integers(input, target, "smooth_l1")
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta (beta={beta}).")
-    return _reduce(_huber(input, target, beta, beta), reduction, "smooth_l1_loss")
+    return _reduce(_huber(input, target, beta, beta), reduction, "smooth_l1_loss", (input, target))
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
@@ -176,7 +179,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
         raise RuntimeError(f"huber_loss does not support non-positive values for delta (delta={delta}).")
     loss = _huber(input, target, delta, 1.0)
     if weight is None:
-        return _reduce(loss, reduction, "huber_loss")
+        return _reduce(loss, reduction, "huber_loss", (input, target))
     return _weighted(loss, weight, input, reduction, "huber_loss", mean_over_weight=False)
 
 
@@ -255,7 +258,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     loss = BinaryCrossEntropy.call(input, target)
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, reduction, "binary_cross_entropy")
+    return _reduce(loss, reduction, "binary_cross_entropy", (input, target))
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
@@ -276,7 +279,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         loss = (1 - target) * input + log_weight * _log1p_exp(-input)
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+    return _reduce(loss, reduction, "binary_cross_entropy_with_logits", (input, target))
 
 
 def _soft_cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing):
@@ -333,7 +336,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     _constant_arg(weight, "weight", "nll_loss_forward")
     _check_class_target_shape(input, target, "cross_entropy")
     return _named(SoftmaxCrossEntropy.call(input, target, weight, ignore_index, reduction, max(label_smoothing, 0.0)),
-                  "cross_entropy")
+                  "cross_entropy", ShownNode("LogSoftmaxBackward0", input))
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
@@ -349,7 +352,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     coef, present, empty = _coefficients(x, t, c, weight, ignore_index, 0.0, reduction, "nll_loss")
     # torch reads only the targets' entries: -inf or nan elsewhere, or in an ignored row, adds nothing
     picked = Where.call(Tensor._make(present()), x, 0.0) * coef
-    return _named(_per_target(-picked.sum(1), input, target, reduction, empty), "nll_loss")
+    return _named(_per_target(-picked.sum(1), input, target, reduction, empty), "nll_loss", input)
 
 
 def _ctc_lengths(lengths, name, batch):
