@@ -105,41 +105,14 @@ class Node:
 
     @property
     def next_functions(self):
-        """(parent, 0) pairs as torch shows them: a leaf that requires grad as an AccumulateGrad. A composite
-        that torch runs as one kernel (mse_loss, ...) shows the composite's inputs (``shown``, set where its
-        last node is labelled) rather than the nodes inside it."""
-        edges = getattr(self, "shown", None)
-        return tuple((p if p is None or type(p) in (Node, ShownNode) else AccumulateGrad.of(p), 0)
-                     for p in (self.parents if edges is None else edges))
-
-    def show_inputs(self, label, *inputs):
-        """Show this node as torch's ``label`` whose next functions are those of the Tensors ``inputs`` (or
-        ShownNodes): for the last node of a composite that torch runs as one kernel."""
-        self.label = label
-        self.shown = tuple(t if type(t) is ShownNode else t._node if t._node is not None else
-                           t if t.requires_grad else None for t in inputs)
+        """(parent, 0) pairs as torch shows them: a leaf as an AccumulateGrad; a fused loss's inputs if ``shown``."""
+        return tuple((p if p is None or hasattr(p, "next_functions") else AccumulateGrad.of(p), 0)
+                     for p in (getattr(self, "shown", None) or self.parents))
 
     def register_hook(self, fn):
         if self.hooks is None:
             self.hooks = []
         self.hooks.append(fn)
-
-
-class ShownNode:
-    """A node torch's graph has where chainrule's has none (cross_entropy's LogSoftmaxBackward0 under its
-    NllLossBackward0: chainrule fuses the two), for next_functions only."""
-    __slots__ = ("label", "next_functions")
-
-    def __init__(self, label, *inputs):
-        self.label = label
-        self.next_functions = tuple((t._node if t._node is not None else AccumulateGrad.of(t) if t.requires_grad
-                                     else None, 0) for t in inputs)
-
-    def name(self):
-        return self.label
-
-    def __repr__(self):
-        return f"<{self.label} object at {id(self):#x}>"
 
 
 class AccumulateGrad:

@@ -19,7 +19,7 @@ from ..ops.linalg import Linear
 from ..backend import namespace
 from ..backend.random import SCALAR_NAMES
 from ..autograd.grad_mode import is_grad_enabled
-from ..autograd.node import ShownNode
+from ..autograd.node import Node
 
 
 
@@ -69,10 +69,31 @@ _GRAD_FN_NAMES = {"mse_loss": "MseLossBackward0", "smooth_l1_loss": "SmoothL1Los
                   "cross_entropy": "NllLossBackward0", "nll_loss": "NllLossBackward0"}
 
 
+def _edge(t):
+    """A Tensor (or _ShownNode) as an entry of a node's parents."""
+    return t if isinstance(t, _ShownNode) else t._node if t._node is not None else t if t.requires_grad else None
+
+
+class _ShownNode:
+    """A node torch's graph has where chainrule's has none, for next_functions only: cross_entropy's
+    LogSoftmaxBackward0 under its NllLossBackward0 (chainrule fuses the two)."""
+    __slots__ = ("label", "shown")
+
+    def __init__(self, label, *inputs):
+        self.label, self.shown = label, tuple(_edge(t) for t in inputs)
+
+    next_functions = property(lambda self: Node.next_functions.fget(self))
+    name = Node.name
+
+    def __repr__(self):
+        return f"<{self.label} object at {id(self):#x}>"
+
+
 def _named(loss, op, *inputs):
-    """loss with torch's grad_fn name for ``op`` and, in next_functions, the inputs torch's kernel has."""
+    """loss with torch's grad_fn name for ``op`` and, in next_functions, the inputs torch's kernel has (not the
+    nodes of chainrule's composition)."""
     if loss._node is not None:
-        loss._node.show_inputs(_GRAD_FN_NAMES[op], *inputs)
+        loss._node.label, loss._node.shown = _GRAD_FN_NAMES[op], tuple(_edge(t) for t in inputs)
     return loss
 
 
@@ -336,7 +357,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     _constant_arg(weight, "weight", "nll_loss_forward")
     _check_class_target_shape(input, target, "cross_entropy")
     return _named(SoftmaxCrossEntropy.call(input, target, weight, ignore_index, reduction, max(label_smoothing, 0.0)),
-                  "cross_entropy", ShownNode("LogSoftmaxBackward0", input))
+                  "cross_entropy", _ShownNode("LogSoftmaxBackward0", input))
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
