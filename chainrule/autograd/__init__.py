@@ -19,7 +19,7 @@ __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "Fun
 
 
 def __getattr__(name):
-    if name in ("functional", "profiler"):  # torch.autograd.functional (jacobian, ...), torch.autograd.profiler
+    if name in ("functional", "profiler", "forward_ad"):  # torch.autograd's functional, profiler and forward_ad
         import importlib
         return importlib.import_module(f".{name}", __name__)
     module = _ABOVE_TENSOR.get(name)
