@@ -1,5 +1,6 @@
 """One helper to compare any chainrule computation with torch, forward and backward."""
 import numpy as np
+import pytest
 import torch
 
 import chainrule as cr
@@ -51,3 +52,13 @@ def assert_close(out, ref, tol=None, check_dtype=True, what="output"):
         np.testing.assert_allclose(out_np, ref_np, err_msg=what, **t)
     else:
         np.testing.assert_array_equal(out_np, ref_np, err_msg=what)
+
+
+def raises_like(cr_fn, torch_fn, *words):
+    """Both raise, chainrule an exception of torch's type whose message holds each of ``words``."""
+    with pytest.raises(Exception) as ref:
+        torch_fn()
+    with pytest.raises(ref.type) as ours:
+        cr_fn()
+    for w in words:
+        assert w in str(ours.value), f"{w!r} not in {str(ours.value)!r}"

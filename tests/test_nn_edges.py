@@ -13,21 +13,11 @@ import torch.nn.functional as TF
 
 import chainrule as cr
 import chainrule.nn.functional as F
-from helpers import assert_close, compare
+from helpers import assert_close, compare, raises_like
 
 nan, inf = np.nan, np.inf
 DTYPES = [np.float32, np.float64]
 REDUCTIONS = ["none", "sum", "mean"]
-
-
-def raises_like(cr_fn, torch_fn, *words):
-    """Both raise, chainrule an exception of torch's type whose message holds each of ``words``."""
-    with pytest.raises(Exception) as ref:
-        torch_fn()
-    with pytest.raises(ref.type) as ours:
-        cr_fn()
-    for w in words:
-        assert w in str(ours.value), f"{w!r} not in {str(ours.value)!r}"
 
 
 # ---- 1, 2. cross_entropy / nll_loss at -inf, nan, ignored and empty batches -----------------------
