@@ -215,7 +215,8 @@ def hessian(func, argnums=0):
 
 def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     """func mapped over dimension in_dims of its inputs (per argument: an int, or None for an argument used
-    whole), the results stacked at out_dims, as ``torch.func.vmap`` (one call of func per index)."""
+    whole), the results stacked at out_dims, as ``torch.func.vmap`` (one call of func per index: random ops
+    draw anew in each, as torch's randomness="different"; ``randomness`` and ``chunk_size`` are accepted)."""
     name = getattr(func, "__name__", type(func).__name__)
 
     def wrapper(*args, **kwargs):
