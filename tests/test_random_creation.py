@@ -8,6 +8,9 @@ and chi-square tests with fixed seeds: generous bounds, but ones a wrong distrib
 """
 import pickle
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -98,6 +101,17 @@ def test_generator_pickles_and_clones_its_state():
     assert cr.randn(4, generator=h).tolist() == cr.randn(4, generator=g).tolist()
     c = g.clone_state()
     assert cr.rand(2, generator=c).tolist() == cr.rand(2, generator=g).tolist()
+
+
+def test_default_generator_is_seeded_non_deterministically_as_torch():
+    """torch seeds its default CPU generator from the OS at start-up (a new Generator starts from the fixed
+    67280421310721): two fresh processes draw different numbers until seeded."""
+    code = "import {0}; print({0}.initial_seed(), {0}.rand(3).tolist(), {0}.Generator().initial_seed())"
+    for lib in ("chainrule", "torch"):
+        runs = [subprocess.run([sys.executable, "-c", code.format(lib)], capture_output=True, text=True,
+                               check=True).stdout.split(" ", 1) for _ in range(2)]
+        assert runs[0][0] != runs[1][0] and runs[0][1] != runs[1][1], (lib, runs)
+        assert runs[0][1].endswith(" 67280421310721\n"), (lib, runs)
 
 
 def test_global_seed_functions():

@@ -83,7 +83,10 @@ class Stream:
         return gen
 
 
+# torch seeds its default CPU generator from a non-deterministic source at start-up (a new Generator() starts
+# from DEFAULT_SEED): unseeded runs differ, as they do in torch.
 _cpu = Stream()
+_cpu.fresh_seed()
 _cpu_rng = np.random.Generator(_cpu.bits)
 _cuda = Stream(0)  # the default CUDA generators (torch.cuda.manual_seed), one CuPy generator per device
 
