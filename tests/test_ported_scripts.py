@@ -298,10 +298,11 @@ ACCURACY, VAE_LOSS = r"test images: (\S+) %", r"Reconst Loss: (\S+),"
     ("tutorial_birnn.py", ACCURACY, 40, ["model.ckpt"]),
     ("tutorial_vae.py", VAE_LOSS, None, ["samples/sampled-1.png", "samples/reconst-1.png"]),
     ("tutorial_gan.py", None, None, ["G.ckpt", "D.ckpt", "samples/fake_images-1.png", "samples/real_images.png"]),
+    ("tutorial_resnet.py", ACCURACY, None, ["resnet.ckpt"]),  # one epoch of 15 steps: chance, torch's too
 ])
 def test_yunjey_pytorch_tutorial(tmp_path, script, pattern, least, files):
     """yunjey/pytorch-tutorial's training scripts unchanged (epochs shrunk where the original runs many):
-    the classifiers' test accuracy beats chance by far (torch 2.13 on the same digits, unseeded runs:
+    the classifiers' test accuracy beats chance by far (the ResNet's on the stub's CIFAR10: printed and finite) (torch 2.13 on the same digits, unseeded runs:
     feedforward 90%, CNN 67-84%, LSTM 62%; chainrule's default seed gives 89%, 58% and 66%, its seeds 1-4
     give the CNN 70-79%), the VAE's losses are finite, and each writes what the original writes (the GAN
     logs every 200 steps: one epoch of the digits is 15)."""
@@ -312,6 +313,17 @@ def test_yunjey_pytorch_tutorial(tmp_path, script, pattern, least, files):
     for name in files:
         assert (tmp_path / name).exists(), name
 
+
+def test_yunjey_language_model(tmp_path):
+    """yunjey/pytorch-tutorial's LSTM language model (Embedding, LSTM with carried and detached states,
+    clip_grad_norm_, Adam, then 1,000 words sampled with multinomial under no_grad) on text that ships with
+    Python: the loss at the start of each of its 5 epochs falls, and it writes its 1,000 sampled words."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "train.txt").write_text(stdlib_text())
+    out = run("tutorial_language_model/main.py", cwd=tmp_path, timeout=120)
+    loss = numbers(r"Loss: (\S+),", out)
+    assert len(loss) == 5 and loss[-1] < loss[0]
+    assert len((tmp_path / "sample.txt").read_text().split()) > 500
 
 def test_nanogpt_shakespeare_char(tmp_path):
     """karpathy/nanoGPT unchanged: prepare.py on local text (its download is skipped when input.txt

@@ -8,7 +8,10 @@ scikit-learn and every Python install:
   1500 images are the train split, the remaining 297 the test split. Items are (uint8 array, int);
   ``.data`` (uint8, N x 28 x 28) and ``.targets`` (int64) are tensors, as torchvision's.
 - ``datasets.FakeData``: seeded random uint8 images, like torchvision's FakeData.
-- ``transforms``: Compose, ToTensor, Normalize, Lambda, Resize (nearest), CenterCrop.
+- ``datasets.CIFAR10``: the same digits upsampled 4x to 32x32 and tinted with a colour per image
+  (seeded), items (uint8 H x W x 3 array, int); ``.data`` a uint8 array, ``.targets`` a list, as torchvision's.
+- ``transforms``: Compose, ToTensor, Normalize, Lambda, Resize (nearest), CenterCrop, Pad (zeros),
+  RandomCrop and RandomHorizontalFlip (drawing from chainrule's generator, so manual_seed governs them).
 - ``utils.save_image``: writes the image grid as a PNG with matplotlib.
 - ``models.resnet18(weights=None)``: torchvision's ResNet-18 layout (same module names and shapes:
   conv1, bn1, relu, maxpool, layer1-4 of BasicBlocks, avgpool, fc), untrained.
@@ -40,13 +43,31 @@ class _MNIST:
     def __len__(self):
         return len(self.data)
 
+    def _item(self, i):
+        return self.data[i].numpy(), int(self.targets[i])
+
     def __getitem__(self, i):
-        x, y = self.data[i].numpy(), int(self.targets[i])
+        x, y = self._item(i)
         if self.transform is not None:
             x = self.transform(x)
         if self.target_transform is not None:
             y = self.target_transform(y)
         return x, y
+
+
+class _CIFAR10(_MNIST):
+    def __init__(self, root=None, train=True, download=False, transform=None, target_transform=None):
+        from sklearn.datasets import load_digits
+        d = load_digits()
+        gray = np.kron(d.images / 16.0, np.ones((4, 4)))[..., None]  # (N, 32, 32, 1) in 0..1
+        tint = np.random.default_rng(0).uniform(0.3, 1.0, (len(gray), 1, 1, 3))
+        img = (gray * tint * 255).round().astype(np.uint8)
+        sl = slice(0, 1500) if train else slice(1500, None)
+        self.data, self.targets = img[sl], d.target[sl].tolist()
+        self.transform, self.target_transform = transform, target_transform
+
+    def _item(self, i):
+        return self.data[i], self.targets[i]
 
 
 class _FakeData:
@@ -123,6 +144,35 @@ class _CenterCrop:
         h, w = a.shape[:2]
         t, l = (h - self.size) // 2, (w - self.size) // 2
         return a[t:t + self.size, l:l + self.size]
+
+
+class _Pad:
+    def __init__(self, padding):
+        self.padding = padding
+
+    def __call__(self, x):
+        a, p = np.asarray(x), self.padding
+        return np.pad(a, ((p, p), (p, p)) + ((0, 0),) * (a.ndim - 2))
+
+
+class _RandomCrop:
+    def __init__(self, size):
+        self.size = size
+
+    def __call__(self, x):
+        a = np.asarray(x)
+        t = int(torch.randint(0, a.shape[0] - self.size + 1, (1,)))
+        l = int(torch.randint(0, a.shape[1] - self.size + 1, (1,)))
+        return a[t:t + self.size, l:l + self.size]
+
+
+class _RandomHorizontalFlip:
+    def __init__(self, p=0.5):
+        self.p = p
+
+    def __call__(self, x):
+        a = np.asarray(x)
+        return a[:, ::-1] if float(torch.rand(1)) < self.p else a
 
 
 def _save_image(tensor, fp, nrow=8, padding=2, normalize=False, **kwargs):
@@ -206,8 +256,9 @@ def _module(name, **names):
     return m
 
 
-datasets = _module("datasets", MNIST=_MNIST, FakeData=_FakeData)
+datasets = _module("datasets", MNIST=_MNIST, CIFAR10=_CIFAR10, FakeData=_FakeData)
 transforms = _module("transforms", Compose=_Compose, ToTensor=_ToTensor, Normalize=_Normalize,
-                     Lambda=_Lambda, Resize=_Resize, CenterCrop=_CenterCrop)
+                     Lambda=_Lambda, Resize=_Resize, CenterCrop=_CenterCrop, Pad=_Pad, RandomCrop=_RandomCrop,
+                     RandomHorizontalFlip=_RandomHorizontalFlip)
 utils = _module("utils", save_image=_save_image)
 models = _module("models", resnet18=_resnet18)
