@@ -123,6 +123,8 @@ LAYERS = [
     ("silu_selu_celu_glu", lambda: Fn(lambda x: F.silu(x) + F.selu(x) + F.celu(x) + F.glu(cr.cat([x, x], 1))),
      (3, 4)),
     ("cosine_similarity", lambda: Fn(lambda x: F.cosine_similarity(x, x * 2 + 1)), (3, 4)),
+    ("inplace_relu", lambda: nn.Sequential(nn.Linear(4, 4), nn.ReLU(inplace=True), nn.Linear(4, 2)), (3, 4)),
+    ("inplace_residual", lambda: Fn(lambda x: (x * 2).add_(x).relu_().mul_(3)), (3, 4)),
     ("composed_unary", lambda: Fn(lambda x: x.expm1() + (x.abs() + 1).log1p() + (x.abs() + 1).log2()
                                   + (x.abs() + 1).log10() + x.exp2() + x.erfc()), (3, 4)),
 ]
@@ -236,6 +238,14 @@ def test_export_refuses_what_onnx_cannot_hold():
         cr.onnx.export(nn.ReLU(), (cr.randn(2, 3),), io.BytesIO(), opset_version=13)
     with pytest.raises(ValueError, match="2 input_names"):
         cr.onnx.export(nn.ReLU(), (cr.randn(2, 3),), io.BytesIO(), input_names=["a", "b"])
+    with pytest.raises(ValueError, match="export_params=False is not supported"):
+        cr.onnx.export(nn.ReLU(), (cr.randn(2, 3),), io.BytesIO(), export_params=False)
+
+
+def test_export_takes_torchs_dynamo_flag_either_way():
+    for dynamo in (False, True):
+        proto = cr.onnx.export(nn.Linear(3, 2), (cr.randn(2, 3),), io.BytesIO(), dynamo=dynamo)
+        assert [n.op_type for n in proto.graph.node][0] == "Gemm"
 
 
 def test_cli_export_of_a_trained_run(tmp_path, capsys):

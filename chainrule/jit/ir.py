@@ -313,11 +313,26 @@ class Tracer:
         self.graph.nodes.append(node)
         self._bind(result, out, traced=True)
 
-    def _check_writes(self, op_name):
+    def write(self, t, result, op_name, before):
+        """Tensor ``t`` (a whole traced tensor, no view of it traced) overwritten in place by ``result`` (the
+        out-of-place op's output, just traced; the write was epoch ``before`` + 1): t names result's value
+        from now on, as torch's exporter records relu_ and add_ as Relu and Add. Other writes still raise."""
+        self._check_writes(op_name, upto=before)
+        root = root_array(t._data)
+        name = self.roots.get(id(root))
+        if name is None or root is not t._data or result._data is root or any(
+                isinstance(a, np.ndarray) and a is not root and root_array(a) is root for a in self.keep):
+            return  # not traced, or a view of it is (its value would go stale): _check_writes refuses it
+        name = self.value(result, op_name)
+        self.names[id(t)] = self.by_array[id(root)] = self.roots[id(root)] = name
+        self.epoch = writes.epoch
+
+    def _check_writes(self, op_name, upto=None):
         """In-place writes into traced values are not recorded by ``apply``: refuse them."""
         ring = writes.epochs
-        written = set(writes.ids[ring > self.epoch].tolist())
-        self.epoch = writes.epoch
+        upto = writes.epoch if upto is None else upto
+        written = set(writes.ids[(ring > self.epoch) & (ring <= upto)].tolist())
+        self.epoch = upto
         hit = written & set(self.roots)
         if hit:
             raise TraceError(f"jit.trace: an in-place write into traced value %{self.roots[hit.pop()]} happened before "

@@ -35,11 +35,14 @@ def _onnx():
 
 
 def export(model, args, f, *, input_names=None, output_names=None, dynamic_axes=None, opset_version=17,
-           training="eval", do_constant_folding=True, verbose=False):
+           training="eval", do_constant_folding=True, verbose=False, dynamo=True, export_params=True):
     """torch.onnx.export (the TorchScript exporter's arguments): trace ``model`` on ``args`` and write
     the ONNX model to path ``f`` (or a binary file object). Returns the ``onnx.ModelProto``.
     ``training``: ``"eval"`` (torch's default TrainingMode.EVAL: the model is exported in eval mode,
-    its modes restored afterwards) or ``"preserve"`` (as it is)."""
+    its modes restored afterwards) or ``"preserve"`` (as it is). ``dynamo`` is accepted either way (one
+    tracing exporter serves both); the weights are always stored (``export_params=False`` raises)."""
+    if not export_params:
+        raise ValueError("cr.onnx.export: export_params=False is not supported (the weights are always stored)")
     if opset_version < 17:
         raise ValueError(f"cr.onnx.export: opset_version {opset_version} is not supported (17 or later)")
     if training not in ("eval", "preserve"):

@@ -12,12 +12,13 @@ import warnings
 import numpy as np
 
 from ..autograd.grad_mode import state as _grad_state
-from ..autograd.node import note_write, root_array
+from ..autograd.node import note_write, root_array, writes
 from ..backend import namespace, to_device
 from ..backend import random as _random
 from ..ops.args import is_tensor, leaf_array, plain, same_device
 from ..ops.elementwise import Where
 from ..ops.movement import IndexPut, index_key, index_path, put_along, take_along, torch_order
+from ..ops import registry as _registry
 from ..ops.registry import apply
 
 
@@ -63,13 +64,21 @@ def store(t, result, op):
         _own_saved_inputs(result._node, root._data)
         new = result if view is None else apply(IndexPut, root, result, path=view[1])
         namespace(root._data).copyto(root._data, new._data, casting="unsafe")
-        note_write(root._data)
+        _note_write(root, new, op)
         root._node, root._requires_grad = new._node, True
         _rederive_views(root)
         return t
     namespace(t._data).copyto(t._data, result._data, casting="unsafe")
-    note_write(t._data)
+    _note_write(t, result, op)
     return t
+
+
+def _note_write(t, result, op):
+    """Log the write into t (its value now ``result``'s); under jit.trace the traced graph takes result for t."""
+    before = writes.epoch
+    note_write(t._data)
+    if _registry._tracer is not None and hasattr(_registry._tracer, "write"):
+        _registry._tracer.write(t, result, op, before)
 
 
 def _get_grad(t):
