@@ -741,16 +741,37 @@ def test_embedding_grad_fn_name_like_torch(padding_idx):
     assert names[1] == names[0] == "EmbeddingBackward0"
 
 
+def _walk(fn, depth=0):
+    """grad_fn's name and its next_functions' walks, to depth 4."""
+    if fn is None or depth > 4:
+        return None
+    return fn.name(), [_walk(p, depth + 1) for p, _ in fn.next_functions]
+
+
+@pytest.mark.parametrize("shape", [(2, 4), (5, 2, 4)])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("module", [True, False, "constant input"])
+def test_linear_shows_torchs_graph_in_next_functions(shape, bias, module):
+    """linear as torch's graph shows it (the neural-networks tutorial walks it): AddmmBackward0 over (bias, input,
+    TBackward0(weight)), MmBackward0 without a bias, under (Unsafe)ViewBackward0 for 3-d inputs."""
+    shown = []
+    for lib in (torch, cr):
+        lin = lib.nn.Linear(4, 3, bias=bias)
+        x = lib.tensor(np.linspace(-1, 1, int(np.prod(shape))).reshape(shape), dtype=lib.float32, requires_grad=True)
+        if module == "constant input":
+            out = lin(x.detach())
+        else:
+            out = lin(x.relu()) if module else lib.nn.functional.linear(x, lin.weight.detach(), lin.bias)
+        shown.append(_walk(out.grad_fn))
+    assert shown[1] == shown[0]
+
+
 @pytest.mark.parametrize("loss", ["mse", "mse_none", "smooth_l1", "huber", "bce", "bce_weight", "bce_logits",
                                   "bce_logits_pos_weight", "cross_entropy", "cross_entropy_none", "nll",
                                   "mse_target_requires_grad"])
 def test_fused_losses_show_torchs_graph_in_next_functions(loss):
     """A loss torch runs as one kernel shows its inputs in next_functions (cross_entropy: NllLoss over
     LogSoftmax), not the ops chainrule composes it of: what the tutorials print walking grad_fn."""
-    def walk(fn, depth=0):
-        if fn is None or depth > 3:
-            return None
-        return fn.name(), [walk(p, depth + 1) for p, _ in fn.next_functions]
     shown = []
     for lib in (torch, cr):
         F = lib.nn.functional
@@ -766,5 +787,5 @@ def test_fused_losses_show_torchs_graph_in_next_functions(loss):
                "cross_entropy_none": lambda: F.cross_entropy(z, cls, reduction="none"),
                "nll": lambda: F.nll_loss(z, cls),
                "mse_target_requires_grad": lambda: F.mse_loss(z, t.clone().requires_grad_())}[loss]()
-        shown.append(walk(out.grad_fn))
+        shown.append(_walk(out.grad_fn))
     assert shown[1] == shown[0]

@@ -27,7 +27,34 @@ from ..backend import namespace
 
 # ---- linear, convolution and pooling: one op each ---------------------------------------------
 
-linear = Linear.call
+def linear(input, weight, bias=None):
+    out = Linear.call(input, weight, bias)
+    if out._node is not None and input.ndim >= 2:
+        _shown_as_torch(out._node, input, weight, bias)
+    return out
+
+
+linear.__doc__ = Linear.call.__doc__
+
+
+def _shown_as_torch(node, input, weight, bias):
+    """linear's grad_fn as torch's graph shows it (its name and next_functions; chainrule runs one op):
+    AddmmBackward0 over (bias, input, TBackward0(weight)), MmBackward0 over (input, TBackward0(weight))
+    without a bias, under a ViewBackward0 (UnsafeViewBackward0) that reads the input's rows through a
+    ViewBackward0 when it has more than two dims."""
+    name = "AddmmBackward0" if bias is not None else "MmBackward0"
+
+    def through(label, t):  # torch's view of t: none where t needs no gradient
+        return _ShownNode(label, t) if t.requires_grad else t
+    edges = ((bias,) if bias is not None else ()) + (input if input.ndim == 2 else through("ViewBackward0", input),
+                                                     through("TBackward0", weight))
+    if input.ndim == 2:
+        node.label, node.shown = name, tuple(_edge(t) for t in edges)
+    else:
+        node.label = "ViewBackward0" if bias is not None else "UnsafeViewBackward0"
+        node.shown = (_ShownNode(name, *edges),)
+
+
 conv2d = Conv2d.call
 max_pool2d = MaxPool2d.call
 avg_pool2d = AvgPool2d.call
@@ -331,6 +358,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 # ---- losses and distances: chainrule/nn/functional_losses.py ------------------------------------------
 
+from .functional_losses import _ShownNode, _edge  # noqa: E402 (linear's shown graph)
 from .functional_losses import (  # noqa: E402 (kept beside the other sections)
     l1_loss, mse_loss, smooth_l1_loss, huber_loss, kl_div, poisson_nll_loss, gaussian_nll_loss, binary_cross_entropy,
     binary_cross_entropy_with_logits, cross_entropy, nll_loss, ctc_loss, cosine_similarity, pairwise_distance, pdist,
